@@ -1,0 +1,102 @@
+"""minigrad: a small automatic-differentiation engine on NumPy (CPU) and CuPy (GPU).
+
+The public names, in PyTorch's spelling where PyTorch has one.
+"""
+
+from .autograd import (
+    backward,
+    enable_grad,
+    format_tape,
+    grad,
+    is_grad_enabled,
+    no_grad,
+    print_tape,
+    record_signatures,
+    set_grad_enabled,
+)
+from .backend import cuda_is_available
+from .creation import (
+    arange,
+    eye,
+    full,
+    full_like,
+    linspace,
+    manual_seed,
+    ones,
+    ones_like,
+    rand,
+    randint,
+    randn,
+    randperm,
+    zeros,
+    zeros_like,
+)
+from .errors import DeviceError, DTypeError, GraphError, IndexOutOfRange, MinigradError, ShapeError
+from .function import Function, FunctionCtx
+from .ops.elementwise import (
+    abs,
+    add,
+    astype,
+    clamp,
+    clip,
+    div,
+    eq,
+    exp,
+    ge,
+    gt,
+    le,
+    leaky_relu,
+    log,
+    lt,
+    maximum,
+    minimum,
+    mul,
+    ne,
+    neg,
+    pow,
+    relu,
+    sigmoid,
+    sqrt,
+    sub,
+    tanh,
+    where,
+)
+from .ops.linalg import matmul
+from .ops.reduction import amax, amin, argmax, argmin, log_softmax, logsumexp, max, mean, min, softmax, sum
+from .ops.shape import (
+    broadcast_to,
+    cat,
+    concat,
+    concatenate,
+    expand,
+    flatten,
+    pad,
+    permute,
+    reshape,
+    squeeze,
+    stack,
+    transpose,
+    unsqueeze,
+)
+from .tensor import (
+    Tensor,
+    bool_,
+    float16,
+    float32,
+    float64,
+    from_numpy,
+    get_default_dtype,
+    int8,
+    int16,
+    int32,
+    int64,
+    is_tensor,
+    set_default_dtype,
+    tensor,
+    uint8,
+)
+
+multiply, subtract, divide, negative = mul, sub, div, neg
+true_divide = div
+
+__version__ = "0.1.0"

@@ -1,0 +1,491 @@
+"""Reverse mode on a tape: nodes, grad mode, ``backward`` and ``grad``.
+
+Calling a primitive while some input requires a gradient records a
+:class:`Node`: the primitive, its arguments, which of them need a gradient,
+the versions of the tensors its vjp will read, and a sequence number that
+only grows. The nodes in sequence order form the tape (a Wengert list).
+
+``backward`` collects the nodes the output depends on with an explicit stack
+(no recursion, so a 100,000-op chain is fine), orders them by decreasing
+sequence number -- a valid reverse topological order, because every node was
+recorded after the nodes of its inputs -- and calls each vjp once, summing
+cotangents per node and into ``.grad`` of the leaves.
+
+Nodes are owned by the tensors that depend on them: a tensor holds its node,
+the node holds its input tensors. A forward whose result is dropped frees its
+graph by reference counting alone; there is no global tape to clear.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import threading
+from operator import attrgetter
+
+from . import backend
+from .errors import GraphError
+
+# --- per-thread modes -------------------------------------------------------
+
+
+class _ThreadState(threading.local):
+    """Grad mode and the kink recorder are per thread, as in PyTorch."""
+
+    grad_enabled = True
+    raw = False  # True while a plain backward runs vjps on bare arrays
+    signature_log = None  # a list while a checker records branch signatures
+
+
+STATE = _ThreadState()
+
+
+def is_grad_enabled() -> bool:
+    """True when primitives record nodes in this thread."""
+    return STATE.grad_enabled
+
+
+class _GradMode:
+    """Context manager and decorator that sets grad mode for this thread."""
+
+    enabled: bool
+
+    def __enter__(self):
+        self._previous = STATE.grad_enabled
+        STATE.grad_enabled = self.enabled
+        return self
+
+    def __exit__(self, *exc):
+        STATE.grad_enabled = self._previous
+        return False
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with type(self)():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(_GradMode):
+    """Turn recording off (inference, optimizer updates). Works as ``with`` and as a decorator."""
+
+    enabled = False
+
+
+class enable_grad(_GradMode):
+    """Turn recording back on inside a ``no_grad`` block. Works as ``with`` and as a decorator."""
+
+    enabled = True
+
+
+class set_grad_enabled(_GradMode):
+    """``with set_grad_enabled(flag):`` turns recording on or off, as in PyTorch."""
+
+    def __init__(self, mode: bool):
+        self.enabled = bool(mode)
+        self._previous = STATE.grad_enabled
+        STATE.grad_enabled = self.enabled  # takes effect on construction, as PyTorch's does
+
+    def __call__(self, fn):
+        STATE.grad_enabled = self._previous
+        mode = self.enabled
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+# --- branch signatures (kinks) --------------------------------------------
+
+
+class record_signatures:
+    """Record the branch signature of every non-smooth op run inside the block.
+
+    A non-smooth primitive (relu, abs, clip, maximum, max, ...) declares a
+    function of its inputs that says which side of each kink every element is
+    on. Inside this context each such call appends ``(op_name, position,
+    signature_array)`` to :attr:`log`, where ``position`` counts the ops in
+    the block. Two evaluations whose logs differ crossed a kink between them;
+    this is what :func:`minigrad.gradcheck` compares at x-h and x+h. Outside
+    the context nothing is computed.
+    """
+
+    def __init__(self):
+        self.log: list = []
+
+    def __enter__(self):
+        self._previous = STATE.signature_log
+        STATE.signature_log = self.log
+        return self
+
+    def __exit__(self, *exc):
+        STATE.signature_log = self._previous
+        return False
+
+
+# --- nodes ------------------------------------------------------------------
+
+_sequence = itertools.count()
+
+
+class Node:
+    """One recorded application of an op: what its vjp needs, nothing more.
+
+    ``op`` is the primitive (or custom Function) with ``name`` and
+    ``vjp(node, g, raw)``, which returns one cotangent per index in ``needs``; ``args`` the call's arguments (tensors and
+    constants); ``params`` its keyword settings; ``needs`` the indices of the
+    arguments that require a gradient; ``saved`` pairs of (version counter,
+    version at record time) for the tensors whose values the vjp reads;
+    ``out_data`` the output array when the vjp reads the output.
+    """
+
+    __slots__ = ("op", "args", "arrays", "params", "needs", "saved", "out_data", "out_vc", "out_shape", "out_dtype", "seq", "ctx")
+
+    def __init__(self, op, args, arrays, params, needs, saved, out, ctx=None):
+        self.op = op
+        self.args = args
+        self.arrays = arrays
+        self.params = params
+        self.needs = needs
+        self.saved = saved
+        self.out_data = out.data if op.saves_output else None
+        self.out_vc = out._vc
+        self.out_shape = out.data.shape
+        self.out_dtype = out.data.dtype
+        self.ctx = ctx
+        self.seq = next(_sequence)
+
+    @property
+    def name(self) -> str:
+        return self.op.name
+
+    @property
+    def freed(self) -> bool:
+        return self.args is None
+
+    def output(self):
+        """The op's output as a tensor attached to this node (for vjps that reuse it).
+
+        Rebuilding it on demand, as PyTorch does for saved outputs, keeps the
+        node from owning its own output, which would make a reference cycle.
+        """
+        return _tensor.Tensor._wrap(self.out_data, self, self.out_vc)
+
+    def check_saved(self) -> None:
+        """Raise if the graph was freed or a tensor the vjp reads changed in place."""
+        if self.args is None:
+            raise GraphError(
+                f"backward through {self.name} (node #{self.seq}) a second time: its saved values "
+                "were freed by the first backward; pass retain_graph=True to the first backward "
+                "to keep them"
+            )
+        for counter, version in self.saved:
+            if counter[0] != version:
+                raise GraphError(
+                    f"{self.name} (node #{self.seq}) saved a tensor for its gradient that was then "
+                    f"modified in place (version {version} -> {counter[0]}); the gradient would be "
+                    "wrong. Clone the tensor before modifying it, or modify it outside the graph"
+                )
+
+    def free(self) -> None:
+        self.args = self.arrays = self.params = self.out_data = self.ctx = None
+        self.saved = ()
+
+    def __repr__(self) -> str:
+        return f"<Node #{self.seq} {self.name}>"
+
+
+# --- the backward pass --------------------------------------------------------
+
+
+def _collect(roots, check: bool = True) -> list:
+    """The nodes the roots depend on, latest first.
+
+    With ``check`` every node is verified before any vjp runs (not freed, no
+    saved tensor changed in place), so an error leaves every ``.grad`` as it was.
+    """
+    nodes = []
+    seen = set()
+    stack = [r._node for r in roots if r._node is not None]
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        if check and (node.args is None or node.saved):
+            node.check_saved()
+        elif node.args is None:
+            continue
+        nodes.append(node)
+        args = node.args
+        for i in node.needs:
+            parent = args[i]._node
+            if parent is not None and parent not in seen:
+                stack.append(parent)
+    nodes.sort(key=_by_sequence, reverse=True)
+    return nodes
+
+
+_by_sequence = attrgetter("seq")
+
+
+class _backward_mode:
+    """How vjps run: on bare arrays with nothing recorded (``raw``), or on
+    tensors with recording on (``create_graph=True``)."""
+
+    def __init__(self, create_graph: bool):
+        self.create_graph = create_graph
+
+    def __enter__(self):
+        self._previous = (STATE.grad_enabled, STATE.raw)
+        STATE.grad_enabled = self.create_graph
+        STATE.raw = not self.create_graph
+
+    def __exit__(self, *exc):
+        STATE.grad_enabled, STATE.raw = self._previous
+        return False
+
+
+def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool, targets=None):
+    """Propagate ``root_grads`` (tensors) from ``roots`` back through the tape.
+
+    Every vjp is written once, with operators and minigrad functions, and runs
+    in one of two modes. A plain backward passes it bare arrays and every
+    primitive it calls returns a bare array, with no recording and no
+    wrapping: the backward pass costs what the array library costs. With
+    ``create_graph=True`` it gets tensors and is recorded like any forward,
+    so the gradients can be differentiated again.
+
+    With ``targets`` None, cotangents reaching leaves are added to their
+    ``.grad`` (as ``Tensor.backward``). Otherwise returns the cotangents of
+    the target tensors, leaves or not, as tensors (or None), and leaves
+    ``.grad`` alone (as :func:`grad`).
+    """
+    nodes = _collect(roots)
+    raw = not create_graph
+    node_grads: dict = {}
+    leaf_grads: dict = {}  # id(leaf) -> (leaf, cotangent)
+    for root, g in zip(roots, root_grads):
+        if raw:
+            g = g.data
+        if root._node is None:
+            if root.requires_grad:
+                _accumulate_leaf(leaf_grads, root, g)
+        else:
+            old = node_grads.get(root._node)
+            node_grads[root._node] = g if old is None else old + g
+
+    wanted = None
+    if targets is not None:
+        wanted = {t._node: None for t in targets if t._node is not None}
+    pop = node_grads.pop
+    with _backward_mode(create_graph):
+        for node in nodes:
+            g = pop(node, None)
+            if g is None:
+                continue
+            if wanted is not None and node in wanted:
+                wanted[node] = g
+            args = node.args
+            for i, gi in zip(node.needs, node.op.vjp(node, g, raw)):
+                if gi is None:
+                    continue
+                parent = args[i]._node
+                if parent is None:
+                    _accumulate_leaf(leaf_grads, args[i], gi)
+                else:
+                    old = node_grads.get(parent)
+                    node_grads[parent] = gi if old is None else old + gi
+            if not retain_graph:
+                node.free()
+
+    if targets is not None:
+        results = []
+        for t in targets:
+            if t._node is None:
+                entry = leaf_grads.get(id(t))
+                g = None if entry is None else entry[1]
+            else:
+                g = wanted.get(t._node)
+            results.append(_as_tensor(g, raw))
+        return results
+    _store_leaf_grads(leaf_grads.values(), create_graph)
+    return None
+
+
+def _as_tensor(g, raw: bool):
+    if g is None or not raw:
+        return g
+    return _tensor.Tensor._wrap(g if backend.is_array(g) else backend.xp_of(g).asarray(g))
+
+
+def _accumulate_leaf(leaf_grads: dict, leaf, g) -> None:
+    entry = leaf_grads.get(id(leaf))
+    leaf_grads[id(leaf)] = (leaf, g if entry is None else entry[1] + g)
+
+
+def _store_leaf_grads(entries, create_graph: bool) -> None:
+    """Add each leaf's cotangent into its ``.grad``.
+
+    A cotangent can alias another array (the upstream gradient handed on by
+    ``add``, a broadcast view from ``sum``'s vjp, the same array given to two
+    leaves); such a one is copied so that ``.grad`` always owns its buffer and
+    in-place updates of one gradient never touch another.
+    """
+    handed = set()
+    for leaf, g in entries:
+        if create_graph:
+            if g.dtype != leaf.dtype:
+                g = g.to(dtype=leaf.dtype)
+            leaf.grad = g if leaf.grad is None else leaf.grad + g
+            continue
+        if not backend.is_array(g):
+            g = backend.xp_of(g).asarray(g)
+        if g.dtype != leaf.dtype:
+            g = g.astype(leaf.dtype)
+        if leaf.grad is None:
+            if id(g) in handed or not g.flags.owndata:
+                g = g.copy()
+            handed.add(id(g))
+            leaf.grad = _tensor.Tensor._wrap(g)
+        else:
+            leaf.grad.data += g
+            leaf.grad._vc[0] += 1
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
+    """Gradients of ``outputs`` with respect to ``inputs``, as a tuple, without touching ``.grad``.
+
+    Computes sum_k grad_outputs[k]^T d outputs[k] / d inputs[j] for each j.
+    ``grad_outputs`` defaults to ones for scalar outputs. With
+    ``create_graph=True`` the backward pass is itself recorded, so the result
+    can be differentiated again (Hessian-vector products). ``retain_graph``
+    defaults to ``create_graph``.
+
+    Raises GraphError when an input was not used to compute the outputs and
+    ``allow_unused`` is False.
+    """
+    outputs = _as_tuple(outputs)
+    inputs = _as_tuple(inputs)
+    for t in inputs:
+        if not isinstance(t, _tensor.Tensor) or not t.requires_grad:
+            raise GraphError("grad: every input must be a tensor that requires grad")
+    root_grads = _root_grads("grad", outputs, grad_outputs)
+    if retain_graph is None:
+        retain_graph = create_graph
+    results = run_backward(outputs, root_grads, retain_graph=retain_graph, create_graph=create_graph, targets=inputs)
+    for k, r in enumerate(results):
+        if r is None and not allow_unused:
+            raise GraphError(
+                f"grad: input {k} (shape {tuple(inputs[k].shape)}) was not used to compute the outputs; "
+                "pass allow_unused=True to get None for it"
+            )
+    if not create_graph:
+        results = [None if r is None else r.detach() for r in results]
+    return tuple(results)
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False) -> None:
+    """Accumulate into ``.grad`` of the leaves the gradient of ``tensors`` (PyTorch's ``autograd.backward``)."""
+    tensors = _as_tuple(tensors)
+    root_grads = _root_grads("backward", tensors, grad_tensors)
+    if retain_graph is None:
+        retain_graph = create_graph
+    run_backward(tensors, root_grads, retain_graph=retain_graph, create_graph=create_graph)
+
+
+def _as_tuple(x):
+    return tuple(x) if isinstance(x, (tuple, list)) else (x,)
+
+
+def _root_grads(op: str, outputs, grad_outputs):
+    """Check the outputs and build their initial cotangents (ones for scalars)."""
+    if grad_outputs is None:
+        grad_outputs = (None,) * len(outputs)
+    grad_outputs = _as_tuple(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise GraphError(f"{op}: got {len(outputs)} outputs but {len(grad_outputs)} gradients")
+    root_grads = []
+    for out, g in zip(outputs, grad_outputs):
+        if not isinstance(out, _tensor.Tensor):
+            raise TypeError(f"{op}: outputs must be tensors, got {type(out).__name__}")
+        if not out.requires_grad:
+            raise GraphError(
+                f"{op}: tensor of shape {tuple(out.shape)} does not require grad and has no grad_fn; "
+                "set requires_grad=True on the inputs you want gradients for"
+            )
+        if g is None:
+            if out.data.size != 1:
+                raise GraphError(
+                    f"{op}: gradient can be implicitly created only for scalar outputs, "
+                    f"but the output has shape {tuple(out.shape)}; pass gradient= of that shape"
+                )
+            g = _tensor.Tensor._wrap(out.xp.ones(out.shape, dtype=out.dtype) if out.ndim else out.xp.array(1, out.dtype))
+        else:
+            g = _tensor._to_tensor(g, like=out)
+            if g.shape != out.shape:
+                raise GraphError(f"{op}: gradient has shape {tuple(g.shape)} but the output has shape {tuple(out.shape)}")
+        root_grads.append(g)
+    return root_grads
+
+
+# --- the tape, printed ----------------------------------------------------------
+
+
+def tape_nodes(tensor) -> list:
+    """The nodes ``tensor`` depends on, in tape (sequence) order."""
+    return list(reversed(_collect([tensor], check=False)))
+
+
+def format_tape(tensor) -> str:
+    """The Wengert list of ``tensor``: one line per recorded op, in the order it ran.
+
+    Inputs that require grad are named ``x0, x1, ...`` and intermediate values
+    ``v0, v1, ...``; each line shows the op, its arguments and the shape and
+    dtype of its result. Tensors that need no gradient show as ``const``.
+    """
+    names: dict = {}  # node or id(leaf) -> name
+    lines = []
+    n_inputs = n_values = 0
+    for node in tape_nodes(tensor):
+        parts = []
+        for i, arg in enumerate(node.args):
+            if not isinstance(arg, _tensor.Tensor):
+                parts.append(_short(arg))
+            elif i not in node.needs:
+                parts.append(f"const{_shape_str(arg.shape)}")
+            else:
+                key = arg._node if arg._node is not None else id(arg)
+                if key not in names:  # a leaf seen for the first time
+                    names[key] = f"x{n_inputs}"
+                    n_inputs += 1
+                    lines.append(f"{names[key]:>6} = input {_shape_str(arg.shape)} {arg.dtype}")
+                parts.append(names[key])
+        if node.params:
+            parts.extend(f"{k}={_short(v)}" for k, v in node.params.items())
+        names[node] = f"v{n_values}"
+        n_values += 1
+        lines.append(f"{names[node]:>6} = {node.name}({', '.join(parts)}) -> {_shape_str(node.out_shape)} {node.out_dtype}")
+    return "\n".join(lines)
+
+
+def print_tape(tensor, file=None) -> None:
+    """Print :func:`format_tape` of ``tensor``."""
+    print(format_tape(tensor), file=file)
+
+
+def _shape_str(shape) -> str:
+    return str(tuple(shape))
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 24 else text[:21] + "..."
+
+
+from . import tensor as _tensor  # noqa: E402  (tensor.py imports this module first)

@@ -1,0 +1,135 @@
+"""Tensor factories: zeros, ones, full, arange, eye, rand, randn, ... (PyTorch names and arguments).
+
+Sizes may be given as ``zeros(2, 3)`` or ``zeros((2, 3))``. Floating-point
+results take the default dtype (float32) unless ``dtype`` says otherwise.
+Random tensors come from minigrad's generator (:func:`manual_seed`), one per
+device, so a seeded run repeats bit for bit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import backend
+from .errors import ShapeError
+from .tensor import Tensor, _shape_args, get_default_dtype
+
+
+def _size(op: str, size) -> tuple:
+    shape = _shape_args(size)
+    if not all(isinstance(s, (int, np.integer)) and s >= 0 for s in shape):
+        raise ShapeError(f"{op}: size must be non-negative integers, got {shape}")
+    return tuple(int(s) for s in shape)
+
+
+def _make(array, requires_grad: bool) -> Tensor:
+    t = Tensor._wrap(array)
+    return t.requires_grad_() if requires_grad else t
+
+
+def _dtype(dtype):
+    return get_default_dtype() if dtype is None else np.dtype(dtype)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor of zeros."""
+    xp = backend.xp_for(backend.normalize_device(device))
+    return _make(xp.zeros(_size("zeros", size), dtype=_dtype(dtype)), requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor of ones."""
+    xp = backend.xp_for(backend.normalize_device(device))
+    return _make(xp.ones(_size("ones", size), dtype=_dtype(dtype)), requires_grad)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor filled with ``fill_value`` (int64 for an int, bool for a bool, else the default dtype)."""
+    if dtype is None and isinstance(fill_value, (bool, np.bool_)):
+        dtype = np.bool_
+    elif dtype is None and isinstance(fill_value, (int, np.integer)):
+        dtype = np.int64
+    xp = backend.xp_for(backend.normalize_device(device))
+    return _make(xp.full(_size("full", (size,) if isinstance(size, int) else size), fill_value, dtype=_dtype(dtype)), requires_grad)
+
+
+def _like(op, fill, t: Tensor, dtype, device, requires_grad) -> Tensor:
+    device = t.device if device is None else device
+    return fill(t.shape, dtype=t.dtype if dtype is None else dtype, device=device, requires_grad=requires_grad)
+
+
+def zeros_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Zeros with the shape (and, unless given, dtype and device) of ``t``."""
+    return _like("zeros_like", zeros, t, dtype, device, requires_grad)
+
+
+def ones_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Ones with the shape (and, unless given, dtype and device) of ``t``."""
+    return _like("ones_like", ones, t, dtype, device, requires_grad)
+
+
+def full_like(t: Tensor, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``fill_value`` everywhere, with the shape (and, unless given, dtype and device) of ``t``."""
+    return full(t.shape, fill_value, dtype=t.dtype if dtype is None else dtype,
+                device=t.device if device is None else device, requires_grad=requires_grad)  # fmt: skip
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Values from ``start`` up to (not including) ``end`` by ``step``; int64 when all are ints."""
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
+        dtype = np.int64 if ints else get_default_dtype()
+    xp = backend.xp_for(backend.normalize_device(device))
+    return _make(xp.arange(start, end, step).astype(dtype), requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    xp = backend.xp_for(backend.normalize_device(device))
+    return _make(xp.linspace(start, end, steps).astype(_dtype(dtype)), requires_grad)
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """The n x m identity matrix (square when ``m`` is None)."""
+    xp = backend.xp_for(backend.normalize_device(device))
+    return _make(xp.eye(n, m, dtype=_dtype(dtype)), requires_grad)
+
+
+def manual_seed(seed: int) -> None:
+    """Seed minigrad's random generators (every device) so runs repeat bit for bit."""
+    backend.manual_seed(seed)
+
+
+def _random(op, draw, size, dtype, device, requires_grad) -> Tensor:
+    dtype = _dtype(dtype)
+    device = backend.normalize_device(device)
+    draw_dtype = dtype if dtype in (np.float32, np.float64) else np.float64
+    array = draw(backend.generator(device), _size(op, size), draw_dtype).astype(dtype, copy=False)
+    return _make(array, requires_grad)
+
+
+def rand(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Uniform samples on [0, 1)."""
+    return _random("rand", lambda gen, shape, dt: gen.random(shape, dtype=dt), size, dtype, device, requires_grad)
+
+
+def randn(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Standard normal samples."""
+    return _random("randn", lambda gen, shape, dt: gen.standard_normal(shape, dtype=dt), size, dtype, device, requires_grad)
+
+
+def randint(low, high=None, size=(), dtype=None, device=None) -> Tensor:
+    """Integers drawn uniformly from [low, high) (int64 unless ``dtype`` is given)."""
+    if high is None:
+        low, high = 0, low
+    device = backend.normalize_device(device)
+    array = backend.generator(device).integers(low, high, size=_size("randint", size))
+    return Tensor._wrap(array.astype(np.int64 if dtype is None else dtype))
+
+
+def randperm(n, device=None) -> Tensor:
+    """A random permutation of 0..n-1 (int64)."""
+    device = backend.normalize_device(device)
+    return Tensor._wrap(backend.generator(device).permutation(n).astype(np.int64))

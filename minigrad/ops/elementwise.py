@@ -1,0 +1,329 @@
+"""Elementwise primitives: arithmetic with broadcasting, exp/log/..., activations.
+
+Each forward works on backend arrays with NumPy's broadcasting and dtype
+rules; each vjp is the local derivative times the cotangent ``g``, written
+with minigrad ops so that it can itself be differentiated. Broadcast inputs
+get their cotangent summed back to their shape by the primitive machinery.
+
+Non-smooth ops (abs, relu, leaky_relu, clip, maximum, minimum) declare a
+branch signature: which side of the kink each element is on.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..backend import xp_of
+from ..primitive import primitive
+
+
+def _xp(*arrays):
+    for a in arrays:
+        if not isinstance(a, (int, float, bool, complex)):
+            return xp_of(a)
+    return np
+
+
+# --- arithmetic ------------------------------------------------------------------
+
+
+@primitive(nin=2)
+def add(a, b):
+    """a + b, with NumPy broadcasting. d/da = d/db = 1."""
+    return a + b
+
+
+add.defvjp(lambda g, ans, a, b: g, lambda g, ans, a, b: g)
+
+
+@primitive(nin=2)
+def sub(a, b):
+    """a - b, with NumPy broadcasting. d/da = 1, d/db = -1."""
+    return a - b
+
+
+sub.defvjp(lambda g, ans, a, b: g, lambda g, ans, a, b: -g)
+
+
+@primitive(nin=2, saves=(0, 1))
+def mul(a, b):
+    """a * b, with NumPy broadcasting. d/da = b, d/db = a."""
+    return a * b
+
+
+mul.defvjp(lambda g, ans, a, b: g * b, lambda g, ans, a, b: g * a)
+
+
+@primitive(nin=2, saves=(1,), saves_output=True)
+def div(a, b):
+    """a / b, with NumPy broadcasting. d/da = 1/b, d/db = -a/b^2 = -(a/b)/b."""
+    return a / b
+
+
+div.defvjp(lambda g, ans, a, b: g / b, lambda g, ans, a, b: -g * ans / b)
+
+
+@primitive(nin=1)
+def neg(x):
+    """-x. d/dx = -1."""
+    return -x
+
+
+neg.defvjp(lambda g, ans, x: -g)
+
+
+@primitive(nin=2, saves=(0, 1), saves_output=True)
+def pow(a, b):
+    """a ** b, with NumPy broadcasting.
+
+    d/da = b a^(b-1); d/db = a^b log a (defined for a > 0; 0 where a == 0 and
+    the result is 0, as the limit of a^b log a).
+    """
+    return a**b
+
+
+def _pow_vjp_base(g, ans, a, b):
+    return g * b * a ** (b - 1)
+
+
+def _pow_vjp_exponent(g, ans, a, b):
+    if isinstance(a, (int, float)):  # a constant base, as in 2 ** x
+        return g * ans * math.log(a) if a > 0 else g * 0
+    return g * ans * log(where(a > 0, a, 1))
+
+
+pow.defvjp(_pow_vjp_base, _pow_vjp_exponent)
+
+
+# --- smooth functions --------------------------------------------------------------
+
+
+@primitive(saves_output=True)
+def exp(x):
+    """e^x. d/dx = e^x, so the vjp reuses the output."""
+    return _xp(x).exp(x)
+
+
+exp.defvjp(lambda g, ans, x: g * ans)
+
+
+@primitive(saves=(0,))
+def log(x):
+    """Natural logarithm. d/dx = 1/x."""
+    return _xp(x).log(x)
+
+
+log.defvjp(lambda g, ans, x: g / x)
+
+
+@primitive(saves_output=True)
+def sqrt(x):
+    """Square root. d/dx = 1 / (2 sqrt(x))."""
+    return _xp(x).sqrt(x)
+
+
+sqrt.defvjp(lambda g, ans, x: g / (ans * 2))
+
+
+@primitive(saves_output=True)
+def tanh(x):
+    """Hyperbolic tangent. d/dx = 1 - tanh(x)^2."""
+    return _xp(x).tanh(x)
+
+
+tanh.defvjp(lambda g, ans, x: g * (1 - ans * ans))
+
+
+@primitive(saves_output=True)
+def sigmoid(x):
+    """Logistic function 1 / (1 + e^-x), computed without overflow. d/dx = s (1 - s).
+
+    For x >= 0 it uses 1 / (1 + e^-x); for x < 0 the equal e^x / (1 + e^x), so
+    that e^|x| never overflows.
+    """
+    xp = _xp(x)
+    z = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1 / (1 + z), z / (1 + z)).astype(x.dtype, copy=False)
+
+
+sigmoid.defvjp(lambda g, ans, x: g * ans * (1 - ans))
+
+
+# --- non-smooth functions (they declare branch signatures) ------------------------------
+
+
+def _positive(x, *args, **kwargs):
+    return x > 0
+
+
+@primitive(saves=(0,), signature=_positive)
+def abs(x):
+    """|x|. d/dx = sign(x) (0 at x = 0, as PyTorch). Kink at 0."""
+    return _xp(x).abs(x)
+
+
+abs.defvjp(lambda g, ans, x: g * sign(x))
+
+
+@primitive(differentiable=False)
+def sign(x):
+    """-1, 0 or 1 by the sign of x. Its derivative is 0 almost everywhere: not differentiable here."""
+    return _xp(x).sign(x)
+
+
+@primitive(saves=(0,), signature=_positive)
+def relu(x):
+    """max(x, 0). d/dx = 1 where x > 0, else 0 (0 at the kink x = 0, as PyTorch)."""
+    return _xp(x).maximum(x, 0).astype(x.dtype, copy=False)
+
+
+relu.defvjp(lambda g, ans, x: g * (x > 0))
+
+
+@primitive(saves=(0,), signature=_positive)
+def leaky_relu(x, negative_slope=0.01):
+    """x where x > 0, else negative_slope * x. d/dx = 1 or negative_slope. Kink at 0."""
+    return _xp(x).where(x > 0, x, x * negative_slope).astype(x.dtype, copy=False)
+
+
+leaky_relu.defvjp(lambda g, ans, x, negative_slope=0.01: where(x > 0, g, g * negative_slope))
+
+
+def _clip_side(x, min=None, max=None):
+    side = np.int8(0) if min is None else (x >= min).astype(np.int8)
+    return side if max is None else side + (x > max)
+
+
+@primitive(saves=(0,), signature=_clip_side)
+def clip(x, min=None, max=None):
+    """Clamp to [min, max] (either bound may be None).
+
+    d/dx = 1 where min <= x <= max, else 0 (PyTorch's convention at the
+    bounds). Kinks at min and max.
+    """
+    if min is None and max is None:
+        raise ValueError("at least one of min and max must be given")
+    xp = _xp(x)
+    out = x
+    if min is not None:
+        out = xp.maximum(out, min)
+    if max is not None:
+        out = xp.minimum(out, max)
+    return out.astype(x.dtype, copy=False)
+
+
+def _clip_vjp(g, ans, x, min=None, max=None):
+    if min is not None:
+        g = where(x < min, 0, g)
+    if max is not None:
+        g = where(x > max, 0, g)
+    return g
+
+
+clip.defvjp(_clip_vjp)
+clamp = clip
+
+
+def _greater(a, b):
+    return a > b
+
+
+@primitive(nin=2, saves=(0, 1), signature=_greater)
+def maximum(a, b):
+    """Elementwise max(a, b). The gradient goes to the larger input; a tie splits it evenly."""
+    return _xp(a, b).maximum(a, b)
+
+
+@primitive(nin=2, saves=(0, 1), signature=_greater)
+def minimum(a, b):
+    """Elementwise min(a, b). The gradient goes to the smaller input; a tie splits it evenly."""
+    return _xp(a, b).minimum(a, b)
+
+
+def _winner_gets(g, mine, other, wins):
+    """g where this input wins, g/2 at a tie, 0 where it loses."""
+    return where(wins(mine, other), g, where(mine == other, g * 0.5, 0))
+
+
+maximum.defvjp(
+    lambda g, ans, a, b: _winner_gets(g, a, b, _greater),
+    lambda g, ans, a, b: _winner_gets(g, b, a, _greater),
+)
+minimum.defvjp(
+    lambda g, ans, a, b: _winner_gets(g, a, b, _less),
+    lambda g, ans, a, b: _winner_gets(g, b, a, _less),
+)
+
+
+def _less(a, b):
+    return a < b
+
+
+@primitive(nin=3, saves=(0,))
+def where(condition, x, y):
+    """x where condition holds, else y (all three broadcast). The condition gets no gradient."""
+    return _xp(condition, x, y).where(condition, x, y)
+
+
+where.defvjp(
+    None,
+    lambda g, ans, c, x, y: where(c, g, 0),
+    lambda g, ans, c, x, y: where(c, 0, g),
+)
+
+
+# --- dtype and copies ---------------------------------------------------------
+
+
+@primitive
+def astype(x, *, dtype):
+    """Cast to ``dtype``; the gradient is cast back to the input's dtype."""
+    return x.astype(dtype)
+
+
+astype.defvjp(lambda g, ans, x, dtype: astype(g, dtype=x.dtype))
+
+
+@primitive
+def clone(x):
+    """A copy with its own buffer; the gradient passes through unchanged."""
+    return x.copy()
+
+
+clone.defvjp(lambda g, ans, x: g)
+
+
+# --- comparisons (boolean results, no gradient) ----------------------------------------
+
+
+def _logical(name, fn):
+    op = primitive(fn, name=name, nin=2, differentiable=False)
+    op.__doc__ = f"Elementwise logical ``{name}`` of boolean tensors; not differentiable."
+    return op
+
+
+logical_and = _logical("logical_and", lambda a, b: a & b)
+logical_or = _logical("logical_or", lambda a, b: a | b)
+logical_xor = _logical("logical_xor", lambda a, b: a ^ b)
+
+
+@primitive(differentiable=False)
+def logical_not(x):
+    """Elementwise logical not (``~x`` on bool tensors); not differentiable."""
+    return ~x
+
+
+def _comparison(name, fn):
+    op = primitive(fn, name=name, nin=2, differentiable=False)
+    op.__doc__ = f"Elementwise ``{name}`` comparison with broadcasting; a bool tensor, not differentiable."
+    return op
+
+
+eq = _comparison("eq", lambda a, b: a == b)
+ne = _comparison("ne", lambda a, b: a != b)
+lt = _comparison("lt", lambda a, b: a < b)
+le = _comparison("le", lambda a, b: a <= b)
+gt = _comparison("gt", lambda a, b: a > b)
+ge = _comparison("ge", lambda a, b: a >= b)

@@ -1,0 +1,131 @@
+"""In-place updates: ``add_``, ``mul_``, ``div_``, ``fill_``, ``copy_`` and ``+=``.
+
+Every in-place change bumps the tensor's version counter, which nodes that
+saved the tensor check before their backward: a saved value changed in place
+raises an error instead of giving a wrong gradient.
+
+Outside recording (``no_grad``, or nothing requires grad) the update is
+written straight into the existing buffer, which is what optimizers need.
+While recording, the result is computed by the out-of-place primitive from a
+copy of the old value, written into the buffer, and the tensor takes the new
+node as its history, as PyTorch does. A leaf that requires grad cannot be
+changed in place while recording (its gradient would lose its meaning).
+"""
+
+from __future__ import annotations
+
+from .. import backend
+from ..autograd import STATE
+from ..errors import DeviceError, DTypeError, GraphError, ShapeError
+from ..tensor import Tensor
+from . import elementwise, shape
+
+
+def _records(self: Tensor, other) -> bool:
+    return STATE.grad_enabled and (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad))
+
+
+def _operand(op: str, self: Tensor, other):
+    """``other`` as an array on self's device, or a Python scalar."""
+    data = other.data if isinstance(other, Tensor) else other
+    if backend.is_array(data) and backend.device_of(data) != self.device:
+        raise DeviceError(f"{op}: tensor on {self.device} cannot be updated from {backend.device_of(data)}")
+    return data
+
+
+def _write(op: str, self: Tensor, ufunc_name: str, other) -> Tensor:
+    """self.data = ufunc(self.data, other) in the same buffer, then bump the version."""
+    xp = self.xp
+    try:
+        getattr(xp, ufunc_name)(self.data, other, out=self.data, casting="same_kind")
+    except TypeError as exc:  # NumPy's UFuncTypeError (a TypeError) for a disallowed cast
+        raise DTypeError(f"{op}: {exc} (tensor {self.shape} {self.dtype})") from exc
+    except ValueError as exc:
+        raise ShapeError(f"{op}: {exc} (tensor {self.shape}, operand {getattr(other, 'shape', ())})") from exc
+    self._vc[0] += 1
+    return self
+
+
+def _rebase(op: str, self: Tensor, result: Tensor) -> Tensor:
+    """Write a recorded result into self's buffer and make its node self's history."""
+    if result.shape != self.shape:
+        raise ShapeError(f"{op}: the result has shape {result.shape}, which does not fit the tensor's shape {self.shape}")
+    if result.dtype != self.dtype and not self.xp.can_cast(result.dtype, self.dtype, casting="same_kind"):
+        raise DTypeError(f"{op}: result dtype {result.dtype} cannot be stored in a tensor of dtype {self.dtype}")
+    self.data[...] = result.data
+    self._vc[0] += 1
+    self._node = result._node
+    self.requires_grad = True
+    return self
+
+
+def _forbid_leaf(op: str, self: Tensor) -> None:
+    if self._node is None and self.requires_grad and STATE.grad_enabled:
+        raise GraphError(
+            f"{op}: a leaf tensor that requires grad cannot be modified in place while recording; "
+            "do it inside `with minigrad.no_grad():` (as optimizers do) or use the out-of-place op"
+        )
+
+
+def _recorded(op: str, self: Tensor, fn, other) -> Tensor:
+    """Record ``fn(old self, other)`` and make it self's value and history.
+
+    The old value is copied first, so a vjp that reads it (mul_, div_) is not
+    fooled by the overwrite.
+    """
+    _forbid_leaf(op, self)
+    old = Tensor._wrap(self.data.copy(), self._node)
+    return _rebase(op, self, fn(old, other))
+
+
+def add_(self: Tensor, other, alpha=1) -> Tensor:
+    """self += alpha * other, in place (PyTorch's ``add_``; ``sub_`` is alpha = -1)."""
+    if _records(self, other):
+        return _recorded("add_", self, lambda old, o: old + (o if alpha == 1 else o * alpha), other)
+    data = _operand("add_", self, other)
+    return _write("add_", self, "add", data if alpha == 1 else data * alpha)
+
+
+def mul_(self: Tensor, other) -> Tensor:
+    """self *= other, in place."""
+    if _records(self, other):
+        return _recorded("mul_", self, elementwise.mul, other)
+    return _write("mul_", self, "multiply", _operand("mul_", self, other))
+
+
+def div_(self: Tensor, other) -> Tensor:
+    """self /= other, in place."""
+    if _records(self, other):
+        return _recorded("div_", self, elementwise.div, other)
+    return _write("div_", self, "true_divide", _operand("div_", self, other))
+
+
+def copy_(self: Tensor, src) -> Tensor:
+    """Copy ``src`` (broadcast to self's shape) into self, in place.
+
+    While recording, the gradient flows to ``src`` when it requires grad;
+    otherwise self's new value is a constant and self leaves the graph.
+    """
+    if isinstance(src, Tensor) and src.requires_grad and STATE.grad_enabled:
+        _forbid_leaf("copy_", self)
+        return _rebase("copy_", self, shape.broadcast_to(src, self.shape))
+    return _overwrite("copy_", self, lambda data: self.xp.copyto(data, _operand("copy_", self, src), casting="same_kind"))
+
+
+def fill_(self: Tensor, value) -> Tensor:
+    """Set every element to ``value``, in place; self leaves the graph (its value is a constant)."""
+    return _overwrite("fill_", self, lambda data: data.fill(value))
+
+
+def _overwrite(op: str, self: Tensor, write) -> Tensor:
+    """Replace self's values by constants: write into the buffer, bump the version, drop the history."""
+    _forbid_leaf(op, self)
+    try:
+        write(self.data)
+    except (TypeError, ValueError) as exc:
+        raise ShapeError(f"{op}: {exc} (tensor {self.shape} {self.dtype})") from exc
+    self._vc[0] += 1
+    if self._node is not None:
+        self._node = None
+        self.requires_grad = False
+    return self

@@ -1,0 +1,286 @@
+"""Reductions: sum, mean, max/min, logsumexp, softmax, log_softmax.
+
+Every reduction takes NumPy's ``axis`` (int, tuple or None) and ``keepdims``
+and, for PyTorch users, ``dim`` and ``keepdim``. The vjp of a reduction
+spreads the cotangent back over the reduced axes: re-insert them as size-1
+axes, then broadcast.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+from ..backend import xp_of
+from ..primitive import primitive
+from .elementwise import astype, exp, where
+from .shape import broadcast_to, reshape
+
+
+def reduce_args(op: str, axis, keepdims, dim, keepdim):
+    """Merge NumPy's (axis, keepdims) with PyTorch's (dim, keepdim); axis becomes an int, tuple or None."""
+    if dim is not None:
+        if axis is not None:
+            raise TypeError(f"{op}: give axis or dim, not both")
+        axis = dim
+    if keepdim is not None:
+        keepdims = keepdim
+    if isinstance(axis, list):
+        axis = tuple(axis)
+    return axis, bool(keepdims)
+
+
+def _kept_shape(shape, axis):
+    """``shape`` with the reduced axes set to 1 (the keepdims shape)."""
+    if axis is None:
+        return (1,) * len(shape)
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    axes = {a % len(shape) for a in axes} if shape else set()
+    return tuple(1 if i in axes else s for i, s in enumerate(shape))
+
+
+def _spread(g, x_shape, axis, keepdims):
+    """Broadcast a reduction's cotangent back to the input's shape."""
+    if not keepdims and g.ndim:
+        g = reshape(g, _kept_shape(x_shape, axis))
+    return broadcast_to(g, x_shape)
+
+
+# --- sum and mean ------------------------------------------------------------------
+
+
+@primitive
+def _sum(x, *, axis=None, keepdims=False):
+    return x.sum(axis=axis, keepdims=keepdims)
+
+
+_sum.name = "sum"
+_sum.defvjp(lambda g, ans, x, axis, keepdims: _spread(g, x.shape, axis, keepdims))
+
+
+def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """Sum over ``axis`` (all axes when None). The vjp broadcasts the cotangent back."""
+    axis, keepdims = reduce_args("sum", axis, keepdims, dim, keepdim)
+    return _sum(x, axis=axis, keepdims=keepdims)
+
+
+@primitive
+def _mean(x, *, axis=None, keepdims=False):
+    return x.mean(axis=axis, keepdims=keepdims)
+
+
+_mean.name = "mean"
+_mean.defvjp(lambda g, ans, x, axis, keepdims: _spread(g, x.shape, axis, keepdims) / _reduced_size(x.shape, axis))
+
+
+def _reduced_size(shape, axis) -> int:
+    """How many elements each output of a reduction over ``axis`` combines."""
+    if axis is None:
+        axes = range(len(shape))
+    else:
+        axes = axis if isinstance(axis, tuple) else (axis,)
+    n = 1
+    for a in axes:
+        n *= shape[a]
+    return n
+
+
+def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """Arithmetic mean over ``axis``. The vjp spreads g / n over the n averaged elements."""
+    axis, keepdims = reduce_args("mean", axis, keepdims, dim, keepdim)
+    return _mean(x, axis=axis, keepdims=keepdims)
+
+
+def sum_to(x, shape):
+    """Sum ``x`` down to ``shape``, undoing a broadcast from ``shape`` to ``x.shape``."""
+    shape = tuple(shape)
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and x.shape[lead + i] != 1)
+    out = _sum(x, axis=axes, keepdims=True) if axes else x
+    return reshape(out, shape) if out.shape != shape else out
+
+
+# --- max and min ------------------------------------------------------------------------
+
+
+def _winners(x, axis):
+    """Boolean mask of the elements equal to the max (or min) of their slice: the branch signature."""
+    return x == x.max(axis=axis, keepdims=True)
+
+
+def _losers(x, axis):
+    return x == x.min(axis=axis, keepdims=True)
+
+
+@primitive(saves=(0,), saves_output=True, signature=lambda x, axis, keepdims: _winners(x, axis))
+def _amax(x, *, axis=None, keepdims=False):
+    return x.max(axis=axis, keepdims=keepdims)
+
+
+@primitive(saves=(0,), saves_output=True, signature=lambda x, axis, keepdims: _losers(x, axis))
+def _amin(x, *, axis=None, keepdims=False):
+    return x.min(axis=axis, keepdims=keepdims)
+
+
+def _extremum_vjp(g, ans, x, axis, keepdims):
+    """The gradient goes to the winning element; tied winners share it evenly."""
+    best = ans if keepdims else reshape(ans, _kept_shape(x.shape, axis))
+    won = x == best
+    ties = astype(_sum(won, axis=axis, keepdims=True), dtype=g.dtype)
+    return where(won, _spread(g, x.shape, axis, keepdims), 0) / ties
+
+
+_amax.name, _amin.name = "max", "min"
+_amax.defvjp(_extremum_vjp)
+_amin.defvjp(_extremum_vjp)
+
+ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
+ValuesIndices.__doc__ = "What ``max(dim=...)`` and ``min(dim=...)`` return, as PyTorch's ``torch.return_types.max``."
+
+
+def amax(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """Largest value over ``axis``. Ties share the gradient evenly, and are kinks."""
+    axis, keepdims = reduce_args("amax", axis, keepdims, dim, keepdim)
+    return _amax(x, axis=axis, keepdims=keepdims)
+
+
+def amin(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """Smallest value over ``axis``. Ties share the gradient evenly, and are kinks."""
+    axis, keepdims = reduce_args("amin", axis, keepdims, dim, keepdim)
+    return _amin(x, axis=axis, keepdims=keepdims)
+
+
+def max(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """Largest value over ``axis`` (NumPy), or ``(values, indices)`` when called with ``dim=`` (PyTorch).
+
+    ``x.max(axis=1)`` and ``x.max(1)`` return the values as NumPy does;
+    ``x.max(dim=1)`` returns a ``ValuesIndices`` named tuple as PyTorch does.
+    """
+    values = amax(x, axis, keepdims, dim=dim, keepdim=keepdim)
+    if dim is None:
+        return values
+    return ValuesIndices(values, argmax(x, dim=dim, keepdim=keepdim))
+
+
+def min(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """Smallest value over ``axis`` (NumPy), or ``(values, indices)`` when called with ``dim=`` (PyTorch)."""
+    values = amin(x, axis, keepdims, dim=dim, keepdim=keepdim)
+    if dim is None:
+        return values
+    return ValuesIndices(values, argmin(x, dim=dim, keepdim=keepdim))
+
+
+@primitive(differentiable=False)
+def _argmax(x, *, axis=None, keepdims=False):
+    return x.argmax(axis=axis, keepdims=keepdims)
+
+
+@primitive(differentiable=False)
+def _argmin(x, *, axis=None, keepdims=False):
+    return x.argmin(axis=axis, keepdims=keepdims)
+
+
+_argmax.name, _argmin.name = "argmax", "argmin"
+
+
+def argmax(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """Index of the largest value over ``axis`` (of the flattened tensor when None); int64, no gradient."""
+    axis, keepdims = reduce_args("argmax", axis, keepdims, dim, keepdim)
+    if isinstance(axis, tuple):
+        raise TypeError("argmax: axis must be an int or None")
+    return _argmax(x, axis=axis, keepdims=keepdims)
+
+
+def argmin(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """Index of the smallest value over ``axis``; int64, no gradient."""
+    axis, keepdims = reduce_args("argmin", axis, keepdims, dim, keepdim)
+    if isinstance(axis, tuple):
+        raise TypeError("argmin: axis must be an int or None")
+    return _argmin(x, axis=axis, keepdims=keepdims)
+
+
+# --- log-sum-exp and softmax --------------------------------------------------------------
+
+
+def _shift(x, axis):
+    """The max over ``axis`` (kept dims), with infinities replaced by 0 so x - shift stays finite."""
+    xp = xp_of(x)
+    m = x.max(axis=axis, keepdims=True)
+    return xp.where(xp.isfinite(m), m, 0).astype(x.dtype, copy=False)
+
+
+@primitive(saves=(0,), saves_output=True)
+def _logsumexp(x, *, axis=None, keepdims=False):
+    xp = xp_of(x)
+    m = _shift(x, axis)
+    out = xp.log(xp.exp(x - m).sum(axis=axis, keepdims=True)) + m
+    return out if keepdims else out.reshape(_reduced_shape(x.shape, axis))
+
+
+def _reduced_shape(shape, axis):
+    """The shape of a reduction over ``axis`` without keepdims."""
+    if axis is None:
+        return ()
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    drop = {a % len(shape) for a in axes}
+    return tuple(s for i, s in enumerate(shape) if i not in drop)
+
+
+_logsumexp.name = "logsumexp"
+_logsumexp.defvjp(
+    lambda g, ans, x, axis, keepdims: _spread(g, x.shape, axis, keepdims) * exp(x - _spread(ans, x.shape, axis, keepdims))
+)
+
+
+def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """log(sum(exp(x))) over ``axis``, computed as m + log(sum(exp(x - m))) with m the max.
+
+    Exact and finite for logits of any magnitude. d/dx = softmax(x) over the axis.
+    """
+    axis, keepdims = reduce_args("logsumexp", axis, keepdims, dim, keepdim)
+    return _logsumexp(x, axis=axis, keepdims=keepdims)
+
+
+@primitive(saves_output=True)
+def _softmax(x, *, axis=-1):
+    xp = xp_of(x)
+    e = xp.exp(x - _shift(x, axis))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+_softmax.name = "softmax"
+_softmax.defvjp(lambda g, ans, x, axis: ans * (g - _sum(g * ans, axis=axis, keepdims=True)))
+
+
+@primitive(saves_output=True)
+def _log_softmax(x, *, axis=-1):
+    xp = xp_of(x)
+    shifted = x - _shift(x, axis)
+    return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+_log_softmax.name = "log_softmax"
+_log_softmax.defvjp(lambda g, ans, x, axis: g - exp(ans) * _sum(g, axis=axis, keepdims=True))
+
+
+def softmax(x, axis=-1, *, dim=None):
+    """exp(x) / sum(exp(x)) along ``axis``, shifted by the max so it never overflows.
+
+    vjp: s * (g - sum(g * s)) along the axis.
+    """
+    axis, _ = reduce_args("softmax", axis if dim is None else None, False, dim, None)
+    return _softmax(x, axis=axis)
+
+
+def log_softmax(x, axis=-1, *, dim=None):
+    """x - logsumexp(x) along ``axis``: stable log-probabilities.
+
+    vjp: g - softmax(x) * sum(g) along the axis.
+    """
+    axis, _ = reduce_args("log_softmax", axis if dim is None else None, False, dim, None)
+    return _log_softmax(x, axis=axis)
+
+
+__all__ = [
+    "sum", "mean", "max", "min", "amax", "amin", "argmax", "argmin",
+    "logsumexp", "softmax", "log_softmax", "sum_to", "ValuesIndices",
+]  # fmt: skip

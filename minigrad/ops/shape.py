@@ -1,0 +1,296 @@
+"""Shape primitives: reshape, permute, broadcast, concatenate/stack, pad, indexing, devices.
+
+These move elements without changing them, so every vjp moves the cotangent
+back: reshape back, permute by the inverse permutation, sum over broadcast
+axes, slice out each input's part, scatter-add into zeros for indexing.
+squeeze, unsqueeze, flatten, view and expand are reshapes and broadcasts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend
+from ..errors import ShapeError
+from ..primitive import primitive
+from ..tensor import Tensor
+
+# --- reshape and friends ------------------------------------------------------
+
+
+@primitive
+def _reshape(x, *, shape):
+    return x.reshape(shape)
+
+
+_reshape.name = "reshape"
+_reshape.defvjp(lambda g, ans, x, shape: _reshape(g, shape=x.shape))
+
+
+def reshape(x, shape):
+    """The same elements in a new shape (one dimension may be -1). vjp: reshape back."""
+    if isinstance(shape, int):
+        shape = (shape,)
+    return _reshape(x, shape=tuple(shape))
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    """Merge dimensions ``start_dim..end_dim`` into one (PyTorch's ``flatten``)."""
+    shape = x.shape
+    if len(shape) == 0:
+        return reshape(x, (1,))
+    start, end = start_dim % len(shape), end_dim % len(shape)
+    if start > end:
+        raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {shape}")
+    merged = 1
+    for s in shape[start : end + 1]:
+        merged *= s
+    return reshape(x, shape[:start] + (merged,) + shape[end + 1 :])
+
+
+def squeeze(x, axis=None, *, dim=None):
+    """Drop size-1 dimensions: all of them, or those in ``axis`` that have size 1 (as PyTorch)."""
+    if dim is not None:
+        axis = dim
+    shape = x.shape
+    if axis is None:
+        keep = [s for s in shape if s != 1]
+    else:
+        axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+        _check_axes("squeeze", axes, len(shape))
+        drop = {a % len(shape) for a in axes if shape[a] == 1}
+        keep = [s for i, s in enumerate(shape) if i not in drop]
+    return reshape(x, tuple(keep))
+
+
+def unsqueeze(x, dim):
+    """Insert a size-1 dimension at ``dim`` (``-1`` appends one)."""
+    ndim = len(x.shape)
+    if not -ndim - 1 <= dim <= ndim:
+        raise ShapeError(f"unsqueeze: dim {dim} out of range for a tensor of {ndim} dimensions")
+    dim = dim % (ndim + 1)
+    return reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
+
+
+def _check_axes(op, axes, ndim):
+    for a in axes:
+        if not -max(ndim, 1) <= a < max(ndim, 1):
+            raise ShapeError(f"{op}: axis {a} out of range for a tensor of {ndim} dimensions")
+
+
+# --- permutations ---------------------------------------------------------------
+
+
+@primitive
+def _permute(x, *, axes):
+    return x.transpose(axes)
+
+
+_permute.name = "permute"
+_permute.defvjp(lambda g, ans, x, axes: _permute(g, axes=tuple(np.argsort(axes).tolist())))
+
+
+def permute(x, dims):
+    """Reorder the dimensions: output dimension i is input dimension ``dims[i]``."""
+    dims = tuple(int(d) % max(x.ndim, 1) for d in dims)
+    if sorted(dims) != list(range(x.ndim)):
+        raise ShapeError(f"permute: {dims} is not a permutation of the {x.ndim} dimensions of shape {tuple(x.shape)}")
+    return _permute(x, axes=dims)
+
+
+def transpose(x, dim0=None, dim1=None):
+    """Swap dimensions ``dim0`` and ``dim1`` (PyTorch); with neither given, reverse all (NumPy, ``.T``)."""
+    if dim0 is None and dim1 is None:
+        return _permute(x, axes=tuple(range(x.ndim - 1, -1, -1)))
+    if dim0 is None or dim1 is None:
+        raise TypeError("transpose: give both dim0 and dim1, or neither")
+    _check_axes("transpose", (dim0, dim1), x.ndim)
+    axes = list(range(x.ndim))
+    axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
+    return _permute(x, axes=tuple(axes))
+
+
+# --- broadcasting ------------------------------------------------------------------
+
+
+@primitive
+def _broadcast_to(x, *, shape):
+    return backend.broadcast_to(x, shape)
+
+
+_broadcast_to.name = "broadcast_to"
+_broadcast_to.defvjp(lambda g, ans, x, shape: g)  # summed back to x.shape by the primitive
+
+
+def broadcast_to(x, shape):
+    """A read-only broadcast view of ``x`` in ``shape``. vjp: sum over the broadcast axes."""
+    return _broadcast_to(x, shape=tuple(shape))
+
+
+def expand(x, shape):
+    """PyTorch's ``expand``: broadcast, where -1 keeps a dimension's size."""
+    lead = len(shape) - x.ndim
+    full = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))
+    return broadcast_to(x, full)
+
+
+# --- joining ------------------------------------------------------------------------
+
+
+@primitive(nin=None)
+def _concatenate(*xs, axis=0):
+    return backend.xp_of(xs[0]).concatenate(xs, axis=axis)
+
+
+@_concatenate.defvjp_variadic
+def _concatenate_vjp(i, g, ans, *xs, axis=0):
+    start = sum(x.shape[axis] for x in xs[:i])
+    index = [slice(None)] * g.ndim
+    index[axis] = slice(start, start + xs[i].shape[axis])
+    return getitem(g, tuple(index))
+
+
+_concatenate.name = "concatenate"
+
+
+def concatenate(tensors, axis=0, *, dim=None):
+    """Join tensors along an existing axis. vjp: each input gets its slice of the cotangent."""
+    if dim is not None:
+        axis = dim
+    if len(tensors) == 0:
+        raise ShapeError("concatenate: need at least one tensor")
+    return _concatenate(*tensors, axis=axis)
+
+
+cat = concat = concatenate
+
+
+@primitive(nin=None)
+def _stack(*xs, axis=0):
+    return backend.xp_of(xs[0]).stack(xs, axis=axis)
+
+
+@_stack.defvjp_variadic
+def _stack_vjp(i, g, ans, *xs, axis=0):
+    index = [slice(None)] * g.ndim
+    index[axis] = i
+    return getitem(g, tuple(index))
+
+
+_stack.name = "stack"
+
+
+def stack(tensors, axis=0, *, dim=None):
+    """Join same-shaped tensors along a new axis. vjp: each input gets its slice."""
+    if dim is not None:
+        axis = dim
+    if len(tensors) == 0:
+        raise ShapeError("stack: need at least one tensor")
+    return _stack(*tensors, axis=axis)
+
+
+# --- padding -----------------------------------------------------------------------------
+
+
+@primitive
+def _pad(x, *, pad_width, value=0):
+    return backend.xp_of(x).pad(x, pad_width, mode="constant", constant_values=value)
+
+
+_pad.name = "pad"
+_pad.defvjp(
+    lambda g, ans, x, pad_width, value: getitem(g, tuple(slice(b, b + s) for (b, _), s in zip(pad_width, x.shape)))
+)
+
+
+def pad(x, pad_width, value=0):
+    """Pad with a constant, NumPy style: ``pad_width`` is an int, a (before, after) pair,
+    or one pair per dimension. vjp: the cotangent's central slice."""
+    try:
+        widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2))
+    except ValueError as exc:
+        raise ShapeError(f"pad: pad_width {pad_width!r} does not fit a tensor of shape {tuple(x.shape)}") from exc
+    if (widths < 0).any():
+        raise ShapeError(f"pad: pad widths must be non-negative, got {pad_width!r}")
+    return _pad(x, pad_width=tuple(map(tuple, widths.tolist())), value=value)
+
+
+# --- indexing --------------------------------------------------------------------------------
+
+
+def _index_data(index):
+    """Replace tensors inside an index by their arrays."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    return index
+
+
+def _is_basic(index) -> bool:
+    """True for indices made of ints, slices, None and Ellipsis only (no repeats possible)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(p is None or p is Ellipsis or isinstance(p, (int, np.integer, slice)) for p in parts)
+
+
+@primitive
+def _getitem(x, *, index):
+    return x[index]
+
+
+_getitem.name = "getitem"
+_getitem.defvjp(lambda g, ans, x, index: _index_scatter(g, index=index, shape=x.shape))
+
+
+@primitive
+def _index_scatter(g, *, index, shape):
+    """Zeros of ``shape`` with ``g`` added at ``index`` (repeated indices accumulate)."""
+    xp = backend.xp_of(g)
+    out = xp.zeros(shape, dtype=g.dtype)
+    if _is_basic(index):
+        out[index] = g
+    else:
+        backend.scatter_add(out, _expand_masks(index), g)
+    return out
+
+
+_index_scatter.name = "index_scatter"
+_index_scatter.defvjp(lambda g, ans, x, index, shape: _getitem(g, index=index))
+
+
+def _expand_masks(index):
+    """Boolean masks become integer arrays, which every scatter-add accepts."""
+    parts = index if isinstance(index, tuple) else (index,)
+    expanded = []
+    for p in parts:
+        if backend.is_array(p) and p.dtype == bool:
+            expanded.extend(p.nonzero())
+        else:
+            expanded.append(p)
+    return tuple(expanded) if isinstance(index, tuple) or len(expanded) > 1 else expanded[0]
+
+
+def getitem(x, index):
+    """``x[index]`` with slices, ints, None, Ellipsis, integer arrays and boolean masks.
+
+    vjp: zeros of x's shape with the cotangent added at the index; repeated
+    integer indices accumulate.
+    """
+    return _getitem(x, index=_index_data(index))
+
+
+# --- devices ----------------------------------------------------------------------------------
+
+
+@primitive
+def _to_device(x, *, device, source):
+    return backend.to_device(x, device)
+
+
+_to_device.name = "to_device"
+_to_device.defvjp(lambda g, ans, x, device, source: _to_device(g, device=source, source=device))
+
+
+def to_device(x, device):
+    """Copy to ``device`` ("cpu" or "cuda"). vjp: copy the cotangent back."""
+    return _to_device(x, device=device, source=x.device)

@@ -1,0 +1,207 @@
+"""Primitives: a forward on arrays plus one vector-Jacobian product per input.
+
+A primitive is written as a plain function on backend arrays (its forward)
+and decorated; its vjps are attached one per differentiable input, written
+with minigrad's own ops, so that ``create_graph=True`` differentiates the
+backward pass too:
+
+    @primitive(saves_output=True)
+    def exp(x):
+        return xp_of(x).exp(x)
+
+    exp.defvjp(lambda g, ans, x: g * ans)      # d e^x / dx = e^x
+
+A vjp receives the cotangent ``g`` of the output, the output ``ans`` (when
+``saves_output`` is set, else None) and the call's own arguments. It runs in
+two modes (see :func:`minigrad.autograd.run_backward`): on bare arrays in a
+plain backward, on tensors under ``create_graph=True``. So a vjp uses only
+operators, minigrad functions and what arrays and tensors share (``shape``,
+``ndim``, ``dtype``), and works unchanged in both. Results whose shape differs
+from the input's shape (broadcasting) are summed back to it here, once, for
+every primitive.
+
+Calling the primitive unwraps tensors to arrays, checks devices, runs the
+forward, and records a :class:`~minigrad.autograd.Node` only when grad mode is
+on and some input requires grad. Errors from the array library are re-raised
+as minigrad errors that name the op and the input shapes and dtypes.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from . import backend
+from .autograd import STATE, Node
+from .errors import DeviceError, DTypeError, IndexOutOfRange, ShapeError
+from .tensor import Tensor
+
+
+class Primitive:
+    """A differentiable operation; see the module docstring.
+
+    ``nin`` is the number of leading positional arguments that are inputs
+    (tensors or constants); ``None`` makes every positional argument an
+    input (concatenate, stack). ``saves`` lists the inputs whose *values* the
+    vjps read: their version counters are checked before backward, so an
+    in-place change raises instead of giving a wrong gradient.
+    ``differentiable=False`` marks ops with no gradient (comparisons, argmax):
+    they never record.
+    ``signature``, for non-smooth ops, maps the forward's arguments to an
+    array that says on which side of each kink every element lies.
+    """
+
+    def __init__(self, forward, *, name=None, nin=1, saves=(), saves_output=False, signature=None, differentiable=True):
+        functools.update_wrapper(self, forward)
+        self.differentiable = differentiable
+        self.forward = forward
+        self.name = name or forward.__name__
+        self.nin = nin
+        self.saves = tuple(saves)
+        self.saves_output = saves_output
+        self.signature = signature
+        self.vjps = None
+        self.vjp_variadic = None
+
+    def defvjp(self, *vjps):
+        """Attach one vjp per input: ``vjp(g, ans, *args, **params) -> cotangent``."""
+        self.vjps = vjps
+        return self
+
+    def defvjp_variadic(self, vjp):
+        """Attach one vjp for all inputs of a variadic op: ``vjp(i, g, ans, *args, **params)``."""
+        self.vjp_variadic = vjp
+        return vjp
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.name}>"
+
+    def __call__(self, *args, **params):
+        # This runs for every op, so it is written for speed: one pass over
+        # the inputs, no helper calls on the common path.
+        state = STATE
+        if state.raw:  # inside a plain backward: bare arrays in, bare array out
+            return self.forward(*args, **params)
+        nin = len(args) if self.nin is None else self.nin
+        arrays = list(args)
+        needs = []
+        array_type = None
+        for i in range(nin):
+            a = args[i]
+            if isinstance(a, Tensor):
+                arrays[i] = data = a.data
+                if a.requires_grad:
+                    needs.append(i)
+            elif isinstance(a, _SCALARS):
+                continue
+            elif isinstance(a, (list, tuple)):
+                arrays[i] = data = np.asarray(a)
+            else:
+                data = a
+            if array_type is None:
+                array_type = type(data)
+            elif type(data) is not array_type:
+                raise self._device_error(args)
+        try:
+            out = self.forward(*arrays, **params)
+        except (ValueError, TypeError, IndexError) as exc:
+            raise self._error(exc, args) from exc
+        if type(out) is not array_type:
+            out = _as_output_array(out, array_type)
+        if self.signature is not None and state.signature_log is not None:
+            log = state.signature_log
+            log.append((self.name, len(log), self.signature(*arrays, **params)))
+        result = _new_tensor(Tensor)
+        result.data = out
+        result.grad = None
+        result._vc = [0]
+        if needs and self.differentiable and state.grad_enabled:
+            saved = []
+            for i in self.saves:
+                a = args[i]
+                if isinstance(a, Tensor):
+                    saved.append((a._vc, a._vc[0]))
+            if self.saves_output:
+                saved.append((result._vc, 0))
+            result._node = Node(self, args, arrays, params, needs, saved, result)
+            result.requires_grad = True
+        else:
+            result._node = None
+            result.requires_grad = False
+        return result
+
+    def vjp(self, node, g, raw: bool):
+        """Cotangents of the inputs in ``node.needs``, each of its input's shape.
+
+        With ``raw`` the vjps get bare arrays (a plain backward); otherwise
+        tensors, and their work is recorded (``create_graph=True``).
+        """
+        if raw:
+            args = node.arrays
+            ans = node.out_data
+        else:
+            args = node.args
+            ans = node.output() if self.saves_output else None
+        params = node.params
+        grads = []
+        for i in node.needs:
+            if self.vjp_variadic is not None:
+                gi = self.vjp_variadic(i, g, ans, *args, **params)
+            elif self.vjps[i] is None:  # an input the op does not differentiate (where's condition)
+                grads.append(None)
+                continue
+            else:
+                gi = self.vjps[i](g, ans, *args, **params)
+            shape = args[i].shape
+            if gi.shape != shape:
+                gi = unbroadcast(gi, shape)
+            grads.append(gi)
+        return grads
+
+    def _device_error(self, args) -> DeviceError:
+        devices = [backend.device_of(a.data if isinstance(a, Tensor) else a) for a in args if isinstance(a, Tensor) or backend.is_array(a)]
+        return DeviceError(
+            f"{self.name}: all inputs must be on one device, got {', '.join(devices)}; move them with .to(device)"
+        )
+
+    def _error(self, exc: Exception, args) -> Exception:
+        described = ", ".join(describe(a) for a in args)
+        message = f"{self.name}: {exc} (inputs: {described})"
+        if isinstance(exc, IndexError):
+            return IndexOutOfRange(message)
+        if isinstance(exc, TypeError) or "dtype" in str(exc) or "cast" in str(exc):
+            return DTypeError(message)
+        return ShapeError(message)
+
+
+_SCALARS = (int, float, bool, complex, np.generic)
+_new_tensor = object.__new__
+
+
+def _as_output_array(out, array_type):
+    """A forward's result as an array of the inputs' kind (NumPy reductions may return scalars)."""
+    if backend.is_array(out):
+        return out
+    return backend.xp_of_type(array_type).asarray(out)
+
+
+def describe(value) -> str:
+    """A short description of an argument for error messages: shape and dtype for arrays."""
+    if isinstance(value, Tensor) or backend.is_array(value):
+        return f"{'tensor' if isinstance(value, Tensor) else 'array'} {tuple(value.shape)} {value.dtype}"
+    return repr(value) if len(repr(value)) < 40 else type(value).__name__
+
+
+def primitive(forward=None, **options):
+    """Decorator that turns a forward on arrays into a :class:`Primitive`."""
+    if forward is None:
+        return lambda f: Primitive(f, **options)
+    return Primitive(forward, **options)
+
+
+def unbroadcast(g, shape):
+    """Sum ``g`` down to ``shape``: the vjp of broadcasting ``shape`` up to ``g.shape``."""
+    from .ops.reduction import sum_to
+
+    return sum_to(g, shape)
