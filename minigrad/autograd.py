@@ -88,6 +88,9 @@ class set_grad_enabled(_GradMode):
         self._previous = STATE.grad_enabled
         STATE.grad_enabled = self.enabled  # takes effect on construction, as PyTorch's does
 
+    def __enter__(self):  # already set by the constructor; __exit__ restores
+        return self
+
     def __call__(self, fn):
         STATE.grad_enabled = self._previous
         mode = self.enabled

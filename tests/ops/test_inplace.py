@@ -1,0 +1,78 @@
+"""In-place updates: fast writes outside recording, safe history while recording."""
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad.errors import DTypeError, GraphError, ShapeError
+
+
+def test_inplace_outside_recording_writes_the_same_buffer_and_bumps_the_version():
+    w = mg.tensor([1.0, 2.0], requires_grad=True)
+    buffer = w.data
+    with mg.no_grad():
+        w.add_(mg.tensor([1.0, 1.0]), alpha=-0.5)
+        w.mul_(2)
+        w.sub_(1.0)
+        w.div_(2)
+        w += 1
+    assert w.data is buffer and w._version == 5
+    np.testing.assert_allclose(w.numpy(), [1.0, 2.0])
+
+
+def test_zero_fill_and_copy():
+    t = mg.tensor([1.0, 2.0])
+    t.zero_()
+    assert t.tolist() == [0.0, 0.0]
+    t.fill_(3.0)
+    assert t.tolist() == [3.0, 3.0]
+    t.copy_(mg.tensor([5.0, 6.0]))
+    assert t.tolist() == [5.0, 6.0] and t._version == 3
+
+
+def test_inplace_on_a_leaf_that_requires_grad_is_refused_while_recording():
+    w = mg.tensor([1.0, 2.0], requires_grad=True)
+    for update in (lambda: w.add_(1.0), lambda: w.mul_(2.0), lambda: w.zero_()):
+        with pytest.raises(GraphError, match="leaf.*no_grad"):
+            update()
+    np.testing.assert_array_equal(w.numpy(), [1.0, 2.0])
+
+
+def test_augmented_assignment_on_a_non_leaf_is_recorded():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    y += x * x  # y = 3x + x^2
+    y *= 2  # y = 6x + 2x^2
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 6 + 4 * x.numpy())
+
+
+def test_recorded_mul_by_a_tensor_keeps_the_old_value_for_its_gradient():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    w = mg.tensor([3.0, 4.0], requires_grad=True)
+    y = x * 1
+    y.mul_(w)  # y = x * w
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 4.0])
+    np.testing.assert_allclose(w.grad.numpy(), [1.0, 2.0])
+
+
+def test_copy_into_a_non_leaf_passes_the_gradient_to_the_source():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    s = mg.tensor([5.0, 7.0], requires_grad=True)
+    y = x * 2
+    y.copy_(s)
+    (y * y).sum().backward()
+    np.testing.assert_allclose(s.grad.numpy(), [10.0, 14.0])
+    assert x.grad is None
+
+
+def test_inplace_errors_name_the_op_and_leave_data_intact():
+    t = mg.tensor([1, 2])
+    with pytest.raises(DTypeError, match="add_"):
+        t.add_(0.5)
+    assert t.tolist() == [1, 2] and t._version == 0
+    u = mg.tensor([1.0, 2.0])
+    with pytest.raises(ShapeError, match=r"add_.*\(2,\)"):
+        u.add_(mg.ones(3))
+    assert u.tolist() == [1.0, 2.0]

@@ -1,0 +1,57 @@
+"""Devices: the one switch between NumPy and CuPy."""
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import backend
+from minigrad.errors import DeviceError
+
+
+def test_unknown_device():
+    with pytest.raises(DeviceError, match="unknown device"):
+        mg.zeros(2, device="tpu")
+
+
+@pytest.mark.skipif(mg.cuda_is_available(), reason="CuPy with a GPU is present")
+def test_cuda_without_cupy_says_how_to_install():
+    with pytest.raises(DeviceError, match=r"pip install 'minigrad\[gpu\]'"):
+        mg.zeros(2, device="cuda")
+
+
+def test_ops_run_on_every_device(device):
+    x = mg.tensor([1.0, -2.0, 3.0], requires_grad=True, device=device)
+    w = mg.tensor([[1.0], [2.0], [3.0]], device=device)
+    y = ((x * 2).relu() @ w).sum()
+    y.backward()
+    assert x.grad.device == device
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 0.0, 6.0])
+
+
+def test_to_moves_and_gradient_comes_back(device):
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = x.to(device)
+    assert y.device == device
+    (y * y).sum().backward()
+    assert x.grad.device == "cpu"
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0])
+
+
+def test_mixing_devices_is_a_clear_error():
+    if not mg.cuda_is_available():
+        pytest.skip("needs a GPU")
+    with pytest.raises(DeviceError, match="one device"):
+        mg.ones(2) + mg.ones(2, device="cuda")
+
+
+def test_fast_broadcast_matches_numpy():
+    rng = np.random.default_rng(0)
+    for shape, target in [((), (3, 2)), ((3, 1), (2, 3, 4)), ((1, 4), (5, 4)), ((2, 3), (2, 3))]:
+        a = rng.standard_normal(shape)
+        view = backend.broadcast_to(a, target)
+        np.testing.assert_array_equal(view, np.broadcast_to(a, target))
+        assert not view.flags.writeable
+    with pytest.raises(ValueError):
+        backend.broadcast_to(np.ones(3), (4,))
+    transposed = np.ones((2, 3)).T
+    np.testing.assert_array_equal(backend.broadcast_to(transposed, (2, 3, 2)), np.ones((2, 3, 2)))

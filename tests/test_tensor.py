@@ -1,0 +1,141 @@
+"""Tensor construction, dtype rules, attributes and conversions."""
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad.errors import DTypeError, GraphError, ShapeError
+
+
+def test_python_data_follows_pytorch_dtype_rules():
+    assert mg.tensor(1.5).dtype == np.float32
+    assert mg.tensor([1.0, 2.0]).dtype == np.float32
+    assert mg.tensor([1, 2.5]).dtype == np.float32
+    assert mg.tensor([1, 2]).dtype == np.int64
+    assert mg.tensor(True).dtype == np.bool_
+
+
+def test_arrays_keep_their_dtype_and_are_copied():
+    a = np.array([1.0, 2.0])
+    t = mg.tensor(a)
+    assert t.dtype == np.float64
+    a[0] = 9
+    assert t.numpy()[0] == 1.0
+    assert mg.tensor(np.array([1, 2], dtype=np.int32)).dtype == np.int32
+
+
+def test_from_numpy_shares_memory():
+    a = np.array([1.0, 2.0])
+    t = mg.from_numpy(a)
+    a[0] = 9
+    assert t.numpy()[0] == 9
+
+
+def test_set_default_dtype():
+    try:
+        mg.set_default_dtype(mg.float64)
+        assert mg.tensor(1.5).dtype == np.float64
+        assert mg.zeros(2).dtype == np.float64
+        assert mg.get_default_dtype() == np.float64
+    finally:
+        mg.set_default_dtype(mg.float32)
+    with pytest.raises(DTypeError, match="floating point"):
+        mg.set_default_dtype(mg.int64)
+
+
+def test_explicit_dtype():
+    assert mg.tensor([1, 2], dtype=mg.float64).dtype == np.float64
+
+
+def test_integer_tensors_cannot_require_grad():
+    with pytest.raises(DTypeError, match="floating-point.*int64"):
+        mg.tensor([1, 2], requires_grad=True)
+    with pytest.raises(DTypeError):
+        mg.tensor([1, 2]).requires_grad_()
+
+
+def test_attributes():
+    t = mg.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    assert t.shape == (2, 3) and t.ndim == 2 and t.dim() == 2
+    assert t.size() == (2, 3) and t.size(1) == 3 and t.numel() == 6 and len(t) == 2
+    assert t.device == "cpu" and t.requires_grad and t.is_leaf and t.grad is None and t.grad_fn is None
+    assert isinstance(t.data, np.ndarray)
+
+
+def test_item_and_conversions():
+    assert mg.tensor([2.5]).item() == 2.5
+    assert isinstance(mg.tensor(3).item(), int)
+    assert float(mg.tensor(1.5)) == 1.5 and int(mg.tensor(3)) == 3
+    assert mg.tensor([[1, 2]]).tolist() == [[1, 2]]
+    with pytest.raises(ShapeError, match=r"item.*\(2,\)"):
+        mg.tensor([1.0, 2.0]).item()
+    with pytest.raises(ShapeError, match="ambiguous"):
+        bool(mg.tensor([1.0, 2.0]))
+
+
+def test_detach_shares_data_and_leaves_the_graph():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * 2).detach()
+    assert not y.requires_grad and y.is_leaf
+    d = x.detach()
+    assert d.data is x.data
+
+
+def test_requires_grad_on_non_leaf_cannot_be_turned_off():
+    x = mg.tensor([1.0], requires_grad=True)
+    with pytest.raises(GraphError):
+        (x * 2).requires_grad_(False)
+
+
+def test_to_dtype_is_differentiable():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = x.to(mg.float64)
+    assert y.dtype == np.float64
+    (y * y).sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0])
+    assert x.to("cpu") is x and x.double().dtype == np.float64 and x.float() is x
+
+
+def test_repr_is_readable():
+    assert repr(mg.tensor([1.0, 2.0])) == "tensor([1., 2.])"
+    assert "requires_grad=True" in repr(mg.tensor([1.0], requires_grad=True))
+    assert "grad_fn=<mul>" in repr(mg.tensor([1.0], requires_grad=True) * 2)
+    assert "dtype=float64" in repr(mg.tensor(np.array([1.0])))
+
+
+def test_tensor_from_a_list_of_tensors_is_a_clear_error():
+    with pytest.raises(TypeError, match="stack"):
+        mg.tensor([mg.tensor(1.0), mg.tensor(2.0)])
+
+
+def test_numpy_array_on_the_left_defers_to_the_tensor():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = np.array([3.0, 4.0], dtype=np.float32) * x
+    assert isinstance(y, mg.Tensor) and y.requires_grad
+    z = np.float32(2.0) + x
+    assert isinstance(z, mg.Tensor)
+
+
+def test_comparisons_are_elementwise_and_not_differentiable():
+    x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    m = x > 1.5
+    assert m.dtype == np.bool_ and not m.requires_grad
+    assert (x == 2.0).tolist() == [False, True, False]
+    assert x.eq(mg.tensor([1.0, 0.0, 3.0])).tolist() == [True, False, True]
+    assert (~m).tolist() == [True, False, False] and (m & (x < 2.5)).tolist() == [False, True, False]
+    assert len({x, x * 1}) == 2  # tensors stay hashable by identity
+
+
+def test_pytorch_style_methods():
+    x = mg.arange(6, dtype=mg.float32).reshape(2, 3)
+    assert x.view(3, 2).shape == (3, 2) and x.view(-1).shape == (6,)
+    assert x.view_as(mg.zeros(3, 2)).shape == (3, 2)
+    assert x.flatten().shape == (6,) and x.unsqueeze(0).shape == (1, 2, 3)
+    assert x.argmax().item() == 5 and x.argmax(dim=1).tolist() == [2, 2]
+    assert x.transpose(0, 1).shape == (3, 2) and x.permute(1, 0).shape == (3, 2) and x.T.shape == (3, 2)
+    values, indices = x.max(dim=1)
+    assert values.tolist() == [2.0, 5.0] and indices.tolist() == [2, 2]
+    assert x.max(1).tolist() == [2.0, 5.0]  # positional axis: NumPy's convention
+    assert x.sum(dim=0, keepdim=True).shape == (1, 3)
+    assert x.mean(axis=(0, 1)).item() == 2.5
