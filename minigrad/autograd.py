@@ -140,14 +140,29 @@ class Node:
     """One recorded application of an op: what its vjp needs, nothing more.
 
     ``op`` is the primitive (or custom Function) with ``name`` and
-    ``vjp(node, g, raw)``, which returns one cotangent per index in ``needs``; ``args`` the call's arguments (tensors and
-    constants); ``params`` its keyword settings; ``needs`` the indices of the
-    arguments that require a gradient; ``saved`` pairs of (version counter,
-    version at record time) for the tensors whose values the vjp reads;
-    ``out_data`` the output array when the vjp reads the output.
+    ``vjp(node, g, raw)``, which returns one cotangent per index in
+    ``needs``; ``args`` the call's arguments (tensors and constants) and
+    ``arrays`` the same with tensors replaced by their arrays; ``params`` its
+    keyword settings; ``needs`` the indices of the arguments that require a
+    gradient; ``saved`` pairs of (version counter, version at record time) for
+    the tensors whose values the vjp reads; ``out_data`` the output array when
+    the vjp reads the output; ``seq`` the position on the tape.
     """
 
-    __slots__ = ("op", "args", "arrays", "params", "needs", "saved", "out_data", "out_vc", "out_shape", "out_dtype", "seq", "ctx")
+    __slots__ = (
+        "op",
+        "args",
+        "arrays",
+        "params",
+        "needs",
+        "saved",
+        "out_data",
+        "out_vc",
+        "out_shape",
+        "out_dtype",
+        "seq",
+        "ctx",
+    )
 
     def __init__(self, op, args, arrays, params, needs, saved, out, ctx=None):
         self.op = op
@@ -428,11 +443,15 @@ def _root_grads(op: str, outputs, grad_outputs):
                     f"{op}: gradient can be implicitly created only for scalar outputs, "
                     f"but the output has shape {tuple(out.shape)}; pass gradient= of that shape"
                 )
-            g = _tensor.Tensor._wrap(out.xp.ones(out.shape, dtype=out.dtype) if out.ndim else out.xp.array(1, out.dtype))
+            g = _tensor.Tensor._wrap(
+                out.xp.ones(out.shape, dtype=out.dtype) if out.ndim else out.xp.array(1, out.dtype)
+            )
         else:
             g = _tensor._to_tensor(g, like=out)
             if g.shape != out.shape:
-                raise GraphError(f"{op}: gradient has shape {tuple(g.shape)} but the output has shape {tuple(out.shape)}")
+                raise GraphError(
+                    f"{op}: gradient has shape {tuple(g.shape)} but the output has shape {tuple(out.shape)}"
+                )
         root_grads.append(g)
     return root_grads
 
@@ -473,7 +492,9 @@ def format_tape(tensor) -> str:
             parts.extend(f"{k}={_short(v)}" for k, v in node.params.items())
         names[node] = f"v{n_values}"
         n_values += 1
-        lines.append(f"{names[node]:>6} = {node.name}({', '.join(parts)}) -> {_shape_str(node.out_shape)} {node.out_dtype}")
+        lines.append(
+            f"{names[node]:>6} = {node.name}({', '.join(parts)}) -> {_shape_str(node.out_shape)} {node.out_dtype}"
+        )
     return "\n".join(lines)
 
 

@@ -50,7 +50,10 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tens
     elif dtype is None and isinstance(fill_value, (int, np.integer)):
         dtype = np.int64
     xp = backend.xp_for(backend.normalize_device(device))
-    return _make(xp.full(_size("full", (size,) if isinstance(size, int) else size), fill_value, dtype=_dtype(dtype)), requires_grad)
+    return _make(
+        xp.full(_size("full", (size,) if isinstance(size, int) else size), fill_value, dtype=_dtype(dtype)),
+        requires_grad,
+    )
 
 
 def _like(op, fill, t: Tensor, dtype, device, requires_grad) -> Tensor:
@@ -117,7 +120,9 @@ def rand(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 def randn(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Standard normal samples."""
-    return _random("randn", lambda gen, shape, dt: gen.standard_normal(shape, dtype=dt), size, dtype, device, requires_grad)
+    return _random(
+        "randn", lambda gen, shape, dt: gen.standard_normal(shape, dtype=dt), size, dtype, device, requires_grad
+    )
 
 
 def randint(low, high=None, size=(), dtype=None, device=None) -> Tensor:

@@ -132,7 +132,9 @@ class Function:
         if needs and STATE.grad_enabled:
             op = cls.__dict__.get("_op") or _FunctionOp(cls)
             cls._op = op
-            saved = [(a._vc, a._vc[0]) for a in args if isinstance(a, Tensor) and any(s is a.data for s in ctx.saved_tensors)]
+            saved = [
+                (a._vc, a._vc[0]) for a in args if isinstance(a, Tensor) and any(s is a.data for s in ctx.saved_tensors)
+            ]
             result._node = Node(op, args, arrays, kwargs, needs, saved, result, ctx=ctx)
             result.requires_grad = True
         return result

@@ -160,7 +160,11 @@ class Primitive:
         return grads
 
     def _device_error(self, args) -> DeviceError:
-        devices = [backend.device_of(a.data if isinstance(a, Tensor) else a) for a in args if isinstance(a, Tensor) or backend.is_array(a)]
+        devices = [
+            backend.device_of(a.data if isinstance(a, Tensor) else a)
+            for a in args
+            if isinstance(a, Tensor) or backend.is_array(a)
+        ]
         return DeviceError(
             f"{self.name}: all inputs must be on one device, got {', '.join(devices)}; move them with .to(device)"
         )

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import backend
 from . import autograd as _autograd
+from . import backend
 from .autograd import STATE
 from .errors import DTypeError, GraphError, ShapeError
 
@@ -145,7 +145,9 @@ class Tensor:
     def item(self):
         """The single value of a one-element tensor, as a Python number."""
         if self.data.size != 1:
-            raise ShapeError(f"item: only one-element tensors can be converted to a Python number, got shape {self.shape}")
+            raise ShapeError(
+                f"item: only one-element tensors can be converted to a Python number, got shape {self.shape}"
+            )
         return self.data.item()
 
     def __float__(self) -> float:
@@ -156,7 +158,9 @@ class Tensor:
 
     def __bool__(self) -> bool:
         if self.data.size != 1:
-            raise ShapeError(f"bool: the truth value of a tensor of shape {self.shape} is ambiguous; use .any() or .all()")
+            raise ShapeError(
+                f"bool: the truth value of a tensor of shape {self.shape} is ambiguous; use .any() or .all()"
+            )
         return bool(self.data.item())
 
     def __index__(self) -> int:
@@ -242,7 +246,9 @@ class Tensor:
         ``retain_graph``; ``create_graph`` records the backward pass so the
         gradients can be differentiated again.
         """
-        _autograd.backward(self, None if gradient is None else (gradient,), retain_graph=retain_graph, create_graph=create_graph)
+        _autograd.backward(
+            self, None if gradient is None else (gradient,), retain_graph=retain_graph, create_graph=create_graph
+        )
 
     # --- arithmetic -----------------------------------------------------------
     def __add__(self, other):
@@ -531,7 +537,9 @@ def _as_array(data, dtype, device, copy: bool):
         if array.dtype.kind == "f" and dtype is None:
             array = array.astype(_default_dtype)
         elif array.dtype.kind not in "biuf":
-            raise DTypeError(f"tensor: cannot make a tensor from {type(data).__name__} data (NumPy dtype {array.dtype})")
+            raise DTypeError(
+                f"tensor: cannot make a tensor from {type(data).__name__} data (NumPy dtype {array.dtype})"
+            )
     if dtype is not None:
         array = array.astype(np.dtype(dtype), copy=False)
     target = backend.normalize_device(device) if device is not None else backend.device_of(array)

@@ -49,7 +49,9 @@ def _write(op: str, self: Tensor, ufunc_name: str, other) -> Tensor:
 def _rebase(op: str, self: Tensor, result: Tensor) -> Tensor:
     """Write a recorded result into self's buffer and make its node self's history."""
     if result.shape != self.shape:
-        raise ShapeError(f"{op}: the result has shape {result.shape}, which does not fit the tensor's shape {self.shape}")
+        raise ShapeError(
+            f"{op}: the result has shape {result.shape}, which does not fit the tensor's shape {self.shape}"
+        )
     if result.dtype != self.dtype and not self.xp.can_cast(result.dtype, self.dtype, casting="same_kind"):
         raise DTypeError(f"{op}: result dtype {result.dtype} cannot be stored in a tensor of dtype {self.dtype}")
     self.data[...] = result.data
@@ -109,7 +111,9 @@ def copy_(self: Tensor, src) -> Tensor:
     if isinstance(src, Tensor) and src.requires_grad and STATE.grad_enabled:
         _forbid_leaf("copy_", self)
         return _rebase("copy_", self, shape.broadcast_to(src, self.shape))
-    return _overwrite("copy_", self, lambda data: self.xp.copyto(data, _operand("copy_", self, src), casting="same_kind"))
+    return _overwrite(
+        "copy_", self, lambda data: self.xp.copyto(data, _operand("copy_", self, src), casting="same_kind")
+    )
 
 
 def fill_(self: Tensor, value) -> Tensor:
