@@ -14,7 +14,7 @@ from .autograd import (
     record_signatures,
     set_grad_enabled,
 )
-from .backend import cuda_is_available
+from .backend import cuda_is_available, fork_rng
 from .creation import (
     arange,
     eye,
@@ -33,6 +33,7 @@ from .creation import (
 )
 from .errors import DeviceError, DTypeError, GraphError, IndexOutOfRange, MinigradError, ShapeError
 from .function import Function, FunctionCtx
+from .gradcheck import GradcheckError, GradcheckReport, gradcheck, gradgradcheck
 from .ops.elementwise import (
     abs,
     add,

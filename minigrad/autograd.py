@@ -34,7 +34,7 @@ class _ThreadState(threading.local):
 
     grad_enabled = True
     raw = False  # True while a plain backward runs vjps on bare arrays
-    signature_log = None  # a list while a checker records branch signatures
+    signatures = None  # a record_signatures while a checker records branch signatures
 
 
 STATE = _ThreadState()
@@ -112,22 +112,26 @@ class record_signatures:
     A non-smooth primitive (relu, abs, clip, maximum, max, ...) declares a
     function of its inputs that says which side of each kink every element is
     on. Inside this context each such call appends ``(op_name, position,
-    signature_array)`` to :attr:`log`, where ``position`` counts the ops in
-    the block. Two evaluations whose logs differ crossed a kink between them;
-    this is what :func:`minigrad.gradcheck` compares at x-h and x+h. Outside
-    the context nothing is computed.
+    signature_array)`` to :attr:`log`, where ``position`` is the op's index
+    among all the ops run in the block. Two evaluations whose logs differ
+    crossed a kink between them; this is what :func:`minigrad.gradcheck`
+    compares at x-h and x+h. Outside the context nothing is computed.
     """
 
     def __init__(self):
         self.log: list = []
+        self.ops = 0  # ops run so far in the block
+
+    def add(self, name: str, signature) -> None:
+        self.log.append((name, self.ops - 1, signature))
 
     def __enter__(self):
-        self._previous = STATE.signature_log
-        STATE.signature_log = self.log
+        self._previous = STATE.signatures
+        STATE.signatures = self
         return self
 
     def __exit__(self, *exc):
-        STATE.signature_log = self._previous
+        STATE.signatures = self._previous
         return False
 
 

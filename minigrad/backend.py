@@ -12,6 +12,8 @@ Devices are plain strings, as PyTorch users write them: ``"cpu"`` (NumPy) and
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from .errors import DeviceError
@@ -134,6 +136,25 @@ def manual_seed(seed: int) -> None:
     global _seed
     _seed = int(seed)
     _generators.clear()
+
+
+class fork_rng:
+    """Context manager: random draws inside do not disturb the generators outside.
+
+    On exit every device's generator is back where it was, so a tool that
+    re-seeds for its own purposes (gradcheck) leaves the user's stream alone.
+    """
+
+    def __enter__(self):
+        self._saved = (_seed, {device: copy.deepcopy(gen) for device, gen in _generators.items()})
+        return self
+
+    def __exit__(self, *exc):
+        global _seed
+        _seed, generators = self._saved
+        _generators.clear()
+        _generators.update(generators)
+        return False
 
 
 def generator(device: str):

@@ -125,9 +125,11 @@ class Function:
         out = cls.forward(ctx, *arrays, **kwargs)
         if not backend.is_array(out):
             out = backend.xp_of_type(type(arrays[0]) if arrays and backend.is_array(arrays[0]) else None).asarray(out)
-        if cls.signature is not None and STATE.signature_log is not None:
-            log = STATE.signature_log
-            log.append((cls.__name__, len(log), cls.signature(*arrays, **kwargs)))
+        recorder = STATE.signatures
+        if recorder is not None:
+            recorder.ops += 1
+            if cls.signature is not None:
+                recorder.add(cls.__name__, cls.signature(*arrays, **kwargs))
         result = Tensor._wrap(out)
         if needs and STATE.grad_enabled:
             op = cls.__dict__.get("_op") or _FunctionOp(cls)

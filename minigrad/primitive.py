@@ -109,9 +109,11 @@ class Primitive:
             raise self._error(exc, args) from exc
         if type(out) is not array_type:
             out = _as_output_array(out, array_type)
-        if self.signature is not None and state.signature_log is not None:
-            log = state.signature_log
-            log.append((self.name, len(log), self.signature(*arrays, **params)))
+        recorder = state.signatures
+        if recorder is not None:
+            recorder.ops += 1
+            if self.signature is not None:
+                recorder.add(self.name, self.signature(*arrays, **params))
         result = _new_tensor(Tensor)
         result.data = out
         result.grad = None
