@@ -7,6 +7,13 @@ imports one implementation only; the implementations are alternated over
 several rounds (A B C A B C ...) so that slow phases of a noisy machine hit
 them all alike, and the parent reports medians over all rounds.
 
+On a shared machine other processes (a test suite, a build) take cores away,
+and a two-thread BLAS call then slows down two- to twenty-fold. So the parent
+waits, within a budget, for the machine to go quiet before each launch; each
+child measures how much CPU other processes used while it timed (from
+/proc/stat), and processes that ran disturbed are left out of the medians
+when at least half of the processes ran quiet.
+
 An implementation is named by ``"module:function"``. The function is called
 in the child as ``function(case)`` for each benchmark case (a string) and
 returns a zero-argument step callable, or ``None`` when it does not take part
@@ -59,29 +66,45 @@ class Settings:
     warmup: int = 20
     repeats: int = 50
     sample_s: float = 1e-3  # target length of one timing sample; 0 means one call per sample
+    busy_cores: float = 0.25  # other processes' CPU use (in cores) above which a measurement counts as disturbed
+    quiet_wait_s: float = 60.0  # at most this long in all, wait for the machine to go quiet before a launch
 
 
 @dataclass
 class Results:
-    """Per-call times (seconds) of every implementation and case, over all rounds."""
+    """Per-call times (seconds) of every implementation and case, one list per process (round)."""
 
     impls: list
     cases: list
-    times: dict = field(default_factory=dict)  # (impl, case) -> list of per-call times
-    rounds: dict = field(default_factory=dict)  # (impl, case) -> list of per-round medians
+    busy_cores: float = 0.25
+    runs: dict = field(default_factory=dict)  # (impl, case) -> [(times, other processes' load in cores)]
     skipped: dict = field(default_factory=dict)  # impl -> reason
     info: dict = field(default_factory=dict)  # impl -> what the child reported (versions, threads)
+    waited_s: float = 0.0  # time spent waiting for other processes to go quiet
+
+    def samples(self, impl: str, case: str) -> tuple:
+        """The pooled per-call times, and whether disturbed processes had to be included.
+
+        Processes during which other processes used more than ``busy_cores``
+        are left out, as long as at least half of the processes were quiet.
+        """
+        runs = self.runs.get((impl, case), [])
+        quiet = [t for t, load in runs if load is None or load <= self.busy_cores]
+        use, disturbed = (quiet, False) if 2 * len(quiet) >= len(runs) else ([t for t, _ in runs], True)
+        return [x for t in use for x in t], disturbed
 
     def median(self, impl: str, case: str):
-        t = self.times.get((impl, case))
-        return statistics.median(t) if t else None
+        times, _ = self.samples(impl, case)
+        return statistics.median(times) if times else None
+
+    def disturbed(self) -> list:
+        """(impl, case) whose median had to include processes disturbed by other load."""
+        return [key for key in self.runs if self.samples(*key)[1]]
 
 
 # --- the child ------------------------------------------------------------------
 
-_CHILD = (
-    "import sys; sys.path[:0] = {path!r}; import _harness; _harness.child_main(sys.argv[1])"
-)
+_CHILD = "import sys; sys.path[:0] = {path!r}; import _harness; _harness.child_main(sys.argv[1])"
 
 
 def child_main(spec_json: str) -> None:
@@ -102,11 +125,13 @@ def child_main(spec_json: str) -> None:
             continue
         out["cases"][case] = _time(step, spec["warmup"], spec["repeats"], spec["sample_s"])
         del step
+        gc.collect()
     print(json.dumps(out))
 
 
-def _time(step, warmup: int, repeats: int, sample_s: float) -> list:
-    """Per-call times of ``repeats`` samples of ``step``, after ``warmup`` calls."""
+def _time(step, warmup: int, repeats: int, sample_s: float) -> dict:
+    """Per-call times of ``repeats`` samples of ``step``, after ``warmup`` calls,
+    and the CPU (in cores) that other processes used meanwhile."""
     perf_counter = time.perf_counter
     for _ in range(warmup):
         step()
@@ -121,12 +146,40 @@ def _time(step, warmup: int, repeats: int, sample_s: float) -> list:
     loop = range(inner)
     gc.collect()  # start clean; gc stays on: collecting an engine's garbage is part of its cost
     times = []
+    busy0, own0, wall0 = _machine_busy_s(), time.process_time(), perf_counter()
     for _ in range(repeats):
         t0 = perf_counter()
         for _ in loop:
             step()
         times.append((perf_counter() - t0) / inner)
-    return times
+    busy1, own1, wall1 = _machine_busy_s(), time.process_time(), perf_counter()
+    other = None if busy0 is None else max(0.0, (busy1 - busy0) - (own1 - own0)) / (wall1 - wall0)
+    return {"times": times, "other_load": other}
+
+
+def _machine_busy_s():
+    """CPU seconds all processes have used on this machine (Linux /proc/stat; None elsewhere).
+
+    Time stolen by the hypervisor counts as busy: it slows a measurement as
+    much as another process does.
+    """
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(v) for v in f.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def other_load(interval: float = 0.25):
+    """The CPU, in cores, that processes other than this one used over ``interval`` seconds."""
+    busy0, own0, t0 = _machine_busy_s(), time.process_time(), time.perf_counter()
+    time.sleep(interval)
+    busy1, own1, t1 = _machine_busy_s(), time.process_time(), time.perf_counter()
+    if busy0 is None:
+        return None
+    return max(0.0, (busy1 - busy0) - (own1 - own0)) / (t1 - t0)
 
 
 def _info() -> dict:
@@ -167,13 +220,23 @@ def _launch(impl: Impl, cases: list, settings: Settings) -> dict:
     return json.loads(lines[-1])
 
 
+def _wait_quiet(settings: Settings, results: Results) -> None:
+    """Wait (within the run's budget) until other processes leave the CPU alone."""
+    while results.waited_s < settings.quiet_wait_s:
+        load = other_load()
+        if load is None or load <= settings.busy_cores:
+            return
+        results.waited_s += 0.25
+
+
 def run(impls: list, cases: list, settings: Settings, *, progress: bool = True) -> Results:
     """Time every implementation on every case, each round launching one fresh process per implementation."""
-    results = Results(impls=[i.name for i in impls], cases=list(cases))
+    results = Results(impls=[i.name for i in impls], cases=list(cases), busy_cores=settings.busy_cores)
     active = list(impls)
     start = time.perf_counter()
     for r in range(settings.rounds):
         for impl in list(active):
+            _wait_quiet(settings, results)
             out = _launch(impl, list(cases), settings)
             if "skipped" in out:
                 results.skipped[impl.name] = out["skipped"]
@@ -181,9 +244,8 @@ def run(impls: list, cases: list, settings: Settings, *, progress: bool = True) 
                 results.impls.remove(impl.name)
                 continue
             results.info[impl.name] = out["info"]
-            for case, times in out["cases"].items():
-                results.times.setdefault((impl.name, case), []).extend(times)
-                results.rounds.setdefault((impl.name, case), []).append(statistics.median(times))
+            for case, run_ in out["cases"].items():
+                results.runs.setdefault((impl.name, case), []).append((run_["times"], run_["other_load"]))
         if progress:
             print(f"  round {r + 1}/{settings.rounds} done ({time.perf_counter() - start:.0f} s)", file=sys.stderr)
     return results
@@ -231,12 +293,20 @@ def table(results: Results, *, columns: dict, ratios: list, row_title: str = "ca
 
 
 def round_medians(results: Results, case: str) -> str:
-    """Each implementation's per-process medians for ``case``: how much the rounds agree."""
+    """Each implementation's per-process medians for ``case``: how much the rounds agree.
+
+    A ``*`` marks a process during which other processes used more than
+    ``busy_cores`` of CPU (left out of the medians when most were quiet).
+    """
     lines = []
     for name in results.impls:
-        meds = results.rounds.get((name, case))
-        if meds:
-            lines.append(f"  {name:>9}: " + "  ".join(fmt_time(m) for m in meds))
+        runs = results.runs.get((name, case))
+        if runs:
+            cells = [
+                fmt_time(statistics.median(t)) + ("*" if load is not None and load > results.busy_cores else "")
+                for t, load in runs
+            ]
+            lines.append(f"  {name:>9}: " + "  ".join(cells))
     return "\n".join(lines)
 
 
@@ -252,14 +322,28 @@ def header(title: str, settings: Settings, results: Results) -> str:
         lines.append(f"  {name}: " + ", ".join(f"{k} {v}" for k, v in info.items()))
     for name, reason in results.skipped.items():
         lines.append(f"  {name}: skipped ({reason})")
+    disturbed = [f"{impl}/{case}" for impl, case in results.disturbed()]
+    noisy = sum(
+        1 for runs in results.runs.values() for _, load in runs if load is not None and load > results.busy_cores
+    )
+    lines.append(
+        f"  other processes: waited {results.waited_s:.0f} s for quiet; {noisy} measurement(s) disturbed"
+        f" (> {results.busy_cores} cores of other load) and left out"
+        + (f"; too many disturbed, all kept for: {', '.join(disturbed)}" if disturbed else "")
+    )
     env = [f"{k}={os.environ[k]}" for k in BLAS_ENV if k in os.environ]
     lines.append("  BLAS environment: " + (" ".join(env) if env else "none of " + ", ".join(BLAS_ENV[:2]) + " set"))
     return "\n".join(lines)
 
 
-def parse_args(description: str, default: Settings, quick: Settings) -> tuple:
-    """Common command line: ``--quick`` for a smoke test, ``--rounds``/``--repeats`` to override."""
+def parse_args(description: str, default: Settings, quick: Settings, extra=None) -> tuple:
+    """Common command line: ``--quick`` for a smoke test, ``--rounds``/``--repeats`` to override.
+
+    ``extra(parser)`` may add a script's own options.
+    """
     parser = argparse.ArgumentParser(description=description)
+    if extra is not None:
+        extra(parser)
     parser.add_argument("--quick", action="store_true", help="few rounds and repeats (a smoke test, not a measurement)")
     parser.add_argument("--rounds", type=int, help="processes per implementation (alternated)")
     parser.add_argument("--repeats", type=int, help="timed samples per process and case")
@@ -278,8 +362,11 @@ def write_json(path: str, results: Results, settings: Settings) -> None:
         "settings": vars(settings),
         "info": results.info,
         "skipped": results.skipped,
-        "median_s": {f"{impl}/{case}": results.median(impl, case) for impl, case in results.times},
-        "round_medians_s": {f"{impl}/{case}": meds for (impl, case), meds in results.rounds.items()},
+        "median_s": {f"{impl}/{case}": results.median(impl, case) for impl, case in results.runs},
+        "processes": {
+            f"{impl}/{case}": [{"median_s": statistics.median(t), "other_load_cores": load} for t, load in runs]
+            for (impl, case), runs in results.runs.items()
+        },
     }
     with open(path, "w") as f:
         json.dump(data, f, indent=2)

@@ -1,7 +1,8 @@
 """Every Python block in README.md and docs/*.md runs, so the examples cannot rot.
 
-A block that ends with comment lines shows the output it prints: those lines
-must match what it prints.
+The blocks of a page run in order in one namespace, as a reader would run
+them. A block that ends with comment lines shows the output it prints: those
+lines must match what it prints.
 """
 
 import contextlib
@@ -15,10 +16,6 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 
-def _blocks():
-    for page in PAGES:
-        for k, block in enumerate(re.findall(r"```python\n(.*?)```", page.read_text(), re.S)):
-            yield pytest.param(block, id=f"{page.name}-{k}")
 
 
 def _shown_output(block: str) -> list[str]:
@@ -29,11 +26,13 @@ def _shown_output(block: str) -> list[str]:
     return shown
 
 
-@pytest.mark.parametrize("block", list(_blocks()))
-def test_doc_block_runs(block):
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(compile(block, "<doc>", "exec"), {"__name__": "__doc_example__"})
-    shown = _shown_output(block)
-    if shown:
-        assert out.getvalue().rstrip().splitlines() == shown
+@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
+def test_doc_page_runs(page):
+    namespace = {"__name__": "__doc_example__"}
+    for k, block in enumerate(re.findall(r"```python\n(.*?)```", page.read_text(), re.S)):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            exec(compile(block, f"<{page.name} block {k}>", "exec"), namespace)
+        shown = _shown_output(block)
+        if shown:
+            assert out.getvalue().rstrip().splitlines() == shown, f"block {k} of {page.name} printed something else"

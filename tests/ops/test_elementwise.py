@@ -1,0 +1,598 @@
+"""Elementwise primitives (minigrad.ops.elementwise).
+
+Forward against NumPy in float32 and float64; gradients against centered
+differences in float64 on hypothesis shapes, with broadcasting, both operand
+orders and constants (Python numbers, NumPy arrays); second derivatives
+through create_graph=True; sigmoid's stability; kink signatures; errors.
+"""
+
+import operator
+import warnings
+
+import numpy as np
+import pytest
+from helpers import check_gradients
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from ophelpers import (
+    DTYPES,
+    arrays,
+    assert_covered,
+    check_second_order,
+    nonzero,
+    registry,
+    separated_pair,
+    shapes,
+    tolerance,
+    values,
+    with_device,
+)
+
+import minigrad
+from minigrad.ops import elementwise
+
+GRADIENT_TESTED, gradient_test = registry()
+
+FORWARD_SHAPES = [(), (4,), (2, 3), (2, 1, 3)]
+
+
+def _data(shape, dtype, lo=-3.0, hi=3.0, seed=0):
+    return np.random.default_rng(seed).uniform(lo, hi, size=shape).astype(dtype)
+
+
+# --- forward against NumPy --------------------------------------------------------------
+
+UNARY_FORWARD = {
+    "neg": (minigrad.neg, np.negative, (-3, 3)),
+    "neg-operator": (operator.neg, np.negative, (-3, 3)),
+    "exp": (minigrad.exp, np.exp, (-3, 3)),
+    "exp-method": (lambda x: x.exp(), np.exp, (-3, 3)),
+    "log": (minigrad.log, np.log, (0.1, 3)),
+    "sqrt": (minigrad.sqrt, np.sqrt, (0.1, 3)),
+    "tanh": (minigrad.tanh, np.tanh, (-3, 3)),
+    "sigmoid": (minigrad.sigmoid, lambda x: 1 / (1 + np.exp(-x)), (-6, 6)),
+    "abs": (minigrad.abs, np.abs, (-3, 3)),
+    "abs-builtin": (abs, np.abs, (-3, 3)),
+    "relu": (minigrad.relu, lambda x: np.maximum(x, 0), (-3, 3)),
+    "leaky_relu": (minigrad.leaky_relu, lambda x: np.where(x > 0, x, x * x.dtype.type(0.01)), (-3, 3)),
+    "leaky_relu-slope": (lambda x: x.leaky_relu(0.2), lambda x: np.where(x > 0, x, x * x.dtype.type(0.2)), (-3, 3)),
+    "clip": (lambda x: minigrad.clip(x, -1.0, 0.5), lambda x: np.clip(x, -1.0, 0.5), (-3, 3)),
+    "clamp-min": (lambda x: x.clamp(min=-0.5), lambda x: np.maximum(x, x.dtype.type(-0.5)), (-3, 3)),
+    "clip-max": (lambda x: x.clip(max=0.5), lambda x: np.minimum(x, x.dtype.type(0.5)), (-3, 3)),
+    "clone": (lambda x: x.clone(), np.copy, (-3, 3)),
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", FORWARD_SHAPES)
+@pytest.mark.parametrize("name", sorted(UNARY_FORWARD))
+def test_unary_forward(name, shape, dtype, device):
+    fn, ref, (lo, hi) = UNARY_FORWARD[name]
+    a = _data(shape, dtype, lo, hi)
+    out = fn(minigrad.tensor(a, device=device))
+    want = ref(a)
+    assert out.shape == want.shape
+    assert out.dtype == want.dtype == dtype
+    assert out.device == device
+    np.testing.assert_allclose(out.numpy(), want, **tolerance(dtype))
+
+
+BINARY_FORWARD = {
+    "add": (minigrad.add, operator.add, np.add, (-3, 3)),
+    "sub": (minigrad.sub, operator.sub, np.subtract, (-3, 3)),
+    "mul": (minigrad.mul, operator.mul, np.multiply, (-3, 3)),
+    "div": (minigrad.div, operator.truediv, np.divide, (0.5, 3)),
+    "pow": (minigrad.pow, operator.pow, np.power, (0.5, 2)),
+    "maximum": (minigrad.maximum, lambda a, b: a.maximum(b), np.maximum, (-3, 3)),
+    "minimum": (minigrad.minimum, lambda a, b: a.minimum(b), np.minimum, (-3, 3)),
+}
+BROADCAST_PAIRS = [((2, 3), (2, 3)), ((2, 3), (3,)), ((4, 1), (1, 3)), ((), (2, 2)), ((2, 1, 3), (4, 1))]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shapes_ab", BROADCAST_PAIRS)
+@pytest.mark.parametrize("name", sorted(BINARY_FORWARD))
+def test_binary_forward(name, shapes_ab, dtype, device):
+    function, operator_form, ref, (lo, hi) = BINARY_FORWARD[name]
+    a, b = (_data(s, dtype, lo, hi, seed=k) for k, s in enumerate(shapes_ab))
+    want = ref(a, b)
+    ta, tb = minigrad.tensor(a, device=device), minigrad.tensor(b, device=device)
+    for out in (function(ta, tb), operator_form(ta, tb)):
+        assert out.shape == want.shape
+        assert out.dtype == want.dtype == dtype
+        np.testing.assert_allclose(out.numpy(), want, **tolerance(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("scalar", [2, 2.5])
+@pytest.mark.parametrize("name", sorted(BINARY_FORWARD))
+def test_python_scalar_keeps_tensor_dtype(name, scalar, dtype, device):
+    """float32 tensor * 2.0 stays float32, on either side of the operator."""
+    function, operator_form, ref, (lo, hi) = BINARY_FORWARD[name]
+    a = _data((2, 3), dtype, lo, hi)
+    t = minigrad.tensor(a, device=device)
+    for out, want in ((function(t, scalar), ref(a, scalar)), (function(scalar, t), ref(scalar, a))):
+        assert out.dtype == dtype
+        np.testing.assert_allclose(out.numpy(), want, **tolerance(dtype))
+    if name not in ("maximum", "minimum"):
+        assert operator_form(t, scalar).dtype == dtype
+        assert operator_form(scalar, t).dtype == dtype
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_numpy_array_operand_follows_numpy_promotion(dtype):
+    a = _data((2, 3), dtype)
+    c = _data((3,), np.float64, seed=1)
+    t = minigrad.tensor(a)
+    for out, want in ((t * c, a * c), (c * t, c * a), (c - t, c - a), (t / (c + 4), a / (c + 4))):
+        assert out.dtype == want.dtype
+        np.testing.assert_allclose(out.numpy(), want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_where_forward(dtype, device):
+    a, b = _data((2, 3), dtype), _data((3,), dtype, seed=1)
+    cond = a > 0
+    ta, tb = minigrad.tensor(a, device=device), minigrad.tensor(b, device=device)
+    cases = [
+        (minigrad.where(minigrad.tensor(cond, device=device), ta, tb), np.where(cond, a, b)),
+        (minigrad.where(ta > 0, ta, 0.0), np.where(cond, a, 0.0)),
+        (minigrad.where(ta > 0, 1.0, tb), np.where(cond, 1.0, b)),
+    ]
+    for out, want in cases:
+        assert out.dtype == dtype
+        np.testing.assert_allclose(out.numpy(), want.astype(dtype), **tolerance(dtype))
+
+
+def test_comparisons_are_boolean_and_not_recorded():
+    x = minigrad.tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    for out, want in ((x > 2, [False, False, True]), (x <= 2, [True, True, False]), (x == 2, [False, True, False])):
+        assert out.dtype == np.bool_
+        assert not out.requires_grad
+        assert out.tolist() == want
+
+
+# --- gradients: unary -------------------------------------------------------------------
+
+UNARY_GRADIENT = {
+    "neg": (operator.neg, values()),
+    "exp": (minigrad.exp, values()),
+    "log": (minigrad.log, values(0.1, 3)),
+    "sqrt": (minigrad.sqrt, values(0.1, 3)),
+    "tanh": (minigrad.tanh, values()),
+    "sigmoid": (minigrad.sigmoid, values(-6, 6)),
+    "abs": (abs, values(avoid=(0.0,))),
+    "relu": (minigrad.relu, values(avoid=(0.0,))),
+    "leaky_relu": (lambda x: minigrad.leaky_relu(x), values(avoid=(0.0,))),
+    "leaky_relu-slope": (lambda x: x.leaky_relu(negative_slope=0.2), values(avoid=(0.0,))),
+    "clip": (lambda x: minigrad.clip(x, -1.0, 1.0), values(avoid=(-1.0, 1.0))),
+    "clamp-min": (lambda x: x.clamp(min=-0.5), values(avoid=(-0.5,))),
+    "clip-max": (lambda x: x.clip(max=0.5), values(avoid=(0.5,))),
+    "clone": (lambda x: x.clone(), values()),
+    "astype": (lambda x: elementwise.astype(x, dtype=np.float64), values()),
+}
+
+
+@gradient_test("neg", "exp", "log", "sqrt", "tanh", "sigmoid", "abs", "relu", "leaky_relu", "clip", "clone", "astype")
+@pytest.mark.parametrize("name", sorted(UNARY_GRADIENT))
+@with_device
+@given(data=st.data())
+def test_unary_gradient(name, data, device):
+    fn, elements = UNARY_GRADIENT[name]
+    x = data.draw(arrays(shapes(), elements), label="x")
+    check_gradients(fn, x, device=device)
+
+
+# --- gradients: binary ------------------------------------------------------------------
+
+BINARY_GRADIENT = {  # operator, left values, right values
+    "add": (operator.add, values(), values()),
+    "sub": (operator.sub, values(), values()),
+    "mul": (operator.mul, values(), values()),
+    "div": (operator.truediv, values(), nonzero()),
+    "pow": (operator.pow, values(0.5, 2.0), values(-2.0, 2.0)),
+    "functional-add": (minigrad.add, values(), values()),
+    "functional-div": (minigrad.div, values(), nonzero()),
+    "functional-pow": (minigrad.pow, values(0.5, 2.0), values(-2.0, 2.0)),
+}
+
+
+@gradient_test("add", "sub", "mul", "div", "pow")
+@pytest.mark.parametrize("name", sorted(BINARY_GRADIENT))
+@with_device
+@given(data=st.data())
+def test_binary_gradient_broadcast(name, data, device):
+    op, left, right = BINARY_GRADIENT[name]
+    shape_a, shape_b = data.draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=4)).input_shapes
+    a = data.draw(arrays(shape_a, left), label="a")
+    b = data.draw(arrays(shape_b, right), label="b")
+    check_gradients(op, a, b, device=device)
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+@pytest.mark.parametrize("kind", ["python", "numpy"])
+@pytest.mark.parametrize("name", sorted(BINARY_GRADIENT))
+@given(data=st.data())
+def test_binary_gradient_with_constant(name, kind, side, data):
+    """One operand is a constant: a Python number or a NumPy array that may broadcast either way."""
+    op, left, right = BINARY_GRADIENT[name]
+    x_shape = data.draw(shapes(), label="x shape")
+    const_elements, x_elements = (left, right) if side == "left" else (right, left)
+    if kind == "python":
+        const = data.draw(const_elements, label="constant")
+    else:
+        c_shape = data.draw(hnp.broadcastable_shapes(x_shape, max_dims=3, max_side=4), label="constant shape")
+        const = data.draw(arrays(c_shape, const_elements), label="constant")
+    x = data.draw(arrays(x_shape, x_elements), label="x")
+    if side == "left":
+        check_gradients(lambda t: op(const, t), x)
+    else:
+        check_gradients(lambda t: op(t, const), x)
+
+
+@pytest.mark.parametrize("exponent", [2, 3, 0.5, -1.5, 2.0])
+@given(data=st.data())
+def test_pow_with_python_exponent(exponent, data):
+    if float(exponent).is_integer():
+        x = data.draw(arrays(shapes(), values(-2.0, 2.0)))
+    else:
+        x = data.draw(arrays(shapes(), values(0.3, 2.0)))
+    check_gradients(lambda t: t**exponent, x)
+    check_gradients(lambda t: t.pow(exponent), x)
+
+
+@pytest.mark.parametrize("base", [2, 2.0, 0.5, np.float64(3.0), np.float32(3.0)])
+@given(data=st.data())
+def test_pow_with_constant_base(base, data):
+    """2 ** x: only the exponent is a tensor; d/dx = 2^x log 2."""
+    x = data.draw(arrays(shapes(), values(-2.0, 2.0)))
+    check_gradients(lambda t: base**t, x)
+    y = minigrad.tensor(x, requires_grad=True)
+    (base**y).sum().backward()
+    np.testing.assert_allclose(y.grad.numpy(), np.power(float(base), x) * np.log(float(base)), rtol=1e-6)
+
+
+def test_pow_exponent_gradient_where_base_is_zero():
+    """d(a^b)/db = a^b log a -> 0 at a = 0 (where a^b = 0 for b > 0), not nan."""
+    a = minigrad.tensor(np.array([0.0, 2.0]))
+    b = minigrad.tensor(np.array([2.0, 3.0]), requires_grad=True)
+    (a**b).sum().backward()
+    np.testing.assert_allclose(b.grad.numpy(), [0.0, 8 * np.log(2.0)])
+
+
+@gradient_test("maximum", "minimum")
+@pytest.mark.parametrize("op", [minigrad.maximum, minigrad.minimum], ids=["maximum", "minimum"])
+@with_device
+@given(data=st.data())
+def test_maximum_minimum_gradient_broadcast(op, data, device):
+    shape_a, shape_b = data.draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=4)).input_shapes
+    a, b = data.draw(separated_pair(shape_a, shape_b))
+    check_gradients(op, a, b, device=device)
+    check_gradients(op, b, a, device=device)
+
+
+@pytest.mark.parametrize("kind", ["python", "numpy"])
+@pytest.mark.parametrize("op", [minigrad.maximum, minigrad.minimum], ids=["maximum", "minimum"])
+@given(data=st.data())
+def test_maximum_minimum_gradient_with_constant(op, kind, data):
+    x_shape = data.draw(shapes())
+    if kind == "python":
+        x, const = data.draw(arrays(x_shape, values(avoid=(0.3,)))), 0.3
+    else:
+        c_shape = data.draw(hnp.broadcastable_shapes(x_shape, max_dims=3, max_side=4))
+        x, const = data.draw(separated_pair(x_shape, c_shape))
+    check_gradients(lambda t: op(t, const), x)
+    check_gradients(lambda t: op(const, t), x)
+
+
+def test_maximum_tie_splits_the_gradient():
+    a = minigrad.tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    b = minigrad.tensor(np.array([1.0, 3.0, 2.0]), requires_grad=True)
+    minigrad.maximum(a, b).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [0.5, 0.0, 1.0])
+    np.testing.assert_array_equal(b.grad.numpy(), [0.5, 1.0, 0.0])
+
+
+def test_nonsmooth_gradients_at_the_kink_follow_pytorch():
+    x = minigrad.tensor(np.array([-1.0, 0.0, 1.0]), requires_grad=True)
+    minigrad.relu(x).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0, 1.0])
+    x.grad = None
+    abs(x).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [-1.0, 0.0, 1.0])
+    x.grad = None
+    minigrad.clip(x, -1.0, 1.0).sum().backward()  # the bounds themselves pass the gradient
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 1.0, 1.0])
+
+
+@gradient_test("where")
+@with_device
+@given(data=st.data())
+def test_where_gradient_broadcast(data, device):
+    shape_c, shape_x, shape_y = data.draw(hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=3, max_side=4)).input_shapes
+    cond = data.draw(hnp.arrays(np.bool_, shape_c), label="condition")
+    x = data.draw(arrays(shape_x), label="x")
+    y = data.draw(arrays(shape_y), label="y")
+    cond_tensor = minigrad.tensor(cond, device=device)
+    check_gradients(lambda a, b: minigrad.where(cond_tensor, a, b), x, y, device=device)
+
+
+@pytest.mark.parametrize("constant", ["python", "numpy"])
+@given(data=st.data())
+def test_where_gradient_with_constant_branch(constant, data):
+    x = data.draw(arrays(shapes(), values(avoid=(0.0, 0.5))), label="x")  # the conditions switch at 0 and 0.5
+    other = 1.5 if constant == "python" else data.draw(arrays(data.draw(hnp.broadcastable_shapes(x.shape, max_dims=3, max_side=4))))
+    cond = x > 0  # a NumPy condition
+    check_gradients(lambda t: minigrad.where(cond, t, other), x)
+    check_gradients(lambda t: minigrad.where(t > 0.5, other, t * t), x)  # a tensor condition
+
+
+# --- dtype casts ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("src", "dst", "cast"),
+    [
+        (np.float32, np.float64, lambda t: t.to(minigrad.float64)),
+        (np.float64, np.float32, lambda t: t.to(dtype=minigrad.float32)),
+        (np.float32, np.float64, lambda t: t.double()),
+        (np.float64, np.float32, lambda t: t.float()),
+        (np.float32, np.float64, lambda t: t.astype(np.float64)),
+        (np.float64, np.float16, lambda t: t.type(minigrad.float16)),
+    ],
+)
+def test_cast_gradient_comes_back_in_the_input_dtype(src, dst, cast, device):
+    x = minigrad.tensor(_data((2, 3), src), requires_grad=True, device=device)
+    y = cast(x)
+    assert y.dtype == dst
+    np.testing.assert_array_equal(y.numpy(), x.numpy().astype(dst))
+    cotangent = _data((2, 3), dst, seed=3)
+    y.backward(minigrad.tensor(cotangent, device=device))
+    assert x.grad.dtype == src
+    np.testing.assert_array_equal(x.grad.numpy(), cotangent.astype(src))
+
+
+def test_to_same_dtype_is_the_identity():
+    x = minigrad.tensor(np.ones(3, np.float32), requires_grad=True)
+    assert x.to(minigrad.float32) is x
+
+
+def test_clone_owns_its_buffer_and_passes_the_gradient():
+    x = minigrad.tensor(np.arange(3.0), requires_grad=True)
+    y = x.clone()
+    assert y.data is not x.data and not np.shares_memory(y.data, x.data)
+    y.backward(minigrad.tensor(np.array([1.0, 2.0, 3.0])))
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 2.0, 3.0])
+
+
+# --- second order ------------------------------------------------------------------------------
+
+
+SECOND_ORDER = {
+    "mul": (operator.mul, (values(), values())),
+    "div": (operator.truediv, (values(), nonzero())),
+    "pow": (operator.pow, (values(0.5, 2.0), values(-2.0, 2.0))),
+    "exp": (minigrad.exp, (values(-2.0, 2.0),)),
+    "log": (minigrad.log, (values(0.2, 3.0),)),
+    "tanh": (minigrad.tanh, (values(),)),
+    "sigmoid": (minigrad.sigmoid, (values(),)),
+    "sqrt": (minigrad.sqrt, (values(0.2, 3.0),)),
+    "relu": (minigrad.relu, (values(avoid=(0.0,)),)),
+    "abs": (abs, (values(avoid=(0.0,)),)),
+    "leaky_relu": (lambda x: minigrad.leaky_relu(x, 0.1), (values(avoid=(0.0,)),)),
+    "clip": (lambda x: minigrad.clip(x, -1.0, 1.0), (values(avoid=(-1.0, 1.0)),)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SECOND_ORDER))
+@given(data=st.data())
+def test_second_order(name, data):
+    fn, elements = SECOND_ORDER[name]
+    if len(elements) == 1:
+        check_second_order(fn, data.draw(arrays(shapes(), elements[0])))
+    else:
+        shape_a, shape_b = data.draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3)).input_shapes
+        a, b = data.draw(arrays(shape_a, elements[0])), data.draw(arrays(shape_b, elements[1]))
+        check_second_order(fn, a, b)
+
+
+@given(data=st.data())
+def test_second_order_pow_with_constant_base_and_exponent(data):
+    x = data.draw(arrays(shapes(), values(0.5, 2.0)))
+    check_second_order(lambda t: 2.0**t, x)
+    check_second_order(lambda t: t**3, x)
+    check_second_order(lambda t: t**-0.5, x)
+
+
+@given(data=st.data())
+def test_second_order_maximum_minimum(data):
+    shape_a, shape_b = data.draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3)).input_shapes
+    a, b = data.draw(separated_pair(shape_a, shape_b))
+    check_second_order(minigrad.maximum, a, b)
+    check_second_order(minigrad.minimum, a, b)
+
+
+@given(data=st.data())
+def test_second_order_where(data):
+    shape_c, shape_x, shape_y = data.draw(hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=3, max_side=3)).input_shapes
+    cond = data.draw(hnp.arrays(np.bool_, shape_c))
+    x, y = data.draw(arrays(shape_x)), data.draw(arrays(shape_y))
+    check_second_order(lambda a, b: minigrad.where(cond, a * b, minigrad.exp(b)), x, y)
+
+
+def test_second_derivative_of_tanh_is_exact():
+    """d^2 tanh / dx^2 = -2 tanh (1 - tanh^2), through grad of grad."""
+    x = minigrad.tensor(np.linspace(-2, 2, 7), requires_grad=True)
+    (g,) = minigrad.grad(minigrad.tanh(x).sum(), x, create_graph=True)
+    (h,) = minigrad.grad(g.sum(), x)
+    t = np.tanh(np.linspace(-2, 2, 7))
+    np.testing.assert_allclose(g.numpy(), 1 - t**2, rtol=1e-12)
+    np.testing.assert_allclose(h.numpy(), -2 * t * (1 - t**2), rtol=1e-12, atol=1e-15)
+
+
+# --- stability -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sigmoid_does_not_overflow(dtype):
+    x = minigrad.tensor(np.array([-1000.0, -50.0, 0.0, 50.0, 1000.0], dtype=dtype), requires_grad=True)
+    with warnings.catch_warnings(), np.errstate(over="raise", invalid="raise", divide="raise"):
+        warnings.simplefilter("error")
+        y = minigrad.sigmoid(x)
+        y.sum().backward()
+    assert y.dtype == dtype
+    assert np.all(np.isfinite(y.numpy())) and np.all(np.isfinite(x.grad.numpy()))
+    np.testing.assert_array_equal(y.numpy()[[0, 2, 4]], [0.0, 0.5, 1.0])
+    np.testing.assert_array_equal(x.grad.numpy()[[0, 4]], [0.0, 0.0])
+    np.testing.assert_allclose(y.numpy()[1], np.exp(-50.0), rtol=1e-6)
+
+
+# --- kink signatures ----------------------------------------------------------------------------------
+
+KINKED = {
+    "abs": lambda x: abs(x),
+    "relu": minigrad.relu,
+    "leaky_relu": minigrad.leaky_relu,
+    "clip": lambda x: minigrad.clip(x, -1.0, 1.0),
+    "maximum": lambda x: minigrad.maximum(x, 0.25),
+    "minimum": lambda x: minigrad.minimum(0.25, x),
+}
+
+
+def _signatures(fn, x):
+    with minigrad.record_signatures() as rec:
+        fn(minigrad.tensor(x))
+    return rec.log
+
+
+@pytest.mark.parametrize("name", sorted(KINKED))
+def test_nonsmooth_ops_record_a_signature(name):
+    x = np.array([-2.0, -0.5, 0.5, 2.0])
+    log = _signatures(KINKED[name], x)
+    assert len(log) == 1
+    op_name, position, signature = log[0]
+    assert op_name == name
+    assert position == 0
+    assert np.shape(signature) == x.shape
+
+
+def test_smooth_ops_record_no_signature():
+    x = minigrad.tensor(np.array([0.5, 1.0]))
+    with minigrad.record_signatures() as rec:
+        minigrad.tanh(minigrad.exp(x) * 2 + x)
+    assert rec.log == []
+
+
+def test_position_is_the_index_among_all_ops_in_the_block():
+    x = minigrad.tensor(np.array([-1.0, 2.0]))
+    with minigrad.record_signatures() as rec:
+        minigrad.relu(abs(x) - 1.5)  # ops: abs (0), sub (1), relu (2)
+    assert [(name, position) for name, position, _ in rec.log] == [("abs", 0), ("relu", 2)]
+
+
+def _crosses(fn, x, i, h=1e-6):
+    """Whether the signatures seen at x - h e_i and x + h e_i differ."""
+    lo, hi = x.copy(), x.copy()
+    lo[i] -= h
+    hi[i] += h
+    a, b = _signatures(fn, lo), _signatures(fn, hi)
+    assert [(n, p) for n, p, _ in a] == [(n, p) for n, p, _ in b]
+    return any(not np.array_equal(sa, sb) for (_, _, sa), (_, _, sb) in zip(a, b))
+
+
+@pytest.mark.parametrize("name", ["relu", "abs", "leaky_relu"])
+def test_signature_changes_exactly_across_the_kink_at_zero(name):
+    fn = KINKED[name]
+    x = np.array([0.0, 1e-9, -1e-9, 0.5, -0.5, 1e-3])
+    assert [_crosses(fn, x, i) for i in range(x.size)] == [True, True, True, False, False, False]
+
+
+def test_clip_signature_changes_at_both_bounds():
+    fn = KINKED["clip"]
+    x = np.array([-1.0, 1.0, 1.0 + 1e-9, 0.0, -1.5, 1.5])
+    assert [_crosses(fn, x, i) for i in range(x.size)] == [True, True, True, False, False, False]
+
+
+@pytest.mark.parametrize("op", [minigrad.maximum, minigrad.minimum], ids=["maximum", "minimum"])
+def test_maximum_signature_changes_at_a_tie(op):
+    b = minigrad.tensor(np.array([0.0, 1.0, 2.0]))
+
+    def fn(t):
+        return op(t, b)
+
+    x = np.array([0.0, 2.0, 2.0 + 1e-9])
+    assert [_crosses(fn, x, i) for i in range(3)] == [True, False, True]
+
+
+def test_nothing_is_recorded_or_computed_outside_the_context(monkeypatch):
+    calls = []
+    for op in (elementwise.relu, elementwise.abs, elementwise.maximum):
+        original = op.signature
+
+        def counting(*args, _original=original, **kwargs):
+            calls.append(1)
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(op, "signature", counting)
+    x = minigrad.tensor(np.array([-1.0, 1.0]), requires_grad=True)
+    with minigrad.record_signatures() as rec:
+        minigrad.relu(x)
+    assert len(rec.log) == 1 and len(calls) == 1
+    y = minigrad.maximum(abs(minigrad.relu(x)), 0.0)
+    y.sum().backward()
+    assert len(rec.log) == 1, "an op outside the block was added to its log"
+    assert len(calls) == 1, "a signature was computed outside any record_signatures block"
+
+
+def test_a_plain_backward_inside_the_context_records_nothing_more():
+    """Signatures describe forwards: the vjps of a plain backward run on arrays and record nothing."""
+    x = minigrad.tensor(np.array([-1.0, 1.0]), requires_grad=True)
+    with minigrad.record_signatures() as rec:
+        y = minigrad.relu(x).sum()
+        y.backward()
+    assert [name for name, _, _ in rec.log] == ["relu"]
+
+
+# --- errors ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=minigrad.DTypeError,
+    reason="primitive.py: Primitive._error classifies any message containing 'cast' as a DTypeError, "
+    "and NumPy's 'could not be broadcast' contains it",
+)
+@pytest.mark.parametrize("op", [minigrad.add, minigrad.mul, minigrad.maximum, operator.sub], ids=["add", "mul", "maximum", "sub"])
+def test_broadcast_mismatch_is_a_shape_error(op):
+    with pytest.raises(minigrad.ShapeError) as info:
+        op(minigrad.ones(2, 3), minigrad.ones(4))
+    assert isinstance(info.value, ValueError)
+    message = str(info.value)
+    assert "(2, 3)" in message and "(4,)" in message
+
+
+def test_broadcast_mismatch_error_names_the_op_and_shapes():
+    """What holds whatever the class turns out to be (see the xfail above)."""
+    with pytest.raises(minigrad.MinigradError) as info:
+        minigrad.ones(2, 3) + minigrad.ones(4)
+    message = str(info.value)
+    assert message.startswith("add:")
+    assert "(2, 3)" in message and "(4,)" in message
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.bool_, np.uint8])
+def test_integer_tensor_cannot_require_grad(dtype):
+    with pytest.raises(minigrad.DTypeError) as info:
+        minigrad.tensor(np.zeros(3, dtype=dtype), requires_grad=True)
+    assert isinstance(info.value, TypeError)
+    assert str(np.dtype(dtype)) in str(info.value)
+    with pytest.raises(minigrad.DTypeError):
+        minigrad.tensor([1, 2, 3]).requires_grad_()
+
+
+# --- completeness --------------------------------------------------------------------------------
+
+
+def test_every_elementwise_primitive_has_a_gradient_test():
+    assert_covered(elementwise, GRADIENT_TESTED)
