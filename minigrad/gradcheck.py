@@ -168,6 +168,7 @@ def gradcheck(
     fast_mode: bool = False,
     check_kinks: bool = True,
     fail_on_kinks: bool = False,
+    max_coordinates: int | None = None,
     seed: int = 0,
     raise_exception: bool = True,
 ) -> GradcheckReport:
@@ -187,6 +188,8 @@ def gradcheck(
         check_kinks: detect coordinates whose x-h and x+h evaluations cross a
             kink, report them and leave them out of the verdict.
         fail_on_kinks: make a crossed kink fail the check instead.
+        max_coordinates: in full mode, check at most this many coordinates
+            of each input, drawn at random (with ``seed``): for large inputs.
         seed: minigrad's generator is re-seeded with it before every
             evaluation, so stochastic ops (dropout) repeat their draws.
         raise_exception: raise :class:`GradcheckError` (carrying the report)
@@ -203,7 +206,11 @@ def gradcheck(
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     with backend.fork_rng():
         checker = _Checker(fn, inputs, eps, rtol, floor, check_kinks, seed)
-        report = checker.fast() if fast_mode else checker.full()
+        report = checker.fast() if fast_mode else checker.full(max_coordinates)
+    return _finish(report, fail_on_kinks, raise_exception)
+
+
+def _finish(report: GradcheckReport, fail_on_kinks: bool, raise_exception: bool) -> GradcheckReport:
     report.fail_on_kinks = fail_on_kinks
     if fail_on_kinks and report.kinks:
         report.passed = False
@@ -213,9 +220,14 @@ def gradcheck(
 
 
 class _Checker:
-    """One gradcheck run: float64 copies of the inputs, evaluations, comparisons."""
+    """One gradcheck run: float64 copies of the inputs, evaluations, comparisons.
 
-    def __init__(self, fn, inputs, eps, rtol, floor, check_kinks, seed):
+    With ``promote=False`` the inputs are used as they are (they must be
+    contiguous float64 tensors, perturbed in place and restored): this is how
+    a model's own parameters are checked.
+    """
+
+    def __init__(self, fn, inputs, eps, rtol, floor, check_kinks, seed, promote=True):
         self.fn, self.eps, self.rtol, self.floor = fn, eps, rtol, floor
         self.check_kinks, self.seed = check_kinks, seed
         self.evaluations = 0
@@ -225,7 +237,7 @@ class _Checker:
         if not self.checked:
             raise ValueError("gradcheck: no input requires grad; pass tensors with requires_grad=True")
         promoted = []
-        for k, a in enumerate(inputs):
+        for k, a in enumerate(inputs if promote else ()):
             if isinstance(a, Tensor) and a.dtype.kind == "f":
                 if a.dtype != np.float64:
                     promoted.append(f"input {k} ({a.dtype})")
@@ -320,7 +332,7 @@ class _Checker:
         return bool(np.any(third > 1e-3 * scale + 10 * noise))
 
     # --- full mode -----------------------------------------------------------------------
-    def full(self) -> GradcheckReport:
+    def full(self, max_coordinates: int | None = None) -> GradcheckReport:
         out = self.forward()
         m = out.data.size
         analytic = {k: np.zeros((m, self.args[k].data.size)) for k in self.checked}
@@ -336,30 +348,34 @@ class _Checker:
         term_size = sum(np.abs(analytic[k]) @ np.abs(_host(self.args[k].data).ravel()) for k in self.checked)
         f0 = self.evaluate()[0] if self.blackbox else None
         results, kinks = [], []
+        sampler = np.random.default_rng(self.seed)
         for k in self.checked:
             x = self.args[k]
             base = backend.to_device(x.data, "cpu").ravel().copy()
-            numerical = np.zeros_like(analytic[k])
-            noise = np.zeros_like(analytic[k])
-            excluded = np.zeros(base.size, dtype=bool)
-            for i in range(base.size):
+            columns = np.arange(base.size)
+            if max_coordinates is not None and base.size > max_coordinates:
+                columns = np.sort(sampler.choice(base.size, max_coordinates, replace=False))
+            numerical = np.zeros((m, columns.size))
+            noise = np.zeros_like(numerical)
+            excluded = np.zeros(columns.size, dtype=bool)
+            for c, i in enumerate(columns.tolist()):
                 f_plus, log_plus = self.perturbed(k, i, base, self.eps, self.check_kinks)
                 f_minus, log_minus = self.perturbed(k, i, base, -self.eps, self.check_kinks)
-                numerical[:, i] = (f_plus - f_minus) / (2 * self.eps)
+                numerical[:, c] = (f_plus - f_minus) / (2 * self.eps)
                 size = np.maximum(np.maximum(np.abs(f_plus), np.abs(f_minus)), term_size)
-                noise[:, i] = _NOISE_SAFETY * np.finfo(np.float64).eps * size / self.eps
+                noise[:, c] = _NOISE_SAFETY * np.finfo(np.float64).eps * size / self.eps
                 if self.check_kinks:
                     ops = self.crossed(log_minus, log_plus)
                     if not ops and self.blackbox and self.suspected_kink(k, i, base, f0, f_minus, f_plus):
                         ops = ("suspected kink: one-sided differences disagree (an op without a signature)",)
                     if ops:
-                        excluded[i] = True
+                        excluded[c] = True
                         kinks.append(Kink(k, tuple(int(j) for j in np.unravel_index(i, x.shape)), ops))
-            results.append(self.compare(k, analytic[k], numerical, noise, excluded, out_shape))
+            results.append(self.compare(k, analytic[k][:, columns], numerical, noise, excluded, out_shape, columns))
         return self.report("full", results, kinks)
 
-    def compare(self, k, analytic, numerical, noise, excluded, out_shape) -> InputResult:
-        """Relative errors of one input's Jacobian, kinked columns left out; the worst element."""
+    def compare(self, k, analytic, numerical, noise, excluded, out_shape, columns) -> InputResult:
+        """Relative errors of one input's Jacobian (its ``columns``), kinked ones left out; the worst element."""
         floor = np.maximum(self.floor, noise / self.rtol)
         denominator = np.maximum(np.maximum(np.abs(analytic), np.abs(numerical)), floor)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -374,7 +390,7 @@ class _Checker:
             k,
             shape,
             float(rel[o, i]),
-            tuple(int(j) for j in np.unravel_index(i, shape)),
+            tuple(int(j) for j in np.unravel_index(columns[i], shape)),
             tuple(int(j) for j in np.unravel_index(o, out_shape)),
             float(analytic[o, i]),
             float(numerical[o, i]),
@@ -415,7 +431,9 @@ class _Checker:
                 numerical = np.array([[float(v @ (f_plus - f_minus)) / (2 * self.eps)]])
                 size = float(np.abs(v) @ np.maximum(np.abs(f_plus), np.abs(f_minus))) + term_size
                 noise = _NOISE_SAFETY * np.finfo(np.float64).eps * size
-                result = self.compare(k, analytic, numerical, np.array([[noise / self.eps]]), np.zeros(1, bool), ())
+                result = self.compare(
+                    k, analytic, numerical, np.array([[noise / self.eps]]), np.zeros(1, bool), (), [0]
+                )
                 result.worst_index = result.output_index = None
                 break
             if result is None:

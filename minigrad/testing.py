@@ -23,7 +23,9 @@ try:
     from hypothesis import strategies as st
     from hypothesis.extra import numpy as hnp
 except ImportError as exc:  # pragma: no cover - exercised only without the dev extra
-    raise ImportError("minigrad.testing needs hypothesis: pip install 'minigrad[dev]' (or pip install hypothesis)") from exc
+    raise ImportError(
+        "minigrad.testing needs hypothesis: pip install 'minigrad[dev]' (or pip install hypothesis)"
+    ) from exc
 
 from .gradcheck import GradcheckReport, gradcheck
 from .tensor import Tensor, tensor
