@@ -149,8 +149,9 @@ class Node:
     ``arrays`` the same with tensors replaced by their arrays; ``params`` its
     keyword settings; ``needs`` the indices of the arguments that require a
     gradient; ``saved`` pairs of (version counter, version at record time) for
-    the tensors whose values the vjp reads; ``out_data`` the output array when
-    the vjp reads the output; ``seq`` the position on the tape.
+    the tensors whose values the vjp reads; ``out_data`` the output array
+    (no extra memory: the next op holds it anyway) and ``out_vc`` its version
+    counter; ``seq`` the position on the tape.
     """
 
     __slots__ = (
@@ -162,23 +163,19 @@ class Node:
         "saved",
         "out_data",
         "out_vc",
-        "out_shape",
-        "out_dtype",
         "seq",
         "ctx",
     )
 
-    def __init__(self, op, args, arrays, params, needs, saved, out, ctx=None):
+    def __init__(self, op, args, arrays, params, needs, saved, out_data, out_vc, ctx=None):
         self.op = op
         self.args = args
         self.arrays = arrays
         self.params = params
         self.needs = needs
         self.saved = saved
-        self.out_data = out.data if op.saves_output else None
-        self.out_vc = out._vc
-        self.out_shape = out.data.shape
-        self.out_dtype = out.data.dtype
+        self.out_data = out_data
+        self.out_vc = out_vc
         self.ctx = ctx
         self.seq = next(_sequence)
 
@@ -497,7 +494,7 @@ def format_tape(tensor) -> str:
         names[node] = f"v{n_values}"
         n_values += 1
         lines.append(
-            f"{names[node]:>6} = {node.name}({', '.join(parts)}) -> {_shape_str(node.out_shape)} {node.out_dtype}"
+            f"{names[node]:>6} = {node.name}({', '.join(parts)}) -> {_shape_str(node.out_data.shape)} {node.out_data.dtype}"
         )
     return "\n".join(lines)
 

@@ -137,6 +137,6 @@ class Function:
             saved = [
                 (a._vc, a._vc[0]) for a in args if isinstance(a, Tensor) and any(s is a.data for s in ctx.saved_tensors)
             ]
-            result._node = Node(op, args, arrays, kwargs, needs, saved, result, ctx=ctx)
+            result._node = Node(op, args, arrays, kwargs, needs, saved, out, result._vc, ctx=ctx)
             result.requires_grad = True
         return result

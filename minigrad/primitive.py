@@ -120,13 +120,14 @@ class Primitive:
         result._vc = [0]
         if needs and self.differentiable and state.grad_enabled:
             saved = []
-            for i in self.saves:
+            for i in self.saves:  # a plain loop: comprehensions cost a function call each
                 a = args[i]
                 if isinstance(a, Tensor):
-                    saved.append((a._vc, a._vc[0]))
+                    vc = a._vc
+                    saved.append((vc, vc[0]))
             if self.saves_output:
                 saved.append((result._vc, 0))
-            result._node = Node(self, args, arrays, params, needs, saved, result)
+            result._node = Node(self, args, arrays, params, needs, saved, out, result._vc)
             result.requires_grad = True
         else:
             result._node = None

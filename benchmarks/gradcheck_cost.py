@@ -1,0 +1,75 @@
+"""What gradcheck costs on a network of about 100k parameters.
+
+An MLP 784-128-10 (101,770 parameters, ReLU, cross-entropy on 4 samples) is
+checked through ``minigrad.checks.gradcheck_model``:
+
+* fast mode (v^T J u along random directions): function evaluations and
+  seconds; the target is under 5 s on a 2-core machine;
+* full mode (every coordinate, 2 evaluations each): evaluations and seconds.
+  ``--quick`` checks a sample of coordinates and extrapolates to all.
+
+Run: ``python benchmarks/gradcheck_cost.py [--quick]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+import minigrad as mg
+from minigrad import checks
+
+
+class MLP:
+    def __init__(self, seed: int = 0):
+        rng = np.random.default_rng(seed)
+        self.w1 = mg.tensor(rng.standard_normal((784, 128)) / 28, requires_grad=True)
+        self.b1 = mg.tensor(np.zeros(128), requires_grad=True)
+        self.w2 = mg.tensor(rng.standard_normal((128, 10)) / 11, requires_grad=True)
+        self.b2 = mg.tensor(np.zeros(10), requires_grad=True)
+
+    def parameters(self):
+        return [self.w1, self.b1, self.w2, self.b2]
+
+    def __call__(self, x):
+        return (x @ self.w1 + self.b1).relu() @ self.w2 + self.b2
+
+
+def cross_entropy(logits, targets):
+    return -(logits.log_softmax(axis=1)[np.arange(logits.shape[0]), targets]).mean()
+
+
+def timed(label, **kwargs):
+    model = MLP()
+    rng = np.random.default_rng(1)
+    x = mg.tensor(rng.standard_normal((4, 784)))
+    y = rng.integers(0, 10, 4)
+    start = time.perf_counter()
+    result = checks.gradcheck_model(model, cross_entropy, x, y, samples=4, **kwargs)
+    seconds = time.perf_counter() - start
+    report = result.reports["data loss"]
+    print(f"{label:<28} {report.evaluations:>9} evaluations {seconds:>9.2f} s   {result.message}")
+    return report.evaluations, seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="sample coordinates in full mode and extrapolate")
+    args = parser.parse_args()
+    n_params = sum(p.data.size for p in MLP().parameters())
+    print(f"network: MLP 784-128-10, {n_params:,} parameters, 4 samples")
+    timed("fast mode", fast_mode=True)
+    if args.quick:
+        per = 500
+        evaluations, seconds = timed(f"full mode, {per} coords/param", coordinates_per_parameter=per)
+        checked = sum(min(per, p.data.size) for p in MLP().parameters())
+        scale = n_params / checked
+        print(f"{'full mode, extrapolated':<28} {evaluations * scale:>9.0f} evaluations {seconds * scale:>9.2f} s")
+    else:
+        timed("full mode, every coordinate", coordinates_per_parameter=None)
+
+
+if __name__ == "__main__":
+    main()
