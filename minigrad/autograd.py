@@ -253,23 +253,6 @@ def _collect(roots, check: bool = True) -> list:
 _by_sequence = attrgetter("seq")
 
 
-class _backward_mode:
-    """How vjps run: on bare arrays with nothing recorded (``raw``), or on
-    tensors with recording on (``create_graph=True``)."""
-
-    def __init__(self, create_graph: bool):
-        self.create_graph = create_graph
-
-    def __enter__(self):
-        self._previous = (STATE.grad_enabled, STATE.raw)
-        STATE.grad_enabled = self.create_graph
-        STATE.raw = not self.create_graph
-
-    def __exit__(self, *exc):
-        STATE.grad_enabled, STATE.raw = self._previous
-        return False
-
-
 def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool, targets=None):
     """Propagate ``root_grads`` (tensors) from ``roots`` back through the tape.
 
@@ -283,15 +266,19 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool, t
     With ``targets`` None, cotangents reaching leaves are added to their
     ``.grad`` (as ``Tensor.backward``). Otherwise returns the cotangents of
     the target tensors, leaves or not, as tensors (or None), and leaves
-    ``.grad`` alone (as :func:`grad`).
+    ``.grad`` alone (as :func:`grad`). Nodes are freed only once the whole
+    pass has succeeded, so an error leaves the graph and every ``.grad`` as
+    they were.
     """
     nodes = _collect(roots)
     raw = not create_graph
     node_grads: dict = {}
     leaf_grads: dict = {}  # id(leaf) -> (leaf, cotangent)
+    borrowed = set()  # ids of arrays the caller owns: never stored as a .grad without a copy
     for root, g in zip(roots, root_grads):
         if raw:
             g = g.data
+            borrowed.add(id(g))
         if root._node is None:
             if root.requires_grad:
                 _accumulate_leaf(leaf_grads, root, g)
@@ -299,11 +286,12 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool, t
             old = node_grads.get(root._node)
             node_grads[root._node] = g if old is None else old + g
 
-    wanted = None
-    if targets is not None:
-        wanted = {t._node: None for t in targets if t._node is not None}
+    wanted = None if targets is None else {t._node: None for t in targets if t._node is not None}
     pop = node_grads.pop
-    with _backward_mode(create_graph):
+    state = STATE
+    previous = state.grad_enabled, state.raw
+    state.grad_enabled, state.raw = create_graph, raw
+    try:
         for node in nodes:
             g = pop(node, None)
             if g is None:
@@ -320,8 +308,11 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool, t
                 else:
                     old = node_grads.get(parent)
                     node_grads[parent] = gi if old is None else old + gi
-            if not retain_graph:
-                node.free()
+    finally:
+        state.grad_enabled, state.raw = previous
+    if not retain_graph:
+        for node in nodes:
+            node.free()
 
     if targets is not None:
         results = []
@@ -333,7 +324,7 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool, t
                 g = wanted.get(t._node)
             results.append(_as_tensor(g, raw))
         return results
-    _store_leaf_grads(leaf_grads.values(), create_graph)
+    _store_leaf_grads(leaf_grads.values(), create_graph, borrowed)
     return None
 
 
@@ -348,15 +339,16 @@ def _accumulate_leaf(leaf_grads: dict, leaf, g) -> None:
     leaf_grads[id(leaf)] = (leaf, g if entry is None else entry[1] + g)
 
 
-def _store_leaf_grads(entries, create_graph: bool) -> None:
+def _store_leaf_grads(entries, create_graph: bool, borrowed: set) -> None:
     """Add each leaf's cotangent into its ``.grad``.
 
     A cotangent can alias another array (the upstream gradient handed on by
     ``add``, a broadcast view from ``sum``'s vjp, the same array given to two
-    leaves); such a one is copied so that ``.grad`` always owns its buffer and
-    in-place updates of one gradient never touch another.
+    leaves, the caller's own ``gradient``); such a one is copied so that
+    ``.grad`` always owns its buffer and in-place updates of one gradient
+    never touch another.
     """
-    handed = set()
+    handed = borrowed
     for leaf, g in entries:
         if create_graph:
             if g.dtype != leaf.dtype:
