@@ -17,6 +17,7 @@ from .autograd import (
 from .backend import cuda_is_available, fork_rng
 from .creation import (
     arange,
+    empty,
     eye,
     full,
     full_like,
@@ -33,7 +34,7 @@ from .creation import (
 )
 from .errors import DeviceError, DTypeError, GraphError, IndexOutOfRange, MinigradError, ShapeError
 from .function import Function, FunctionCtx
-from . import checks
+from . import checks, nn
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck, gradgradcheck
 from .ops.elementwise import (
     abs,
@@ -80,6 +81,7 @@ from .ops.shape import (
     transpose,
     unsqueeze,
 )
+from .serialization import CheckpointError, load, save
 from .tensor import (
     Tensor,
     bool_,

@@ -115,6 +115,22 @@ def broadcast_to(array, shape):
     return xp_of(array).broadcast_to(array, shape)
 
 
+def windows(array, kernel, stride, dilation, out_size):
+    """The sliding windows of an NCHW array as a strided view of shape (N, C, Ho, Wo, kh, kw).
+
+    Window (i, j) starts at row ``i * stride[0]``, column ``j * stride[1]``
+    and takes every ``dilation``-th element. No copy: a read-only view,
+    the sliding-window view that im2col reshapes once into a matrix.
+    """
+    n, c = array.shape[:2]
+    s_n, s_c, s_h, s_w = array.strides
+    shape = (n, c, out_size[0], out_size[1], kernel[0], kernel[1])
+    strides = (s_n, s_c, s_h * stride[0], s_w * stride[1], s_h * dilation[0], s_w * dilation[1])
+    if isinstance(array, np.ndarray):
+        return np.lib.stride_tricks.as_strided(array, shape, strides, writeable=False)
+    return _load_cupy().lib.stride_tricks.as_strided(array, shape, strides)
+
+
 def scatter_add(target, index, values) -> None:
     """``target[index] += values`` where repeated indices accumulate."""
     if isinstance(target, np.ndarray):

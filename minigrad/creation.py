@@ -100,6 +100,17 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     return _make(xp.eye(n, m, dtype=_dtype(dtype)), requires_grad)
 
 
+def empty_tensor(shape, dtype=None, device=None) -> Tensor:
+    """An uninitialized tensor (what layers allocate before their init fills it)."""
+    xp = backend.xp_for(backend.normalize_device(device))
+    return Tensor._wrap(xp.empty(_size("empty", shape), dtype=_dtype(dtype)))
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor with uninitialized values."""
+    return _make(empty_tensor(size, dtype, device).data, requires_grad)
+
+
 def manual_seed(seed: int) -> None:
     """Seed minigrad's random generators (every device) so runs repeat bit for bit."""
     backend.manual_seed(seed)

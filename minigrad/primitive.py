@@ -34,7 +34,7 @@ import numpy as np
 
 from . import backend
 from .autograd import STATE, Node
-from .errors import DeviceError, DTypeError, IndexOutOfRange, ShapeError
+from .errors import DeviceError, DTypeError, IndexOutOfRange, MinigradError, ShapeError
 from .tensor import Tensor
 
 
@@ -175,6 +175,8 @@ class Primitive:
     def _error(self, exc: Exception, args) -> Exception:
         described = ", ".join(describe(a) for a in args)
         message = f"{self.name}: {exc} (inputs: {described})"
+        if isinstance(exc, MinigradError):  # raised on purpose inside a forward: keep its class
+            return type(exc)(message)
         if isinstance(exc, IndexError):
             return IndexOutOfRange(message)
         if isinstance(exc, TypeError) or "dtype" in str(exc) or "cast" in str(exc):

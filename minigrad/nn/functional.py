@@ -1,0 +1,114 @@
+"""Functional forms of the layers and losses, PyTorch's names and argument orders
+(``import minigrad.nn.functional as F``)."""
+
+from __future__ import annotations
+
+from .. import backend
+from ..autograd import no_grad
+from ..errors import ShapeError
+from ..ops.conv import avg_pool2d, conv2d, max_pool2d
+from ..ops.elementwise import leaky_relu, relu, sigmoid, tanh
+from ..ops.loss import binary_cross_entropy_with_logits, cross_entropy, nll_loss
+from ..ops.reduction import log_softmax, mean, softmax
+from ..ops.shape import pad as _numpy_pad
+from ..tensor import Tensor
+
+
+def linear(input, weight, bias=None):
+    """y = x W^T + b, with W of shape (out_features, in_features) as PyTorch."""
+    out = input @ weight.T
+    return out if bias is None else out + bias
+
+
+def dropout(input, p: float = 0.5, training: bool = True):
+    """Inverted dropout: zero each element with probability p and scale the rest by 1 / (1 - p).
+
+    The identity when not training. The mask comes from minigrad's seeded
+    generator, so ``manual_seed`` (and gradcheck's re-seeding) repeat it.
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: p must be in [0, 1], got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0
+    draw_dtype = "float64" if input.dtype == "float64" else "float32"
+    keep = backend.generator(input.device).random(input.shape, dtype=draw_dtype) >= p
+    return input * (keep * (1 / (1 - p))).astype(input.dtype)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    """Normalize each channel (axis 1) to zero mean and unit variance, then scale and shift.
+
+    Training uses the batch statistics (biased variance for normalizing) and
+    updates the running statistics in place: running = (1 - momentum) *
+    running + momentum * batch, with the unbiased variance, as PyTorch.
+    Evaluation uses the running statistics.
+    """
+    if input.ndim < 2:
+        raise ShapeError(f"batch_norm: expected (N, C, ...) input, got shape {tuple(input.shape)}")
+    axes = (0,) + tuple(range(2, input.ndim))
+    shape = (1, input.shape[1]) + (1,) * (input.ndim - 2)
+    if training:
+        n = input.numel() // input.shape[1]
+        if n < 2:
+            raise ShapeError(f"batch_norm: need more than one value per channel in training, got input shape {tuple(input.shape)}")
+        mu = mean(input, axis=axes, keepdims=True)
+        centered = input - mu
+        var = mean(centered * centered, axis=axes, keepdims=True)
+        if running_mean is not None:
+            with no_grad():
+                running_mean.mul_(1 - momentum).add_(mu.detach().reshape(-1), alpha=momentum)
+                running_var.mul_(1 - momentum).add_(var.detach().reshape(-1), alpha=momentum * n / (n - 1))
+    else:
+        if running_mean is None:
+            raise ShapeError("batch_norm: evaluation needs running statistics (or pass training=True)")
+        centered = input - running_mean.reshape(shape)
+        var = running_var.reshape(shape)
+    out = centered / (var + eps).sqrt()
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+def embedding(input, weight):
+    """Rows of ``weight`` at the integer indices ``input``; repeated indices accumulate their gradients."""
+    return weight[input]
+
+
+def mse_loss(input, target, reduction: str = "mean"):
+    """Mean (or sum, or elementwise) squared error."""
+    if tuple(input.shape) != tuple(getattr(target, "shape", ())):
+        raise ShapeError(f"mse_loss: input shape {tuple(input.shape)} and target shape {tuple(target.shape)} differ")
+    diff = input - target
+    squared = diff * diff
+    if reduction == "none":
+        return squared
+    if reduction == "sum":
+        return squared.sum()
+    if reduction == "mean":
+        return squared.mean()
+    raise ValueError(f"mse_loss: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def pad(input, pad, value=0.0):
+    """PyTorch's ``F.pad``: ``pad`` lists (before, after) pairs starting from the last dimension."""
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
+        raise ShapeError(f"pad: {pad!r} must hold (before, after) pairs for at most {input.ndim} dimensions")
+    widths = [(0, 0)] * input.ndim
+    for k in range(len(pad) // 2):
+        widths[input.ndim - 1 - k] = (pad[2 * k], pad[2 * k + 1])
+    return _numpy_pad(input, widths, value=value)
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    return input.flatten(start_dim, end_dim)
+
+
+__all__ = [
+    "Tensor", "linear", "conv2d", "max_pool2d", "avg_pool2d", "relu", "leaky_relu", "tanh", "sigmoid",
+    "softmax", "log_softmax", "dropout", "batch_norm", "embedding", "cross_entropy", "nll_loss", "mse_loss",
+    "binary_cross_entropy_with_logits", "pad", "flatten",
+]  # fmt: skip

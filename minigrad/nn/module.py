@@ -1,0 +1,350 @@
+"""Module and Parameter: how layers hold their weights, as in PyTorch.
+
+Assigning a :class:`Parameter` or a :class:`Module` to an attribute of a
+module registers it; ``parameters()``, ``state_dict()``, ``train()`` and
+friends then walk the tree of registered children.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+
+from .. import backend
+from ..autograd import no_grad
+from ..errors import MinigradError, ShapeError
+from ..tensor import Tensor, _as_array
+
+
+class Parameter(Tensor):
+    """A tensor that is a module's weight: it requires grad and modules register it.
+
+    ``Parameter(tensor)`` shares the tensor's data; arrays and Python data are copied.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data=None, requires_grad: bool = True):
+        if data is None:
+            data = np.zeros(0, dtype=np.float32)
+        self.data = data.data if isinstance(data, Tensor) else _as_array(data, None, None, copy=True)
+        self.grad = None
+        self.requires_grad = False
+        self._node = None
+        self._vc = data._vc if isinstance(data, Tensor) else [0]
+        self.requires_grad_(requires_grad)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class StateDictError(MinigradError, ValueError):
+    """``load_state_dict`` found missing, unexpected or mis-shaped entries; nothing was assigned."""
+
+
+class Module:
+    """Base class of every layer and model: subclass it, assign layers and Parameters in
+    ``__init__`` (after ``super().__init__()``), and compute the output in ``forward``."""
+
+    training: bool
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    # --- registration ----------------------------------------------------------------
+    def __setattr__(self, name: str, value) -> None:
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(
+                f"cannot assign {name!r} before Module.__init__(): call super().__init__() first in "
+                f"{type(self).__name__}.__init__"
+            )
+        for registry in (self._parameters, self._buffers, self._modules):
+            registry.pop(name, None)
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str):
+        # Only called when normal lookup fails: look in the registries.
+        for registry in ("_parameters", "_buffers", "_modules"):
+            entries = self.__dict__.get(registry)
+            if entries is not None and name in entries:
+                return entries[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        for registry in (self._parameters, self._buffers, self._modules):
+            if name in registry:
+                del registry[name]
+                return
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Register ``param`` (or None, for an absent optional weight such as a bias)."""
+        if param is None:
+            self._parameters[name] = None
+        else:
+            setattr(self, name, param)
+
+    def register_buffer(self, name: str, tensor: Tensor | None) -> None:
+        """Register state that is saved in ``state_dict`` but not trained (running statistics)."""
+        for registry in (self._parameters, self._modules):
+            registry.pop(name, None)
+        self.__dict__.pop(name, None)
+        self._buffers[name] = tensor
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        self._modules[name] = module
+
+    # --- forward ----------------------------------------------------------------------
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # --- traversal ----------------------------------------------------------------------
+    def named_modules(self, prefix: str = ""):
+        """Yield (name, module) for this module and every descendant, depth first."""
+        yield prefix, self
+        for name, child in self._modules.items():
+            if child is not None:
+                yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def modules(self):
+        for _, module in self.named_modules():
+            yield module
+
+    def named_children(self):
+        for name, child in self._modules.items():
+            if child is not None:
+                yield name, child
+
+    def children(self):
+        for _, child in self.named_children():
+            yield child
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True):
+        """Yield (dotted name, Parameter), each parameter once even if shared."""
+        seen = set()
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for module_prefix, module in modules:
+            for name, param in module._parameters.items():
+                if param is None or id(param) in seen:
+                    continue
+                seen.add(id(param))
+                yield (f"{module_prefix}.{name}" if module_prefix else name), param
+
+    def parameters(self, recurse: bool = True):
+        for _, param in self.named_parameters(recurse=recurse):
+            yield param
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True):
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for module_prefix, module in modules:
+            for name, buf in module._buffers.items():
+                if buf is not None:
+                    yield (f"{module_prefix}.{name}" if module_prefix else name), buf
+
+    def buffers(self, recurse: bool = True):
+        for _, buf in self.named_buffers(recurse=recurse):
+            yield buf
+
+    # --- modes and gradients -----------------------------------------------------------------
+    def train(self, mode: bool = True) -> Module:
+        """Training mode (dropout active, batch norm uses batch statistics) for this module and its children."""
+        for module in self.modules():
+            object.__setattr__(module, "training", bool(mode))
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode: ``train(False)``."""
+        return self.train(False)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear every parameter's gradient (to None, or to zeros in place)."""
+        for param in self.parameters():
+            if param.grad is None:
+                continue
+            if set_to_none:
+                param.grad = None
+            else:
+                param.grad.data[...] = 0
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        for param in self.parameters():
+            param.requires_grad_(requires_grad)
+        return self
+
+    def apply(self, fn) -> Module:
+        """Call ``fn`` on every descendant and then on this module (as PyTorch, e.g. for initialization)."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    def to(self, *args, device=None, dtype=None) -> Module:
+        """Move every parameter and buffer to a device and/or cast floating-point ones to a dtype, in place."""
+        for arg in args:
+            if isinstance(arg, str):
+                device = arg
+            else:
+                dtype = arg
+        target = None if device is None else backend.normalize_device(device)
+        for tensor in [*self.parameters(), *self.buffers()]:
+            data = tensor.data
+            if target is not None:
+                data = backend.to_device(data, target)
+            if dtype is not None and data.dtype.kind == "f":
+                data = data.astype(dtype)
+            if data is not tensor.data:
+                tensor.data = data
+                tensor.grad = None
+        return self
+
+    # --- state ----------------------------------------------------------------------------------
+    def state_dict(self) -> OrderedDict:
+        """Every parameter and buffer by dotted name, as tensors detached from the graph."""
+        state = OrderedDict()
+        for name, param in self.named_parameters():
+            state[name] = param.detach()
+        for name, buf in self.named_buffers():
+            state[name] = buf.detach()
+        return state
+
+    def load_state_dict(self, state_dict, strict: bool = True):
+        """Copy values from ``state_dict`` into the parameters and buffers, validating everything first.
+
+        Raises StateDictError listing every missing key, unexpected key and
+        shape mismatch (with ``strict=False``, missing and unexpected keys are
+        allowed, shape mismatches never are). Nothing is assigned unless every
+        check passes. Returns (missing_keys, unexpected_keys).
+        """
+        own = OrderedDict([*self.named_parameters(), *self.named_buffers()])
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        problems = []
+        values = {}
+        for name, target in own.items():
+            if name not in state_dict:
+                continue
+            value = state_dict[name]
+            array = value.data if isinstance(value, Tensor) else value
+            if not backend.is_array(array):
+                problems.append(f"{name}: expected a tensor or array, got {type(value).__name__}")
+                continue
+            if tuple(array.shape) != tuple(target.shape):
+                problems.append(f"{name}: shape {tuple(array.shape)} in the state dict, {tuple(target.shape)} in the model")
+                continue
+            if array.dtype.kind not in "biuf":
+                problems.append(f"{name}: dtype {array.dtype} cannot be loaded")
+                continue
+            values[name] = array
+        if strict:
+            problems += [f"missing key: {k}" for k in missing] + [f"unexpected key: {k}" for k in unexpected]
+        if problems:
+            raise StateDictError(
+                f"load_state_dict into {type(self).__name__}: {len(problems)} problem(s), nothing was loaded:\n  "
+                + "\n  ".join(problems)
+            )
+        with no_grad():
+            for name, array in values.items():
+                target = own[name]
+                target.data[...] = backend.to_device(array, target.device).astype(target.dtype, copy=False)
+                target._vc[0] += 1
+        return missing, unexpected
+
+    # --- printing ----------------------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        """The settings shown between the parentheses of this module's repr."""
+        return ""
+
+    def __repr__(self) -> str:
+        children = [f"({name}): " + repr(child).replace("\n", "\n  ") for name, child in self._modules.items()]
+        extra = self.extra_repr()
+        if not children:
+            return f"{type(self).__name__}({extra})"
+        lines = ([extra] if extra else []) + children
+        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
+
+
+class Sequential(Module):
+    """Modules applied one after another: ``Sequential(Linear(4, 8), ReLU(), Linear(8, 2))``.
+
+    Also accepts an ``OrderedDict`` of named modules. Supports ``len``,
+    indexing (an int or a slice) and iteration.
+    """
+
+    def __init__(self, *modules):
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
+            for name, module in modules[0].items():
+                self.add_module(name, module)
+        else:
+            for i, module in enumerate(modules):
+                if not isinstance(module, Module):
+                    raise TypeError(f"Sequential: argument {i} is a {type(module).__name__}, not a Module")
+                self.add_module(str(i), module)
+
+    def forward(self, x):
+        for module in self._modules.values():
+            x = module(x)
+        return x
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __getitem__(self, index):
+        modules = list(self._modules.values())
+        if isinstance(index, slice):
+            return Sequential(*modules[index])
+        return modules[index]
+
+    def append(self, module: Module) -> Sequential:
+        self.add_module(str(len(self)), module)
+        return self
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters are registered: ``ModuleList([Linear(4, 4) for _ in range(3)])``."""
+
+    def __init__(self, modules=()):
+        super().__init__()
+        for module in modules:
+            self.append(module)
+
+    def append(self, module: Module) -> ModuleList:
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleList.append: expected a Module, got {type(module).__name__}")
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def extend(self, modules) -> ModuleList:
+        for module in modules:
+            self.append(module)
+        return self
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __getitem__(self, index):
+        modules = list(self._modules.values())
+        return ModuleList(modules[index]) if isinstance(index, slice) else modules[index]
+
+
+def _check_shape(op: str, x, ndims, what: str):
+    if x.ndim not in ndims:
+        raise ShapeError(f"{op}: expected {what}, got shape {tuple(x.shape)}")
