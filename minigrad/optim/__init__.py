@@ -1,0 +1,15 @@
+"""Optimizers, learning-rate schedules and classical methods, with PyTorch's names and update rules."""
+
+from . import lr_scheduler, schedules
+from .adadelta import Adadelta
+from .adagrad import Adagrad
+from .adam import Adam, AdamW, Yogi
+from .line_search import GradientDescentLineSearch, Newton
+from .optimizer import Optimizer, OptimizerStateError
+from .rmsprop import RMSprop
+from .sgd import SGD
+
+__all__ = [
+    "Optimizer", "OptimizerStateError", "SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "Yogi",
+    "GradientDescentLineSearch", "Newton", "lr_scheduler", "schedules",
+]  # fmt: skip

@@ -1,0 +1,211 @@
+"""Learning-rate schedulers as PyTorch's ``torch.optim.lr_scheduler``.
+
+Each scheduler sets ``group["lr"]`` from a closed form of the step count
+``last_epoch`` (0 right after construction; each ``step()`` adds one):
+``lr = f(base_lr, t)``. Closed forms mean resuming from ``state_dict`` gives
+exactly the rates of an uninterrupted run.
+
+One documented difference from PyTorch: :class:`CosineAnnealingLR` stays at
+``eta_min`` after ``T_max`` steps instead of climbing back up (PyTorch's
+closed form is periodic).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+
+from .optimizer import Optimizer
+
+
+class LRScheduler:
+    """Base class: subclasses define ``lr_at(base_lr, t)``."""
+
+    def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(self).__name__}: expected an Optimizer, got {type(optimizer).__name__}")
+        self.optimizer = optimizer
+        for group in optimizer.param_groups:
+            group.setdefault("initial_lr", group["lr"])
+        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
+        self.last_epoch = last_epoch
+        self.step()
+
+    def lr_at(self, base_lr: float, t: int) -> float:
+        raise NotImplementedError
+
+    def step(self) -> None:
+        """Advance one step and set every group's learning rate."""
+        self.last_epoch += 1
+        self._last_lr = [self.lr_at(base, self.last_epoch) for base in self.base_lrs]
+        for group, lr in zip(self.optimizer.param_groups, self._last_lr):
+            group["lr"] = lr
+
+    def get_last_lr(self) -> list:
+        """The learning rates the last ``step()`` set, one per parameter group."""
+        return list(self._last_lr)
+
+    def state_dict(self) -> dict:
+        """Everything but the optimizer (and functions, which cannot be saved)."""
+        return {k: v for k, v in self.__dict__.items() if k != "optimizer" and not callable(v) and k != "schedulers"}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        self.__dict__.update(state_dict)
+        self._last_lr = [self.lr_at(base, self.last_epoch) for base in self.base_lrs]
+        for group, lr in zip(self.optimizer.param_groups, self._last_lr):
+            group["lr"] = lr
+
+
+class LambdaLR(LRScheduler):
+    """lr = base_lr * lr_lambda(t): any function of the step, e.g. from :mod:`minigrad.optim.schedules`."""
+
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        self.lr_lambda = lr_lambda
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr, t):
+        return base_lr * self.lr_lambda(t)
+
+
+class StepLR(LRScheduler):
+    """lr = base_lr * gamma^floor(t / step_size)."""
+
+    def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
+        self.step_size, self.gamma = step_size, gamma
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr, t):
+        return base_lr * self.gamma ** (t // self.step_size)
+
+
+class MultiStepLR(LRScheduler):
+    """lr = base_lr * gamma^(number of milestones <= t)."""
+
+    def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
+        self.milestones, self.gamma = sorted(milestones), gamma
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr, t):
+        return base_lr * self.gamma ** bisect.bisect_right(self.milestones, t)
+
+
+class ExponentialLR(LRScheduler):
+    """lr = base_lr * gamma^t."""
+
+    def __init__(self, optimizer, gamma, last_epoch=-1):
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr, t):
+        return base_lr * self.gamma**t
+
+
+class PolynomialLR(LRScheduler):
+    """lr = base_lr * (1 - min(t, total_iters) / total_iters)^power."""
+
+    def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
+        self.total_iters, self.power = total_iters, power
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr, t):
+        return base_lr * (1 - min(t, self.total_iters) / self.total_iters) ** self.power
+
+
+class CosineAnnealingLR(LRScheduler):
+    """lr = eta_min + (base_lr - eta_min)(1 + cos(pi min(t, T_max) / T_max)) / 2, then eta_min after T_max."""
+
+    def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
+        self.T_max, self.eta_min = T_max, eta_min
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr, t):
+        return self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * min(t, self.T_max) / self.T_max)) / 2
+
+
+class LinearLR(LRScheduler):
+    """lr = base_lr * (start_factor + (end_factor - start_factor) min(t, total_iters) / total_iters): a warmup."""
+
+    def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, last_epoch=-1):
+        self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr, t):
+        fraction = min(t, self.total_iters) / self.total_iters
+        return base_lr * (self.start_factor + (self.end_factor - self.start_factor) * fraction)
+
+
+class SequentialLR(LRScheduler):
+    """schedulers[i] from milestones[i-1] on, each restarted at its milestone (PyTorch's ``SequentialLR``)."""
+
+    def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
+        if len(schedulers) != len(milestones) + 1:
+            raise ValueError("SequentialLR: need one more scheduler than milestones")
+        self.schedulers, self.milestones = list(schedulers), list(milestones)
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr, t):
+        i = bisect.bisect_right(self.milestones, t)
+        start = 0 if i == 0 else self.milestones[i - 1]
+        return self.schedulers[i].lr_at(base_lr, t - start)
+
+
+class ReduceLROnPlateau:
+    """Multiply the rate by ``factor`` when a metric stopped improving for ``patience`` steps (PyTorch's rules).
+
+    ``step(metric)`` after each evaluation. Improvement means, for mode "min"
+    with threshold_mode "rel", metric < best * (1 - threshold) ("abs": metric
+    < best - threshold; "max" mirrors). After a reduction, ``cooldown`` steps
+    pass before bad steps count again; rates never go below ``min_lr`` and a
+    change smaller than ``eps`` is skipped.
+    """
+
+    def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, threshold_mode="rel",
+                 cooldown=0, min_lr=0.0, eps=1e-8):  # fmt: skip
+        if factor >= 1.0:
+            raise ValueError("ReduceLROnPlateau: factor must be < 1")
+        if mode not in ("min", "max") or threshold_mode not in ("rel", "abs"):
+            raise ValueError("ReduceLROnPlateau: mode must be 'min' or 'max' and threshold_mode 'rel' or 'abs'")
+        self.optimizer = optimizer
+        self.mode, self.factor, self.patience = mode, factor, patience
+        self.threshold, self.threshold_mode, self.cooldown, self.eps = threshold, threshold_mode, cooldown, eps
+        groups = len(optimizer.param_groups)
+        self.min_lrs = list(min_lr) if isinstance(min_lr, (list, tuple)) else [min_lr] * groups
+        self.best = math.inf if mode == "min" else -math.inf
+        self.num_bad_epochs = 0
+        self.cooldown_counter = 0
+        self.last_epoch = 0
+        self._last_lr = [group["lr"] for group in optimizer.param_groups]
+
+    def is_better(self, current: float, best: float) -> bool:
+        if self.mode == "min":
+            return current < (best * (1 - self.threshold) if self.threshold_mode == "rel" else best - self.threshold)
+        return current > (best * (1 + self.threshold) if self.threshold_mode == "rel" else best + self.threshold)
+
+    def step(self, metrics) -> None:
+        current = float(metrics.item() if hasattr(metrics, "item") else metrics)
+        self.last_epoch += 1
+        if self.is_better(current, self.best):
+            self.best = current
+            self.num_bad_epochs = 0
+        else:
+            self.num_bad_epochs += 1
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0
+        if self.num_bad_epochs > self.patience:
+            for group, min_lr in zip(self.optimizer.param_groups, self.min_lrs):
+                new_lr = max(group["lr"] * self.factor, min_lr)
+                if group["lr"] - new_lr > self.eps:
+                    group["lr"] = new_lr
+            self.cooldown_counter = self.cooldown
+            self.num_bad_epochs = 0
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def get_last_lr(self) -> list:
+        return list(self._last_lr)
+
+    def state_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        self.__dict__.update(state_dict)

@@ -1,0 +1,165 @@
+"""The Optimizer base class: parameter groups, state, closures, state_dict.
+
+Optimizers read ``p.grad`` and update ``p.data`` in place with array
+operations (no recording, no new tensors), bumping each parameter's version
+so that a graph built before the update refuses a stale backward.
+"""
+
+from __future__ import annotations
+
+from .. import backend
+from ..autograd import enable_grad
+from ..errors import MinigradError
+from ..tensor import Tensor
+
+
+class OptimizerStateError(MinigradError, ValueError):
+    """``load_state_dict`` got a state that does not fit this optimizer's parameters; nothing was loaded."""
+
+
+class Optimizer:
+    """Base class: holds ``param_groups`` (dicts of parameters and hyperparameters) and per-parameter ``state``.
+
+    Subclasses define ``defaults`` (via ``__init__``) and
+    ``_update(param, grad, state, group)`` working on arrays in place.
+    """
+
+    def __init__(self, params, defaults: dict):
+        self.defaults = dict(defaults)
+        self.state: dict = {}  # id(param) -> dict of arrays and numbers
+        self.param_groups: list = []
+        params = list(params)
+        if not params:
+            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
+        groups = params if isinstance(params[0], dict) else [{"params": params}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, group: dict) -> None:
+        """Add a group of parameters with its own hyperparameters (the rest from the defaults)."""
+        if not isinstance(group, dict) or "params" not in group:
+            raise TypeError(f"{type(self).__name__}: a parameter group is a dict with a 'params' entry")
+        params = group["params"]
+        params = [params] if isinstance(params, Tensor) else list(params)
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{type(self).__name__}: can only optimize tensors, got {type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError(f"{type(self).__name__}: can't optimize a non-leaf tensor (shape {tuple(p.shape)})")
+        existing = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in existing for p in params) or len({id(p) for p in params}) != len(params):
+            raise ValueError(f"{type(self).__name__}: some parameters appear in more than one group")
+        unknown = set(group) - set(self.defaults) - {"params", "initial_lr"}
+        if unknown:
+            raise TypeError(f"{type(self).__name__}: unknown hyperparameters {sorted(unknown)}")
+        filled = {**self.defaults, **group, "params": params}
+        self._check_group(filled)
+        self.param_groups.append(filled)
+
+    def _check_group(self, group: dict) -> None:
+        """Validate a group's hyperparameters (subclasses add their own rules)."""
+        if group.get("lr", 0) < 0:
+            raise ValueError(f"{type(self).__name__}: invalid learning rate {group['lr']}")
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear every parameter's gradient: to None (the default, as PyTorch), or to zeros in place."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    p.grad.data[...] = 0
+
+    def step(self, closure=None):
+        """Update every parameter that has a gradient; returns the closure's loss, if one is given.
+
+        ``closure`` re-evaluates the model and returns the loss (it may call
+        ``backward``); it runs with recording on.
+        """
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state.get(id(p))
+                if state is None:
+                    state = self.state[id(p)] = self._init_state(p, group)
+                self._update(p.data, p.grad.data, state, group)
+                p._vc[0] += 1
+        return loss
+
+    def _init_state(self, param, group) -> dict:
+        return {}
+
+    def _update(self, param, grad, state: dict, group: dict) -> None:
+        raise NotImplementedError
+
+    # --- saving and resuming ---------------------------------------------------------
+    def state_dict(self) -> dict:
+        """``{"state": {index: {...}}, "param_groups": [{..., "params": [indices]}]}``, as PyTorch.
+
+        Parameters are numbered in group order; arrays in the state are
+        returned as tensors, so ``minigrad.save`` stores it as it is.
+        """
+        index = {}
+        groups = []
+        for group in self.param_groups:
+            ids = []
+            for p in group["params"]:
+                index.setdefault(id(p), len(index))
+                ids.append(index[id(p)])
+            groups.append({**{k: v for k, v in group.items() if k != "params"}, "params": ids})
+        state = {}
+        for group in self.param_groups:
+            for p in group["params"]:
+                if id(p) in self.state:
+                    state[index[id(p)]] = {
+                        k: Tensor._wrap(v.copy()) if backend.is_array(v) else v for k, v in self.state[id(p)].items()
+                    }
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore hyperparameters and state saved by :meth:`state_dict`, validating everything first."""
+        params = [p for group in self.param_groups for p in group["params"]]
+        try:
+            groups, saved = state_dict["param_groups"], state_dict["state"]
+        except (KeyError, TypeError) as exc:
+            raise OptimizerStateError(f"{type(self).__name__}.load_state_dict: not an optimizer state dict") from exc
+        sizes = [len(g["params"]) for g in groups]
+        if sizes != [len(g["params"]) for g in self.param_groups]:
+            raise OptimizerStateError(
+                f"{type(self).__name__}.load_state_dict: the saved groups hold {sizes} parameters, "
+                f"this optimizer's {[len(g['params']) for g in self.param_groups]}"
+            )
+        new_state = {}
+        for key, entry in saved.items():
+            if not isinstance(key, int) or not 0 <= key < len(params):
+                raise OptimizerStateError(f"{type(self).__name__}.load_state_dict: unknown parameter index {key!r}")
+            p = params[key]
+            converted = {}
+            for name, value in entry.items():
+                if isinstance(value, Tensor) or backend.is_array(value):
+                    array = value.data if isinstance(value, Tensor) else value
+                    if tuple(array.shape) not in (tuple(p.shape), ()):
+                        raise OptimizerStateError(
+                            f"{type(self).__name__}.load_state_dict: state {name!r} of parameter {key} has shape "
+                            f"{tuple(array.shape)}, the parameter {tuple(p.shape)}"
+                        )
+                    value = backend.to_device(array, p.device).astype(p.dtype, copy=True)
+                converted[name] = value
+            new_state[id(p)] = converted
+        for group, saved_group in zip(self.param_groups, groups):
+            group.update({k: (tuple(v) if isinstance(v, list) else v) for k, v in saved_group.items() if k != "params"})
+        self.state = new_state
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines.extend(f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params")
+        return "\n".join(lines) + "\n)"
