@@ -396,6 +396,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 f"grad: input {k} (shape {tuple(inputs[k].shape)}) was not used to compute the outputs; "
                 "pass allow_unused=True to get None for it"
             )
+    results = [r if r is None or r.dtype == t.dtype else r.to(dtype=t.dtype) for r, t in zip(results, inputs)]
     if not create_graph:
         results = [None if r is None else r.detach() for r in results]
     return tuple(results)

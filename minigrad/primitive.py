@@ -179,7 +179,10 @@ class Primitive:
             return type(exc)(message)
         if isinstance(exc, IndexError):
             return IndexOutOfRange(message)
-        if isinstance(exc, TypeError) or "dtype" in str(exc) or "cast" in str(exc):
+        text = str(exc)
+        if "broadcast" in text or "shape" in text:
+            return ShapeError(message)
+        if isinstance(exc, TypeError) or "dtype" in text or "cast" in text:
             return DTypeError(message)
         return ShapeError(message)
 

@@ -198,7 +198,9 @@ class Tensor:
         if device is not None and backend.normalize_device(device) != self.device:
             out = _ops.shape.to_device(out, backend.normalize_device(device))
         if dtype is not None and np.dtype(dtype) != out.dtype:
-            out = _ops.elementwise.astype(out, dtype=np.dtype(dtype))
+            dtype = np.dtype(dtype)
+            # a cast to a non-float dtype ends the graph, as in PyTorch: no gradient through integers
+            out = _ops.elementwise.astype(out if dtype.kind == "f" else out.detach(), dtype=dtype)
         return out
 
     def cpu(self) -> Tensor:
@@ -534,7 +536,7 @@ def _as_array(data, dtype, device, copy: bool):
         if _contains_tensor(data):
             raise TypeError("tensor: a list of tensors cannot be converted; use minigrad.stack")
         array = np.array(data)
-        if array.dtype.kind == "f" and dtype is None:
+        if array.dtype.kind == "f" and dtype is None and not isinstance(data, np.generic):  # NumPy scalars keep theirs
             array = array.astype(_default_dtype)
         elif array.dtype.kind not in "biuf":
             raise DTypeError(

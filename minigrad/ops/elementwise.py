@@ -78,14 +78,19 @@ neg.defvjp(lambda g, ans, x: -g)
 def pow(a, b):
     """a ** b, with NumPy broadcasting.
 
-    d/da = b a^(b-1); d/db = a^b log a (defined for a > 0; 0 where a == 0 and
-    the result is 0, as the limit of a^b log a).
+    d/da = b a^(b-1), taken as 0 where a == b == 0 (a^0 = 1 is constant, but
+    the formula gives 0 * inf = nan there; PyTorch gives 0 too);
+    d/db = a^b log a (defined for a > 0; 0 where a == 0 and the result is 0,
+    as the limit of a^b log a).
     """
     return a**b
 
 
 def _pow_vjp_base(g, ans, a, b):
-    return g * b * a ** (b - 1)
+    if isinstance(b, (int, float)):  # a constant exponent, as in x ** 2
+        return g * b * a ** (b - 1) if b != 0 else g * 0
+    grad = g * b * a ** (b - 1)
+    return where(a == 0, where(b == 0, 0, grad), grad)  # masked only at a == b == 0: keeps d/db elsewhere
 
 
 def _pow_vjp_exponent(g, ans, a, b):

@@ -227,7 +227,9 @@ def _reduced_shape(shape, axis):
 
 _logsumexp.name = "logsumexp"
 _logsumexp.defvjp(
-    lambda g, ans, x, axis, keepdims: _spread(g, x.shape, axis, keepdims) * exp(x - _spread(ans, x.shape, axis, keepdims))
+    lambda g, ans, x, axis, keepdims: (
+        _spread(g, x.shape, axis, keepdims) * exp(x - _spread(ans, x.shape, axis, keepdims))
+    )
 )
 
 

@@ -58,7 +58,7 @@ def squeeze(x, axis=None, *, dim=None):
     else:
         axes = axis if isinstance(axis, (tuple, list)) else (axis,)
         _check_axes("squeeze", axes, len(shape))
-        drop = {a % len(shape) for a in axes if shape[a] == 1}
+        drop = {a % len(shape) for a in axes if shape[a] == 1} if shape else set()  # a 0-d tensor: as PyTorch
         keep = [s for i, s in enumerate(shape) if i not in drop]
     return reshape(x, tuple(keep))
 
@@ -194,6 +194,8 @@ def stack(tensors, axis=0, *, dim=None):
 
 @primitive
 def _pad(x, *, pad_width, value=0):
+    if x.ndim == 0:  # nothing to pad, as NumPy; xp.pad rejects the empty pad_width of a 0-d array
+        return x.copy()
     return backend.xp_of(x).pad(x, pad_width, mode="constant", constant_values=value)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -25,7 +26,10 @@ with_device = settings(
 
 DTYPES = [np.float32, np.float64]
 
-
+# A known bug outside tests/ops: Primitive._error (minigrad/primitive.py) turns any array-library
+# message containing "cast" into a DTypeError, and NumPy's "could not be broadcast" contains it,
+# so broadcasting mismatches raise DTypeError (a TypeError) instead of ShapeError (a ValueError).
+# strict: once primitive.py is fixed these tests pass, and the marker must go.
 def tolerance(dtype) -> dict:
     """assert_allclose tolerances for comparing a forward with NumPy in ``dtype``."""
     return {"rtol": 2e-6, "atol": 1e-6} if np.dtype(dtype) == np.float32 else {"rtol": 1e-12, "atol": 1e-12}
@@ -70,6 +74,7 @@ def separated_pair(draw, shape_a, shape_b):
 
     a lies on 0.1 + 0.25 k and b on 0.25 k, each with jitter below 0.05.
     """
+
     def grid(shape, offset):
         k = draw(hnp.arrays(np.int64, shape, elements=st.integers(-8, 8)))
         u = draw(hnp.arrays(np.float64, shape, elements=st.floats(0, 0.05)))
@@ -136,13 +141,13 @@ def assert_covered(module, covered) -> None:
 # --- second order ---------------------------------------------------------------------
 
 
-def check_second_order(fn, *arrays, seed=0, eps=1e-5, rtol=1e-6, atol=1e-8):
+def check_second_order(fn, *arrays, seed=0, eps=5e-5, rtol=1e-6, atol=1e-8):
     """Check create_graph=True on ``fn`` through the loss L = sum(w * fn(x)^2).
 
     1. ``minigrad.grad(L, xs, create_graph=True)`` equals a plain backward's gradient.
     2. ``minigrad.grad(sum(g * v), xs)`` (a Hessian-vector product, which runs the
        vjps of ``fn`` on tensors) equals centered differences of the plain
-       gradient along v.
+       gradient along v (steps up to 2 eps |v|: keep kinks farther than that).
 
     Squaring makes the cotangent that reaches ``fn``'s vjps depend on x, so
     even a linear op's vjp is differentiated as a function of its cotangent.
@@ -169,8 +174,13 @@ def check_second_order(fn, *arrays, seed=0, eps=1e-5, rtol=1e-6, atol=1e-8):
 
     vs = [rng.standard_normal(a.shape) for a in arrays]
     hvp = minigrad.grad(sum((g * v).sum() for g, v in zip(gs, vs)), xs, allow_unused=True)
-    plus = plain_gradient([a + eps * v for a, v in zip(arrays, vs)])
-    minus = plain_gradient([a - eps * v for a, v in zip(arrays, vs)])
-    for h, p, m, a in zip(hvp, plus, minus, arrays):
+
+    def along(t):  # the plain gradient at x + t v
+        return plain_gradient([a + t * v for a, v in zip(arrays, vs)])
+
+    # the five-point centered difference: error O(eps^4), so eps can stay large against roundoff
+    stencil = zip(along(-2 * eps), along(-eps), along(eps), along(2 * eps))
+    numerical = [(m2 - 8 * m1 + 8 * p1 - p2) / (12 * eps) for m2, m1, p1, p2 in stencil]
+    for h, want, a in zip(hvp, numerical, arrays):
         got = np.zeros(a.shape) if h is None else h.numpy()
-        np.testing.assert_allclose(got, (p - m) / (2 * eps), rtol=rtol, atol=atol)
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=atol)

@@ -1,0 +1,371 @@
+"""Reductions (minigrad.ops.reduction): sum, mean, max/min, logsumexp, softmax, log_softmax.
+
+Every reduction is called four ways -- the function, the method with NumPy's
+``axis``/``keepdims``, the method with PyTorch's ``dim``/``keepdim``, and
+positionally -- over axis None, ints (negative too) and tuples, with and
+without kept dimensions.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from helpers import check_gradients
+from hypothesis import given
+from hypothesis import strategies as st
+from ophelpers import (
+    DTYPES,
+    arrays,
+    assert_covered,
+    axes,
+    check_second_order,
+    distinct_arrays,
+    registry,
+    shapes,
+    tolerance,
+    values,
+    with_device,
+)
+
+import minigrad
+from minigrad.ops import reduction
+
+GRADIENT_TESTED, gradient_test = registry()
+
+STYLES = ["function", "method", "torch", "positional"]
+
+
+def _logsumexp_ref(x, axis=None, keepdims=False):
+    """A float64 reference computed stably: m + log(sum(exp(x - m)))."""
+    x = np.asarray(x, dtype=np.float64)
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    out = m + np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True))
+    return out if keepdims else np.squeeze(out, axis=axis) if axis is not None else out.reshape(())
+
+
+def _softmax_ref(x, axis):
+    x = np.asarray(x, dtype=np.float64)
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _log_softmax_ref(x, axis):
+    shifted = np.asarray(x, dtype=np.float64) - np.max(x, axis=axis, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+REDUCTIONS = {  # name -> NumPy reference
+    "sum": np.sum,
+    "mean": np.mean,
+    "max": np.max,
+    "min": np.min,
+    "amax": np.max,
+    "amin": np.min,
+    "logsumexp": lambda x, axis, keepdims: _logsumexp_ref(x, axis, keepdims).astype(x.dtype),
+}
+
+
+def reduce(x, name, style, axis, keepdims):
+    """Call reduction ``name`` on tensor ``x`` in one of the four spellings."""
+    if style == "function":
+        return getattr(minigrad, name)(x, axis=axis, keepdims=keepdims)
+    if style == "method":
+        return getattr(x, name)(axis=axis, keepdims=keepdims)
+    if style == "positional":
+        return getattr(x, name)(axis, keepdims)
+    if name in ("max", "min") and axis is not None:
+        if isinstance(axis, tuple):  # PyTorch's max(dim=) takes one dim; amax takes several
+            return getattr(x, "a" + name)(dim=axis, keepdim=keepdims)
+        values, indices = getattr(x, name)(dim=axis, keepdim=keepdims)
+        return values
+    return getattr(x, name)(dim=axis, keepdim=keepdims)
+
+
+@st.composite
+def reduction_case(draw, min_dims=0):
+    shape = draw(shapes(min_dims=min_dims))
+    return shape, draw(axes(len(shape))), draw(st.booleans()), draw(st.sampled_from(STYLES))
+
+
+# --- forward -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
+@given(case=reduction_case(), data=st.data())
+def test_reduction_forward(name, dtype, case, data):
+    shape, axis, keepdims, style = case
+    x = data.draw(arrays(shape, dtype=dtype))
+    out = reduce(minigrad.tensor(x), name, style, axis, keepdims)
+    want = REDUCTIONS[name](x, axis=axis, keepdims=keepdims)
+    assert out.shape == np.shape(want)
+    assert out.dtype == dtype
+    np.testing.assert_allclose(out.numpy(), want, **tolerance(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("style", ["function", "method", "torch", "function-dim", "default"])
+@given(data=st.data())
+def test_softmax_forward(name, style, dtype, data):
+    shape = data.draw(shapes(min_dims=1))
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    x = data.draw(arrays(shape, values(-5, 5), dtype=dtype))
+    t = minigrad.tensor(x)
+    out = {
+        "function": lambda: getattr(minigrad, name)(t, axis),
+        "method": lambda: getattr(t, name)(axis),
+        "torch": lambda: getattr(t, name)(dim=axis),
+        "function-dim": lambda: getattr(minigrad, name)(t, dim=axis),
+        "default": lambda: getattr(t, name)(),
+    }[style]()
+    if style == "default":
+        axis = -1
+    ref = _softmax_ref if name == "softmax" else _log_softmax_ref
+    assert out.shape == x.shape and out.dtype == dtype
+    np.testing.assert_allclose(
+        out.numpy(),
+        ref(x, axis),
+        rtol=2e-6 if dtype == np.float32 else 1e-12,
+        atol=1e-6 if dtype == np.float32 else 1e-12,
+    )
+    if name == "softmax":
+        np.testing.assert_allclose(out.numpy().sum(axis=axis), 1.0, rtol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_reductions_on_the_device(dtype, device):
+    x = np.random.default_rng(0).standard_normal((2, 3, 4)).astype(dtype)
+    t = minigrad.tensor(x, device=device)
+    for out, want in (
+        (t.sum(axis=(0, 2)), x.sum(axis=(0, 2))),
+        (t.mean(dim=1, keepdim=True), x.mean(axis=1, keepdims=True)),
+        (t.amax(-1), x.max(axis=-1)),
+        (t.logsumexp(1), _logsumexp_ref(x, 1)),
+        (t.softmax(dim=0), _softmax_ref(x, 0)),
+    ):
+        assert out.device == device and out.dtype == dtype
+        np.testing.assert_allclose(out.numpy(), want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+@pytest.mark.parametrize("keepdim", [False, True])
+@given(data=st.data())
+def test_max_with_dim_returns_values_and_indices(name, keepdim, data):
+    shape = data.draw(shapes(min_dims=1))
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    x = data.draw(distinct_arrays(shape))
+    t = minigrad.tensor(x, requires_grad=True)
+    result = getattr(t, name)(dim=dim, keepdim=keepdim)
+    values, indices = result  # a named tuple, as torch.return_types.max
+    assert result.values is values and result.indices is indices
+    np.testing.assert_array_equal(values.numpy(), getattr(np, name)(x, axis=dim, keepdims=keepdim))
+    arg = getattr(np, "arg" + name)(x, axis=dim, keepdims=keepdim)
+    np.testing.assert_array_equal(indices.numpy(), arg)
+    assert indices.dtype == np.int64 and not indices.requires_grad
+    assert values.requires_grad
+    # the function spelling and the positional (NumPy) spelling agree on the values
+    np.testing.assert_array_equal(getattr(minigrad, name)(t, dim=dim, keepdim=keepdim).values.numpy(), values.numpy())
+    positional = getattr(t, name)(dim, keepdim)
+    assert isinstance(positional, minigrad.Tensor)
+    np.testing.assert_array_equal(positional.numpy(), values.numpy())
+    # the gradient of the values is one-hot at the indices
+    values.sum().backward()
+    want = np.zeros(x.shape)
+    np.put_along_axis(want, arg if keepdim else np.expand_dims(arg, dim), 1.0, axis=dim)
+    np.testing.assert_array_equal(t.grad.numpy(), want)
+
+
+def test_argmax_argmin():
+    x = np.array([[1.0, 5.0, 2.0], [7.0, 0.0, 3.0]])
+    t = minigrad.tensor(x)
+    assert t.argmax().item() == 3 and t.argmin().item() == 4
+    np.testing.assert_array_equal(t.argmax(dim=1).numpy(), [1, 0])
+    np.testing.assert_array_equal(minigrad.argmin(t, axis=0, keepdims=True).numpy(), [[0, 1, 0]])
+
+
+def test_axis_and_dim_together_is_an_error():
+    with pytest.raises(TypeError, match="axis or dim"):
+        minigrad.sum(minigrad.ones(2, 2), axis=0, dim=1)
+
+
+# --- gradients ------------------------------------------------------------------------------
+
+
+@gradient_test("sum", "mean", "logsumexp")
+@pytest.mark.parametrize("name", ["sum", "mean", "logsumexp"])
+@with_device
+@given(case=reduction_case(), data=st.data())
+def test_smooth_reduction_gradient(name, case, data, device):
+    shape, axis, keepdims, style = case
+    x = data.draw(arrays(shape))
+    check_gradients(lambda t: reduce(t, name, style, axis, keepdims), x, device=device)
+
+
+@gradient_test("max", "min")
+@pytest.mark.parametrize("name", ["max", "min", "amax", "amin"])
+@with_device
+@given(case=reduction_case(), data=st.data())
+def test_max_min_gradient_without_ties(name, case, data, device):
+    shape, axis, keepdims, style = case
+    x = data.draw(distinct_arrays(shape))
+    check_gradients(lambda t: reduce(t, name, style, axis, keepdims), x, device=device)
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_tied_extrema_share_the_gradient(name):
+    x = minigrad.tensor(np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]]) * (1 if name == "max" else -1), requires_grad=True)
+    getattr(x, name)(axis=1).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[0.0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]])
+    x.grad = None
+    getattr(x, name)().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[0.0, 0.5, 0.5], [0.0, 0.0, 0.0]])
+
+
+@gradient_test("softmax", "log_softmax")
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("style", ["axis", "dim"])
+@with_device
+@given(data=st.data())
+def test_softmax_gradient(name, style, data, device):
+    shape = data.draw(shapes(min_dims=1))
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    x = data.draw(arrays(shape, values(-4, 4)))
+    if style == "axis":
+        check_gradients(lambda t: getattr(minigrad, name)(t, axis), x, device=device)
+    else:
+        check_gradients(lambda t: getattr(t, name)(dim=axis), x, device=device)
+
+
+# --- second order ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "logsumexp"])
+@given(case=reduction_case(), data=st.data())
+def test_second_order_smooth_reductions(name, case, data):
+    shape, axis, keepdims, style = case
+    check_second_order(lambda t: reduce(t, name, style, axis, keepdims), data.draw(arrays(shape)))
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+@given(case=reduction_case(), data=st.data())
+def test_second_order_max_min(name, case, data):
+    shape, axis, keepdims, style = case
+    check_second_order(lambda t: reduce(t, name, style, axis, keepdims), data.draw(distinct_arrays(shape)))
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@given(data=st.data())
+def test_second_order_softmax(name, data):
+    shape = data.draw(shapes(min_dims=1))
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    check_second_order(lambda t: getattr(minigrad, name)(t, axis), data.draw(arrays(shape, values(-4, 4))))
+
+
+# --- stability --------------------------------------------------------------------------------------
+
+
+def _no_float_warnings():
+    class Guard:
+        def __enter__(self):
+            self._w = warnings.catch_warnings()
+            self._w.__enter__()
+            warnings.simplefilter("error")
+            self._e = np.errstate(over="raise", invalid="raise", divide="raise")
+            self._e.__enter__()
+
+        def __exit__(self, *exc):
+            self._e.__exit__(*exc)
+            return self._w.__exit__(*exc)
+
+    return Guard()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("scale", [1e4, -1e4])
+def test_large_logits_are_finite_and_exact(dtype, scale):
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal((3, 5)) * scale).astype(dtype)
+    x[0, :2] = x[0, 0]  # a tie at the top
+    x[1] = scale + np.arange(5, dtype=dtype) * dtype(0.5)  # close logits far from 0: exp(x) alone would overflow
+    t = minigrad.tensor(x, requires_grad=True)
+    tol = {"rtol": 1e-6, "atol": 1e-6} if dtype == np.float32 else {"rtol": 1e-13, "atol": 1e-13}
+    with _no_float_warnings():
+        lse = t.logsumexp(dim=1)
+        sm = t.softmax(dim=1)
+        lsm = t.log_softmax(dim=1)
+        (lse.sum() + (sm * sm).sum() + lsm[:, 0].sum()).backward()
+    x64 = x.astype(np.float64)
+    for out, want in ((lse, _logsumexp_ref(x64, 1)), (sm, _softmax_ref(x64, 1)), (lsm, _log_softmax_ref(x64, 1))):
+        assert out.dtype == dtype
+        assert np.all(np.isfinite(out.numpy()))
+        np.testing.assert_allclose(out.numpy(), want, **tol)
+    assert np.all(np.isfinite(t.grad.numpy()))
+
+
+def test_logsumexp_of_minus_infinity():
+    """A row of -inf has logsumexp -inf (log 0, as PyTorch), not nan; -inf entries get probability 0."""
+    x = minigrad.tensor(np.array([[-np.inf, -np.inf], [-np.inf, 0.0]]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = x.logsumexp(axis=1)
+        sm = x.softmax(dim=1)
+    np.testing.assert_array_equal(out.numpy(), [-np.inf, 0.0])
+    np.testing.assert_array_equal(sm.numpy()[1], [0.0, 1.0])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_logsumexp_gradient_is_softmax_for_large_logits(dtype):
+    x = (np.random.default_rng(1).standard_normal((2, 4)) * 1e4).astype(dtype)
+    t = minigrad.tensor(x, requires_grad=True)
+    t.logsumexp(dim=-1).sum().backward()
+    np.testing.assert_allclose(t.grad.numpy(), _softmax_ref(x, -1), rtol=1e-5, atol=1e-7)
+
+
+# --- kink signatures ---------------------------------------------------------------------------------
+
+
+def _signatures(fn, x):
+    with minigrad.record_signatures() as rec:
+        fn(minigrad.tensor(x))
+    return rec.log
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_min_record_a_signature(name):
+    x = np.array([[1.0, 3.0, 2.0], [0.0, -1.0, 4.0]])
+    log = _signatures(lambda t: getattr(t, name)(axis=1), x)
+    assert len(log) == 1
+    op_name, position, signature = log[0]
+    assert op_name == name and position == 0
+    assert np.shape(signature) == x.shape
+
+
+@pytest.mark.parametrize(("name", "sign"), [("max", 1.0), ("min", -1.0)])
+def test_max_signature_changes_exactly_at_a_tie(name, sign):
+    x = sign * np.array([[2.0, 2.0, 0.0], [3.0, 1.0, 1.0]])  # row 0: a tie for the extremum; row 1: a tie below it
+
+    def fn(t):
+        return getattr(t, name)(axis=1)
+
+    def crosses(i, j, h=1e-6):
+        lo, hi = x.copy(), x.copy()
+        lo[i, j] -= h
+        hi[i, j] += h
+        (_, _, a), (_, _, b) = _signatures(fn, lo)[0], _signatures(fn, hi)[0]
+        return not np.array_equal(a, b)
+
+    assert [[crosses(i, j) for j in range(3)] for i in range(2)] == [[True, True, False], [False, False, False]]
+
+
+def test_smooth_reductions_record_no_signature():
+    x = np.array([[1.0, 1.0], [0.0, 2.0]])
+    for fn in (minigrad.sum, minigrad.mean, minigrad.logsumexp, minigrad.softmax, minigrad.log_softmax):
+        assert _signatures(fn, x) == []
+
+
+# --- completeness -------------------------------------------------------------------------------------
+
+
+def test_every_reduction_primitive_has_a_gradient_test():
+    assert_covered(reduction, GRADIENT_TESTED)

@@ -1,0 +1,490 @@
+"""Shape primitives (minigrad.ops.shape): reshape and its spellings, permutations,
+broadcasting, concatenate/stack, pad, indexing and device copies.
+
+These ops move elements without changing them, so the forward must equal
+NumPy's bit for bit and keep the dtype, and the gradient must move the
+cotangent back (repeated integer indices accumulate).
+"""
+
+import math
+import re
+
+import numpy as np
+import pytest
+from helpers import check_gradients
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from ophelpers import (
+    DTYPES,
+    arrays,
+    assert_covered,
+    check_second_order,
+    registry,
+    shapes,
+    with_device,
+)
+
+import minigrad
+from minigrad.ops import shape as shape_ops
+
+GRADIENT_TESTED, gradient_test = registry()
+
+
+def _data(shape, dtype=np.float64, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+def _same(out, want, dtype=None):
+    """Bit-for-bit equality with NumPy's result, shape and dtype."""
+    want = np.asarray(want)
+    assert out.shape == want.shape
+    assert out.dtype == (want.dtype if dtype is None else dtype)
+    np.testing.assert_array_equal(out.numpy(), want)
+
+
+# --- strategies ---------------------------------------------------------------------------
+
+
+@st.composite
+def reshape_targets(draw, shape):
+    """A shape with the same number of elements (a random factorization), possibly with one -1."""
+    rest = math.prod(shape)
+    target = []
+    for _ in range(draw(st.integers(0, 2))):
+        factor = draw(st.sampled_from([f for f in range(1, rest + 1) if rest % f == 0]))
+        target.append(factor)
+        rest //= factor
+    target.append(rest)
+    if draw(st.booleans()):
+        target[draw(st.integers(0, len(target) - 1))] = -1
+    return tuple(target)
+
+
+@st.composite
+def concat_case(draw, count=None):
+    """Shapes that agree everywhere but along ``axis``, and the axis (maybe negative)."""
+    base = list(draw(shapes(min_dims=1)))
+    axis = draw(st.integers(-len(base), len(base) - 1))
+    count = draw(st.integers(1, 3)) if count is None else count
+    result = []
+    for _ in range(count):
+        s = list(base)
+        s[axis] = draw(st.integers(1, 3))
+        result.append(tuple(s))
+    return result, axis
+
+
+# --- reshape, view, flatten, squeeze, unsqueeze ---------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_reshape_family_forward(dtype, device):
+    a = _data((2, 1, 3, 1), dtype)
+    t = minigrad.tensor(a, device=device)
+    _same(t.reshape(3, 2), a.reshape(3, 2))
+    _same(t.reshape((-1,)), a.reshape(-1))
+    _same(minigrad.reshape(t, (2, -1)), a.reshape(2, -1))
+    _same(t.view(6, 1), a.reshape(6, 1))
+    _same(t.view_as(minigrad.zeros(3, 2)), a.reshape(3, 2))
+    _same(t.flatten(), a.reshape(-1))
+    _same(t.flatten(1), a.reshape(2, -1))
+    _same(minigrad.flatten(t, 1, 2), a.reshape(2, 3, 1))
+    _same(t.squeeze(), a.squeeze())
+    _same(t.squeeze(1), a.squeeze(1))
+    _same(t.squeeze(dim=-1), a.squeeze(-1))
+    _same(t.squeeze(0), a)  # a dimension that is not 1 stays (PyTorch)
+    _same(t.squeeze((1, 3)), a.squeeze((1, 3)))
+    _same(t.unsqueeze(0), a[None])
+    _same(t.unsqueeze(-1), a[..., None])
+    _same(minigrad.unsqueeze(t, 2), np.expand_dims(a, 2))
+    scalar = minigrad.tensor(np.array(3.0, dtype), device=device)
+    _same(scalar.flatten(), np.array([3.0], dtype))
+    _same(scalar.squeeze(0), np.array(3.0, dtype))  # PyTorch accepts dim 0 and -1 for a 0-d tensor
+    _same(scalar.squeeze(-1), np.array(3.0, dtype))
+    _same(scalar.unsqueeze(-1), np.array([3.0], dtype))
+
+
+@gradient_test("reshape")
+@pytest.mark.parametrize("spelling", ["function", "method", "varargs", "view"])
+@with_device
+@given(data=st.data())
+def test_reshape_gradient(spelling, data, device):
+    shape = data.draw(shapes())
+    target = data.draw(reshape_targets(shape))
+    x = data.draw(arrays(shape))
+    fn = {
+        "function": lambda t: minigrad.reshape(t, target),
+        "method": lambda t: t.reshape(target),
+        "varargs": lambda t: t.reshape(*target),
+        "view": lambda t: t.view(*target),
+    }[spelling]
+    assert fn(minigrad.tensor(x)).shape == x.reshape(target).shape
+    check_gradients(fn, x, device=device)
+
+
+@given(data=st.data())
+def test_flatten_squeeze_unsqueeze_gradient(data):
+    shape = data.draw(shapes(max_side=3).map(lambda s: s + (1,) if len(s) < 3 else s))
+    x = data.draw(arrays(shape))
+    ndim = len(shape)
+    start = data.draw(st.integers(-ndim, ndim - 1))
+    end = data.draw(st.integers(start % ndim, ndim - 1))
+    dim = data.draw(st.integers(-ndim - 1, ndim))
+    ones = [i for i, s in enumerate(shape) if s == 1]
+    axis = data.draw(st.sampled_from([None, *ones, tuple(ones)]))
+    np.testing.assert_array_equal(minigrad.tensor(x).flatten(start, end).numpy().ravel(), x.ravel())
+    check_gradients(lambda t: t.flatten(start, end), x)
+    check_gradients(lambda t: t.squeeze(axis), x)
+    check_gradients(lambda t: t.squeeze(dim=axis), x)
+    check_gradients(lambda t: t.unsqueeze(dim), x)
+    assert minigrad.tensor(x).unsqueeze(dim).shape == np.expand_dims(x, dim).shape
+
+
+# --- permutations -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_permutation_forward(dtype, device):
+    a = _data((2, 3, 4), dtype)
+    t = minigrad.tensor(a, device=device)
+    _same(t.transpose(0, 2), a.swapaxes(0, 2))
+    _same(minigrad.transpose(t, -1, 1), a.swapaxes(-1, 1))
+    _same(t.transpose(), a.T)
+    _same(t.permute(2, 0, 1), a.transpose(2, 0, 1))
+    _same(minigrad.permute(t, (1, -1, 0)), a.transpose(1, 2, 0))
+    _same(t.T, a.T)
+    _same(t.mT, a.swapaxes(-1, -2))
+    m = minigrad.tensor(a[0], device=device)
+    _same(m.T, a[0].T)
+    _same(m.mT, a[0].T)
+
+
+@gradient_test("permute")
+@with_device
+@given(data=st.data())
+def test_permutation_gradient(data, device):
+    shape = data.draw(shapes(min_dims=1))
+    ndim = len(shape)
+    x = data.draw(arrays(shape))
+    perm = data.draw(st.permutations(range(ndim)))
+    perm = [p - ndim if data.draw(st.booleans()) else p for p in perm]
+    d0, d1 = data.draw(st.integers(-ndim, ndim - 1)), data.draw(st.integers(-ndim, ndim - 1))
+    check_gradients(lambda t: t.permute(*perm), x, device=device)
+    check_gradients(lambda t: minigrad.permute(t, perm), x, device=device)
+    check_gradients(lambda t: t.transpose(d0, d1), x, device=device)
+    check_gradients(lambda t: t.T, x, device=device)
+    if ndim >= 2:
+        check_gradients(lambda t: t.mT, x, device=device)
+
+
+# --- broadcasting ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_broadcast_forward(dtype, device):
+    a = _data((3, 1), dtype)
+    t = minigrad.tensor(a, device=device)
+    _same(t.broadcast_to((2, 3, 4)), np.broadcast_to(a, (2, 3, 4)))
+    _same(minigrad.broadcast_to(t, (3, 5)), np.broadcast_to(a, (3, 5)))
+    _same(t.expand(2, -1, 4), np.broadcast_to(a, (2, 3, 4)))
+    _same(minigrad.expand(t, (3, 2)), np.broadcast_to(a, (3, 2)))
+    _same(t.expand_as(minigrad.zeros(2, 3, 2)), np.broadcast_to(a, (2, 3, 2)))
+
+
+@gradient_test("broadcast_to")
+@with_device
+@given(data=st.data())
+def test_broadcast_gradient(data, device):
+    shape = data.draw(shapes())
+    other = data.draw(hnp.broadcastable_shapes(shape, max_dims=3, max_side=4))
+    target = np.broadcast_shapes(shape, other)
+    x = data.draw(arrays(shape))
+    lead = len(target) - len(shape)
+    expanded = tuple(
+        -1 if i >= lead and target[i] == shape[i - lead] and data.draw(st.booleans()) else s
+        for i, s in enumerate(target)
+    )
+    check_gradients(lambda t: minigrad.broadcast_to(t, target), x, device=device)
+    check_gradients(lambda t: t.expand(*expanded), x, device=device)
+
+
+# --- joining ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_join_forward(dtype, device):
+    a, b, c = _data((2, 3), dtype, 0), _data((2, 1), dtype, 1), _data((2, 3), dtype, 2)
+    ta, tb, tc = (minigrad.tensor(v, device=device) for v in (a, b, c))
+    _same(minigrad.concatenate([ta, tb, tc], axis=1), np.concatenate([a, b, c], axis=1))
+    _same(minigrad.cat((ta, tc), dim=0), np.concatenate([a, c], axis=0))
+    _same(minigrad.concat([ta, tb], -1), np.concatenate([a, b], axis=-1))
+    _same(minigrad.stack([ta, tc]), np.stack([a, c]))
+    _same(minigrad.stack([ta, tc], dim=-1), np.stack([a, c], axis=-1))
+    _same(minigrad.stack((ta, tc), axis=1), np.stack([a, c], axis=1))
+
+
+@gradient_test("concatenate")
+@pytest.mark.parametrize("spelling", ["concatenate", "cat-dim"])
+@with_device
+@given(case=concat_case(), data=st.data())
+def test_concatenate_gradient(spelling, case, data, device):
+    case_shapes, axis = case
+    xs = [data.draw(arrays(s)) for s in case_shapes]
+    if spelling == "concatenate":
+        check_gradients(lambda *ts: minigrad.concatenate(ts, axis=axis), *xs, device=device)
+    else:
+        check_gradients(lambda *ts: minigrad.cat(list(ts), dim=axis), *xs, device=device)
+
+
+@given(case=concat_case(count=2), data=st.data())
+def test_concatenate_gradient_with_a_constant_part(case, data):
+    (shape_a, shape_b), axis = case
+    x, const = data.draw(arrays(shape_a)), minigrad.tensor(data.draw(arrays(shape_b)))
+    check_gradients(lambda t: minigrad.concatenate([const, t, const], axis=axis), x)
+
+
+@gradient_test("stack")
+@with_device
+@given(data=st.data())
+def test_stack_gradient(data, device):
+    shape = data.draw(shapes(max_dims=2))
+    axis = data.draw(st.integers(-len(shape) - 1, len(shape)))
+    xs = [data.draw(arrays(shape)) for _ in range(data.draw(st.integers(1, 3)))]
+    check_gradients(lambda *ts: minigrad.stack(ts, axis=axis), *xs, device=device)
+    check_gradients(lambda *ts: minigrad.stack(list(ts), dim=axis) * 2.0, *xs, device=device)
+
+
+def test_the_same_tensor_twice_in_a_join_gets_both_parts():
+    x = minigrad.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    (minigrad.cat([x, x]) * minigrad.tensor(np.array([1.0, 2.0, 3.0, 4.0]))).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [4.0, 6.0])
+
+
+# --- pad ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_pad_forward(dtype, device):
+    scalar = _data((), dtype)
+    _same(minigrad.pad(minigrad.tensor(scalar, device=device), 2), np.pad(scalar, 2))  # nothing to pad, as NumPy
+    a = _data((2, 3), dtype)
+    t = minigrad.tensor(a, device=device)
+    _same(minigrad.pad(t, 1), np.pad(a, 1))
+    _same(minigrad.pad(t, (1, 2)), np.pad(a, (1, 2)))
+    _same(minigrad.pad(t, ((0, 1), (2, 0)), value=-1.5), np.pad(a, ((0, 1), (2, 0)), constant_values=-1.5))
+
+
+@gradient_test("pad")
+@with_device
+@given(data=st.data())
+def test_pad_gradient(data, device):
+    shape = data.draw(shapes(max_dims=2))
+    x = data.draw(arrays(shape))
+    width = data.draw(
+        st.one_of(
+            st.integers(0, 2),
+            st.tuples(st.integers(0, 2), st.integers(0, 2)),
+            *([st.tuples(*[st.tuples(st.integers(0, 2), st.integers(0, 2)) for _ in shape])] if shape else []),
+        )
+    )
+    value = data.draw(st.sampled_from([0, 0.5]))
+    check_gradients(lambda t: minigrad.pad(t, width, value=value), x, device=device)
+
+
+def test_bad_pad_width_is_a_shape_error():
+    with pytest.raises(minigrad.ShapeError, match="pad"):
+        minigrad.pad(minigrad.ones(2, 3), ((1, 1), (1, 1), (1, 1)))
+    with pytest.raises(minigrad.ShapeError, match="non-negative"):
+        minigrad.pad(minigrad.ones(2, 3), -1)
+
+
+# --- indexing -------------------------------------------------------------------------------------------------
+
+INDEX_CASES = {
+    "int": 1,
+    "negative int": -1,
+    "slice": slice(1, None),
+    "stepped slice": (slice(None, None, 2), slice(None, None, -1)),
+    "ints": (1, 2),
+    "None": (None, 0),
+    "Ellipsis": (Ellipsis, 1),
+    "Ellipsis and None": (0, Ellipsis, None),
+    "repeated int array": np.array([0, 0, 2, 0]),
+    "repeated list": [1, 1, 0],
+    "int array pair": (np.array([0, 2, 2]), np.array([1, 1, 1])),
+    "int array 2-D": np.array([[0, 1], [1, 1]]),
+    "int array after slice": (slice(None), np.array([3, 3, 0])),
+    "int and int array": (2, [0, 0, 3]),
+    "int tensor": "tensor",
+    "boolean mask": "mask",
+    "boolean row mask": "row mask",
+    "boolean mask tensor": "mask tensor",
+    "mask after Ellipsis": "ellipsis mask",
+}
+
+
+def _index(name, x):
+    index = INDEX_CASES[name]
+    if not isinstance(index, str):
+        return index
+    if index == "tensor":
+        return minigrad.tensor(np.array([2, 0, 2]))
+    if index == "mask":
+        return x > 0
+    if index == "row mask":
+        return np.array([True, False, True])
+    if index == "mask tensor":
+        return minigrad.tensor(x > 0)
+    assert index == "ellipsis mask"
+    return (Ellipsis, np.array([True, False, False, True]))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", sorted(INDEX_CASES))
+def test_getitem_forward(name, dtype, device):
+    a = _data((3, 4), dtype)
+    index = _index(name, a)
+    np_index = index.numpy() if isinstance(index, minigrad.Tensor) else index
+    _same(minigrad.tensor(a, device=device)[index], a[np_index])
+
+
+@gradient_test("getitem")
+@pytest.mark.parametrize("name", sorted(INDEX_CASES))
+def test_getitem_gradient(name, device):
+    x = _data((3, 4))
+    check_gradients(lambda t: t[_index(name, x)], x, device=device)
+
+
+def test_repeated_indices_accumulate():
+    x = minigrad.tensor(np.zeros(4), requires_grad=True)
+    x[np.array([1, 1, 3, 1])].backward(minigrad.tensor(np.array([1.0, 2.0, 3.0, 4.0])))
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 7.0, 0.0, 3.0])
+    m = minigrad.tensor(np.zeros((2, 2)), requires_grad=True)
+    m[[0, 0, 1], [1, 1, 0]].sum().backward()
+    np.testing.assert_array_equal(m.grad.numpy(), [[0.0, 2.0], [1.0, 0.0]])
+
+
+@given(data=st.data())
+def test_getitem_gradient_basic_indices(data):
+    shape = data.draw(shapes())
+    index = data.draw(hnp.basic_indices(shape, allow_newaxis=True, allow_ellipsis=True))
+    x = data.draw(arrays(shape))
+    check_gradients(lambda t: t[index], x)
+
+
+@given(data=st.data())
+def test_getitem_gradient_integer_arrays(data):
+    shape = data.draw(shapes(min_dims=1))
+    index = data.draw(
+        hnp.integer_array_indices(shape, result_shape=hnp.array_shapes(min_dims=1, max_dims=2, max_side=5))
+    )
+    x = data.draw(arrays(shape))
+    check_gradients(lambda t: t[index], x)
+
+
+@given(data=st.data())
+def test_getitem_gradient_boolean_masks(data):
+    shape = data.draw(shapes(min_dims=1))
+    x = data.draw(arrays(shape))
+    mask = data.draw(hnp.arrays(np.bool_, shape))
+    check_gradients(lambda t: t[mask], x)
+    row_mask = data.draw(hnp.arrays(np.bool_, shape[:1]))
+    check_gradients(lambda t: t[row_mask], x)
+
+
+@gradient_test("index_scatter")
+@pytest.mark.parametrize("name", ["slice", "repeated int array", "boolean row mask", "int and int array"])
+def test_index_scatter_gradient(name):
+    """The vjp of getitem is itself a primitive; its own vjp is getitem."""
+    index = _index(name, _data((3, 4)))
+    g = _data(np.zeros((3, 4))[index].shape, seed=1)
+    check_gradients(lambda t: shape_ops._index_scatter(t, index=index, shape=(3, 4)), g)
+
+
+# --- device copies -----------------------------------------------------------------------------------------------
+
+
+@gradient_test("to_device")
+def test_to_device_gradient(device):
+    x = _data((2, 3))
+    check_gradients(lambda t: shape_ops.to_device(t, device), x)
+    check_gradients(lambda t: t.to(device) * 2.0, x)
+    if device != "cpu":
+        y = minigrad.tensor(x, requires_grad=True)
+        z = y.to(device)
+        assert z.device == device
+        z.sum().backward()
+        assert y.grad.device == "cpu"
+
+
+def test_to_the_same_device_is_the_identity():
+    x = minigrad.tensor(np.ones(3), requires_grad=True)
+    assert x.to("cpu") is x
+
+
+# --- second order -----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["repeated int array", "slice", "boolean mask", "Ellipsis and None", "int array pair"])
+def test_second_order_getitem(name):
+    x = _data((3, 4))
+    check_second_order(lambda t: t[_index(name, x)] * t[_index(name, x)].exp(), x)
+
+
+def test_second_order_shape_ops():
+    x, y = _data((2, 3)), _data((2, 3), seed=1)
+    check_second_order(lambda t: t.reshape(3, 2).T.exp(), x)
+    check_second_order(lambda a, b: minigrad.cat([a, b * a], dim=1), x, y)
+    check_second_order(lambda a, b: minigrad.stack([a, b.tanh()], dim=-1), x, y)
+    check_second_order(lambda t: minigrad.pad(t.sigmoid(), 1), x)
+    check_second_order(lambda t: minigrad.broadcast_to(t[:1], (4, 2, 3)) * t, x)
+
+
+# --- errors ----------------------------------------------------------------------------------------------------------
+
+
+def test_bad_reshape_is_a_shape_error_naming_the_op_and_shapes():
+    with pytest.raises(minigrad.ShapeError) as info:
+        minigrad.ones(2, 3).reshape(4, 2)
+    assert isinstance(info.value, ValueError)
+    message = str(info.value)
+    assert message.startswith("reshape")
+    assert "(2, 3)" in message and re.search(r"\(4, ?2\)", message)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        lambda t: t.permute(0, 0, 1),
+        lambda t: t.transpose(0, 5),
+        lambda t: t.unsqueeze(5),
+        lambda t: t.squeeze(7),
+        lambda t: t.flatten(2, 0),
+        lambda t: minigrad.concatenate([]),
+        lambda t: minigrad.stack([]),
+        lambda t: minigrad.cat([t, minigrad.ones(2, 2)], dim=0),
+        lambda t: minigrad.stack([t, t[:1]]),
+        lambda t: t.broadcast_to((4, 3)),
+    ],
+)
+def test_shape_errors(bad):
+    with pytest.raises(minigrad.ShapeError):
+        bad(minigrad.ones(2, 3, 4))
+
+
+def test_broadcast_to_a_mismatched_shape_is_a_shape_error():
+    with pytest.raises(minigrad.ShapeError, match="broadcast_to"):
+        minigrad.ones(2, 3, 4).broadcast_to((2, 5, 4))
+
+
+def test_index_out_of_range():
+    with pytest.raises(IndexError):
+        minigrad.ones(2, 3)[2]
+
+
+# --- completeness ----------------------------------------------------------------------------------------------------
+
+
+def test_every_shape_primitive_has_a_gradient_test():
+    assert_covered(shape_ops, GRADIENT_TESTED)
