@@ -1,0 +1,123 @@
+"""Scheduler classes: PyTorch's rates, closed forms, and resumable state."""
+
+import math
+
+import pytest
+
+import minigrad as mg
+from minigrad import optim
+from minigrad.optim import lr_scheduler as L
+from minigrad.optim import schedules
+
+
+def _opt(lr=0.1):
+    return optim.SGD([mg.tensor([1.0], requires_grad=True)], lr=lr, momentum=0.9)
+
+
+def _rates(scheduler, steps=30):
+    rates = [scheduler.get_last_lr()[0]]
+    for _ in range(steps):
+        scheduler.optimizer.step()
+        scheduler.step()
+        rates.append(scheduler.get_last_lr()[0])
+    return rates
+
+
+def _torch_rates(make, steps=30):
+    torch = pytest.importorskip("torch")
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9)
+    scheduler = make(torch.optim.lr_scheduler, opt)
+    rates = [scheduler.get_last_lr()[0]]
+    for _ in range(steps):
+        opt.step()
+        scheduler.step()
+        rates.append(scheduler.get_last_lr()[0])
+    return rates
+
+
+CASES = {
+    "step": lambda m, o: m.StepLR(o, step_size=7, gamma=0.5),
+    "multistep": lambda m, o: m.MultiStepLR(o, milestones=[5, 12, 20], gamma=0.3),
+    "exponential": lambda m, o: m.ExponentialLR(o, gamma=0.9),
+    "polynomial": lambda m, o: m.PolynomialLR(o, total_iters=15, power=2.0),
+    "cosine": lambda m, o: m.CosineAnnealingLR(o, T_max=30, eta_min=0.001),
+    "linear": lambda m, o: m.LinearLR(o, start_factor=0.1, end_factor=1.0, total_iters=8),
+    "lambda": lambda m, o: m.LambdaLR(o, lambda t: 1 / (1 + t)),
+    "sequential": lambda m, o: m.SequentialLR(
+        o, [m.LinearLR(o, start_factor=0.1, total_iters=5), m.ExponentialLR(o, gamma=0.9)], milestones=[5]
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_rates_match_pytorch(name):
+    want = _torch_rates(CASES[name])
+    got = _rates(CASES[name](L, _opt()))
+    assert got == pytest.approx(want, rel=1e-12)
+
+
+def test_closed_forms():
+    assert _rates(L.StepLR(_opt(), 3, gamma=0.5), 7) == pytest.approx([0.1 * 0.5 ** (t // 3) for t in range(8)])
+    cosine = _rates(L.CosineAnnealingLR(_opt(), T_max=10, eta_min=0.0), 25)
+    assert cosine[:11] == pytest.approx([0.05 * (1 + math.cos(math.pi * t / 10)) for t in range(11)])
+    assert cosine[10:] == pytest.approx([0.0] * 16, abs=1e-15)  # pinned at eta_min after T_max
+
+
+def test_lambda_lr_takes_any_schedule_function():
+    schedule = schedules.warmup(schedules.cosine(1.0, 0.0, 20), warmup_steps=5)
+    rates = _rates(L.LambdaLR(_opt(0.2), schedule), 30)
+    assert rates == pytest.approx([0.2 * schedule(t) for t in range(31)])
+
+
+def test_state_dict_resumes_the_same_rates():
+    straight = _rates(CASES["sequential"](L, _opt()), 20)
+    opt = _opt()
+    first = CASES["sequential"](L, opt)
+    _rates(first, 8)
+    resumed_opt = _opt()
+    resumed = CASES["sequential"](L, resumed_opt)
+    resumed.load_state_dict(first.state_dict())
+    assert resumed.get_last_lr() == first.get_last_lr()
+    assert [straight[8]] + _rates(resumed, 12)[1:] == pytest.approx(straight[8:])
+
+
+def test_param_groups_keep_their_own_base_rates():
+    a, b = mg.tensor([1.0], requires_grad=True), mg.tensor([1.0], requires_grad=True)
+    opt = optim.SGD([{"params": [a]}, {"params": [b], "lr": 1.0}], lr=0.1)
+    scheduler = L.StepLR(opt, 1, gamma=0.5)
+    scheduler.step()
+    assert scheduler.get_last_lr() == [0.05, 0.5]
+
+
+PLATEAU = [1.0, 0.9, 0.9, 0.9, 0.9, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.79999, 0.5, 0.5, 0.5, 0.5, 0.5]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(patience=2),
+        dict(patience=1, cooldown=2, factor=0.5),
+        dict(mode="max", patience=1, threshold_mode="abs", threshold=0.05),
+        dict(patience=0, min_lr=0.02),
+    ],
+)
+def test_reduce_on_plateau_follows_pytorch(kwargs):
+    torch = pytest.importorskip("torch")
+    topt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    tsched = torch.optim.lr_scheduler.ReduceLROnPlateau(topt, **kwargs)
+    opt = _opt()
+    sched = L.ReduceLROnPlateau(opt, **kwargs)
+    for metric in PLATEAU:
+        tsched.step(metric)
+        sched.step(mg.tensor(metric))
+        assert sched.get_last_lr()[0] == pytest.approx(topt.param_groups[0]["lr"], rel=1e-12)
+
+
+def test_reduce_on_plateau_reduces_after_patience():
+    opt = _opt()
+    sched = L.ReduceLROnPlateau(opt, patience=2, factor=0.5)
+    for metric in [1.0, 1.0, 1.0]:
+        sched.step(metric)
+    assert opt.param_groups[0]["lr"] == 0.1
+    sched.step(1.0)
+    assert opt.param_groups[0]["lr"] == 0.05
