@@ -34,7 +34,7 @@ from .creation import (
 )
 from .errors import DeviceError, DTypeError, GraphError, IndexOutOfRange, MinigradError, ShapeError
 from .function import Function, FunctionCtx
-from . import checks, nn, optim
+from . import checks, data, nn, optim
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck, gradgradcheck
 from .ops.elementwise import (
     abs,
