@@ -1,0 +1,68 @@
+"""Datasets and the DataLoader."""
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad.data import DataLoader, Dataset, TensorDataset
+from minigrad.errors import ShapeError
+
+
+def _data(n=10):
+    return mg.arange(n * 2, dtype=mg.float32).reshape(n, 2), mg.arange(n)
+
+
+def test_tensor_dataset_indexes_rows():
+    x, y = _data()
+    ds = TensorDataset(x, y)
+    assert len(ds) == 10
+    xi, yi = ds[3]
+    assert xi.tolist() == [6.0, 7.0] and yi.item() == 3
+    with pytest.raises(ShapeError, match="differ in length"):
+        TensorDataset(x, mg.arange(9))
+
+
+def test_each_epoch_visits_every_sample_once_in_a_fresh_order():
+    x, y = _data(10)
+    loader = DataLoader(TensorDataset(x, y), batch_size=3, seed=1)
+    orders = []
+    for _ in range(3):
+        labels = np.concatenate([yb.numpy() for _, yb in loader])
+        assert sorted(labels.tolist()) == list(range(10))
+        orders.append(labels.tolist())
+    assert orders[0] != orders[1] != orders[2]
+    assert [len(yb) for _, yb in loader] == [3, 3, 3, 1] and len(loader) == 4
+
+
+def test_drop_last_and_no_shuffle():
+    x, y = _data(10)
+    loader = DataLoader(TensorDataset(x, y), batch_size=4, shuffle=False, drop_last=True)
+    batches = [yb.tolist() for _, yb in loader]
+    assert batches == [[0, 1, 2, 3], [4, 5, 6, 7]] and len(loader) == 2
+
+
+def test_order_is_seeded_and_resumable():
+    x, y = _data(10)
+    a = DataLoader(TensorDataset(x, y), batch_size=5, seed=7)
+    first = [[yb.tolist() for _, yb in a] for _ in range(3)]
+    b = DataLoader(TensorDataset(x, y), batch_size=5, seed=0)
+    b.load_state_dict({"seed": 7, "epoch": 2})
+    assert [yb.tolist() for _, yb in b] == first[2]
+    mg.manual_seed(3)
+    c = DataLoader(TensorDataset(x, y), batch_size=5)
+    mg.manual_seed(3)
+    d = DataLoader(TensorDataset(x, y), batch_size=5)
+    assert c.seed == d.seed
+
+
+def test_a_custom_dataset_is_stacked():
+    class Squares(Dataset):
+        def __len__(self):
+            return 5
+
+        def __getitem__(self, i):
+            return mg.tensor([float(i)]), mg.tensor(i * i)
+
+    batches = list(DataLoader(Squares(), batch_size=2, shuffle=False))
+    assert batches[0][0].shape == (2, 1) and batches[0][1].tolist() == [0, 1]
+    assert batches[2][1].tolist() == [16]
