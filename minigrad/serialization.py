@@ -26,6 +26,7 @@ from .tensor import Tensor
 FORMAT = "minigrad-checkpoint"
 VERSION = 1
 _STRUCTURE_KEY = "__minigrad__"
+_DTYPE_KINDS = "biuf"  # bool, signed and unsigned integers, floats: nothing that needs pickle
 
 
 class CheckpointError(MinigradError, ValueError):
@@ -50,11 +51,19 @@ def save(obj, path) -> None:
             np.savez(f, **arrays)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private (0600); give it a new file's usual mode
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _umask() -> int:
+    """The process's file-creation mask (reading it means setting it, so it is set straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def load(path, device: str | None = None):
@@ -65,12 +74,15 @@ def load(path, device: str | None = None):
     """
     path = os.fspath(path)
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise CheckpointError(f"load: {path} is a bare .npy array, not a minigrad checkpoint")
+        archive = np.load(path, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):  # a bare .npy array is no context manager
+            raise CheckpointError(f"load: {path} is a bare .npy array, not a minigrad checkpoint")
+        with archive:
             if _STRUCTURE_KEY not in archive.files:
                 raise CheckpointError(f"load: {path} is an .npz file but not a minigrad checkpoint (no {_STRUCTURE_KEY})")
             header = json.loads(bytes(archive[_STRUCTURE_KEY]).decode("utf-8"))
+            if not isinstance(header, dict):
+                raise CheckpointError(f"load: {path} has an unknown format header")
             if header.get("format") != FORMAT or not isinstance(header.get("version"), int):
                 raise CheckpointError(f"load: {path} has an unknown format header")
             if header["version"] > VERSION:
@@ -80,10 +92,12 @@ def load(path, device: str | None = None):
         raise
     except FileNotFoundError:
         raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError, UnicodeDecodeError) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError, UnicodeDecodeError, RecursionError) as exc:
         raise CheckpointError(f"load: {path} is not a readable minigrad checkpoint ({type(exc).__name__}: {exc})") from exc
     for key, array in arrays.items():
-        if array.dtype.kind not in "biuf":
+        if not isinstance(array, np.ndarray):  # NpzFile hands back the raw bytes of a member that is no .npy
+            raise CheckpointError(f"load: {path} holds a member {key!r} that is not an .npy array")
+        if array.dtype.kind not in _DTYPE_KINDS:
             raise CheckpointError(f"load: {path} holds array {key!r} of unsupported dtype {array.dtype}")
     target = backend.normalize_device(device)
     return _decode(header["tree"], arrays, target, path)
@@ -92,6 +106,8 @@ def load(path, device: str | None = None):
 def _encode(obj, arrays: dict):
     if isinstance(obj, Tensor) or backend.is_array(obj):
         data = obj.data if isinstance(obj, Tensor) else obj
+        if data.dtype.kind not in _DTYPE_KINDS:  # load would refuse it: fail now, not at load time
+            raise TypeError(f"save: cannot store an array of dtype {data.dtype}; only bool, integer and float arrays")
         key = f"a{len(arrays)}"
         arrays[key] = backend.to_device(data, "cpu")
         entry = {"array": key, "tensor": isinstance(obj, Tensor)}

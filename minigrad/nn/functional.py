@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import backend
 from ..autograd import no_grad
-from ..errors import ShapeError
+from ..errors import DTypeError, IndexOutOfRange, ShapeError
 from ..ops.conv import avg_pool2d, conv2d, max_pool2d
 from ..ops.elementwise import leaky_relu, relu, sigmoid, tanh
 from ..ops.loss import binary_cross_entropy_with_logits, cross_entropy, nll_loss
@@ -74,14 +76,27 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
 
 def embedding(input, weight):
-    """Rows of ``weight`` at the integer indices ``input``; repeated indices accumulate their gradients."""
+    """Rows of ``weight`` at the integer indices ``input``; repeated indices accumulate their gradients.
+
+    Raises DTypeError for non-integer indices and IndexOutOfRange for an index
+    outside [0, num_embeddings) (a negative index would otherwise wrap around).
+    """
+    indices = input.data if isinstance(input, Tensor) else input if backend.is_array(input) else np.asarray(input)
+    if indices.dtype.kind not in "iu":
+        raise DTypeError(f"embedding: indices must be integers, got dtype {indices.dtype}")
+    if indices.size:
+        low, high = int(indices.min()), int(indices.max())
+        if low < 0 or high >= weight.shape[0]:
+            bad = low if low < 0 else high
+            raise IndexOutOfRange(f"embedding: index {bad} is out of range for {weight.shape[0]} embeddings")
     return weight[input]
 
 
 def mse_loss(input, target, reduction: str = "mean"):
     """Mean (or sum, or elementwise) squared error."""
-    if tuple(input.shape) != tuple(getattr(target, "shape", ())):
-        raise ShapeError(f"mse_loss: input shape {tuple(input.shape)} and target shape {tuple(target.shape)} differ")
+    target_shape = tuple(getattr(target, "shape", ()))
+    if tuple(input.shape) != target_shape:
+        raise ShapeError(f"mse_loss: input shape {tuple(input.shape)} and target shape {target_shape} differ")
     diff = input - target
     squared = diff * diff
     if reduction == "none":

@@ -62,6 +62,9 @@ class Module:
                 f"cannot assign {name!r} before Module.__init__(): call super().__init__() first in "
                 f"{type(self).__name__}.__init__"
             )
+        if name in self._buffers and (value is None or isinstance(value, Tensor)) and not isinstance(value, Parameter):
+            self._buffers[name] = value  # a new value for a buffer stays a buffer (saved in state_dict), as PyTorch
+            return
         for registry in (self._parameters, self._buffers, self._modules):
             registry.pop(name, None)
         if isinstance(value, Parameter):
@@ -77,6 +80,11 @@ class Module:
             entries = self.__dict__.get(registry)
             if entries is not None and name in entries:
                 return entries[name]
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(
+                f"{type(self).__name__!r} object has no attribute {name!r}: Module.__init__() was never called; "
+                f"call super().__init__() first in {type(self).__name__}.__init__"
+            )
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __delattr__(self, name: str) -> None:
@@ -111,12 +119,17 @@ class Module:
         return self.forward(*args, **kwargs)
 
     # --- traversal ----------------------------------------------------------------------
-    def named_modules(self, prefix: str = ""):
-        """Yield (name, module) for this module and every descendant, depth first."""
+    def named_modules(self, prefix: str = "", _seen: set | None = None):
+        """Yield (name, module) for this module and every descendant, depth first; a module
+        registered in several places (shared) is yielded once, under its first name, as PyTorch."""
+        seen = set() if _seen is None else _seen
+        if id(self) in seen:
+            return
+        seen.add(id(self))
         yield prefix, self
         for name, child in self._modules.items():
             if child is not None:
-                yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+                yield from child.named_modules(f"{prefix}.{name}" if prefix else name, seen)
 
     def modules(self):
         for _, module in self.named_modules():

@@ -114,6 +114,8 @@ def _grad_matrix(g, groups):
 
 
 def _check_conv(x_shape, w_shape, groups):
+    if len(x_shape) != 4:
+        raise ShapeError(f"conv2d: expected an NCHW input of 4 dimensions, got shape {tuple(x_shape)}")
     if len(w_shape) != 4:
         raise ShapeError(f"conv2d: weight must have shape (out, in/groups, kh, kw), got {tuple(w_shape)}")
     c, o = x_shape[1], w_shape[0]
@@ -126,7 +128,6 @@ def _check_conv(x_shape, w_shape, groups):
 
 @primitive(nin=2, saves=(0, 1))
 def _conv2d(x, w, *, stride, padding, dilation, groups):
-    _check_conv(x.shape, w.shape, groups)
     kernel = w.shape[2:]
     n = x.shape[0]
     ho, wo = _geometry("conv2d", x.shape, kernel, stride, padding, dilation)
@@ -197,6 +198,10 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     }
     if params["groups"] < 1:
         raise ShapeError(f"conv2d: groups must be positive, got {groups}")
+    # Checked here rather than in the primitive's forward, which would prefix the op's name a second time.
+    x_shape, w_shape = tuple(x.shape), tuple(weight.shape)
+    _check_conv(x_shape, w_shape, params["groups"])
+    _geometry("conv2d", x_shape, w_shape[2:], params["stride"], params["padding"], params["dilation"])
     out = _conv2d(x, weight, **params)
     if bias is not None:
         out = out + reshape(bias, (-1, 1, 1))

@@ -1,0 +1,252 @@
+"""Convolution and pooling (minigrad.ops.conv through minigrad.nn.functional).
+
+Forwards are compared in float64 with direct loops over n, o, i, j and the
+kernel offsets, written here independently of the im2col implementation;
+gradients are checked by minigrad.gradcheck (full mode on small inputs, fast
+mode on larger ones) on hypothesis-drawn geometries.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+import minigrad as mg
+import minigrad.nn.functional as F
+from minigrad.gradcheck import GradcheckError
+
+FULL_MODE_LIMIT = 120  # elements of the checked inputs up to which gradcheck runs in full mode
+
+
+def _out(size, k, s, p, d):
+    return (size + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+def conv2d_loops(x, w, b, stride, padding, dilation, groups):
+    """out[n, o, i, j] = b[o] + sum_{c, a, e} x_pad[n, g*cg + c, i*s + a*d, j*s + e*d] * w[o, c, a, e]."""
+    n_batch, c_in, h, wd = x.shape
+    c_out, cg, kh, kw = w.shape
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    xp = np.zeros((n_batch, c_in, h + 2 * ph, wd + 2 * pw))
+    xp[:, :, ph : ph + h, pw : pw + wd] = x
+    ho, wo = _out(h, kh, sh, ph, dh), _out(wd, kw, sw, pw, dw)
+    og = c_out // groups
+    out = np.zeros((n_batch, c_out, ho, wo))
+    for n in range(n_batch):
+        for o in range(c_out):
+            first = (o // og) * cg  # the group's first input channel
+            for i in range(ho):
+                for j in range(wo):
+                    total = 0.0 if b is None else b[o]
+                    for c in range(cg):
+                        for a in range(kh):
+                            for e in range(kw):
+                                total += xp[n, first + c, i * sh + a * dh, j * sw + e * dw] * w[o, c, a, e]
+                    out[n, o, i, j] = total
+    return out
+
+
+def pool2d_loops(x, kernel, stride, padding, dilation, kind):
+    """Max (padding counts as -inf) or mean (padding counts as 0, divided by kh*kw) over each window."""
+    n_batch, channels, h, wd = x.shape
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+    fill = -np.inf if kind == "max" else 0.0
+    xp = np.full((n_batch, channels, h + 2 * ph, wd + 2 * pw), fill)
+    xp[:, :, ph : ph + h, pw : pw + wd] = x
+    ho, wo = _out(h, kh, sh, ph, dh), _out(wd, kw, sw, pw, dw)
+    out = np.zeros((n_batch, channels, ho, wo))
+    for n in range(n_batch):
+        for c in range(channels):
+            for i in range(ho):
+                for j in range(wo):
+                    window = [xp[n, c, i * sh + a * dh, j * sw + e * dw] for a in range(kh) for e in range(kw)]
+                    out[n, c, i, j] = max(window) if kind == "max" else sum(window) / (kh * kw)
+    return out
+
+
+def _pair(draw, values):
+    return (draw(values), draw(values))
+
+
+@st.composite
+def conv_cases(draw):
+    """A conv2d geometry: batch 1-2, channels 1-4 with groups dividing both, sizes 3-7, kernel 1-3,
+    stride 1-2, padding 0-1, dilation 1-2 (each an int or a pair), and float64 arrays."""
+    groups = draw(st.integers(1, 4))
+    c_in = groups * draw(st.integers(1, 4 // groups))
+    c_out = groups * draw(st.integers(1, 4 // groups))
+    batch = draw(st.integers(1, 2))
+    size = _pair(draw, st.integers(3, 7))
+    kernel = _pair(draw, st.integers(1, 3))
+    stride, padding, dilation = (_pair(draw, st.integers(lo, hi)) for lo, hi in ((1, 2), (0, 1), (1, 2)))
+    assume(all(_out(size[k], kernel[k], stride[k], padding[k], dilation[k]) >= 1 for k in (0, 1)))
+    seed = draw(st.integers(0, 2**16))
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((batch, c_in, *size))
+    w = rng.standard_normal((c_out, c_in // groups, *kernel))
+    b = rng.standard_normal(c_out) if draw(st.booleans()) else None
+
+    def as_arg(p):  # ints where both sides agree, sometimes
+        return p[0] if p[0] == p[1] and draw(st.booleans()) else p
+
+    return x, w, b, dict(stride=as_arg(stride), padding=as_arg(padding), dilation=as_arg(dilation), groups=groups)
+
+
+def _pairs(params):
+    return {k: (v, v) if isinstance(v, int) and k != "groups" else v for k, v in params.items()}
+
+
+@st.composite
+def pool_cases(draw, with_dilation=True):
+    """A pooling geometry: padding at most half the kernel; stride None (= kernel) or 1-2.
+
+    Values are a scaled permutation, so every window has one clear maximum
+    (no ties within 0.5 of each other, far above gradcheck's step)."""
+    batch, channels = draw(st.integers(1, 2)), draw(st.integers(1, 3))
+    size = _pair(draw, st.integers(3, 7))
+    kernel = _pair(draw, st.integers(1, 3))
+    padding = (draw(st.integers(0, kernel[0] // 2)), draw(st.integers(0, kernel[1] // 2)))
+    stride = draw(st.one_of(st.none(), st.tuples(st.integers(1, 2), st.integers(1, 2))))
+    dilation = _pair(draw, st.integers(1, 2)) if with_dilation else (1, 1)
+    s = kernel if stride is None else stride
+    assume(all(_out(size[k], kernel[k], s[k], padding[k], dilation[k]) >= 1 for k in (0, 1)))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    shape = (batch, channels, *size)
+    x = rng.permutation(int(np.prod(shape))).reshape(shape) * 0.5 - 5.0
+    return x, kernel, stride, padding, dilation
+
+
+def _t(a, requires_grad=False):
+    return mg.tensor(np.asarray(a, dtype=np.float64), requires_grad=requires_grad)
+
+
+def _fast(*arrays):
+    return sum(a.size for a in arrays if a is not None) > FULL_MODE_LIMIT
+
+
+# --- conv2d ---------------------------------------------------------------------------------
+
+
+@given(conv_cases())
+def test_conv2d_forward_matches_loops(case):
+    x, w, b, params = case
+    out = F.conv2d(_t(x), _t(w), None if b is None else _t(b), **params)
+    assert out.dtype == np.float64
+    np.testing.assert_allclose(out.numpy(), conv2d_loops(x, w, b, **_pairs(params)), rtol=1e-12, atol=1e-12)
+
+
+@given(conv_cases())
+def test_conv2d_gradients(case):
+    x, w, b, params = case
+    inputs = [_t(x, True), _t(w, True)] + ([] if b is None else [_t(b, True)])
+
+    def fn(x, w, b=None):
+        return F.conv2d(x, w, b, **params)
+
+    mg.gradcheck(fn, inputs, fast_mode=_fast(x, w, b))
+
+
+def test_conv2d_gradients_full_mode_on_a_grouped_strided_dilated_case():
+    rng = np.random.default_rng(0)
+    x, w, b = (
+        _t(rng.standard_normal((2, 4, 6, 5)), True),
+        _t(rng.standard_normal((6, 2, 2, 3)), True),
+        _t(rng.standard_normal(6), True),
+    )
+    report = mg.gradcheck(lambda x, w, b: F.conv2d(x, w, b, (2, 1), 1, (1, 2), 2), (x, w, b))
+    assert report.passed and report.mode == "full" and report.verdict == "correct"
+
+
+def test_conv2d_second_derivatives():
+    rng = np.random.default_rng(1)
+    x, w, b = (
+        _t(rng.standard_normal((1, 2, 4, 4)), True),
+        _t(rng.standard_normal((2, 1, 2, 2)), True),
+        _t(rng.standard_normal(2), True),
+    )
+    # conv2d is bilinear: the mixed x-w second derivatives are what gradgradcheck exercises here,
+    # and tanh after it adds a non-zero Hessian of its own.
+    mg.gradgradcheck(lambda x, w, b: F.conv2d(x, w, b, stride=1, padding=1, groups=2), (x, w, b))
+    mg.gradgradcheck(lambda x, w: F.conv2d(x, w, None, stride=2, padding=1, dilation=1, groups=2).tanh(), (x, w))
+
+
+def test_conv2d_errors():
+    x = mg.zeros(1, 4, 5, 5)
+    with pytest.raises(mg.ShapeError, match="groups=2"):
+        F.conv2d(x, mg.zeros(3, 2, 3, 3), groups=2)  # out channels not divisible by groups
+    with pytest.raises(mg.ShapeError, match="groups must be positive"):
+        F.conv2d(x, mg.zeros(2, 4, 3, 3), groups=0)
+    with pytest.raises(mg.ShapeError, match="weight must have shape"):
+        F.conv2d(x, mg.zeros(2, 4, 3))
+    with pytest.raises(mg.ShapeError, match="non-negative"):
+        F.conv2d(x, mg.zeros(2, 4, 3, 3), padding=-1)
+    with pytest.raises(mg.ShapeError, match="pair of ints"):
+        F.conv2d(x, mg.zeros(2, 4, 3, 3), stride=(1, 2, 3))
+    with pytest.raises(mg.ShapeError, match="does not fit"):
+        F.conv2d(x, mg.zeros(2, 4, 3, 3), dilation=3)
+
+
+# --- pooling --------------------------------------------------------------------------------
+
+
+@given(pool_cases())
+def test_max_pool2d_forward_matches_loops(case):
+    x, kernel, stride, padding, dilation = case
+    out = F.max_pool2d(_t(x), kernel, stride, padding, dilation)
+    expected = pool2d_loops(x, kernel, kernel if stride is None else stride, padding, dilation, "max")
+    np.testing.assert_array_equal(out.numpy(), expected)
+
+
+@given(pool_cases(with_dilation=False))
+def test_avg_pool2d_forward_matches_loops(case):
+    x, kernel, stride, padding, _ = case
+    out = F.avg_pool2d(_t(x), kernel, stride, padding)
+    expected = pool2d_loops(x, kernel, kernel if stride is None else stride, padding, (1, 1), "avg")
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-12, atol=1e-12)
+
+
+@given(pool_cases())
+def test_max_pool2d_gradients(case):
+    x, kernel, stride, padding, dilation = case
+    report = mg.gradcheck(lambda x: F.max_pool2d(x, kernel, stride, padding, dilation), _t(x, True), fast_mode=_fast(x))
+    assert not report.kinks  # distinct values: no window has a tie
+
+
+@given(pool_cases(with_dilation=False))
+def test_avg_pool2d_gradients(case):
+    x, kernel, stride, padding, _ = case
+    mg.gradcheck(lambda x: F.avg_pool2d(x, kernel, stride, padding), _t(x, True), fast_mode=_fast(x))
+
+
+def test_pool_second_derivatives():
+    x = _t(np.random.default_rng(0).permutation(2 * 5 * 4).reshape(1, 2, 5, 4) * 0.5, True)
+    mg.gradgradcheck(lambda x: F.max_pool2d(x, 3, 2, 1) ** 2, x)
+    mg.gradgradcheck(lambda x: F.avg_pool2d(x, 2, 1, 1) ** 2, x)
+    mg.gradgradcheck(lambda x: F.max_pool2d(x, 2) ** 2, x)  # the tiling fast path, with a leftover row
+
+
+@pytest.mark.parametrize("stride", [2, 1])
+def test_a_tie_in_a_max_pool_window_is_a_kink_not_a_failure(stride):
+    x = _t([[[[1.0, 1.0, 0.5], [0.0, -1.0, 0.2], [0.1, 0.3, 0.4]]]], True)
+    report = mg.gradcheck(lambda x: F.max_pool2d(x, 2, stride), x)
+    assert report.passed
+    assert report.kinks and {k.index for k in report.kinks} >= {(0, 0, 0, 0), (0, 0, 0, 1)}
+    assert all("max_pool2d" in op for k in report.kinks for op in k.ops)
+    assert "kinks crossed" in str(report)
+    with pytest.raises(GradcheckError):
+        mg.gradcheck(lambda x: F.max_pool2d(x, 2, stride), x, fail_on_kinks=True)
+    # The analytic gradient splits the cotangent evenly among the tied elements.
+    F.max_pool2d(x, 2, 2).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy()[0, 0, 0, :2], [0.5, 0.5])
+
+
+def test_pool_errors():
+    x = mg.zeros(1, 1, 4, 4)
+    with pytest.raises(mg.ShapeError, match="at most half of the kernel"):
+        F.max_pool2d(x, 2, padding=2)
+    with pytest.raises(mg.ShapeError, match="at most half of the kernel"):
+        F.avg_pool2d(x, (3, 1), padding=(1, 1))
+    with pytest.raises(mg.ShapeError, match="NCHW"):
+        F.max_pool2d(mg.zeros(4, 4), 2)
+    with pytest.raises(mg.ShapeError, match="does not fit"):
+        F.avg_pool2d(x, 5)

@@ -1,0 +1,419 @@
+"""Layers (minigrad.nn.layers): forward values, default initialization as PyTorch's,
+modes (dropout, batch norm) and gradients of the parameters.
+
+NumPy references always run; PyTorch comparisons run where torch is installed.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+import minigrad.nn.functional as F
+from minigrad import nn
+
+
+def _t(array, requires_grad=False, device="cpu"):
+    return mg.tensor(np.asarray(array), requires_grad=requires_grad, device=device)
+
+
+def _np(t):
+    return t.to("cpu").numpy()
+
+
+def _rng(seed=0):
+    return np.random.default_rng(seed)
+
+
+@pytest.fixture(autouse=True)
+def _seeded():
+    """Deterministic initialization and dropout masks; the caller's stream is kept."""
+    with mg.fork_rng():
+        mg.manual_seed(0)
+        yield
+
+
+# --- Linear -------------------------------------------------------------------------------
+
+
+def test_linear_forward_is_x_wt_plus_b(device):
+    layer = nn.Linear(4, 3, dtype=mg.float64, device=device)
+    x = _rng().standard_normal((2, 5, 4))
+    out = layer(_t(x, device=device))
+    w, b = _np(layer.weight), _np(layer.bias)
+    assert out.shape == (2, 5, 3) and out.dtype == np.float64 and out.device == device
+    np.testing.assert_allclose(_np(out), x @ w.T + b, rtol=1e-12, atol=1e-12)
+
+    no_bias = nn.Linear(4, 3, bias=False)
+    assert no_bias.bias is None and [name for name, _ in no_bias.named_parameters()] == ["weight"]
+    x32 = x.astype(np.float32)
+    np.testing.assert_allclose(no_bias(_t(x32)).numpy(), x32 @ no_bias.weight.numpy().T, rtol=1e-5, atol=1e-6)
+
+
+def test_linear_rejects_the_wrong_number_of_features():
+    with pytest.raises(mg.ShapeError, match="expected inputs with 4 features"):
+        nn.Linear(4, 3)(mg.zeros(2, 5))
+
+
+def test_linear_gradients():
+    layer = nn.Linear(3, 2, dtype=mg.float64)
+    x = _t(_rng().standard_normal((4, 3)), requires_grad=True)
+    mg.gradcheck(lambda x, w, b: F.linear(x, w, b), (x, layer.weight, layer.bias))
+    # The layer itself: parameters get the gradient of the sum.
+    layer(x).sum().backward()
+    np.testing.assert_allclose(layer.bias.grad.numpy(), np.full(2, 4.0))
+    np.testing.assert_allclose(layer.weight.grad.numpy(), np.tile(x.numpy().sum(0), (2, 1)))
+
+
+# --- default initialization -----------------------------------------------------------------
+
+
+def _check_uniform(values, bound):
+    """Values within [-bound, bound], filling it evenly: variance bound^2 / 3, each quarter of the range ~25%."""
+    values = np.asarray(values, dtype=np.float64).ravel()
+    assert np.abs(values).max() <= bound * (1 + 1e-6)
+    assert np.abs(values).max() >= 0.98 * bound
+    assert abs(values.mean()) < 0.02 * bound
+    assert values.var() == pytest.approx(bound**2 / 3, rel=0.05)
+    quarters = np.histogram(values, bins=4, range=(-bound, bound))[0] / values.size
+    np.testing.assert_allclose(quarters, 0.25, atol=0.02)
+
+
+def test_linear_default_init_is_pytorchs():
+    layer = nn.Linear(300, 200)
+    bound = 1 / math.sqrt(300)
+    assert layer.weight.dtype == np.float32 and layer.weight.shape == (200, 300)
+    _check_uniform(layer.weight.numpy(), bound)
+    bias = layer.bias.numpy()
+    assert np.abs(bias).max() <= bound and bias.std() > bound / 3
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+def test_conv2d_default_init_is_pytorchs(groups):
+    conv = nn.Conv2d(16, 256, (3, 5), groups=groups)
+    fan_in = 16 // groups * 3 * 5
+    bound = 1 / math.sqrt(fan_in)
+    assert conv.weight.shape == (256, 16 // groups, 3, 5)
+    _check_uniform(conv.weight.numpy(), bound)
+    assert np.abs(conv.bias.numpy()).max() <= bound
+
+
+def test_manual_seed_makes_initialization_repeat():
+    def build():
+        return nn.Sequential(nn.Conv2d(2, 4, 3), nn.Linear(5, 6), nn.Embedding(7, 3))
+
+    mg.manual_seed(123)
+    a = build()
+    mg.manual_seed(123)
+    b = build()
+    mg.manual_seed(124)
+    c = build()
+    for (name, pa), pb, pc in zip(a.named_parameters(), b.parameters(), c.parameters()):
+        np.testing.assert_array_equal(pa.numpy(), pb.numpy(), err_msg=name)
+        assert not np.array_equal(pa.numpy(), pc.numpy()), name
+
+
+# --- Conv2d ---------------------------------------------------------------------------------
+
+
+def test_conv2d_takes_ints_or_pairs():
+    a = nn.Conv2d(2, 4, 3, stride=2, padding=1, dilation=1)
+    b = nn.Conv2d(2, 4, (3, 3), stride=(2, 2), padding=(1, 1), dilation=(1, 1))
+    for attr in ("kernel_size", "stride", "padding", "dilation"):
+        assert getattr(a, attr) == getattr(b, attr)
+    assert a.kernel_size == (3, 3) and a.stride == (2, 2)
+    b.load_state_dict(a.state_dict())
+    x = _t(_rng().standard_normal((2, 2, 7, 6)).astype(np.float32))
+    np.testing.assert_array_equal(a(x).numpy(), b(x).numpy())
+    assert a(x).shape == (2, 4, 4, 3)
+
+
+@pytest.mark.parametrize(
+    "kwargs, out_shape",
+    [
+        (dict(kernel_size=3), (2, 6, 5, 6)),
+        (dict(kernel_size=(3, 1), stride=(2, 1), padding=(1, 0)), (2, 6, 4, 8)),
+        (dict(kernel_size=2, dilation=2, padding=1, bias=False), (2, 6, 7, 8)),
+        (dict(kernel_size=3, groups=2, stride=2), (2, 6, 3, 3)),
+    ],
+)
+def test_conv2d_module_matches_the_functional_form(kwargs, out_shape, device):
+    conv = nn.Conv2d(4, 6, dtype=mg.float64, device=device, **kwargs)
+    x = _t(_rng().standard_normal((2, 4, 7, 8)), device=device)
+    out = conv(x)
+    assert out.shape == out_shape
+    assert (conv.bias is None) == (kwargs.get("bias") is False)
+    expected = F.conv2d(x, conv.weight, conv.bias, conv.stride, conv.padding, conv.dilation, conv.groups)
+    np.testing.assert_array_equal(_np(out), _np(expected))
+
+
+def test_conv2d_matches_torch():
+    torch = pytest.importorskip("torch")
+    x = _rng().standard_normal((2, 4, 7, 6))
+    for kwargs in (dict(stride=2, padding=1), dict(dilation=2, groups=2), dict(stride=(1, 2), padding=(0, 1))):
+        conv = nn.Conv2d(4, 6, (3, 2), dtype=mg.float64, **kwargs)
+        ref = torch.nn.Conv2d(4, 6, (3, 2), dtype=torch.float64, **kwargs)
+        with torch.no_grad():
+            ref.weight.copy_(torch.from_numpy(conv.weight.numpy()))
+            ref.bias.copy_(torch.from_numpy(conv.bias.numpy()))
+        np.testing.assert_allclose(conv(_t(x)).numpy(), ref(torch.from_numpy(x)).detach().numpy(), atol=1e-12)
+
+
+def test_conv2d_shape_errors():
+    with pytest.raises(mg.ShapeError, match="divisible by groups"):
+        nn.Conv2d(3, 4, 3, groups=2)
+    with pytest.raises(mg.ShapeError, match="channels"):
+        nn.Conv2d(3, 4, 3)(mg.zeros(1, 2, 5, 5))
+    with pytest.raises(mg.ShapeError, match="does not fit"):
+        nn.Conv2d(1, 1, 5)(mg.zeros(1, 1, 3, 3))
+    with pytest.raises(mg.ShapeError, match="NCHW"):
+        nn.Conv2d(1, 1, 1)(mg.zeros(1, 3, 3))
+
+
+# --- pooling and shape layers ---------------------------------------------------------------
+
+
+def test_pool_modules_match_the_functional_forms():
+    x = _t(_rng().standard_normal((2, 3, 7, 6)))
+    pool = nn.MaxPool2d(2)
+    assert pool.stride == 2
+    np.testing.assert_array_equal(pool(x).numpy(), F.max_pool2d(x, 2, 2).numpy())
+    assert pool(x).shape == (2, 3, 3, 3)
+    np.testing.assert_array_equal(nn.MaxPool2d(3, 2, 1, 2)(x).numpy(), F.max_pool2d(x, 3, 2, 1, 2).numpy())
+    avg = nn.AvgPool2d((2, 3), stride=1, padding=1)
+    np.testing.assert_array_equal(avg(x).numpy(), F.avg_pool2d(x, (2, 3), 1, 1).numpy())
+    assert avg(x).shape == (2, 3, 8, 6)
+
+
+def test_pool_modules_match_torch():
+    torch = pytest.importorskip("torch")
+    x = _rng(1).standard_normal((2, 3, 7, 6))
+    tx = torch.from_numpy(x)
+    for args in [(2,), (3, 2, 1), ((2, 3), (1, 2), (1, 1))]:
+        np.testing.assert_allclose(nn.MaxPool2d(*args)(_t(x)).numpy(), torch.nn.MaxPool2d(*args)(tx).numpy())
+        np.testing.assert_allclose(
+            nn.AvgPool2d(*args)(_t(x)).numpy(), torch.nn.AvgPool2d(*args)(tx).numpy(), rtol=1e-12, atol=1e-14
+        )
+    np.testing.assert_allclose(
+        nn.MaxPool2d(3, 1, 1, dilation=2)(_t(x)).numpy(), torch.nn.MaxPool2d(3, 1, 1, dilation=2)(tx).numpy()
+    )
+
+
+def test_flatten():
+    x = _t(np.arange(2 * 3 * 4 * 5.0).reshape(2, 3, 4, 5))
+    assert nn.Flatten()(x).shape == (2, 60)
+    np.testing.assert_array_equal(nn.Flatten()(x).numpy(), x.numpy().reshape(2, 60))
+    assert nn.Flatten(0, -1)(x).shape == (120,)
+    assert nn.Flatten(1, 2)(x).shape == (2, 12, 5)
+    assert nn.Flatten(2)(x).shape == (2, 3, 20)
+
+
+# --- activations ----------------------------------------------------------------------------
+
+
+def _softmax(x, axis):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+ACTIVATIONS = {
+    "ReLU": (nn.ReLU(), lambda x: np.maximum(x, 0)),
+    "LeakyReLU": (nn.LeakyReLU(), lambda x: np.where(x > 0, x, 0.01 * x)),
+    "LeakyReLU(0.2)": (nn.LeakyReLU(0.2), lambda x: np.where(x > 0, x, 0.2 * x)),
+    "Tanh": (nn.Tanh(), np.tanh),
+    "Sigmoid": (nn.Sigmoid(), lambda x: 1 / (1 + np.exp(-x))),
+    "Softmax": (nn.Softmax(dim=1), lambda x: _softmax(x, 1)),
+    "Softmax(dim=0)": (nn.Softmax(dim=0), lambda x: _softmax(x, 0)),
+    "LogSoftmax": (nn.LogSoftmax(dim=1), lambda x: np.log(_softmax(x, 1))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_activation_forward_and_gradient(name):
+    module, reference = ACTIVATIONS[name]
+    x = _rng().uniform(-3, 3, (4, 5))
+    x[np.abs(x) < 0.05] = 0.5  # away from the kink of relu and leaky relu
+    out = module(_t(x))
+    assert out.shape == x.shape and out.dtype == np.float64
+    np.testing.assert_allclose(out.numpy(), reference(x), rtol=1e-12, atol=1e-15)
+    weights = _t(_rng(1).standard_normal((4, 5)))  # a non-trivial cotangent: sum(softmax) is constant
+    mg.gradcheck(lambda x: (module(x) * weights).sum(), _t(x, requires_grad=True))
+
+
+def test_softmax_rows_sum_to_one_and_log_softmax_is_stable():
+    x = _t(np.array([[1000.0, 0.0, -1000.0], [1.0, 2.0, 3.0]]))
+    np.testing.assert_allclose(nn.Softmax(dim=1)(x).numpy().sum(1), 1.0)
+    logp = nn.LogSoftmax(dim=1)(x).numpy()
+    assert np.isfinite(logp).all()
+    np.testing.assert_allclose(logp[0], [0.0, -1000.0, -2000.0])
+    assert "dim=1" in repr(nn.LogSoftmax(dim=1))
+
+
+# --- Dropout --------------------------------------------------------------------------------
+
+
+def test_dropout_is_inverted_dropout(device):
+    p = 0.3
+    drop = nn.Dropout(p)
+    x = mg.ones(200, 500, device=device)
+    out = _np(drop(x))
+    assert out.dtype == np.float32
+    kept = out != 0
+    np.testing.assert_allclose(out[kept], 1 / (1 - p), rtol=1e-6)  # kept elements scaled by 1 / (1 - p)
+    assert abs((~kept).mean() - p) < 0.01
+    assert abs(out.mean() - 1.0) < 0.01  # the mean is preserved
+
+
+def test_dropout_gradient_is_the_mask_and_repeats_under_manual_seed():
+    drop = nn.Dropout(0.5)
+    x = mg.tensor(np.ones((40, 50)), requires_grad=True)
+    mg.manual_seed(7)
+    out = drop(x)
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), out.numpy())
+    mg.manual_seed(7)
+    np.testing.assert_array_equal(drop(x).numpy(), out.numpy())
+    mg.manual_seed(8)
+    assert not np.array_equal(drop(x).numpy(), out.numpy())
+    # gradcheck re-seeds before each evaluation, so the mask is the same at x - h and x + h.
+    mg.gradcheck(lambda x: F.dropout(x, 0.5), _t(_rng().standard_normal((3, 4)), requires_grad=True))
+
+
+def test_dropout_in_eval_and_at_the_extremes():
+    x = _t(_rng().standard_normal((3, 4)))
+    drop = nn.Dropout(0.5).eval()
+    np.testing.assert_array_equal(drop(x).numpy(), x.numpy())
+    np.testing.assert_array_equal(nn.Dropout(0.0)(x).numpy(), x.numpy())
+    np.testing.assert_array_equal(nn.Dropout(1.0)(x).numpy(), np.zeros((3, 4)))
+    assert nn.Dropout(0.25)(x).dtype == np.float64
+    for p in (-0.1, 1.5):
+        with pytest.raises(ValueError, match="p must be in"):
+            nn.Dropout(p)
+
+
+# --- BatchNorm ------------------------------------------------------------------------------
+
+
+class NumpyBatchNorm:
+    """The reference: batch statistics (biased variance) in training, running ones in eval;
+    running = (1 - momentum) running + momentum batch, with the unbiased variance."""
+
+    def __init__(self, c, momentum, eps=1e-5):
+        self.mean, self.var, self.momentum, self.eps = np.zeros(c), np.ones(c), momentum, eps
+
+    def __call__(self, x, weight, bias, training):
+        axes = (0,) + tuple(range(2, x.ndim))
+        shape = (1, -1) + (1,) * (x.ndim - 2)
+        if training:
+            n = x.size // x.shape[1]
+            mu, var = x.mean(axis=axes), x.var(axis=axes)
+            self.mean = (1 - self.momentum) * self.mean + self.momentum * mu
+            self.var = (1 - self.momentum) * self.var + self.momentum * var * n / (n - 1)
+        else:
+            mu, var = self.mean, self.var
+        normalized = (x - mu.reshape(shape)) / np.sqrt(var.reshape(shape) + self.eps)
+        return normalized * weight.reshape(shape) + bias.reshape(shape)
+
+
+BN_CASES = [(nn.BatchNorm1d, (8, 3)), (nn.BatchNorm1d, (4, 3, 5)), (nn.BatchNorm2d, (2, 3, 4, 5))]
+
+
+@pytest.mark.parametrize("momentum", [0.1, 0.3])
+@pytest.mark.parametrize("cls, shape", BN_CASES)
+def test_batch_norm_matches_a_numpy_reference(cls, shape, momentum, device):
+    bn = cls(3, momentum=momentum, dtype=mg.float64, device=device)
+    with mg.no_grad():
+        bn.weight.data[...] = bn.weight.xp.asarray([0.5, 1.0, 2.0])
+        bn.bias.data[...] = bn.bias.xp.asarray([0.0, -1.0, 1.0])
+    ref = NumpyBatchNorm(3, momentum)
+    rng = _rng()
+    weight, bias = _np(bn.weight), _np(bn.bias)
+    for _ in range(3):
+        x = rng.standard_normal(shape) * 2 + 1
+        np.testing.assert_allclose(_np(bn(_t(x, device=device))), ref(x, weight, bias, True), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(_np(bn.running_mean), ref.mean, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(_np(bn.running_var), ref.var, rtol=1e-12)
+    bn.eval()
+    x = rng.standard_normal(shape)
+    np.testing.assert_allclose(_np(bn(_t(x, device=device))), ref(x, weight, bias, False), rtol=1e-10, atol=1e-12)
+    running = _np(bn.running_mean).copy()
+    bn(_t(x, device=device))
+    np.testing.assert_array_equal(_np(bn.running_mean), running)  # eval leaves the statistics alone
+
+
+@pytest.mark.parametrize("cls, shape", BN_CASES)
+def test_batch_norm_matches_torch(cls, shape):
+    torch = pytest.importorskip("torch")
+    ours = cls(3, momentum=0.2)
+    theirs = getattr(torch.nn, cls.__name__)(3, momentum=0.2)
+    with torch.no_grad():
+        theirs.weight.copy_(torch.tensor([0.5, 1.0, 2.0]))
+        theirs.bias.copy_(torch.tensor([0.0, -1.0, 1.0]))
+    ours.load_state_dict({"weight": np.array([0.5, 1.0, 2.0]), "bias": np.array([0.0, -1.0, 1.0])}, strict=False)
+    rng = _rng(2)
+    for step in range(4):
+        x = (rng.standard_normal(shape) * 3 - 1).astype(np.float32)
+        out, expected = ours(_t(x)), theirs(torch.from_numpy(x))
+        np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), rtol=1e-4, atol=1e-5, err_msg=f"{step}")
+        for name in ("running_mean", "running_var"):
+            np.testing.assert_allclose(getattr(ours, name).numpy(), getattr(theirs, name).numpy(), rtol=1e-5)
+    ours.eval(), theirs.eval()
+    x = rng.standard_normal(shape).astype(np.float32)
+    np.testing.assert_allclose(ours(_t(x)).numpy(), theirs(torch.from_numpy(x)).detach().numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_batch_norm_gradients_in_training():
+    x = _t(_rng().standard_normal((4, 3, 2)), requires_grad=True)
+    w = _t(np.array([0.5, 1.0, 2.0]), requires_grad=True)
+    b = _t(np.array([0.0, -1.0, 1.0]), requires_grad=True)
+    weights = _t(_rng(1).standard_normal((4, 3, 2)))  # a cotangent that is not constant per channel
+    mean, var = mg.zeros(3, dtype=mg.float64), mg.ones(3, dtype=mg.float64)
+    mg.gradcheck(lambda x, w, b: (F.batch_norm(x, mean, var, w, b, training=True) * weights).sum(), (x, w, b))
+    mg.gradcheck(lambda x, w, b: F.batch_norm(x, mean, var, w, b, training=False), (x, w, b))
+
+
+def test_batch_norm_options_and_errors():
+    bn = nn.BatchNorm2d(2, affine=False, track_running_stats=False)
+    assert list(bn.parameters()) == [] and list(bn.state_dict()) == []
+    x = _t(_rng().standard_normal((3, 2, 2, 2)) * 5 + 3)
+    for mode in (bn.train(), bn.eval()):  # no running statistics: batch statistics in both modes
+        out = mode(x).numpy()
+        np.testing.assert_allclose(out.mean(axis=(0, 2, 3)), 0, atol=1e-12)
+        np.testing.assert_allclose(out.var(axis=(0, 2, 3)), 1, rtol=1e-4)
+    assert list(nn.BatchNorm1d(4).state_dict()) == ["weight", "bias", "running_mean", "running_var"]
+    with pytest.raises(mg.ShapeError, match="expected 3 channels"):
+        nn.BatchNorm1d(3)(mg.zeros(4, 2))
+    with pytest.raises(mg.ShapeError, match=r"\(N, C, H, W\)"):
+        nn.BatchNorm2d(3)(mg.zeros(4, 3))
+    with pytest.raises(mg.ShapeError, match="more than one value per channel"):
+        nn.BatchNorm1d(3)(mg.zeros(1, 3))
+
+
+# --- Embedding ------------------------------------------------------------------------------
+
+
+def test_embedding_looks_up_rows_and_accumulates_gradients():
+    emb = nn.Embedding(10, 3, dtype=mg.float64)
+    indices = mg.tensor(np.array([[1, 2], [1, 9]]))
+    out = emb(indices)
+    assert out.shape == (2, 2, 3)
+    np.testing.assert_array_equal(out.numpy(), emb.weight.numpy()[[[1, 2], [1, 9]]])
+    out.sum().backward()
+    expected = np.zeros((10, 3))
+    expected[1], expected[2], expected[9] = 2, 1, 1
+    np.testing.assert_array_equal(emb.weight.grad.numpy(), expected)
+    mg.gradcheck(lambda w: (F.embedding(indices, w) ** 2).sum(), emb.weight)
+
+
+def test_embedding_init_and_errors():
+    emb = nn.Embedding(1000, 50)
+    w = emb.weight.numpy()
+    assert abs(w.mean()) < 0.03 and w.std() == pytest.approx(1.0, rel=0.02)
+    with pytest.raises(mg.IndexOutOfRange, match="index 1000 is out of range for 1000"):
+        emb(mg.tensor(np.array([0, 1000])))
+    with pytest.raises(mg.IndexOutOfRange, match="-1"):
+        emb(mg.tensor(np.array([-1])))
+    with pytest.raises(mg.DTypeError, match="integers"):
+        emb(mg.tensor(np.array([0.0, 1.0])))
+    assert repr(emb) == "Embedding(1000, 50)"

@@ -1,0 +1,64 @@
+"""Every example runs on its tiny setting, so none can rot."""
+
+import importlib
+import pathlib
+import sys
+
+import numpy as np
+import pytest
+
+EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
+
+
+@pytest.fixture
+def example(monkeypatch):
+    monkeypatch.syspath_prepend(str(EXAMPLES))
+
+    def load(name):
+        sys.modules.pop(name, None)
+        return importlib.import_module(name)
+
+    return load
+
+
+def test_every_example_is_tested():
+    tested = {"train_digits", "optimizer_zoo", "momentum_theory", "schedules", "gradcheck_tour", "sanity_checks",
+              "newton_vs_gd"}  # fmt: skip
+    assert {p.stem for p in EXAMPLES.glob("*.py") if not p.stem.startswith("_")} == tested
+
+
+def test_train_digits(example, tmp_path):
+    accuracy = example("train_digits").main(["--quick", "--out", str(tmp_path)])
+    assert 0.0 <= accuracy <= 1.0
+
+
+def test_optimizer_zoo(example, tmp_path):
+    paths = example("optimizer_zoo").main(["--quick", "--out", str(tmp_path)])
+    assert len(paths) == 8 and all(p.shape == (6, 2) for p in paths.values())
+
+
+def test_momentum_theory_matches_the_formulas(example, tmp_path):
+    for kappa, gd, gd_theory, hb, hb_theory in example("momentum_theory").main(["--quick", "--out", str(tmp_path)]):
+        assert gd == pytest.approx(gd_theory, rel=0.01) and hb == pytest.approx(hb_theory, rel=0.01)
+
+
+def test_schedules(example, tmp_path):
+    curves = example("schedules").main(["--quick", "--out", str(tmp_path)])
+    assert curves["warmup + cosine"][0] == 0.0 and curves["cosine"][-1] == pytest.approx(0.0)
+
+
+def test_gradcheck_tour_catches_the_planted_bug(example, tmp_path):
+    report = example("gradcheck_tour").main(["--quick", "--out", str(tmp_path)])
+    assert not report.passed and report.verdict in ("suspicious", "wrong")
+
+
+def test_sanity_checks(example, tmp_path):
+    report, bad = example("sanity_checks").main(["--quick", "--out", str(tmp_path)])
+    assert len(report.results) == 4 and not bad.passed and "too high" in bad.message
+
+
+def test_newton_converges_quadratically_and_gd_linearly(example, tmp_path):
+    newton, gd = example("newton_vs_gd").main(["--quick", "--out", str(tmp_path)])
+    best = min(newton.min(), gd.min())
+    errors = newton[:4] - best
+    assert errors[2] < errors[1] ** 1.5 and np.all(np.diff(gd) < 0)
