@@ -47,14 +47,21 @@ class Primitive:
     vjps read: their version counters are checked before backward, so an
     in-place change raises instead of giving a wrong gradient.
     ``differentiable=False`` marks ops with no gradient (comparisons, argmax):
-    they never record.
+    they never record. ``view`` marks ops whose output can share its first
+    input's memory (reshape, permute, broadcast, basic indexing; or a
+    predicate on the call's parameters): the output shares the input's
+    version counter, so an in-place change through either one is seen by
+    every node that saved the other, as PyTorch does for views.
     ``signature``, for non-smooth ops, maps the forward's arguments to an
     array that says on which side of each kink every element lies.
     """
 
-    def __init__(self, forward, *, name=None, nin=1, saves=(), saves_output=False, signature=None, differentiable=True):
+    def __init__(
+        self, forward, *, name=None, nin=1, saves=(), saves_output=False, signature=None, differentiable=True, view=False
+    ):
         functools.update_wrapper(self, forward)
         self.differentiable = differentiable
+        self.view = view
         self.forward = forward
         self.name = name or forward.__name__
         self.nin = nin
@@ -117,7 +124,11 @@ class Primitive:
         result = _new_tensor(Tensor)
         result.data = out
         result.grad = None
-        result._vc = [0]
+        view = self.view
+        if view and isinstance(args[0], Tensor) and (view is True or view(params)):
+            result._vc = args[0]._vc
+        else:
+            result._vc = [0]
         if needs and self.differentiable and state.grad_enabled:
             saved = []
             for i in self.saves:  # a plain loop: comprehensions cost a function call each

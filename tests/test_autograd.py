@@ -342,3 +342,20 @@ def test_relu_crossing_zero_changes_the_signature():
     for x in (0.0, 1e-9):
         assert not np.array_equal(signature(x - h), signature(x + h))
     assert np.array_equal(signature(0.5 - h), signature(0.5 + h))
+
+
+def test_views_share_the_version_counter_of_their_base():
+    w = mg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    for view in (lambda w: w.T, lambda w: w.reshape(4)[:2].reshape(1, 2), lambda w: w[0], lambda w: w.expand(3, 2, 2)):
+        v = view(w)
+        out = (v * v).sum()  # mul saves the view, not w itself
+        with mg.no_grad():
+            w.add_(0.0)
+        with pytest.raises(GraphError, match="modified in place"):
+            out.backward()
+    copy = w[[0, 1]]  # advanced indexing copies: a later change of w does not touch it
+    out = (copy * copy).sum()
+    with mg.no_grad():
+        w.add_(1.0)
+    out.backward()
+    np.testing.assert_allclose(w.grad.numpy(), 2 * copy.numpy())

@@ -18,7 +18,7 @@ from ..tensor import Tensor
 # --- reshape and friends ------------------------------------------------------
 
 
-@primitive
+@primitive(view=True)
 def _reshape(x, *, shape):
     return x.reshape(shape)
 
@@ -81,7 +81,7 @@ def _check_axes(op, axes, ndim):
 # --- permutations ---------------------------------------------------------------
 
 
-@primitive
+@primitive(view=True)
 def _permute(x, *, axes):
     return x.transpose(axes)
 
@@ -113,7 +113,7 @@ def transpose(x, dim0=None, dim1=None):
 # --- broadcasting ------------------------------------------------------------------
 
 
-@primitive
+@primitive(view=True)
 def _broadcast_to(x, *, shape):
     return backend.broadcast_to(x, shape)
 
@@ -235,7 +235,7 @@ def _is_basic(index) -> bool:
     return all(p is None or p is Ellipsis or isinstance(p, (int, np.integer, slice)) for p in parts)
 
 
-@primitive
+@primitive(view=lambda params: _is_basic(params["index"]))
 def _getitem(x, *, index):
     return x[index]
 
@@ -284,7 +284,7 @@ def getitem(x, index):
 # --- devices ----------------------------------------------------------------------------------
 
 
-@primitive
+@primitive(view=lambda params: params["device"] == params["source"])
 def _to_device(x, *, device, source):
     return backend.to_device(x, device)
 

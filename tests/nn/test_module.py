@@ -246,11 +246,6 @@ def test_load_state_dict_invalidates_graphs_that_saved_the_old_weights():
         out.backward()
 
 
-@pytest.mark.xfail(
-    reason="views (weight.T) get a fresh version counter instead of sharing their base's, so an in-place change "
-    "to a Linear weight after the forward is not detected (minigrad.primitive/ops.shape, not nn)",
-    strict=False,
-)
 def test_load_state_dict_invalidates_graphs_that_saved_a_view_of_the_old_weights():
     m = nn.Linear(2, 2)
     x = mg.tensor(np.ones((1, 2), dtype=np.float32), requires_grad=True)
