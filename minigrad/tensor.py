@@ -86,18 +86,22 @@ class Tensor:
     # --- attributes -------------------------------------------------------
     @property
     def shape(self) -> tuple:
+        """The size of each dimension, a tuple (NumPy's ``shape``)."""
         return self.data.shape
 
     @property
     def ndim(self) -> int:
+        """The number of dimensions."""
         return self.data.ndim
 
     @property
     def dtype(self):
+        """The NumPy dtype of the data."""
         return self.data.dtype
 
     @property
     def device(self) -> str:
+        """``"cpu"`` (NumPy data) or ``"cuda"`` (CuPy data)."""
         return backend.device_of(self.data)
 
     @property
@@ -107,6 +111,7 @@ class Tensor:
 
     @property
     def is_leaf(self) -> bool:
+        """True for tensors made by the user rather than by a recorded op."""
         return self._node is None
 
     @property
@@ -124,9 +129,11 @@ class Tensor:
         return self.data.shape if dim is None else self.data.shape[dim]
 
     def numel(self) -> int:
+        """The number of elements."""
         return int(self.data.size)
 
     def dim(self) -> int:
+        """The number of dimensions (PyTorch's name for ``ndim``)."""
         return self.data.ndim
 
     def __len__(self) -> int:
@@ -140,6 +147,7 @@ class Tensor:
         return backend.to_device(self.data, "cpu")
 
     def tolist(self):
+        """The data as nested Python lists."""
         return self.numpy().tolist()
 
     def item(self):
@@ -204,9 +212,11 @@ class Tensor:
         return out
 
     def cpu(self) -> Tensor:
+        """``to("cpu")``."""
         return self.to("cpu")
 
     def cuda(self) -> Tensor:
+        """``to("cuda")``."""
         return self.to("cuda")
 
     def astype(self, dtype) -> Tensor:
@@ -214,12 +224,15 @@ class Tensor:
         return self.to(dtype=dtype)
 
     def float(self) -> Tensor:
+        """Cast to float32 (differentiable)."""
         return self.to(dtype=np.float32)
 
     def double(self) -> Tensor:
+        """Cast to float64 (differentiable)."""
         return self.to(dtype=np.float64)
 
     def type(self, dtype) -> Tensor:
+        """Cast to ``dtype`` (differentiable for floating dtypes)."""
         return self.to(dtype=dtype)
 
     def clone(self) -> Tensor:
@@ -465,22 +478,28 @@ class Tensor:
         return _ops.reduction.log_softmax(self, axis, dim=dim)
 
     def any(self):
+        """True where any element is nonzero (a 0-d bool tensor)."""
         return Tensor._wrap(self.xp.asarray(self.data.any()))
 
     def all(self):
+        """True where every element is nonzero (a 0-d bool tensor)."""
         return Tensor._wrap(self.xp.asarray(self.data.all()))
 
     # --- shape -------------------------------------------------------------------------
     def reshape(self, *shape):
+        """The same data in a new shape: ``t.reshape(2, -1)`` or ``t.reshape((2, -1))``."""
         return _ops.shape.reshape(self, _shape_args(shape))
 
     def view(self, *shape):
+        """PyTorch's name for :meth:`reshape` (the result shares the version counter)."""
         return _ops.shape.reshape(self, _shape_args(shape))
 
     def view_as(self, other):
+        """Reshape to ``other.shape``."""
         return _ops.shape.reshape(self, other.shape)
 
     def reshape_as(self, other):
+        """Reshape to ``other.shape``."""
         return _ops.shape.reshape(self, other.shape)
 
     def flatten(self, start_dim=0, end_dim=-1):
@@ -496,26 +515,32 @@ class Tensor:
         return _ops.shape.transpose(self, dim0, dim1)
 
     def permute(self, *dims):
+        """Reorder the dimensions: ``t.permute(2, 0, 1)``."""
         return _ops.shape.permute(self, _shape_args(dims))
 
     @property
     def T(self):
+        """All dimensions reversed (the matrix transpose for 2-D tensors)."""
         return _ops.shape.permute(self, tuple(range(self.ndim - 1, -1, -1)))
 
     @property
     def mT(self):
+        """The last two dimensions swapped (batched matrix transpose)."""
         return _ops.shape.transpose(self, -2, -1)
 
     def broadcast_to(self, shape):
         return _ops.shape.broadcast_to(self, shape)
 
     def expand(self, *shape):
+        """Broadcast to ``shape``, where -1 keeps a dimension (PyTorch's ``expand``)."""
         return _ops.shape.expand(self, _shape_args(shape))
 
     def expand_as(self, other):
+        """Broadcast to ``other.shape``."""
         return _ops.shape.broadcast_to(self, other.shape)
 
     def matmul(self, other):
+        """Matrix product, as ``self @ other``."""
         return _ops.linalg.matmul(self, other)
 
 

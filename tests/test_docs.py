@@ -36,3 +36,13 @@ def test_doc_page_runs(page):
         shown = _shown_output(block)
         if shown:
             assert out.getvalue().rstrip().splitlines() == shown, f"block {k} of {page.name} printed something else"
+
+
+def test_api_reference_is_up_to_date():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_api", ROOT / "docs" / "make_api.py")
+    make_api = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_api)
+    assert (ROOT / "docs" / "api.md").read_text() == make_api.render(), "run: python docs/make_api.py"
+    assert all(" — " in line for line in make_api.render().splitlines() if line.startswith("- ")), "a name lacks a docstring"

@@ -60,16 +60,19 @@ def normal_(tensor, mean: float = 0.0, std: float = 1.0):
 
 
 def constant_(tensor, value: float):
+    """Fill with ``value``."""
     tensor.data[...] = value
     tensor._vc[0] += 1
     return tensor
 
 
 def zeros_(tensor):
+    """Fill with 0."""
     return constant_(tensor, 0.0)
 
 
 def ones_(tensor):
+    """Fill with 1."""
     return constant_(tensor, 1.0)
 
 
