@@ -5,6 +5,7 @@ The public names, in PyTorch's spelling where PyTorch has one.
 
 from .autograd import (
     backward,
+    detect_anomaly,
     enable_grad,
     format_tape,
     grad,
@@ -32,7 +33,7 @@ from .creation import (
     zeros,
     zeros_like,
 )
-from .errors import DeviceError, DTypeError, GraphError, IndexOutOfRange, MinigradError, ShapeError
+from .errors import AnomalyError, DeviceError, DTypeError, GraphError, IndexOutOfRange, MinigradError, ShapeError
 from .function import Function, FunctionCtx
 from . import checks, data, nn, optim
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck, gradgradcheck

@@ -20,11 +20,14 @@ from __future__ import annotations
 
 import functools
 import itertools
+import linecache
+import os
+import sys
 import threading
 from operator import attrgetter
 
 from . import backend
-from .errors import GraphError
+from .errors import AnomalyError, GraphError
 
 # --- per-thread modes -------------------------------------------------------
 
@@ -34,7 +37,7 @@ class _ThreadState(threading.local):
 
     grad_enabled = True
     raw = False  # True while a plain backward runs vjps on bare arrays
-    signatures = None  # a record_signatures while a checker records branch signatures
+    monitor = None  # a _Monitor while record_signatures or detect_anomaly is active
 
 
 STATE = _ThreadState()
@@ -106,6 +109,39 @@ class set_grad_enabled(_GradMode):
 # --- branch signatures (kinks) --------------------------------------------
 
 
+class _Monitor:
+    """What watches every op in this thread: a signature recorder, anomaly detection, or both.
+
+    ``STATE.monitor`` is None unless one of the two contexts is active, so an
+    op pays one attribute read for both features when neither is on.
+    """
+
+    __slots__ = ("recorder", "anomaly", "ops")
+
+    def __init__(self, recorder, anomaly: bool, ops: int = 0):
+        self.recorder, self.anomaly, self.ops = recorder, anomaly, ops
+
+    def observe(self, name: str, signature, arrays, params, out) -> None:
+        """Called by every op after its forward: count it, record its signature, check its output."""
+        self.ops += 1
+        if self.recorder is not None:
+            self.recorder.ops += 1
+            if signature is not None:
+                self.recorder.add(name, signature(*arrays, **params))
+        if self.anomaly:
+            _check_finite(f"{name} (op {self.ops - 1}) produced", out, arrays, site=user_site())
+
+
+def _enter_monitor(recorder=None, anomaly=None):
+    previous = STATE.monitor
+    STATE.monitor = _Monitor(
+        recorder if recorder is not None else (previous.recorder if previous else None),
+        anomaly if anomaly is not None else (previous.anomaly if previous else False),
+        previous.ops if previous else 0,
+    )
+    return previous
+
+
 class record_signatures:
     """Record the branch signature of every non-smooth op run inside the block.
 
@@ -126,13 +162,73 @@ class record_signatures:
         self.log.append((name, self.ops - 1, signature))
 
     def __enter__(self):
-        self._previous = STATE.signatures
-        STATE.signatures = self
+        self._previous = _enter_monitor(recorder=self)
         return self
 
     def __exit__(self, *exc):
-        STATE.signatures = self._previous
+        STATE.monitor = self._previous
         return False
+
+
+class detect_anomaly:
+    """Raise at the first NaN or Inf that an op produces, forward or backward (PyTorch's anomaly mode).
+
+    Inside the block every op's output is checked, and every cotangent a
+    backward computes; the error names the op, its position (the op's index
+    in the block forward, its node number backward), the shapes, and the
+    line of your code that created the op. Per thread; off (and free) by
+    default. Use it as ``with minigrad.detect_anomaly():`` or as a decorator.
+    """
+
+    def __enter__(self):
+        self._previous = _enter_monitor(anomaly=True)
+        return self
+
+    def __exit__(self, *exc):
+        STATE.monitor = self._previous
+        return False
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with detect_anomaly():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def user_site() -> str:
+    """``file:line in function: code`` of the innermost frame outside minigrad (where the user called in)."""
+    frame = sys._getframe(1)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+    if frame is None:
+        return "<unknown>"
+    code = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+    return f"{frame.f_code.co_filename}:{frame.f_lineno} in {frame.f_code.co_name}" + (f": {code}" if code else "")
+
+
+def _check_finite(what: str, value, inputs=(), site: str = "") -> None:
+    """Raise AnomalyError when a floating array holds NaN or Inf."""
+    if not backend.is_array(value) or value.dtype.kind not in "fc":
+        return
+    xp = backend.xp_of(value)
+    if bool(xp.isfinite(value).all()):
+        return
+    kinds = [k for k, bad in (("NaN", xp.isnan(value).any()), ("Inf", xp.isinf(value).any())) if bool(bad)]
+    shapes = ", ".join(str(tuple(a.shape)) for a in inputs if backend.is_array(a))
+    inherited = any(
+        backend.is_array(a) and a.dtype.kind in "fc" and not bool(backend.xp_of(a).isfinite(a).all()) for a in inputs
+    )
+    raise AnomalyError(
+        f"{what} {' and '.join(kinds)} in a result of shape {tuple(value.shape)}"
+        + (f" from inputs of shapes {shapes}" if shapes else "")
+        + (" (its inputs already held NaN or Inf)" if inherited else "")
+        + (f"; created at {site}" if site else "")
+    )
 
 
 # --- nodes ------------------------------------------------------------------
@@ -165,6 +261,7 @@ class Node:
         "out_vc",
         "seq",
         "ctx",
+        "site",
     )
 
     def __init__(self, op, args, arrays, params, needs, saved, out_data, out_vc, ctx=None):
@@ -177,6 +274,7 @@ class Node:
         self.out_data = out_data
         self.out_vc = out_vc
         self.ctx = ctx
+        self.site = None  # where the user created it, recorded in anomaly mode
         self.seq = next(_sequence)
 
     @property
@@ -289,6 +387,7 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool, t
     wanted = None if targets is None else {t._node: None for t in targets if t._node is not None}
     pop = node_grads.pop
     state = STATE
+    anomaly = state.monitor is not None and state.monitor.anomaly
     previous = state.grad_enabled, state.raw
     state.grad_enabled, state.raw = create_graph, raw
     try:
@@ -302,6 +401,12 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool, t
             for i, gi in zip(node.needs, node.op.vjp(node, g, raw)):
                 if gi is None:
                     continue
+                if anomaly:
+                    _check_finite(
+                        f"the backward of {node.name} (node #{node.seq}) produced, for its input {i},",
+                        gi if raw else gi.data,
+                        site=node.site or "",
+                    )
                 parent = args[i]._node
                 if parent is None:
                     _accumulate_leaf(leaf_grads, args[i], gi)

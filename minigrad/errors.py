@@ -31,3 +31,7 @@ class GraphError(MinigradError, RuntimeError):
 
 class IndexOutOfRange(MinigradError, IndexError):
     """An index outside a tensor's bounds."""
+
+
+class AnomalyError(MinigradError, RuntimeError):
+    """In anomaly mode, an op produced NaN or Inf (forward) or a backward produced a non-finite gradient."""

@@ -28,7 +28,7 @@ returning a second derivative that would be silently wrong.
 from __future__ import annotations
 
 from . import backend
-from .autograd import STATE, Node
+from .autograd import STATE, Node, user_site
 from .errors import GraphError
 from .tensor import Tensor
 
@@ -125,11 +125,9 @@ class Function:
         out = cls.forward(ctx, *arrays, **kwargs)
         if not backend.is_array(out):
             out = backend.xp_of_type(type(arrays[0]) if arrays and backend.is_array(arrays[0]) else None).asarray(out)
-        recorder = STATE.signatures
-        if recorder is not None:
-            recorder.ops += 1
-            if cls.signature is not None:
-                recorder.add(cls.__name__, cls.signature(*arrays, **kwargs))
+        monitor = STATE.monitor
+        if monitor is not None:  # gradcheck's signature recorder or anomaly mode
+            monitor.observe(cls.__name__, cls.signature, arrays, kwargs, out)
         result = Tensor._wrap(out)
         if needs and STATE.grad_enabled:
             op = cls.__dict__.get("_op") or _FunctionOp(cls)
@@ -138,5 +136,7 @@ class Function:
                 (a._vc, a._vc[0]) for a in args if isinstance(a, Tensor) and any(s is a.data for s in ctx.saved_tensors)
             ]
             result._node = Node(op, args, arrays, kwargs, needs, saved, out, result._vc, ctx=ctx)
+            if monitor is not None and monitor.anomaly:
+                result._node.site = user_site()
             result.requires_grad = True
         return result

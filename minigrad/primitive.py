@@ -33,7 +33,7 @@ import functools
 import numpy as np
 
 from . import backend
-from .autograd import STATE, Node
+from .autograd import STATE, Node, user_site
 from .errors import DeviceError, DTypeError, IndexOutOfRange, MinigradError, ShapeError
 from .tensor import Tensor
 
@@ -116,11 +116,9 @@ class Primitive:
             raise self._error(exc, args) from exc
         if type(out) is not array_type:
             out = _as_output_array(out, array_type)
-        recorder = state.signatures
-        if recorder is not None:
-            recorder.ops += 1
-            if self.signature is not None:
-                recorder.add(self.name, self.signature(*arrays, **params))
+        monitor = state.monitor
+        if monitor is not None:  # gradcheck's signature recorder or anomaly mode
+            monitor.observe(self.name, self.signature, arrays, params, out)
         result = _new_tensor(Tensor)
         result.data = out
         result.grad = None
@@ -138,7 +136,9 @@ class Primitive:
                     saved.append((vc, vc[0]))
             if self.saves_output:
                 saved.append((result._vc, 0))
-            result._node = Node(self, args, arrays, params, needs, saved, out, result._vc)
+            result._node = node = Node(self, args, arrays, params, needs, saved, out, result._vc)
+            if monitor is not None and monitor.anomaly:
+                node.site = user_site()
             result.requires_grad = True
         else:
             result._node = None
