@@ -101,6 +101,22 @@ class Results:
         """(impl, case) whose median had to include processes disturbed by other load."""
         return [key for key in self.runs if self.samples(*key)[1]]
 
+    def ratio(self, num: str, den: str, case: str):
+        """``num``'s time over ``den``'s: the median over rounds of the two processes' ratio in one round.
+
+        The processes of one round ran seconds apart, so a slow phase of the
+        machine (which no load figure shows, e.g. the host taking a core away)
+        hits both; pairing them keeps it out of the ratio. Rounds where
+        either ran disturbed are left out while at least half are quiet.
+        """
+        a, b = self.runs.get((num, case), []), self.runs.get((den, case), [])
+        pairs = [(statistics.median(ta), statistics.median(tb), la, lb) for (ta, la), (tb, lb) in zip(a, b)]
+        if not pairs:
+            return None
+        quiet = [p for p in pairs if all(load is None or load <= self.busy_cores for load in p[2:])]
+        use = quiet if 2 * len(quiet) >= len(pairs) else pairs
+        return statistics.median(x / y for x, y, _, _ in use)
+
 
 # --- the child ------------------------------------------------------------------
 
@@ -269,7 +285,8 @@ def fmt_ratio(num, den) -> str:
 
 
 def table(results: Results, *, columns: dict, ratios: list, row_title: str = "case", rows=None) -> str:
-    """A plain-text table: one row per case, the median of each implementation, then ratios.
+    """A plain-text table: one row per case, the median of each implementation, then ratios
+    (each the median over rounds of the same-round ratio, see :meth:`Results.ratio`).
 
     ``columns`` maps implementation names to column headings (implementations
     that were skipped are left out); ``ratios`` lists ``(numerator,
@@ -282,7 +299,7 @@ def table(results: Results, *, columns: dict, ratios: list, row_title: str = "ca
     body = []
     for case in rows:
         line = [case] + [fmt_time(results.median(n, case)) for n in shown]
-        line += [fmt_ratio(results.median(a, case), results.median(b, case)) for a, b in ratio_pairs]
+        line += [fmt_ratio(results.ratio(a, b, case), 1.0) for a, b in ratio_pairs]
         body.append(line)
     widths = [max(len(str(r[i])) for r in [header, *body]) for i in range(len(header))]
     out = ["  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths)))]
@@ -315,7 +332,8 @@ def header(title: str, settings: Settings, results: Results) -> str:
     lines = [title, "=" * len(title)]
     lines.append(
         f"python {platform.python_version()}, {os.cpu_count()} cores, {settings.rounds} rounds x "
-        f"{settings.repeats} samples per implementation (each in its own process, alternated), medians"
+        f"{settings.repeats} samples per implementation (each in its own process, alternated), medians;"
+        " ratios are medians of same-round ratios"
     )
     for name in results.impls:
         info = results.info.get(name, {})
@@ -326,10 +344,14 @@ def header(title: str, settings: Settings, results: Results) -> str:
     noisy = sum(
         1 for runs in results.runs.values() for _, load in runs if load is not None and load > results.busy_cores
     )
+    total = sum(len(runs) for runs in results.runs.values())
+    kept = ""
+    if disturbed:
+        named = ", ".join(disturbed[:4]) + (f" and {len(disturbed) - 4} more" if len(disturbed) > 4 else "")
+        kept = f"; most were disturbed, so all are kept, for {named}"
     lines.append(
-        f"  other processes: waited {results.waited_s:.0f} s for quiet; {noisy} measurement(s) disturbed"
-        f" (> {results.busy_cores} cores of other load) and left out"
-        + (f"; too many disturbed, all kept for: {', '.join(disturbed)}" if disturbed else "")
+        f"  other processes: waited {results.waited_s:.0f} s for quiet; {noisy} of {total} measurements ran with"
+        f" > {results.busy_cores} cores of other load (marked *), left out where most were quiet{kept}"
     )
     env = [f"{k}={os.environ[k]}" for k in BLAS_ENV if k in os.environ]
     lines.append("  BLAS environment: " + (" ".join(env) if env else "none of " + ", ".join(BLAS_ENV[:2]) + " set"))

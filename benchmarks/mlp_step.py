@@ -220,7 +220,7 @@ def main() -> int:
     print()
     print("per-process medians (one per round):")
     print(h.round_medians(results, CASE))
-    ratio = results.median("minigrad", CASE) / results.median("numpy", CASE)
+    ratio = results.ratio("minigrad", "numpy", CASE)
     verdict = "meets" if ratio <= TARGET else "misses"
     print()
     print(f"minigrad/numpy = {ratio:.3f} ({verdict} the target <= {TARGET})")
