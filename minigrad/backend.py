@@ -97,6 +97,8 @@ def broadcast_to(array, shape):
     about ten times faster than ``np.broadcast_to``, which matters because
     every reduction's vjp broadcasts its cotangent back.
     """
+    if isinstance(array, np.generic):  # a NumPy scalar, as reductions return in a plain backward
+        array = np.asarray(array)
     if type(array) is np.ndarray and array.flags.c_contiguous:
         lead = len(shape) - array.ndim
         if lead >= 0:

@@ -526,7 +526,7 @@ class Tensor:
     @property
     def mT(self):
         """The last two dimensions swapped (batched matrix transpose)."""
-        return _ops.shape.transpose(self, -2, -1)
+        return _ops.linalg._mT(self)
 
     def broadcast_to(self, shape):
         return _ops.shape.broadcast_to(self, shape)

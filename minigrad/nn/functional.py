@@ -10,16 +10,11 @@ from ..autograd import no_grad
 from ..errors import DTypeError, IndexOutOfRange, ShapeError
 from ..ops.conv import avg_pool2d, conv2d, max_pool2d
 from ..ops.elementwise import leaky_relu, relu, sigmoid, tanh
+from ..ops.linalg import linear
 from ..ops.loss import binary_cross_entropy_with_logits, cross_entropy, nll_loss
 from ..ops.reduction import log_softmax, mean, softmax
 from ..ops.shape import pad as _numpy_pad
 from ..tensor import Tensor
-
-
-def linear(input, weight, bias=None):
-    """y = x W^T + b, with W of shape (out_features, in_features) as PyTorch."""
-    out = input @ weight.T
-    return out if bias is None else out + bias
 
 
 def dropout(input, p: float = 0.5, training: bool = True):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..backend import xp_of
 from ..primitive import primitive
-from .shape import squeeze, transpose, unsqueeze
+from .shape import reshape, squeeze, unsqueeze
 
 
 @primitive(nin=2, saves=(0, 1))
@@ -19,8 +19,13 @@ def matmul(a, b):
     return xp_of(a if hasattr(a, "ndim") else b).matmul(a, b)
 
 
+@primitive(view=True)
 def _mT(x):
-    return transpose(x, -2, -1)
+    """The last two axes swapped (the matrix transpose of each batch element). Its own vjp."""
+    return x.swapaxes(-1, -2)
+
+
+_mT.defvjp(lambda g, ans, x: _mT(g))
 
 
 def _matmul_vjp_a(g, ans, a, b):
@@ -42,3 +47,39 @@ def _matmul_vjp_b(g, ans, a, b):
 
 
 matmul.defvjp(_matmul_vjp_a, _matmul_vjp_b)
+
+
+@primitive(nin=3, saves=(0, 1))
+def _linear(x, w, b):
+    """x W^T + b in one node: one GEMM, the bias added in place into its fresh output."""
+    out = x @ w.swapaxes(-1, -2)
+    if out.dtype == getattr(b, "dtype", None) and out.ndim:
+        out += b
+        return out
+    return out + b
+
+
+def _linear_weight_grad(g, ans, x, w, b):
+    """dW = sum over the batch of g^T x: the batch dimensions flattened into one GEMM."""
+    g2 = reshape(g, (-1, g.shape[-1]))
+    x2 = reshape(x, (-1, x.shape[-1]))
+    return matmul(_mT(g2), x2)
+
+
+_linear.name = "linear"
+_linear.defvjp(
+    lambda g, ans, x, w, b: matmul(g, w),
+    _linear_weight_grad,
+    lambda g, ans, x, w, b: g,  # summed over the batch dimensions by the primitive machinery
+)
+
+
+def linear(x, weight, bias=None):
+    """y = x W^T + b with W of shape (out_features, in_features), as PyTorch's ``F.linear``.
+
+    One node instead of transpose, matmul and add: dx = g W, dW = g^T x (batch
+    dimensions flattened), db = g summed over the batch.
+    """
+    if bias is None:
+        return matmul(x, _mT(weight))
+    return _linear(x, weight, bias)

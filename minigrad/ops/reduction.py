@@ -65,6 +65,8 @@ def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
 
 @primitive
 def _mean(x, *, axis=None, keepdims=False):
+    if x.dtype.kind == "f":  # ndarray.mean goes through NumPy's Python-level _methods: 3x slower on small arrays
+        return x.sum(axis=axis, keepdims=keepdims) / _reduced_size(x.shape, axis)
     return x.mean(axis=axis, keepdims=keepdims)
 
 
@@ -94,6 +96,8 @@ def sum_to(x, shape):
     """Sum ``x`` down to ``shape``, undoing a broadcast from ``shape`` to ``x.shape``."""
     shape = tuple(shape)
     lead = x.ndim - len(shape)
+    if lead > 0 and x.shape[lead:] == shape:  # only leading axes were added (a bias): one plain sum
+        return _sum(x, axis=tuple(range(lead)), keepdims=False)
     axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and x.shape[lead + i] != 1)
     out = _sum(x, axis=axes, keepdims=True) if axes else x
     return reshape(out, shape) if out.shape != shape else out

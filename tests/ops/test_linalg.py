@@ -79,6 +79,27 @@ def test_matmul_gradient(data, device):
     check_gradients(minigrad.matmul, a, b, device=device)
 
 
+@gradient_test("_mT")
+@given(data=st.data())
+def test_batched_matrix_transpose(data):
+    a = data.draw(arrays(data.draw(hnp.array_shapes(min_dims=2, max_dims=4, max_side=3))))
+    t = minigrad.tensor(a)
+    np.testing.assert_array_equal(t.mT.numpy(), np.swapaxes(a, -1, -2))
+    check_gradients(lambda x: x.mT * 1.5, a)
+
+
+@gradient_test("linear")
+@given(data=st.data())
+def test_linear_matches_x_wt_plus_b_and_its_gradient(data):
+    lead = data.draw(hnp.array_shapes(min_dims=0, max_dims=2, max_side=3))
+    n_in, n_out = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 4))
+    x, w, b = (data.draw(arrays(s)) for s in (lead + (n_in,), (n_out, n_in), (n_out,)))
+    out = linalg.linear(minigrad.tensor(x), minigrad.tensor(w), minigrad.tensor(b))
+    np.testing.assert_allclose(out.numpy(), x @ w.T + b, rtol=1e-12, atol=1e-12)
+    check_gradients(linalg.linear, x, w, b)
+    check_gradients(lambda x, w: linalg.linear(x, w), x, w)
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_second_order_matmul(name):
     rng = np.random.default_rng(2)
