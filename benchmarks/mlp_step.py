@@ -101,34 +101,40 @@ def numpy_step(case: str = CASE):
     return step
 
 
-# --- (2) minigrad, core ops only --------------------------------------------------------
+# --- (2) minigrad, with nn and optim --------------------------------------------------------
 
 
 def minigrad_step(case: str = CASE):
-    """The same step written with minigrad's core ops, as a user would without nn/optim."""
+    """The same step as a minigrad user writes it: nn.Linear layers, F.cross_entropy, optim.SGD."""
     import minigrad as mg
+    import minigrad.nn.functional as F
+    from minigrad import nn, optim
 
     weights, biases, x_np, y_np = make_problem()
-    w1, w2, w3 = (mg.tensor(w, requires_grad=True) for w in weights)
-    b1, b2, b3 = (mg.tensor(b, requires_grad=True) for b in biases)
-    params = (w1, b1, w2, b2, w3, b3)
+    model = nn.Sequential(*[layer for n_in, n_out in zip(SIZES[:-1], SIZES[1:])
+                            for layer in (nn.Linear(n_in, n_out), nn.ReLU())][:-1])  # fmt: skip
+    linears = [m for m in model if isinstance(m, nn.Linear)]
+    for layer, w, b in zip(linears, weights, biases):
+        layer.weight.data[...] = w.T  # nn.Linear stores (out, in)
+        layer.bias.data[...] = b
+    opt = optim.SGD(model.parameters(), lr=LR)
     x = mg.tensor(x_np)
     y = mg.tensor(y_np)
-    rows = mg.arange(BATCH)
 
     def step():
-        h1 = (x @ w1 + b1).relu()
-        h2 = (h1 @ w2 + b2).relu()
-        logits = h2 @ w3 + b3
-        loss = -(mg.log_softmax(logits, axis=1)[rows, y]).mean()
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad()
         loss.backward()
-        with mg.no_grad():
-            for p in params:
-                p.sub_(p.grad, alpha=LR)
-                p.grad = None
+        opt.step()
         return loss
 
-    step.params = lambda: [p.data.copy() for p in params]
+    def current():
+        out = []
+        for layer in linears:
+            out += [layer.weight.data.T.copy(), layer.bias.data.copy()]
+        return out
+
+    step.params = current
     return step
 
 

@@ -450,7 +450,7 @@ def _store_leaf_grads(entries, create_graph: bool, borrowed: set) -> None:
     A cotangent can alias another array (the upstream gradient handed on by
     ``add``, a broadcast view from ``sum``'s vjp, the same array given to two
     leaves, the caller's own ``gradient``); such a one is copied so that
-    ``.grad`` always owns its buffer and in-place updates of one gradient
+    ``.grad`` always owns its memory and in-place updates of one gradient
     never touch another.
     """
     handed = borrowed
@@ -465,13 +465,34 @@ def _store_leaf_grads(entries, create_graph: bool, borrowed: set) -> None:
         if g.dtype != leaf.dtype:
             g = g.astype(leaf.dtype)
         if leaf.grad is None:
-            if id(g) in handed or not g.flags.owndata:
+            if id(g) in handed or not _sole_owner(g):
                 g = g.copy()
             handed.add(id(g))
             leaf.grad = _tensor.Tensor._wrap(g)
         else:
             leaf.grad.data += g
             leaf.grad._vc[0] += 1
+
+
+def _sole_owner(array) -> bool:
+    """True when nothing but ``array`` can reach its memory.
+
+    Either it owns its buffer, or it is a writable view of the whole of an
+    array (say, the transpose that gives a weight gradient its weight's memory
+    order) that nothing else references: the view's own ``base`` link, this function's argument and
+    ``getrefcount``'s are the only three references. PyTorch steals gradients
+    on the same reference-count reasoning.
+    """
+    if array.flags.owndata:
+        return True
+    base = array.base
+    return (
+        base is not None
+        and base.base is None
+        and array.size == base.size  # a transpose or reshape, not a slice or a broadcast
+        and array.flags.writeable
+        and sys.getrefcount(base) <= 3
+    )
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):

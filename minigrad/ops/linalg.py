@@ -8,7 +8,10 @@ dB = A^T G, summed over broadcast batch dimensions.
 
 from __future__ import annotations
 
+import math
+
 from ..backend import xp_of
+from ..errors import ShapeError
 from ..primitive import primitive
 from .shape import reshape, squeeze, unsqueeze
 
@@ -60,10 +63,15 @@ def _linear(x, w, b):
 
 
 def _linear_weight_grad(g, ans, x, w, b):
-    """dW = sum over the batch of g^T x: the batch dimensions flattened into one GEMM."""
-    g2 = reshape(g, (-1, g.shape[-1]))
-    x2 = reshape(x, (-1, x.shape[-1]))
-    return matmul(_mT(g2), x2)
+    """dW = sum over the batch of g^T x: the batch dimensions flattened into one GEMM.
+
+    Computed as (x^T g)^T, so the gradient comes out in the weight's own
+    memory order when the weight is stored column-major (as nn.Linear's is).
+    """
+    n = math.prod(g.shape[:-1])  # not -1, which a zero-size batch or output would leave undetermined
+    g2 = reshape(g, (n, g.shape[-1]))
+    x2 = reshape(x, (n, x.shape[-1]))
+    return _mT(matmul(_mT(x2), g2))
 
 
 _linear.name = "linear"
@@ -80,6 +88,16 @@ def linear(x, weight, bias=None):
     One node instead of transpose, matmul and add: dx = g W, dW = g^T x (batch
     dimensions flattened), db = g summed over the batch.
     """
+    if weight.ndim != 2:  # a 1-D weight (in_features,) gives x @ w, as PyTorch; other shapes are errors
+        if weight.ndim != 1:
+            raise ShapeError(
+                "linear: weight must have shape (out_features, in_features) or (in_features,), "
+                f"got {tuple(weight.shape)}"
+            )
+        out = matmul(x, weight)
+        return out if bias is None else out + bias
     if bias is None:
         return matmul(x, _mT(weight))
+    if tuple(getattr(bias, "shape", ())) != tuple(weight.shape[:1]):  # a bias that broadcasts otherwise: x W^T + b
+        return matmul(x, _mT(weight)) + bias
     return _linear(x, weight, bias)
