@@ -15,7 +15,7 @@ from .autograd import (
     record_signatures,
     set_grad_enabled,
 )
-from .backend import cuda_is_available, fork_rng
+from .backend import cuda_is_available, fork_rng, get_rng_state, set_rng_state
 from .creation import (
     arange,
     empty,

@@ -156,6 +156,20 @@ def manual_seed(seed: int) -> None:
     _generators.clear()
 
 
+def get_rng_state() -> dict:
+    """The CPU generator's state (a dict of ints, storable with ``minigrad.save``), as ``torch.get_rng_state``."""
+    return {"seed": _seed, "cpu": generator("cpu").bit_generator.state}
+
+
+def set_rng_state(state: dict) -> None:
+    """Put the CPU generator back into a state from :func:`get_rng_state` (to resume a run exactly)."""
+    global _seed
+    gen = np.random.default_rng()
+    gen.bit_generator.state = state["cpu"]
+    _seed = state.get("seed")
+    _generators["cpu"] = gen
+
+
 class fork_rng:
     """Context manager: random draws inside do not disturb the generators outside.
 
