@@ -6,7 +6,9 @@ checked through ``minigrad.checks.gradcheck_model``:
 * fast mode (v^T J u along random directions): function evaluations and
   seconds; the target is under 5 s on a 2-core machine;
 * full mode (every coordinate, 2 evaluations each): evaluations and seconds.
-  ``--quick`` checks a sample of coordinates and extrapolates to all.
+  ``--quick`` checks a sample of coordinates and extrapolates to all;
+* ``check_tape`` (each node checked on its own, large nodes in fast mode) on
+  the small CNN: the target is under 10 s.
 
 Run: ``python benchmarks/gradcheck_cost.py [--quick]``.
 """
@@ -54,6 +56,26 @@ def timed(label, **kwargs):
     return report.evaluations, seconds
 
 
+def tape_check_cnn() -> None:
+    """check_tape on the small CNN of the nn benchmark (batch 64, 1x28x28, conv8-pool-conv16-pool-linear)."""
+    from minigrad import nn
+    from minigrad.nn import functional as F
+
+    mg.manual_seed(0)
+    model = nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(16 * 7 * 7, 10),
+    )  # fmt: skip
+    images, labels = mg.randn(64, 1, 28, 28), mg.randint(0, 10, (64,))
+    start = time.perf_counter()
+    report = mg.check_tape(lambda *params: F.cross_entropy(model(images), labels), list(model.parameters()))
+    seconds = time.perf_counter() - start
+    print(f"{'check_tape, small CNN':<28} {len(report.nodes):>9} nodes       {seconds:>9.2f} s   "
+          f"{'every vjp checks out' if report.passed else str(len(report.faults)) + ' faulty'}"
+          f" (target: under 10 s)")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="sample coordinates in full mode and extrapolate")
@@ -69,6 +91,7 @@ def main() -> None:
         print(f"{'full mode, extrapolated':<28} {evaluations * scale:>9.0f} evaluations {seconds * scale:>9.2f} s")
     else:
         timed("full mode, every coordinate", coordinates_per_parameter=None)
+    tape_check_cnn()
 
 
 if __name__ == "__main__":

@@ -83,6 +83,7 @@ from .ops.shape import (
     unsqueeze,
 )
 from .serialization import CheckpointError, load, save
+from .tapecheck import TapeCheckReport, check_tape
 from .tensor import (
     Tensor,
     bool_,

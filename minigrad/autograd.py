@@ -116,10 +116,11 @@ class _Monitor:
     op pays one attribute read for both features when neither is on.
     """
 
-    __slots__ = ("recorder", "anomaly", "ops")
+    __slots__ = ("recorder", "anomaly", "sites", "ops")
 
-    def __init__(self, recorder, anomaly: bool, ops: int = 0):
+    def __init__(self, recorder, anomaly: bool, sites: bool, ops: int = 0):
         self.recorder, self.anomaly, self.ops = recorder, anomaly, ops
+        self.sites = sites or anomaly  # nodes remember the user's line that created them
 
     def observe(self, name: str, signature, arrays, params, out) -> None:
         """Called by every op after its forward: count it, record its signature, check its output."""
@@ -132,14 +133,28 @@ class _Monitor:
             _check_finite(f"{name} (op {self.ops - 1}) produced", out, arrays, site=user_site())
 
 
-def _enter_monitor(recorder=None, anomaly=None):
+def _enter_monitor(recorder=None, anomaly=None, sites=None):
     previous = STATE.monitor
     STATE.monitor = _Monitor(
         recorder if recorder is not None else (previous.recorder if previous else None),
         anomaly if anomaly is not None else (previous.anomaly if previous else False),
+        sites if sites is not None else (previous.sites if previous else False),
         previous.ops if previous else 0,
     )
     return previous
+
+
+class record_sites:
+    """Inside the block every recorded node remembers the user's line that created it
+    (and custom Functions the random state they ran with), for :func:`minigrad.check_tape`."""
+
+    def __enter__(self):
+        self._previous = _enter_monitor(sites=True)
+        return self
+
+    def __exit__(self, *exc):
+        STATE.monitor = self._previous
+        return False
 
 
 class record_signatures:
@@ -334,10 +349,14 @@ def _collect(roots, check: bool = True) -> list:
         if node in seen:
             continue
         seen.add(node)
-        if check and (node.args is None or node.saved):
-            node.check_saved()
-        elif node.args is None:
+        if node.args is None:  # freed by an earlier backward
+            if check:
+                node.check_saved()
             continue
+        if check:
+            for counter, version in node.saved:
+                if counter[0] != version:
+                    node.check_saved()  # raises, naming the op
         nodes.append(node)
         args = node.args
         for i in node.needs:
@@ -563,9 +582,7 @@ def _root_grads(op: str, outputs, grad_outputs):
                     f"{op}: gradient can be implicitly created only for scalar outputs, "
                     f"but the output has shape {tuple(out.shape)}; pass gradient= of that shape"
                 )
-            g = _tensor.Tensor._wrap(
-                out.xp.ones(out.shape, dtype=out.dtype) if out.ndim else out.xp.array(1, out.dtype)
-            )
+            g = _tensor.Tensor._wrap(out.xp.array(1, out.dtype).reshape(out.shape))
         else:
             g = _tensor._to_tensor(g, like=out)
             if g.shape != out.shape:

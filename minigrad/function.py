@@ -122,10 +122,12 @@ class Function:
             raise DeviceError(f"{cls.__name__}: all inputs must be on one device, got {sorted(devices)}")
         needs = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad)
         ctx = FunctionCtx(tuple(i in needs for i in range(len(args))))
+        monitor = STATE.monitor
+        if monitor is not None and monitor.sites:  # check_tape replays a stochastic forward from here
+            ctx.rng_state = backend.get_rng_state()
         out = cls.forward(ctx, *arrays, **kwargs)
         if not backend.is_array(out):
             out = backend.xp_of_type(type(arrays[0]) if arrays and backend.is_array(arrays[0]) else None).asarray(out)
-        monitor = STATE.monitor
         if monitor is not None:  # gradcheck's signature recorder or anomaly mode
             monitor.observe(cls.__name__, cls.signature, arrays, kwargs, out)
         result = Tensor._wrap(out)
@@ -136,7 +138,7 @@ class Function:
                 (a._vc, a._vc[0]) for a in args if isinstance(a, Tensor) and any(s is a.data for s in ctx.saved_tensors)
             ]
             result._node = Node(op, args, arrays, kwargs, needs, saved, out, result._vc, ctx=ctx)
-            if monitor is not None and monitor.anomaly:
+            if monitor is not None and monitor.sites:
                 result._node.site = user_site()
             result.requires_grad = True
         return result

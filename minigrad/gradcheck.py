@@ -62,6 +62,14 @@ def verdict(rel_error: float) -> str:
     return "wrong"
 
 
+class _BackwardFailed(Exception):
+    """The analytic pass raised: gradcheck turns this into a failed report."""
+
+    def __init__(self, error: str):
+        super().__init__(error)
+        self.error = error
+
+
 class GradcheckError(MinigradError, RuntimeError):
     """A gradient check failed; ``.report`` holds the :class:`GradcheckReport`."""
 
@@ -115,6 +123,8 @@ class GradcheckReport:
     rtol: float = 1e-7
     notes: list = field(default_factory=list)
     fail_on_kinks: bool = False
+    localization: object = None  # a TapeCheckReport when localize= asked for one
+    backward_error: str = ""  # what the analytic pass raised, when it did
 
     def __bool__(self) -> bool:
         return self.passed
@@ -155,6 +165,8 @@ class GradcheckReport:
             if len(self.kinks) > len(shown):
                 lines.append(f"    ... and {len(self.kinks) - len(shown)} more")
         lines.extend(f"  note: {n}" for n in self.notes)
+        if self.localization is not None:
+            lines.append(str(self.localization))
         return "\n".join(lines)
 
 
@@ -171,6 +183,7 @@ def gradcheck(
     max_coordinates: int | None = None,
     seed: int = 0,
     raise_exception: bool = True,
+    localize=False,
 ) -> GradcheckReport:
     """Check the gradients of ``fn`` at ``inputs`` against centered differences.
 
@@ -195,6 +208,10 @@ def gradcheck(
             evaluation, so stochastic ops (dropout) repeat their draws.
         raise_exception: raise :class:`GradcheckError` (carrying the report)
             when the check fails, instead of returning the failed report.
+        localize: when the check fails (or always, with ``"always"``), check
+            every node of the tape on its own (:func:`minigrad.check_tape`)
+            and attach the result as ``report.localization``: it names the
+            first faulty op, its input, and the line that created it.
 
     Returns:
         A :class:`GradcheckReport`.
@@ -207,7 +224,17 @@ def gradcheck(
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     with backend.fork_rng():
         checker = _Checker(fn, inputs, eps, rtol, floor, check_kinks, seed)
-        report = checker.fast() if fast_mode else checker.full(max_coordinates)
+        try:
+            report = checker.fast() if fast_mode else checker.full(max_coordinates)
+        except _BackwardFailed as failure:
+            report = GradcheckReport(False, math.inf, mode="fast" if fast_mode else "full", rtol=rtol)
+            report.backward_error = failure.error
+            report.notes.append(f"the backward raised {failure.error}; no gradient to compare")
+    failed = not report.passed or (fail_on_kinks and report.kinks)
+    if localize == "always" or (localize and failed):
+        from .tapecheck import check_tape
+
+        report.localization = check_tape(fn, inputs, eps=eps, rtol=rtol, seed=seed)
     return _finish(report, fail_on_kinks, raise_exception)
 
 
@@ -287,7 +314,10 @@ class _Checker:
         if not out.requires_grad:
             return [np.zeros(t.shape) for t in targets]
         v = Tensor._wrap(backend.to_device(np.asarray(cotangent, dtype=out.dtype).reshape(out.shape), out.device))
-        grads = _grad(out, targets, grad_outputs=v, retain_graph=True, allow_unused=True)
+        try:
+            grads = _grad(out, targets, grad_outputs=v, retain_graph=True, allow_unused=True)
+        except Exception as exc:  # a vjp that raises is a failed check, reported, not a crash
+            raise _BackwardFailed(f"{type(exc).__name__}: {exc}") from exc
         return [
             np.zeros(t.shape) if g is None else backend.to_device(g.data, "cpu").astype(np.float64)
             for g, t in zip(grads, targets)

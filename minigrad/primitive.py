@@ -137,7 +137,7 @@ class Primitive:
             if self.saves_output:
                 saved.append((result._vc, 0))
             result._node = node = Node(self, args, arrays, params, needs, saved, out, result._vc)
-            if monitor is not None and monitor.anomaly:
+            if monitor is not None and monitor.sites:
                 node.site = user_site()
             result.requires_grad = True
         else:

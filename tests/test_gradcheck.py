@@ -237,3 +237,21 @@ def test_no_warning_for_float64_inputs():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         mg.gradcheck(lambda x: (x**3).sum(), x)
+
+
+def test_a_backward_that_raises_is_a_failed_report_not_a_crash():
+    class WrongShape(mg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g.sum()  # a scalar for a vector input
+
+    x = mg.tensor([1.0, 2.0], dtype=mg.float64, requires_grad=True)
+    report = mg.gradcheck(lambda x: WrongShape.apply(x).sum(), x, raise_exception=False)
+    assert not report.passed and "GraphError" in report.backward_error
+    assert "the backward raised" in str(report)
+    with pytest.raises(GradcheckError):
+        mg.gradcheck(lambda x: WrongShape.apply(x).sum(), x)
