@@ -1,6 +1,6 @@
 """What the op tests share: hypothesis strategies, the second-order check, the coverage registry.
 
-Shapes stay small (at most 3 dimensions of size <= 4) because the numerical
+Shapes come from :mod:`minigrad.testing`, the strategies users get. Shapes stay small (at most 3 dimensions of size <= 4) because the numerical
 reference in ``helpers.check_gradients`` moves one coordinate at a time.
 Values that feed a kink (relu, abs, clip, max, maximum, ...) are kept a fixed
 gap away from it, so that centered differences with h = 1e-6 never cross it.
@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import minigrad
+from minigrad.testing import broadcastable_shapes, shapes  # noqa: F401  (the users' strategies, re-exported)
 
 # The ``device`` fixture is function scoped but holds only a string, so it is
 # safe to share between hypothesis examples.
@@ -25,20 +26,13 @@ with_device = settings(
 
 DTYPES = [np.float32, np.float64]
 
-# A known bug outside tests/ops: Primitive._error (minigrad/primitive.py) turns any array-library
-# message containing "cast" into a DTypeError, and NumPy's "could not be broadcast" contains it,
-# so broadcasting mismatches raise DTypeError (a TypeError) instead of ShapeError (a ValueError).
-# strict: once primitive.py is fixed these tests pass, and the marker must go.
+
 def tolerance(dtype) -> dict:
     """assert_allclose tolerances for comparing a forward with NumPy in ``dtype``."""
     return {"rtol": 2e-6, "atol": 1e-6} if np.dtype(dtype) == np.float32 else {"rtol": 1e-12, "atol": 1e-12}
 
 
 # --- strategies ----------------------------------------------------------------
-
-
-def shapes(min_dims=0, max_dims=3, min_side=1, max_side=4):
-    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side)
 
 
 def values(lo=-3.0, hi=3.0, avoid=(), gap=1e-3):
