@@ -1,9 +1,10 @@
 """What the op tests share: hypothesis strategies, the second-order check, the coverage registry.
 
-Shapes come from :mod:`minigrad.testing`, the strategies users get. Shapes stay small (at most 3 dimensions of size <= 4) because the numerical
-reference in ``helpers.check_gradients`` moves one coordinate at a time.
-Values that feed a kink (relu, abs, clip, max, maximum, ...) are kept a fixed
-gap away from it, so that centered differences with h = 1e-6 never cross it.
+Shapes come from :mod:`minigrad.testing`, the strategies users get, and stay
+small (at most 3 dimensions of size <= 4) because the numerical side of
+gradcheck moves one coordinate at a time. Values that feed a kink (relu, abs,
+clip, max, maximum, ...) are kept a fixed gap away from it, so that centered
+differences with h = 1e-6 never cross it.
 """
 
 from __future__ import annotations
