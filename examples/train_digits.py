@@ -2,7 +2,7 @@
 
 Everything `minigrad train` does, line by line: data, model, optimizer,
 learning-rate schedule, the loop, evaluation.
-    python examples/train_digits.py          (about 30 epochs, >= 99% test accuracy)
+    python examples/train_digits.py          (40 epochs, >= 99% test accuracy)
 """
 
 import numpy as np
@@ -18,7 +18,7 @@ from _common import arguments
 
 def main(argv=None):
     args = arguments(__doc__.splitlines()[0], argv)
-    epochs, limit = (2, 256) if args.quick else (30, None)
+    epochs, limit = (2, 256) if args.quick else (40, None)
     mg.manual_seed(0)
 
     # data: 8x8 images scaled to [0, 1], a fixed 80/20 split
@@ -53,7 +53,7 @@ def main(argv=None):
             dy, dx = rng.integers(0, 3, 2)
             images = mg.tensor(padded[:, :, dy : dy + 8, dx : dx + 8])
 
-            loss = F.cross_entropy(model(images), labels)
+            loss = F.cross_entropy(model(images), labels, label_smoothing=0.1)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
