@@ -26,13 +26,22 @@ def _sections():
         ("minigrad.Tensor", mg.Tensor, [n for n in dir(mg.Tensor) if not n.startswith("_")]),
         ("minigrad.nn", nn, [n for n in nn.__all__ if n not in ("functional", "init")]),
         ("minigrad.nn.functional", F, [n for n in F.__all__ if n != "Tensor"]),
-        ("minigrad.nn.init", init, [n for n in dir(init) if n.endswith("_") and not n.startswith("_")]
-         + ["calculate_gain", "fans"]),  # fmt: skip
+        (
+            "minigrad.nn.init",
+            init,
+            [n for n in dir(init) if n.endswith("_") and not n.startswith("_")] + ["calculate_gain", "fans"],
+        ),  # fmt: skip
         ("minigrad.optim", optim, [n for n in optim.__all__ if n not in ("lr_scheduler", "schedules")]),
-        ("minigrad.optim.lr_scheduler", lr_scheduler, [n for n, v in vars(lr_scheduler).items()
-                                                         if inspect.isclass(v) and v.__module__ == lr_scheduler.__name__]),  # fmt: skip
-        ("minigrad.optim.schedules", schedules, [n for n, v in vars(schedules).items()
-                                                 if inspect.isfunction(v) and not n.startswith("_")]),  # fmt: skip
+        (
+            "minigrad.optim.lr_scheduler",
+            lr_scheduler,
+            [n for n, v in vars(lr_scheduler).items() if inspect.isclass(v) and v.__module__ == lr_scheduler.__name__],
+        ),  # fmt: skip
+        (
+            "minigrad.optim.schedules",
+            schedules,
+            [n for n, v in vars(schedules).items() if inspect.isfunction(v) and not n.startswith("_")],
+        ),  # fmt: skip
         ("minigrad.data", data, data.__all__),
         ("minigrad.checks", checks, [n for n in checks.__all__ if n != "GradcheckReport"]),
         ("minigrad.testing", testing, [n for n in testing.__all__ if n != "Tensor"]),

@@ -14,7 +14,7 @@ def arguments(description: str, argv=None) -> argparse.Namespace:
 
 
 def pyplot():
-    """matplotlib.pyplot with a file backend, or None when matplotlib is not installed (pip install 'minigrad[plot]')."""
+    """matplotlib.pyplot with a file backend, or None without matplotlib (pip install 'minigrad[plot]')."""
     try:
         import matplotlib
 

@@ -5,12 +5,11 @@ under seeding, and a regularizer checked apart from the data loss.
 """
 
 import numpy as np
+from _common import arguments
 
 import minigrad as mg
 from minigrad import checks, nn
 from minigrad.nn import functional as F
-
-from _common import arguments
 
 
 class Swish(mg.Function):
@@ -51,7 +50,11 @@ def main(argv=None):
     model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 3))
     targets = mg.tensor(rng.integers(0, 3, 5))
     result = checks.gradcheck_model(
-        model, F.cross_entropy, data, targets, regularization=lambda m: 1e-3 * sum((p * p).sum() for p in m.parameters())
+        model,
+        F.cross_entropy,
+        data,
+        targets,
+        regularization=lambda m: 1e-3 * sum((p * p).sum() for p in m.parameters()),
     )
     print(result)
     return report

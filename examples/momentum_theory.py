@@ -10,12 +10,11 @@ per step; heavy-ball momentum at its best rate and momentum by
 import math
 
 import numpy as np
+from _common import arguments, pyplot, save
 
 import minigrad as mg
 from minigrad import optim
 from minigrad.data import quadratic
-
-from _common import arguments, pyplot, save
 
 
 def measured_rate(q, make, theory):
@@ -46,7 +45,8 @@ def main(argv=None):
         q = quadratic(np.linspace(1.0, kappa, 8), seed=0, minimizer=np.zeros(8))
         lam_min, lam_max = 1.0, float(kappa)
         gd_theory = (kappa - 1) / (kappa + 1)
-        gd = measured_rate(q, lambda p: optim.SGD(p, lr=2 / (lam_min + lam_max)), gd_theory)
+        gd_lr = 2 / (lam_min + lam_max)
+        gd = measured_rate(q, lambda p, lr=gd_lr: optim.SGD(p, lr=lr), gd_theory)
         rho = (math.sqrt(kappa) - 1) / (math.sqrt(kappa) + 1)
         lr = 4 / (math.sqrt(lam_max) + math.sqrt(lam_min)) ** 2
         hb = measured_rate(q, lambda p, lr=lr, rho=rho: optim.SGD(p, lr=lr, momentum=rho**2), rho)

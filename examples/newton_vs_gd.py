@@ -7,13 +7,12 @@ constant factor (linear convergence).
 """
 
 import numpy as np
+from _common import arguments, pyplot, save
 
 import minigrad as mg
 import minigrad.nn.functional as F
 from minigrad import optim
 from minigrad.data import make_moons
-
-from _common import arguments, pyplot, save
 
 
 def problem(n):

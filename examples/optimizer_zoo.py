@@ -8,11 +8,10 @@ contours.
 """
 
 import numpy as np
+from _common import arguments, pyplot, save
 
 import minigrad as mg
 from minigrad import optim
-
-from _common import arguments, pyplot, save
 
 START = [-5.0, -2.0]
 ZOO = {

@@ -1,14 +1,14 @@
 """The three sanity checks on a fresh model, and one that fails on purpose and says why.
 
-    python examples/sanity_checks.py
+python examples/sanity_checks.py
 """
+
+from _common import arguments
 
 import minigrad as mg
 from minigrad import checks, nn, optim
 from minigrad.data import load_digits
 from minigrad.nn import functional as F
-
-from _common import arguments
 
 
 def classifier(init_scale: float = 1.0) -> nn.Module:

@@ -1,11 +1,11 @@
 """Every learning-rate schedule over the same 100 steps, warmup included.
 
-    python examples/schedules.py
+python examples/schedules.py
 """
 
-from minigrad.optim import schedules as S
-
 from _common import arguments, pyplot, save
+
+from minigrad.optim import schedules as S
 
 
 def all_schedules(total: int) -> dict:

@@ -6,14 +6,13 @@ learning-rate schedule, the loop, evaluation.
 """
 
 import numpy as np
+from _common import arguments
 
 import minigrad as mg
 import minigrad.nn.functional as F
 from minigrad import nn, optim
 from minigrad.data import DataLoader, TensorDataset, load_digits
 from minigrad.optim import lr_scheduler, schedules
-
-from _common import arguments
 
 
 def main(argv=None):

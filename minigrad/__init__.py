@@ -3,6 +3,7 @@
 The public names, in PyTorch's spelling where PyTorch has one.
 """
 
+from . import checks, data, nn, optim
 from .autograd import (
     backward,
     detect_anomaly,
@@ -33,9 +34,17 @@ from .creation import (
     zeros,
     zeros_like,
 )
-from .errors import AnomalyError, DeviceError, DTypeError, GraphError, IndexOutOfRange, MinigradError, ShapeError
+from .errors import (
+    AnomalyError,
+    ArgumentError,
+    DeviceError,
+    DTypeError,
+    GraphError,
+    IndexOutOfRange,
+    MinigradError,
+    ShapeError,
+)
 from .function import Function, FunctionCtx
-from . import checks, data, nn, optim
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck, gradgradcheck
 from .ops.elementwise import (
     abs,

@@ -630,7 +630,8 @@ def format_tape(tensor) -> str:
         names[node] = f"v{n_values}"
         n_values += 1
         lines.append(
-            f"{names[node]:>6} = {node.name}({', '.join(parts)}) -> {_shape_str(node.out_data.shape)} {node.out_data.dtype}"
+            f"{names[node]:>6} = {node.name}({', '.join(parts)}) -> "
+            f"{_shape_str(node.out_data.shape)} {node.out_data.dtype}"
         )
     return "\n".join(lines)
 

@@ -156,7 +156,11 @@ def gradcheck_model(
                 notes.append(message)
             with backend.fork_rng():
                 checker = _Checker(
-                    lambda *_, compute=compute: compute(), params, promote=False, seed=seed, **_checker_args(gradcheck_kwargs)
+                    lambda *_, compute=compute: compute(),
+                    params,
+                    promote=False,
+                    seed=seed,
+                    **_checker_args(gradcheck_kwargs),
                 )
                 report = checker.fast() if fast else checker.full(coordinates_per_parameter)
             reports[term] = _finish(report, fail_on_kinks, raise_exception=False)

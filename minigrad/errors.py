@@ -35,3 +35,7 @@ class IndexOutOfRange(MinigradError, IndexError):
 
 class AnomalyError(MinigradError, RuntimeError):
     """In anomaly mode, an op produced NaN or Inf (forward) or a backward produced a non-finite gradient."""
+
+
+class ArgumentError(MinigradError, ValueError):
+    """An argument outside its allowed values: a dropout probability above 1, an unknown reduction."""

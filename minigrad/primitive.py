@@ -57,7 +57,16 @@ class Primitive:
     """
 
     def __init__(
-        self, forward, *, name=None, nin=1, saves=(), saves_output=False, signature=None, differentiable=True, view=False
+        self,
+        forward,
+        *,
+        name=None,
+        nin=1,
+        saves=(),
+        saves_output=False,
+        signature=None,
+        differentiable=True,
+        view=False,
     ):
         functools.update_wrapper(self, forward)
         self.differentiable = differentiable
@@ -112,7 +121,7 @@ class Primitive:
                 raise self._device_error(args)
         try:
             out = self.forward(*arrays, **params)
-        except (ValueError, TypeError, IndexError) as exc:
+        except (ValueError, TypeError, IndexError, OverflowError) as exc:
             raise self._error(exc, args) from exc
         if type(out) is not array_type:
             out = _as_output_array(out, array_type)
@@ -185,12 +194,16 @@ class Primitive:
 
     def _error(self, exc: Exception, args) -> Exception:
         described = ", ".join(describe(a) for a in args)
-        message = f"{self.name}: {exc} (inputs: {described})"
+        text = str(exc)
+        if text.startswith(f"{self.name}: "):  # NumPy's own message may already name the op
+            text = text[len(self.name) + 2 :]
+        message = f"{self.name}: {text} (inputs: {described})"
         if isinstance(exc, MinigradError):  # raised on purpose inside a forward: keep its class
             return type(exc)(message)
         if isinstance(exc, IndexError):
             return IndexOutOfRange(message)
-        text = str(exc)
+        if isinstance(exc, OverflowError):  # a Python int or inf that the integer dtype cannot hold
+            return DTypeError(message)
         if "broadcast" in text or "shape" in text:
             return ShapeError(message)
         if isinstance(exc, TypeError) or "dtype" in text or "cast" in text:
@@ -223,10 +236,14 @@ def primitive(forward=None, **options):
     return Primitive(forward, **options)
 
 
+_sum_to = None
+
+
 def unbroadcast(g, shape):
     """Sum ``g`` down to ``shape``: the vjp of broadcasting ``shape`` up to ``g.shape``."""
-    from .ops import reduction  # the ops import this module, so the link is made on first use
+    global _sum_to
+    if _sum_to is None:  # the ops import this module, so the link is made on first use
+        from .ops.reduction import sum_to
 
-    global unbroadcast
-    unbroadcast = reduction.sum_to
-    return unbroadcast(g, shape)
+        _sum_to = sum_to
+    return _sum_to(g, shape)

@@ -79,21 +79,27 @@ def load(path, device: str | None = None):
             raise CheckpointError(f"load: {path} is a bare .npy array, not a minigrad checkpoint")
         with archive:
             if _STRUCTURE_KEY not in archive.files:
-                raise CheckpointError(f"load: {path} is an .npz file but not a minigrad checkpoint (no {_STRUCTURE_KEY})")
+                raise CheckpointError(
+                    f"load: {path} is an .npz file but not a minigrad checkpoint (no {_STRUCTURE_KEY})"
+                )
             header = json.loads(bytes(archive[_STRUCTURE_KEY]).decode("utf-8"))
             if not isinstance(header, dict):
                 raise CheckpointError(f"load: {path} has an unknown format header")
             if header.get("format") != FORMAT or not isinstance(header.get("version"), int):
                 raise CheckpointError(f"load: {path} has an unknown format header")
             if header["version"] > VERSION:
-                raise CheckpointError(f"load: {path} was written by a newer minigrad (format version {header['version']})")
+                raise CheckpointError(
+                    f"load: {path} was written by a newer minigrad (format version {header['version']})"
+                )
             arrays = {key: archive[key] for key in archive.files if key != _STRUCTURE_KEY}
     except CheckpointError:
         raise
     except FileNotFoundError:
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError, UnicodeDecodeError, RecursionError) as exc:
-        raise CheckpointError(f"load: {path} is not a readable minigrad checkpoint ({type(exc).__name__}: {exc})") from exc
+        raise CheckpointError(
+            f"load: {path} is not a readable minigrad checkpoint ({type(exc).__name__}: {exc})"
+        ) from exc
     for key, array in arrays.items():
         if not isinstance(array, np.ndarray):  # NpzFile hands back the raw bytes of a member that is no .npy
             raise CheckpointError(f"load: {path} holds a member {key!r} that is not an .npy array")

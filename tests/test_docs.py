@@ -16,8 +16,6 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 
-
-
 def _shown_output(block: str) -> list[str]:
     lines = block.rstrip().splitlines()
     shown = []
@@ -45,4 +43,6 @@ def test_api_reference_is_up_to_date():
     make_api = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(make_api)
     assert (ROOT / "docs" / "api.md").read_text() == make_api.render(), "run: python docs/make_api.py"
-    assert all(" — " in line for line in make_api.render().splitlines() if line.startswith("- ")), "a name lacks a docstring"
+    assert all(" — " in line for line in make_api.render().splitlines() if line.startswith("- ")), (
+        "a name lacks a docstring"
+    )

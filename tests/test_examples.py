@@ -38,7 +38,7 @@ def test_optimizer_zoo(example, tmp_path):
 
 
 def test_momentum_theory_matches_the_formulas(example, tmp_path):
-    for kappa, gd, gd_theory, hb, hb_theory in example("momentum_theory").main(["--quick", "--out", str(tmp_path)]):
+    for _kappa, gd, gd_theory, hb, hb_theory in example("momentum_theory").main(["--quick", "--out", str(tmp_path)]):
         assert gd == pytest.approx(gd_theory, rel=0.01) and hb == pytest.approx(hb_theory, rel=0.01)
 
 

@@ -21,7 +21,10 @@ class Dataset:
 
 
 class TensorDataset(Dataset):
-    """Samples are the i-th rows of equally long tensors: ``TensorDataset(images, labels)[i] == (images[i], labels[i])``."""
+    """Samples are the i-th rows of equally long tensors.
+
+    ``TensorDataset(images, labels)[i] == (images[i], labels[i])``.
+    """
 
     def __init__(self, *tensors):
         if not tensors:

@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import no_grad
-from ..errors import DTypeError, IndexOutOfRange, ShapeError
+from ..errors import ArgumentError, DTypeError, IndexOutOfRange, ShapeError
 from ..ops.conv import avg_pool2d, conv2d, max_pool2d
 from ..ops.elementwise import leaky_relu, relu, sigmoid, tanh
 from ..ops.linalg import linear
@@ -24,14 +24,15 @@ def dropout(input, p: float = 0.5, training: bool = True):
     generator, so ``manual_seed`` (and gradcheck's re-seeding) repeat it.
     """
     if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout: p must be in [0, 1], got {p}")
+        raise ArgumentError(f"dropout: p must be in [0, 1], got {p}")
     if not training or p == 0.0:
         return input
     if p == 1.0:
         return input * 0
     draw_dtype = "float64" if input.dtype == "float64" else "float32"
     keep = backend.generator(input.device).random(input.shape, dtype=draw_dtype) >= p
-    return input * (keep * (1 / (1 - p))).astype(input.dtype)
+    scale = keep * (1 / (1 - p))  # an integer or bool input gets a float result, as NumPy's x * 1.25
+    return input * (scale.astype(input.dtype) if input.dtype.kind == "f" else scale)
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
@@ -44,12 +45,21 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     """
     if input.ndim < 2:
         raise ShapeError(f"batch_norm: expected (N, C, ...) input, got shape {tuple(input.shape)}")
+    channels = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
+        if t is not None and t.numel() != channels:  # checked first: nothing is updated when the call fails
+            raise ShapeError(
+                f"batch_norm: {name} of shape {tuple(t.shape)} does not hold one value for each of the {channels} "
+                f"channels of the input of shape {tuple(input.shape)}"
+            )
     axes = (0,) + tuple(range(2, input.ndim))
-    shape = (1, input.shape[1]) + (1,) * (input.ndim - 2)
+    shape = (1, channels) + (1,) * (input.ndim - 2)
     if training:
-        n = input.numel() // input.shape[1]
+        n = int(np.prod([input.shape[a] for a in axes]))  # values per channel (not numel // C: C may be 0)
         if n < 2:
-            raise ShapeError(f"batch_norm: need more than one value per channel in training, got input shape {tuple(input.shape)}")
+            raise ShapeError(
+                f"batch_norm: need more than one value per channel in training, got input shape {tuple(input.shape)}"
+            )
         mu = mean(input, axis=axes, keepdims=True)
         centered = input - mu
         var = mean(centered * centered, axis=axes, keepdims=True)
@@ -79,6 +89,8 @@ def embedding(input, weight):
     indices = input.data if isinstance(input, Tensor) else input if backend.is_array(input) else np.asarray(input)
     if indices.dtype.kind not in "iu":
         raise DTypeError(f"embedding: indices must be integers, got dtype {indices.dtype}")
+    if weight.ndim != 2:
+        raise ShapeError(f"embedding: weight must be (num_embeddings, embedding_dim), got shape {tuple(weight.shape)}")
     if indices.size:
         low, high = int(indices.min()), int(indices.max())
         if low < 0 or high >= weight.shape[0]:
@@ -92,6 +104,8 @@ def mse_loss(input, target, reduction: str = "mean"):
     target_shape = tuple(getattr(target, "shape", ()))
     if tuple(input.shape) != target_shape:
         raise ShapeError(f"mse_loss: input shape {tuple(input.shape)} and target shape {target_shape} differ")
+    if input.dtype == np.bool_ and getattr(target, "dtype", None) == np.bool_:
+        raise DTypeError("mse_loss: input and target are both bool, which have no difference; cast one to a float")
     diff = input - target
     squared = diff * diff
     if reduction == "none":
@@ -100,7 +114,7 @@ def mse_loss(input, target, reduction: str = "mean"):
         return squared.sum()
     if reduction == "mean":
         return squared.mean()
-    raise ValueError(f"mse_loss: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    raise ArgumentError(f"mse_loss: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
 def pad(input, pad, value=0.0):

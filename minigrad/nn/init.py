@@ -76,6 +76,13 @@ def ones_(tensor):
     return constant_(tensor, 1.0)
 
 
+def _no_elements(tensor) -> bool:
+    """True for a zero-element weight (nn.Linear(0, 3)): a fan may be 0, and there is nothing to fill,
+    as PyTorch. Its shape is still checked."""
+    fans(tensor)
+    return tensor.numel() == 0
+
+
 def _fan(tensor, mode: str) -> int:
     fan_in, fan_out = fans(tensor)
     if mode not in ("fan_in", "fan_out"):
@@ -85,18 +92,24 @@ def _fan(tensor, mode: str) -> int:
 
 def kaiming_uniform_(tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"):
     """He initialization, uniform: U(-b, b) with b = gain * sqrt(3 / fan)."""
+    if _no_elements(tensor):
+        return tensor
     bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / _fan(tensor, mode))
     return uniform_(tensor, -bound, bound)
 
 
 def kaiming_normal_(tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"):
     """He initialization, normal: N(0, std^2) with std = gain / sqrt(fan)."""
+    if _no_elements(tensor):
+        return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     return normal_(tensor, 0.0, std)
 
 
 def xavier_uniform_(tensor, gain: float = 1.0):
     """Glorot initialization, uniform: U(-b, b) with b = gain * sqrt(6 / (fan_in + fan_out))."""
+    if _no_elements(tensor):
+        return tensor
     fan_in, fan_out = fans(tensor)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(tensor, -bound, bound)
@@ -104,5 +117,7 @@ def xavier_uniform_(tensor, gain: float = 1.0):
 
 def xavier_normal_(tensor, gain: float = 1.0):
     """Glorot initialization, normal: std = gain * sqrt(2 / (fan_in + fan_out))."""
+    if _no_elements(tensor):
+        return tensor
     fan_in, fan_out = fans(tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))

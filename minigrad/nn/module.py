@@ -254,7 +254,9 @@ class Module:
                 problems.append(f"{name}: expected a tensor or array, got {type(value).__name__}")
                 continue
             if tuple(array.shape) != tuple(target.shape):
-                problems.append(f"{name}: shape {tuple(array.shape)} in the state dict, {tuple(target.shape)} in the model")
+                problems.append(
+                    f"{name}: shape {tuple(array.shape)} in the state dict, {tuple(target.shape)} in the model"
+                )
                 continue
             if array.dtype.kind not in "biuf":
                 problems.append(f"{name}: dtype {array.dtype} cannot be loaded")

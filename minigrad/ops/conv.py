@@ -25,6 +25,8 @@ signature: a tie is a kink.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import backend
@@ -33,15 +35,16 @@ from ..primitive import primitive
 from ..tensor import Tensor
 from .shape import broadcast_to, pad, reshape
 
+_INTS = (int, np.integer)
 
-def pair(value, name: str = "argument") -> tuple:
-    """An int or a pair of ints, as a pair (PyTorch's ``_pair``)."""
-    if isinstance(value, (int, np.integer)):
+
+def pair(value, name: str = "argument", op: str = "") -> tuple:
+    """An int or a pair of ints, as a pair (PyTorch's ``_pair``); ``op`` names the caller in errors."""
+    if isinstance(value, _INTS):
         return (int(value), int(value))
-    value = tuple(int(v) for v in value)
-    if len(value) != 2:
-        raise ShapeError(f"{name} must be an int or a pair of ints, got {value!r}")
-    return value
+    if not (isinstance(value, (tuple, list)) and len(value) == 2 and all(isinstance(v, _INTS) for v in value)):
+        raise ShapeError(f"{op + ': ' if op else ''}{name} must be an int or a pair of ints, got {value!r}")
+    return (int(value[0]), int(value[1]))
 
 
 def out_size(size: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
@@ -104,7 +107,7 @@ def _col2im(dwin, x_shape, kernel, stride, padding, dilation):
 
 def _weight_matrix(w, groups):
     o = w.shape[0]
-    return w.reshape(groups, o // groups, -1)  # (g, O/g, C/g*kh*kw)
+    return w.reshape(groups, o // groups, math.prod(w.shape[1:]))  # (g, O/g, C/g*kh*kw); not -1: O may be 0
 
 
 def _grad_matrix(g, groups):
@@ -191,9 +194,9 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     pairs. Raises ShapeError when the shapes, groups or geometry do not fit.
     """
     params = {
-        "stride": pair(stride, "stride"),
-        "padding": pair(padding, "padding"),
-        "dilation": pair(dilation, "dilation"),
+        "stride": pair(stride, "stride", "conv2d"),
+        "padding": pair(padding, "padding", "conv2d"),
+        "dilation": pair(dilation, "dilation", "conv2d"),
         "groups": int(groups),
     }
     if params["groups"] < 1:
@@ -202,6 +205,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     x_shape, w_shape = tuple(x.shape), tuple(weight.shape)
     _check_conv(x_shape, w_shape, params["groups"])
     _geometry("conv2d", x_shape, w_shape[2:], params["stride"], params["padding"], params["dilation"])
+    if bias is not None and tuple(bias.shape) != w_shape[:1]:
+        raise ShapeError(f"conv2d: bias must have shape {w_shape[:1]} (one per out channel), got {tuple(bias.shape)}")
     out = _conv2d(x, weight, **params)
     if bias is not None:
         out = out + reshape(bias, (-1, 1, 1))
@@ -243,9 +248,9 @@ def _tiled(x, kernel, ho, wo):
 
 
 def _pool_args(op, x, kernel_size, stride, padding, dilation=1):
-    kernel = pair(kernel_size, "kernel_size")
-    stride = kernel if stride is None else pair(stride, "stride")
-    padding, dilation = pair(padding, "padding"), pair(dilation, "dilation")
+    kernel = pair(kernel_size, "kernel_size", op)
+    stride = kernel if stride is None else pair(stride, "stride", op)
+    padding, dilation = pair(padding, "padding", op), pair(dilation, "dilation", op)
     if padding[0] * 2 > kernel[0] or padding[1] * 2 > kernel[1]:
         raise ShapeError(f"{op}: padding {padding} should be at most half of the kernel size {kernel}")
     _geometry(op, x.shape, kernel, stride, padding, dilation)
@@ -262,15 +267,22 @@ def _pool_windows(x, kernel, stride, padding, dilation, fill):
     return backend.windows(_padded(x, padding, fill), kernel, stride, dilation, (ho, wo)), (4, 5)
 
 
+def _lowest(dtype):
+    """The padding of a max-pool: a value no element is below (-inf; the minimum of an integer dtype; False)."""
+    if dtype.kind == "f":
+        return -np.inf
+    return False if dtype.kind == "b" else np.iinfo(dtype).min
+
+
 def _max_pool_winners(x, *, kernel, stride, padding, dilation):
     """Which element of each window holds its max: the branch signature (a tie is a kink)."""
-    win, axes = _pool_windows(x, kernel, stride, padding, dilation, -np.inf)
+    win, axes = _pool_windows(x, kernel, stride, padding, dilation, _lowest(x.dtype))
     return win == win.max(axis=axes, keepdims=True)
 
 
 @primitive(saves=(0,), saves_output=True, signature=_max_pool_winners)
 def _max_pool2d(x, *, kernel, stride, padding, dilation):
-    win, axes = _pool_windows(x, kernel, stride, padding, dilation, -np.inf)
+    win, axes = _pool_windows(x, kernel, stride, padding, dilation, _lowest(x.dtype))
     return win.max(axis=axes)
 
 
@@ -286,7 +298,7 @@ def _max_pool_vjp(g, ans, x, *, kernel, stride, padding, dilation):
         dx = reshape(spread, (n, c, ho * kernel[0], wo * kernel[1]))
         extra = (x.shape[2] - ho * kernel[0], x.shape[3] - wo * kernel[1])
         return pad(dx, ((0, 0), (0, 0), (0, extra[0]), (0, extra[1]))) if any(extra) else dx
-    win = backend.windows(_padded(x_data, padding, -np.inf), kernel, stride, dilation, (ho, wo))
+    win = backend.windows(_padded(x_data, padding, _lowest(x_data.dtype)), kernel, stride, dilation, (ho, wo))
     won = win == out_data.reshape(n, c, ho, wo, 1, 1)
     share = won / won.sum(axis=(4, 5), keepdims=True)
     spread = reshape(g, (n, c, ho, wo, 1, 1)) * share.astype(g.dtype, copy=False)

@@ -150,10 +150,16 @@ def sigmoid(x):
     """
     xp = _xp(x)
     z = xp.exp(-xp.abs(x))
-    return xp.where(x >= 0, 1 / (1 + z), z / (1 + z)).astype(x.dtype, copy=False)
+    return _keep_float_dtype(xp.where(x >= 0, 1 / (1 + z), z / (1 + z)), x)
 
 
 sigmoid.defvjp(lambda g, ans, x: g * ans * (1 - ans))
+
+
+def _keep_float_dtype(out, x):
+    """``out`` in the dtype of a floating ``x``; integer and bool inputs keep NumPy's promotion
+    (sigmoid of an int is a float, as ``np.exp``; clipping an int at 0.5 gives a float, as ``np.clip``)."""
+    return out.astype(x.dtype, copy=False) if x.dtype.kind == "f" else out
 
 
 # --- non-smooth functions (they declare branch signatures) ------------------------------
@@ -190,7 +196,7 @@ relu.defvjp(lambda g, ans, x: g * (x > 0))
 @primitive(saves=(0,), signature=_positive)
 def leaky_relu(x, negative_slope=0.01):
     """x where x > 0, else negative_slope * x. d/dx = 1 or negative_slope. Kink at 0."""
-    return _xp(x).where(x > 0, x, x * negative_slope).astype(x.dtype, copy=False)
+    return _keep_float_dtype(_xp(x).where(x > 0, x, x * negative_slope), x)
 
 
 leaky_relu.defvjp(lambda g, ans, x, negative_slope=0.01: where(x > 0, g, g * negative_slope))
@@ -216,7 +222,7 @@ def clip(x, min=None, max=None):
         out = xp.maximum(out, min)
     if max is not None:
         out = xp.minimum(out, max)
-    return out.astype(x.dtype, copy=False)
+    return _keep_float_dtype(out, x)
 
 
 def _clip_vjp(g, ans, x, min=None, max=None):

@@ -21,11 +21,11 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
-from ..errors import DTypeError, ShapeError
+from ..errors import ArgumentError, DTypeError, ShapeError
 from ..primitive import primitive
 from .conv import _array
 from .elementwise import sigmoid
-from .reduction import _softmax
+from .reduction import _as_float, _softmax
 from .shape import reshape
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -38,6 +38,8 @@ def _check_targets(x, t, ignore_index):
     """
     if t.dtype.kind not in "iu":
         raise DTypeError(f"target must hold integer class indices, got dtype {t.dtype}")
+    if x.ndim == 0:
+        raise ShapeError("input must have a class axis: shape (C,), (N, C) or (N, C, d...), got a 0-d tensor")
     expected = () if x.ndim == 1 else (x.shape[0],) + x.shape[2:]
     if tuple(t.shape) != expected:
         raise ShapeError(f"input of shape {tuple(x.shape)} needs a target of shape {expected}, got {tuple(t.shape)}")
@@ -85,7 +87,7 @@ def _sample_weights(g, valid, reduction, dtype, axis):
 
 def _check_reduction(op, reduction):
     if reduction not in REDUCTIONS:
-        raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+        raise ArgumentError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
 
 
 # --- cross-entropy ------------------------------------------------------------------------
@@ -95,6 +97,7 @@ def _check_reduction(op, reduction):
 def _cross_entropy(x, t, *, reduction, label_smoothing, ignore_index):
     _check_targets(x, t, ignore_index)
     xp = backend.xp_of(x)
+    x = _as_float(x)  # integer logits: x - max(x) must not wrap around
     axis = _class_axis(x)
     shifted = x - x.max(axis=axis, keepdims=True)
     logp = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
@@ -128,7 +131,7 @@ def cross_entropy(input, target, reduction="mean", label_smoothing=0.0, ignore_i
     """
     _check_reduction("cross_entropy", reduction)
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+        raise ArgumentError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     return _cross_entropy(
         input, target, reduction=reduction, label_smoothing=float(label_smoothing), ignore_index=int(ignore_index)
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 from ..backend import xp_of
+from ..errors import DTypeError
 from ..primitive import primitive
 from .elementwise import astype, exp, where
 from .shape import broadcast_to, reshape
@@ -65,8 +66,13 @@ def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
 
 @primitive
 def _mean(x, *, axis=None, keepdims=False):
-    if x.dtype.kind == "f":  # ndarray.mean goes through NumPy's Python-level _methods: 3x slower on small arrays
+    # ndarray.mean goes through NumPy's Python-level _methods: 3x slower on small arrays. Not for float16,
+    # which NumPy's mean accumulates in float32 (a float16 sum overflows at 65504).
+    if x.dtype.kind == "f" and x.dtype.itemsize >= 4:
         return x.sum(axis=axis, keepdims=keepdims) / _reduced_size(x.shape, axis)
+    if x.ndim == 0 and axis is not None:  # axis 0 or -1 of a 0-d array, which NumPy's sum takes but its mean refuses
+        x.sum(axis=axis)  # raises for any other axis
+        axis = None
     return x.mean(axis=axis, keepdims=keepdims)
 
 
@@ -76,6 +82,8 @@ _mean.defvjp(lambda g, ans, x, axis, keepdims: _spread(g, x.shape, axis, keepdim
 
 def _reduced_size(shape, axis) -> int:
     """How many elements each output of a reduction over ``axis`` combines."""
+    if not shape:  # a 0-d array, which NumPy lets reduce over axis 0 or -1
+        return 1
     if axis is None:
         axes = range(len(shape))
     else:
@@ -190,7 +198,7 @@ def argmax(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     """Index of the largest value over ``axis`` (of the flattened tensor when None); int64, no gradient."""
     axis, keepdims = reduce_args("argmax", axis, keepdims, dim, keepdim)
     if isinstance(axis, tuple):
-        raise TypeError("argmax: axis must be an int or None")
+        raise DTypeError(f"argmax: axis must be an int or None, got the tuple {axis}")  # a TypeError, as NumPy's
     return _argmax(x, axis=axis, keepdims=keepdims)
 
 
@@ -198,11 +206,20 @@ def argmin(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     """Index of the smallest value over ``axis``; int64, no gradient."""
     axis, keepdims = reduce_args("argmin", axis, keepdims, dim, keepdim)
     if isinstance(axis, tuple):
-        raise TypeError("argmin: axis must be an int or None")
+        raise DTypeError(f"argmin: axis must be an int or None, got the tuple {axis}")  # a TypeError, as NumPy's
     return _argmin(x, axis=axis, keepdims=keepdims)
 
 
 # --- log-sum-exp and softmax --------------------------------------------------------------
+
+
+def _as_float(x):
+    """``x``, or an integer or bool ``x`` as the float dtype NumPy's ``exp`` gives it (int32 -> float64,
+    bool -> float16), so that ``x - max(x)`` cannot wrap around."""
+    if x.dtype.kind == "f":
+        return x
+    xp = xp_of(x)
+    return x.astype(xp.result_type(x.dtype, xp.float16))
 
 
 def _shift(x, axis):
@@ -215,6 +232,7 @@ def _shift(x, axis):
 @primitive(saves=(0,), saves_output=True)
 def _logsumexp(x, *, axis=None, keepdims=False):
     xp = xp_of(x)
+    x = _as_float(x)
     m = _shift(x, axis)
     out = xp.log(xp.exp(x - m).sum(axis=axis, keepdims=True)) + m
     return out if keepdims else out.reshape(_reduced_shape(x.shape, axis))
@@ -225,7 +243,7 @@ def _reduced_shape(shape, axis):
     if axis is None:
         return ()
     axes = axis if isinstance(axis, tuple) else (axis,)
-    drop = {a % len(shape) for a in axes}
+    drop = {a % len(shape) for a in axes} if shape else set()  # NumPy lets a 0-d array reduce over axis 0 or -1
     return tuple(s for i, s in enumerate(shape) if i not in drop)
 
 
@@ -249,6 +267,7 @@ def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
 @primitive(saves_output=True)
 def _softmax(x, *, axis=-1):
     xp = xp_of(x)
+    x = _as_float(x)
     e = xp.exp(x - _shift(x, axis))
     return e / e.sum(axis=axis, keepdims=True)
 
@@ -260,6 +279,7 @@ _softmax.defvjp(lambda g, ans, x, axis: ans * (g - _sum(g * ans, axis=axis, keep
 @primitive(saves_output=True)
 def _log_softmax(x, *, axis=-1):
     xp = xp_of(x)
+    x = _as_float(x)
     shifted = x - _shift(x, axis)
     return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
 

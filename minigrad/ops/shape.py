@@ -37,6 +37,7 @@ def reshape(x, shape):
 def flatten(x, start_dim=0, end_dim=-1):
     """Merge dimensions ``start_dim..end_dim`` into one (PyTorch's ``flatten``)."""
     shape = x.shape
+    _check_axes("flatten", (start_dim, end_dim), len(shape))
     if len(shape) == 0:
         return reshape(x, (1,))
     start, end = start_dim % len(shape), end_dim % len(shape)
@@ -92,6 +93,7 @@ _permute.defvjp(lambda g, ans, x, axes: _permute(g, axes=tuple(np.argsort(axes).
 
 def permute(x, dims):
     """Reorder the dimensions: output dimension i is input dimension ``dims[i]``."""
+    _check_axes("permute", dims, x.ndim)
     dims = tuple(int(d) % max(x.ndim, 1) for d in dims)
     if sorted(dims) != list(range(x.ndim)):
         raise ShapeError(f"permute: {dims} is not a permutation of the {x.ndim} dimensions of shape {tuple(x.shape)}")
@@ -105,6 +107,8 @@ def transpose(x, dim0=None, dim1=None):
     if dim0 is None or dim1 is None:
         raise TypeError("transpose: give both dim0 and dim1, or neither")
     _check_axes("transpose", (dim0, dim1), x.ndim)
+    if x.ndim == 0:  # dims -1 and 0 name the one "axis" of a 0-d tensor, as PyTorch: nothing to swap
+        return _permute(x, axes=())
     axes = list(range(x.ndim))
     axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
     return _permute(x, axes=tuple(axes))
@@ -129,7 +133,12 @@ def broadcast_to(x, shape):
 
 def expand(x, shape):
     """PyTorch's ``expand``: broadcast, where -1 keeps a dimension's size."""
+    shape = tuple(shape)
     lead = len(shape) - x.ndim
+    if lead < 0:
+        raise ShapeError(f"expand: the target {shape} has fewer dimensions than the tensor's shape {tuple(x.shape)}")
+    if -1 in shape[:lead]:
+        raise ShapeError(f"expand: -1 cannot size a new leading dimension, got {shape} for shape {tuple(x.shape)}")
     full = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))
     return broadcast_to(x, full)
 
@@ -209,10 +218,11 @@ def pad(x, pad_width, value=0):
     """Pad with a constant, NumPy style: ``pad_width`` is an int, a (before, after) pair,
     or one pair per dimension. vjp: the cotangent's central slice."""
     try:
-        widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2))
-    except ValueError as exc:
+        given = np.asarray(pad_width, dtype=np.int64)
+        widths = np.broadcast_to(given, (x.ndim, 2))
+    except (ValueError, TypeError) as exc:
         raise ShapeError(f"pad: pad_width {pad_width!r} does not fit a tensor of shape {tuple(x.shape)}") from exc
-    if (widths < 0).any():
+    if (given < 0).any():  # the widths given, not their broadcast: a 0-d tensor has no pairs to look at
         raise ShapeError(f"pad: pad widths must be non-negative, got {pad_width!r}")
     return _pad(x, pad_width=tuple(map(tuple, widths.tolist())), value=value)
 
@@ -265,7 +275,7 @@ def _expand_masks(index):
     parts = index if isinstance(index, tuple) else (index,)
     expanded = []
     for p in parts:
-        if backend.is_array(p) and p.dtype == bool:
+        if backend.is_array(p) and p.dtype == bool and p.ndim:  # a 0-d mask adds an axis: scatter-add takes it as is
             expanded.extend(p.nonzero())
         else:
             expanded.append(p)

@@ -23,8 +23,14 @@ class Adagrad(Optimizer):
 
     def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10):
         super().__init__(
-            params, {"lr": lr, "lr_decay": lr_decay, "weight_decay": weight_decay,
-                     "initial_accumulator_value": initial_accumulator_value, "eps": eps}  # fmt: skip
+            params,
+            {
+                "lr": lr,
+                "lr_decay": lr_decay,
+                "weight_decay": weight_decay,
+                "initial_accumulator_value": initial_accumulator_value,
+                "eps": eps,
+            },  # fmt: skip
         )
 
     def _init_state(self, param, group):

@@ -106,8 +106,15 @@ class Yogi(Optimizer):
     def __init__(self, params, lr=1e-2, betas=(0.9, 0.999), eps=1e-3, initial_accumulator_value=1e-6,
                  weight_decay=0.0, bias_correction=False):  # fmt: skip
         super().__init__(
-            params, {"lr": lr, "betas": tuple(betas), "eps": eps, "initial_accumulator_value": initial_accumulator_value,
-                     "weight_decay": weight_decay, "bias_correction": bias_correction}  # fmt: skip
+            params,
+            {
+                "lr": lr,
+                "betas": tuple(betas),
+                "eps": eps,
+                "initial_accumulator_value": initial_accumulator_value,
+                "weight_decay": weight_decay,
+                "bias_correction": bias_correction,
+            },  # fmt: skip
         )
 
     def _init_state(self, param, group):

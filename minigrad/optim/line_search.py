@@ -46,7 +46,9 @@ class _ClosureOptimizer(Optimizer):
                 return step
             step *= shrink
         self._set(x0)
-        warnings.warn(f"{type(self).__name__}: no step satisfied the Armijo condition; parameters left unchanged", stacklevel=3)
+        warnings.warn(
+            f"{type(self).__name__}: no step satisfied the Armijo condition; parameters left unchanged", stacklevel=3
+        )
         return 0.0
 
 
@@ -139,6 +141,8 @@ class Newton(_ClosureOptimizer):
             with no_grad():
                 return float(closure().item())
 
-        taken = self._armijo(evaluate, x0, f0, g0, direction, group["lr"], group["c"], group["shrink"], group["max_shrinks"])
+        taken = self._armijo(
+            evaluate, x0, f0, g0, direction, group["lr"], group["c"], group["shrink"], group["max_shrinks"]
+        )
         self.state["step_size"], self.state["damping"] = taken, mu
         return f0

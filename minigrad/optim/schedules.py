@@ -21,7 +21,9 @@ def piecewise_constant(boundaries, values):
     """values[i] for boundaries[i-1] <= t < boundaries[i]: values has one more entry than boundaries."""
     boundaries, values = list(boundaries), list(values)
     if len(values) != len(boundaries) + 1:
-        raise ValueError(f"piecewise_constant: need len(values) == len(boundaries) + 1, got {len(values)} and {len(boundaries)}")
+        raise ValueError(
+            f"piecewise_constant: need len(values) == len(boundaries) + 1, got {len(values)} and {len(boundaries)}"
+        )
     if boundaries != sorted(boundaries):
         raise ValueError(f"piecewise_constant: boundaries must increase, got {boundaries}")
     return lambda t: values[bisect.bisect_right(boundaries, t)]

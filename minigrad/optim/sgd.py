@@ -27,8 +27,14 @@ class SGD(Optimizer):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("SGD: Nesterov momentum requires momentum > 0 and dampening = 0")
         super().__init__(
-            params, {"lr": lr, "momentum": momentum, "dampening": dampening, "weight_decay": weight_decay,
-                     "nesterov": nesterov}  # fmt: skip
+            params,
+            {
+                "lr": lr,
+                "momentum": momentum,
+                "dampening": dampening,
+                "weight_decay": weight_decay,
+                "nesterov": nesterov,
+            },  # fmt: skip
         )
 
     def _check_group(self, group):

@@ -141,7 +141,10 @@ CASES = {
     ),
     "adadelta": (lambda p: optim.Adadelta(p, weight_decay=0.1), _adadelta(wd=0.1)),
     "adam": (lambda p: optim.Adam(p, lr=0.01), _adam(0.01)),
-    "adam amsgrad l2": (lambda p: optim.Adam(p, lr=0.01, weight_decay=0.1, amsgrad=True), _adam(0.01, wd=0.1, amsgrad=True)),
+    "adam amsgrad l2": (
+        lambda p: optim.Adam(p, lr=0.01, weight_decay=0.1, amsgrad=True),
+        _adam(0.01, wd=0.1, amsgrad=True),
+    ),
     "adamw": (lambda p: optim.AdamW(p, lr=0.01), _adam(0.01, wd=1e-2, decoupled=True)),
     "yogi": (lambda p: optim.Yogi(p), _yogi()),
     "yogi bias correction": (lambda p: optim.Yogi(p, lr=0.05, bias_correction=True), _yogi(0.05, bias_correction=True)),
