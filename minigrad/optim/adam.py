@@ -135,9 +135,14 @@ class Yogi(Optimizer):
         m *= beta1
         m += (1 - beta1) * g
         g2 = g * g
-        v -= (1 - beta2) * xp.sign(v - g2) * g2
-        if group["bias_correction"]:
-            step = (group["lr"] / (1 - beta1**t)) * m / (xp.sqrt(v / (1 - beta2**t)) + group["eps"])
-        else:
-            step = group["lr"] * m / (xp.sqrt(v) + group["eps"])
-        param -= step
+        change = v - g2  # computed in place below: sign(v - g^2) g^2 (1 - beta2), without temporaries
+        xp.sign(change, out=change)
+        change *= g2
+        change *= 1 - beta2
+        v -= change
+        denom = v / (1 - beta2**t) if group["bias_correction"] else v.copy()
+        xp.sqrt(denom, out=denom)
+        denom += group["eps"]
+        xp.divide(m, denom, out=denom)
+        denom *= group["lr"] / (1 - beta1**t) if group["bias_correction"] else group["lr"]
+        param -= denom
