@@ -126,4 +126,5 @@ def test_built_in_layers_check_out_including_conv_and_pooling():
 
     report = mg.check_tape(loss, params)
     assert report.passed, str(report)
-    assert [n.op for n in report.nodes][:4] == ["conv2d", "reshape", "add", "relu"]
+    ops = [n.op for n in report.nodes]
+    assert {"conv2d", "relu", "max_pool2d", "linear", "cross_entropy"} <= set(ops)

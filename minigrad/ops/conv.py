@@ -1,19 +1,27 @@
 """Convolution and pooling on NCHW tensors, as primitives with their own vjps.
 
-conv2d is im2col plus one matrix product: the kernel windows of the padded
-input, a strided view (:func:`minigrad.backend.windows`), are copied once into
-a matrix ``cols`` of shape (N*Ho*Wo, C*kh*kw) and multiplied by the weight
-reshaped to (O, C*kh*kw). With groups the product is batched over groups.
+conv2d is im2col plus one matrix product, channels-last inside: the input is
+copied once into a padded NHWC buffer (the NCHW -> NHWC transpose fused into
+that copy; a conv's output is already NHWC in memory, so then it is a plain
+copy), its kernel windows are copied once into a matrix ``cols`` of shape
+(N*Ho*Wo, kh*kw*C) whose columns run (kh, kw, C) so that the copy moves
+contiguous runs of C, and one GEMM with the weight as an (O, kh*kw*C) matrix
+gives the output as an (N*Ho*Wo, O) matrix: NHWC memory, returned as an NCHW
+view (no copy). With groups the product is batched over groups.
 
-Its vjps are two more primitives, each a single product too:
+conv2d = ``_conv_cols(_unfold_cols(x), w)``, two primitives, so that the
+backward reuses the forward's ``cols`` instead of building it again:
 
-* ``conv2d_input_grad(g, w)`` = dx: ``dcols = g_mat @ w_mat``, then col2im,
-  which adds each kernel offset's slice of ``dcols`` into a padded buffer
-  (kh * kw shifted slice-adds; no ``np.add.at``) and crops the padding;
-* ``conv2d_weight_grad(x, g)`` = dw: ``g_mat^T @ cols``.
+* ``_unfold_cols(x)`` (im2col) is linear; its vjp ``_fold_cols(dcols)`` is
+  col2im: kh * kw shifted slice-adds of ``dcols`` into a padded NHWC buffer
+  (no ``np.add.at``), whose interior, an NCHW view, is dx;
+* ``_conv_cols(cols, w)`` is bilinear, with two more primitives as its vjps,
+  each a single product: ``dcols = g_mat @ w_mat`` and ``dw = g_mat^T @ cols``.
 
-The three are linear in each argument and their vjps are each other, so
-second derivatives through convolutions come for free.
+The fold/unfold pair and the three products are each other's vjps, so second
+derivatives through convolutions come for free. The cotangent of a conv's
+output arrives NHWC in memory when the ops after it keep that layout
+(elementwise ops and pooling do), and is then a matrix without a copy.
 
 Pooling: ``max_pool2d`` and ``avg_pool2d`` reduce each window; when windows
 tile the input (stride = kernel, no padding) this is a reshape and a reduction,
@@ -25,15 +33,14 @@ signature: a tie is a kink.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from .. import backend
 from ..errors import ShapeError
 from ..primitive import primitive
 from ..tensor import Tensor
-from .shape import broadcast_to, pad, reshape
+from .linalg import matmul
+from .shape import broadcast_to, pad, permute, reshape
 
 _INTS = (int, np.integer)
 
@@ -78,16 +85,75 @@ def _padded(x, padding, value=0):
     return xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), mode="constant", constant_values=value)
 
 
+def _channels_last_padded(x, padding):
+    """x (N, C, H, W), any memory order, as an NHWC array padded with zeros: one copy, or none without padding.
+
+    A conv's output is NHWC in memory (an NCHW view), so for it the copy reads
+    contiguously; a C-contiguous NCHW input is transposed by the same copy.
+    """
+    if padding == (0, 0):
+        return x.transpose(0, 2, 3, 1)
+    n, c, h, w = x.shape
+    (ph, pw) = padding
+    xp = backend.xp_of(x)
+    buf = xp.empty((n, h + 2 * ph, w + 2 * pw, c), dtype=x.dtype)
+    buf[:, :ph] = 0  # only the border is zeroed; the interior is written once below
+    buf[:, ph + h :] = 0
+    buf[:, ph : ph + h, :pw] = 0
+    buf[:, ph : ph + h, pw + w :] = 0
+    buf[:, ph : ph + h, pw : pw + w] = x.transpose(0, 2, 3, 1)
+    return buf
+
+
 def _im2col(x, kernel, stride, padding, dilation, groups):
-    """cols of shape (N*Ho*Wo, groups, C/groups*kh*kw): the only copy the forward makes."""
+    """cols of shape (N*Ho*Wo, groups, kh*kw, C/groups): each row one window, in (kh, kw, c) order.
+
+    The padding copy and the window copy are the only copies the forward makes.
+    """
     ho, wo = _geometry("conv2d", x.shape, kernel, stride, padding, dilation)
-    win = backend.windows(_padded(x, padding), kernel, stride, dilation, (ho, wo))  # (N, C, Ho, Wo, kh, kw)
     n, c = x.shape[:2]
-    return win.transpose(0, 2, 3, 1, 4, 5).reshape(n * ho * wo, groups, (c // groups) * kernel[0] * kernel[1])
+    (kh, kw), cg = kernel, c // groups
+    padded = _channels_last_padded(x, padding)  # (N, Hp, Wp, C)
+    if c == 1:  # K-major: one contiguous slab per kernel offset, ~7x faster than copying runs of one value
+        (sh, sw), (dh, dw) = stride, dilation
+        plane = padded[..., 0]
+        cols = backend.xp_of(x).empty((kh * kw, n, ho, wo), dtype=x.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                cols[i * kw + j] = plane[
+                    :, i * dh : i * dh + sh * (ho - 1) + 1 : sh, j * dw : j * dw + sw * (wo - 1) + 1 : sw
+                ]
+        return cols.reshape(kh * kw, n * ho * wo).T.reshape(n * ho * wo, 1, kh * kw, 1)  # a view
+    win = backend.windows(padded.transpose(0, 3, 1, 2), kernel, stride, dilation, (ho, wo))  # (N, C, Ho, Wo, kh, kw)
+    win = win.reshape(n, groups, cg, ho, wo, kh, kw).transpose(0, 3, 4, 1, 5, 6, 2)  # (N, Ho, Wo, g, kh, kw, C/g)
+    return win.reshape(n * ho * wo, groups, kh * kw, cg)
 
 
-def _col2im(dwin, x_shape, kernel, stride, padding, dilation):
-    """The adjoint of taking windows: add each window element back where it came from.
+def _col2im(dcols, x_shape, kernel, stride, padding, dilation, groups):
+    """The adjoint of :func:`_im2col`: add each column of ``dcols`` back where it was copied from.
+
+    One strided slice-add per kernel offset into a zeroed, padded NHWC buffer;
+    the result is its interior as an NCHW view (NHWC memory, no copy). The
+    adds are fast when each offset's block ``dcols[:, :, k, :]`` is contiguous,
+    as :func:`_conv_cols_input_grad` lays it out; from the row-major layout of
+    ``cols`` each add reads runs of only C/groups values (5-7x slower).
+    """
+    n, c, h, w = x_shape
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+    ho, wo = _geometry("conv2d", x_shape, kernel, stride, padding, dilation)
+    cg = c // groups
+    xp = backend.xp_of(dcols)
+    out = xp.zeros((n, h + 2 * ph, w + 2 * pw, groups, cg), dtype=dcols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
+            cols = slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)
+            out[:, rows, cols] += dcols[:, :, i * kw + j, :].reshape(n, ho, wo, groups, cg)
+    return out[:, ph : ph + h, pw : pw + w].reshape(n, h, w, c).transpose(0, 3, 1, 2)
+
+
+def _window_col2im(dwin, x_shape, kernel, stride, padding, dilation):
+    """The adjoint of taking windows (for fold/unfold and pooling): add each window element back.
 
     ``dwin`` has shape (N, C, Ho, Wo, kh, kw); the result (N, C, H, W). One
     strided slice-add per kernel offset into a padded buffer, then a crop.
@@ -106,12 +172,14 @@ def _col2im(dwin, x_shape, kernel, stride, padding, dilation):
 
 
 def _weight_matrix(w, groups):
-    o = w.shape[0]
-    return w.reshape(groups, o // groups, math.prod(w.shape[1:]))  # (g, O/g, C/g*kh*kw); not -1: O may be 0
+    """(O, C/g, kh, kw) as (g, O/g, kh*kw*C/g), columns in the (kh, kw, c) order of ``cols`` (a small copy)."""
+    o, cg, kh, kw = w.shape
+    k = kh * kw * cg  # not -1: O may be 0
+    return w.reshape(groups, o // groups, cg, kh, kw).transpose(0, 1, 3, 4, 2).reshape(groups, o // groups, k)
 
 
 def _grad_matrix(g, groups):
-    """The output cotangent (N, O, Ho, Wo) as (N*Ho*Wo, groups, O/groups)."""
+    """The output cotangent (N, O, Ho, Wo) as (N*Ho*Wo, groups, O/groups): a view when g is NHWC in memory."""
     n, o, ho, wo = g.shape
     return g.transpose(0, 2, 3, 1).reshape(n * ho * wo, groups, o // groups)
 
@@ -129,60 +197,101 @@ def _check_conv(x_shape, w_shape, groups):
         )
 
 
-@primitive(nin=2, saves=(0, 1))
-def _conv2d(x, w, *, stride, padding, dilation, groups):
-    kernel = w.shape[2:]
-    n = x.shape[0]
-    ho, wo = _geometry("conv2d", x.shape, kernel, stride, padding, dilation)
-    cols = _im2col(x, kernel, stride, padding, dilation, groups)
+@primitive
+def _unfold_cols(x, *, kernel, stride, padding, dilation, groups):
+    return _im2col(x, kernel, stride, padding, dilation, groups)
+
+
+@primitive
+def _fold_cols(dcols, *, x_shape, kernel, stride, padding, dilation, groups):
+    return _col2im(dcols, x_shape, kernel, stride, padding, dilation, groups)
+
+
+def _cols_matrix(cols):
+    """cols (N*Ho*Wo, g, kh*kw, C/g) as (N*Ho*Wo, g, kh*kw*C/g): a view for im2col's output."""
+    rows, groups, kk, cg = cols.shape
+    return cols.reshape(rows, groups, kk * cg)
+
+
+@primitive(nin=3, saves=(0, 1))
+def _conv_cols(cols, w, b, *, out_shape, groups):
+    """cols times the weight, plus the bias b (an (O,) array, or the number 0 for none): the output
+    (N, O, Ho, Wo), an NCHW view of NHWC memory. The bias is added in place into the GEMM's fresh output."""
+    cols = _cols_matrix(cols)
     wmat = _weight_matrix(w, groups)
+    o = w.shape[0]
     if groups == 1:
         out = cols[:, 0, :] @ wmat[0].T  # (N*Ho*Wo, O): one GEMM
     else:
-        out = (cols.transpose(1, 0, 2) @ wmat.transpose(0, 2, 1)).transpose(1, 0, 2)
-    return out.reshape(n, ho, wo, w.shape[0]).transpose(0, 3, 1, 2)
+        out = (cols.transpose(1, 0, 2) @ wmat.transpose(0, 2, 1)).transpose(1, 0, 2).reshape(-1, o)
+    if getattr(b, "ndim", 0):
+        if b.dtype == out.dtype:
+            out += b
+        else:
+            out = out + b  # the promoted dtype, as a separate add would give
+    return out.reshape(*out_shape, o).transpose(0, 3, 1, 2)  # out_shape = (N, Ho, Wo); not -1: sizes may be 0
 
 
 @primitive(nin=2, saves=(1,))
-def _conv2d_input_grad(g, w, *, x_shape, stride, padding, dilation, groups):
-    n, c = x_shape[:2]
-    kernel = w.shape[2:]
-    ho, wo = g.shape[2:]
-    gmat = _grad_matrix(g, groups)
-    wmat = _weight_matrix(w, groups)
-    if groups == 1:
-        dcols = gmat[:, 0, :] @ wmat[0]  # (N*Ho*Wo, C*kh*kw)
-    else:
-        dcols = (gmat.transpose(1, 0, 2) @ wmat).transpose(1, 0, 2)
-    dwin = dcols.reshape(n, ho, wo, c, kernel[0], kernel[1]).transpose(0, 3, 1, 2, 4, 5)
-    return _col2im(dwin, x_shape, kernel, stride, padding, dilation)
+def _conv_cols_input_grad(g, w, *, groups):
+    """dcols = g_mat @ w_mat, of the shape of cols, computed as one batched GEMM over the kernel offsets,
+    g_mat @ w[:, :, i, j], into a (groups, kh*kw, N*Ho*Wo, C/g) buffer: each offset's block is then
+    contiguous for col2im's slice-adds (the GEMM costs ~15% more than a single one; col2im 5-7x less)."""
+    o, cg, kh, kw = w.shape
+    xp = backend.xp_of(w)
+    gmat = _grad_matrix(g, groups).transpose(1, 0, 2)[:, None]  # (g, 1, N*Ho*Wo, O/g)
+    w_offsets = xp.ascontiguousarray(w.reshape(groups, o // groups, cg, kh * kw).transpose(0, 3, 1, 2))
+    return xp.matmul(gmat, w_offsets).transpose(2, 0, 1, 3)  # (N*Ho*Wo, g, kh*kw, C/g), a view
 
 
 @primitive(nin=2, saves=(0, 1))
-def _conv2d_weight_grad(x, g, *, w_shape, stride, padding, dilation, groups):
-    cols = _im2col(x, w_shape[2:], stride, padding, dilation, groups)
+def _conv_cols_weight_grad(cols, g, *, w_shape, groups):
+    """dw = g_mat^T @ cols, in the weight's (O, C/g, kh, kw) layout."""
+    cols = _cols_matrix(cols)
     gmat = _grad_matrix(g, groups)
     if groups == 1:
-        dw = gmat[:, 0, :].T @ cols[:, 0, :]
+        dw = (cols[:, 0, :].T @ gmat[:, 0, :]).T[None]  # (K, O) then its transpose: the order is faster for BLAS
     else:
-        dw = gmat.transpose(1, 2, 0) @ cols.transpose(1, 0, 2)
-    return dw.reshape(w_shape)
+        dw = gmat.transpose(1, 2, 0) @ cols.transpose(1, 0, 2)  # (g, O/g, K/g)
+    o, cg, kh, kw = w_shape
+    return dw.reshape(groups, o // groups, kh, kw, cg).transpose(0, 1, 4, 2, 3).reshape(w_shape)
 
 
-_conv2d.name, _conv2d_input_grad.name, _conv2d_weight_grad.name = "conv2d", "conv2d_input_grad", "conv2d_weight_grad"
+def _nhw(g):
+    n, _, ho, wo = g.shape
+    return (n, ho, wo)
 
 
-_conv2d.defvjp(
-    lambda g, ans, x, w, **p: _conv2d_input_grad(g, w, x_shape=x.shape, **p),
-    lambda g, ans, x, w, **p: _conv2d_weight_grad(x, g, w_shape=w.shape, **p),
+_unfold_cols.name, _fold_cols.name = "conv2d_unfold", "conv2d_fold"
+_conv_cols.name, _conv_cols_input_grad.name, _conv_cols_weight_grad.name = (
+    "conv2d", "conv2d_input_grad", "conv2d_weight_grad"
+)  # fmt: skip
+
+_unfold_cols.defvjp(lambda g, ans, x, **p: _fold_cols(g, x_shape=x.shape, **p))
+_fold_cols.defvjp(lambda g, ans, dcols, x_shape, **p: _unfold_cols(g, **p))
+
+
+def _bias_grad(g, ans, cols, w, b, out_shape, groups):
+    """db = the output cotangent summed over N, Ho, Wo: ones @ its (N*Ho*Wo, O) matrix (a view when g is NHWC
+    in memory; NumPy's reduction over axes (0, 2, 3), or over axis 0 of that matrix, costs 5-25x more)."""
+    n, o, ho, wo = g.shape
+    xp = g.xp if isinstance(g, Tensor) else backend.xp_of(g)
+    ones = xp.ones(n * ho * wo, dtype=g.dtype)  # a GEMV: ~20x faster than NumPy's sum(axis=0) of a narrow matrix
+    return matmul(ones, reshape(permute(g, (0, 2, 3, 1)), (n * ho * wo, o)))
+
+
+_conv_cols.defvjp(
+    lambda g, ans, cols, w, b, out_shape, groups: _conv_cols_input_grad(g, w, groups=groups),
+    lambda g, ans, cols, w, b, out_shape, groups: _conv_cols_weight_grad(cols, g, w_shape=w.shape, groups=groups),
+    _bias_grad,
 )
-_conv2d_input_grad.defvjp(
-    lambda gg, ans, g, w, x_shape, **p: _conv2d(gg, w, **p),
-    lambda gg, ans, g, w, x_shape, **p: _conv2d_weight_grad(gg, g, w_shape=w.shape, **p),
+_conv_cols_input_grad.defvjp(
+    lambda gg, ans, g, w, groups: _conv_cols(gg, w, 0, out_shape=_nhw(g), groups=groups),
+    lambda gg, ans, g, w, groups: _conv_cols_weight_grad(gg, g, w_shape=w.shape, groups=groups),
 )
-_conv2d_weight_grad.defvjp(
-    lambda gg, ans, x, g, w_shape, **p: _conv2d_input_grad(g, gg, x_shape=x.shape, **p),
-    lambda gg, ans, x, g, w_shape, **p: _conv2d(x, gg, **p),
+_conv_cols_weight_grad.defvjp(
+    lambda gg, ans, cols, g, w_shape, groups: _conv_cols_input_grad(g, gg, groups=groups),
+    lambda gg, ans, cols, g, w_shape, groups: _conv_cols(cols, gg, 0, out_shape=_nhw(g), groups=groups),
 )
 
 
@@ -204,13 +313,12 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     # Checked here rather than in the primitive's forward, which would prefix the op's name a second time.
     x_shape, w_shape = tuple(x.shape), tuple(weight.shape)
     _check_conv(x_shape, w_shape, params["groups"])
-    _geometry("conv2d", x_shape, w_shape[2:], params["stride"], params["padding"], params["dilation"])
     if bias is not None and tuple(bias.shape) != w_shape[:1]:
         raise ShapeError(f"conv2d: bias must have shape {w_shape[:1]} (one per out channel), got {tuple(bias.shape)}")
-    out = _conv2d(x, weight, **params)
-    if bias is not None:
-        out = out + reshape(bias, (-1, 1, 1))
-    return out
+    ho, wo = _geometry("conv2d", x_shape, w_shape[2:], params["stride"], params["padding"], params["dilation"])
+    cols = _unfold_cols(x, kernel=w_shape[2:], **params)
+    b = 0 if bias is None else bias  # added inside the product's primitive, in place
+    return _conv_cols(cols, weight, b, out_shape=(x_shape[0], ho, wo), groups=params["groups"])
 
 
 # --- fold and unfold: the window view and its adjoint --------------------------------
@@ -224,7 +332,7 @@ def _unfold(x, *, kernel, stride, padding, dilation):
 
 @primitive
 def _fold(dwin, *, x_shape, kernel, stride, padding, dilation):
-    return _col2im(dwin, x_shape, kernel, stride, padding, dilation)
+    return _window_col2im(dwin, x_shape, kernel, stride, padding, dilation)
 
 
 _unfold.name, _fold.name = "unfold", "fold"
@@ -280,10 +388,41 @@ def _max_pool_winners(x, *, kernel, stride, padding, dilation):
     return win == win.max(axis=axes, keepdims=True)
 
 
+def _offsets(win, axes):
+    """The kh * kw strided views win[..., i, ..., j, ...] of a window view, one per kernel offset.
+
+    An elementwise maximum (or sum) over them is several times faster than a
+    reduction over the two strided axes, and keeps the input's memory order.
+    """
+    a, b = axes
+    lead = (slice(None),) * a
+    mid = (slice(None),) * (b - a - 1)
+    return [win[lead + (i,) + mid + (j,)] for i in range(win.shape[a]) for j in range(win.shape[b])]
+
+
 @primitive(saves=(0,), saves_output=True, signature=_max_pool_winners)
 def _max_pool2d(x, *, kernel, stride, padding, dilation):
     win, axes = _pool_windows(x, kernel, stride, padding, dilation, _lowest(x.dtype))
-    return win.max(axis=axes)
+    views = _offsets(win, axes)
+    if len(views) == 1:
+        return views[0].copy()
+    xp = backend.xp_of(x)
+    out = xp.maximum(views[0], views[1])  # a ufunc's result keeps x's memory order (.copy() would not)
+    for view in views[2:]:
+        xp.maximum(out, view, out=out)
+    return out
+
+
+def _channels_last(a) -> bool:
+    """True when an (N, C, H, W) array is NHWC in memory (a conv's output, and what follows it)."""
+    return a.ndim == 4 and a.strides[1] < a.strides[3] and a.shape[1] > 1
+
+
+def _as_channels_last(g):
+    """g (N, C, H, W), array or tensor, as an NCHW view of NHWC memory: one copy, none when it is one already."""
+    n, c, h, w = g.shape
+    flat = reshape(permute(g, (0, 2, 3, 1)), (n * h * w * c,))  # copies unless g is NHWC in memory
+    return permute(reshape(flat, (n, h, w, c)), (0, 3, 1, 2))
 
 
 def _max_pool_vjp(g, ans, x, *, kernel, stride, padding, dilation):
@@ -292,10 +431,17 @@ def _max_pool_vjp(g, ans, x, *, kernel, stride, padding, dilation):
     x_data, out_data = _array(x), _array(ans)  # the winners are constants, in either backward mode
     if _tiles(x.shape, kernel, stride, padding, dilation):
         win = _tiled(x_data, kernel, ho, wo)
-        won = win == out_data.reshape(n, c, ho, 1, wo, 1)
-        share = won / won.sum(axis=(3, 5), keepdims=True)
-        spread = reshape(g, (n, c, ho, 1, wo, 1)) * share.astype(g.dtype, copy=False)
-        dx = reshape(spread, (n, c, ho * kernel[0], wo * kernel[1]))
+        won = win == out_data.reshape(n, c, ho, 1, wo, 1)  # bool, in x's memory order
+        if _channels_last(x_data):  # g in x's memory order too, or the product below is several times slower
+            g = _as_channels_last(g)
+        g6 = reshape(g, (n, c, ho, 1, wo, 1))
+        if int(backend.xp_of(won).count_nonzero(won)) != out_data.size:  # some window has tied maxima
+            views = _offsets(won, (3, 5))
+            count = views[0].astype(out_data.dtype)
+            for view in views[1:]:  # winners per window, on the pooled size
+                count += view
+            g6 = g6 / count.reshape(n, c, ho, 1, wo, 1)
+        dx = reshape(g6 * won, (n, c, ho * kernel[0], wo * kernel[1]))  # float times bool: no cast, no float64
         extra = (x.shape[2] - ho * kernel[0], x.shape[3] - wo * kernel[1])
         return pad(dx, ((0, 0), (0, 0), (0, extra[0]), (0, extra[1]))) if any(extra) else dx
     win = backend.windows(_padded(x_data, padding, _lowest(x_data.dtype)), kernel, stride, dilation, (ho, wo))
