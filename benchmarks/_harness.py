@@ -392,3 +392,12 @@ def write_json(path: str, results: Results, settings: Settings) -> None:
     }
     with open(path, "w") as f:
         json.dump(data, f, indent=2)
+
+
+def finish(results: Results, settings: Settings, json_path) -> int:
+    """The common end of every benchmark: warn when other load disturbed the run, write JSON if asked."""
+    if results.disturbed():
+        print("WARNING: measured while other processes loaded the CPU; rerun on a quiet machine")
+    if json_path:
+        write_json(json_path, results, settings)
+    return 0

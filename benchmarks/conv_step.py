@@ -494,11 +494,7 @@ def main() -> int:
     if ratio is not None:
         print()
         print(f"cnn: minigrad/torch = {ratio:.3f} ({'meets' if ratio <= TARGET else 'misses'} the target <= {TARGET})")
-    if results.disturbed():
-        print("WARNING: measured while other processes loaded the CPU; rerun on a quiet machine")
-    if args.json:
-        h.write_json(args.json, results, settings)
-    return 0
+    return h.finish(results, settings, args.json)
 
 
 if __name__ == "__main__":

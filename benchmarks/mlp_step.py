@@ -230,11 +230,7 @@ def main() -> int:
     verdict = "meets" if ratio <= TARGET else "misses"
     print()
     print(f"minigrad/numpy = {ratio:.3f} ({verdict} the target <= {TARGET})")
-    if results.disturbed():
-        print("WARNING: measured while other processes loaded the CPU; rerun on a quiet machine")
-    if args.json:
-        h.write_json(args.json, results, settings)
-    return 0
+    return h.finish(results, settings, args.json)
 
 
 if __name__ == "__main__":

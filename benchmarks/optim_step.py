@@ -346,11 +346,7 @@ def main() -> int:
             misses.append(f"{case} {ratio:.2f}")
     verdict = "met by every optimizer" if not misses else "missed by " + ", ".join(misses)
     print(f"minigrad/numpy <= {TARGET}: {verdict}")
-    if results.disturbed():
-        print("WARNING: measured while other processes loaded the CPU; rerun on a quiet machine")
-    if args.json:
-        h.write_json(args.json, results, settings)
-    return 0
+    return h.finish(results, settings, args.json)
 
 
 if __name__ == "__main__":
