@@ -54,5 +54,11 @@ class SGD(Optimizer):
             else:
                 buf *= momentum
                 buf += g if group["dampening"] == 0 else (1 - group["dampening"]) * g
-            g = g + momentum * buf if group["nesterov"] else buf
+            if group["nesterov"]:  # d = g + momentum * b, built in one temporary
+                d = buf * momentum
+                d += g
+                d *= group["lr"]
+                param -= d
+                return
+            g = buf
         param -= group["lr"] * g
