@@ -188,13 +188,13 @@ def _yogi(p, g, s, t, u, lr):
     np.multiply(g, g, out=u)  # g^2
     np.subtract(v, u, out=t)
     np.sign(t, out=t)
-    t *= 1 - beta2
     t *= u
+    t *= 1 - beta2
     v -= t  # v_t = v - (1 - beta2) sign(v - g^2) g^2
     np.sqrt(v, out=t)
     t += eps
-    np.multiply(m, lr, out=u)
-    np.divide(u, t, out=t)
+    np.divide(m, t, out=t)
+    t *= lr
     p -= t  # p -= lr m_t / (sqrt(v_t) + eps)
 
 
