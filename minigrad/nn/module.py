@@ -290,7 +290,24 @@ class Module:
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
 
 
-class Sequential(Module):
+class _Container(Module):
+    """What Sequential and ModuleList share: ``len``, iteration, and indexing by int or slice."""
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __getitem__(self, index):
+        modules = list(self._modules.values())
+        return self._sliced(modules[index]) if isinstance(index, slice) else modules[index]
+
+    def _sliced(self, modules):
+        raise NotImplementedError
+
+
+class Sequential(_Container):
     """Modules applied one after another: ``Sequential(Linear(4, 8), ReLU(), Linear(8, 2))``.
 
     Also accepts an ``OrderedDict`` of named modules. Supports ``len``,
@@ -313,24 +330,15 @@ class Sequential(Module):
             x = module(x)
         return x
 
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def __getitem__(self, index):
-        modules = list(self._modules.values())
-        if isinstance(index, slice):
-            return Sequential(*modules[index])
-        return modules[index]
+    def _sliced(self, modules) -> Sequential:
+        return Sequential(*modules)
 
     def append(self, module: Module) -> Sequential:
         self.add_module(str(len(self)), module)
         return self
 
 
-class ModuleList(Module):
+class ModuleList(_Container):
     """A list of modules whose parameters are registered: ``ModuleList([Linear(4, 4) for _ in range(3)])``."""
 
     def __init__(self, modules=()):
@@ -349,15 +357,8 @@ class ModuleList(Module):
             self.append(module)
         return self
 
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def __getitem__(self, index):
-        modules = list(self._modules.values())
-        return ModuleList(modules[index]) if isinstance(index, slice) else modules[index]
+    def _sliced(self, modules) -> ModuleList:
+        return ModuleList(modules)
 
 
 def _check_shape(op: str, x, ndims, what: str):
