@@ -8,12 +8,15 @@ mode on larger ones) on hypothesis-drawn geometries.
 
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import minigrad as mg
 import minigrad.nn.functional as F
 from minigrad.gradcheck import GradcheckError
+
+# The ``device`` fixture holds only a string, so hypothesis examples may share it.
+with_device = settings(suppress_health_check=[*settings().suppress_health_check, HealthCheck.function_scoped_fixture])
 
 FULL_MODE_LIMIT = 120  # elements of the checked inputs up to which gradcheck runs in full mode
 
@@ -116,8 +119,8 @@ def pool_cases(draw, with_dilation=True):
     return x, kernel, stride, padding, dilation
 
 
-def _t(a, requires_grad=False):
-    return mg.tensor(np.asarray(a, dtype=np.float64), requires_grad=requires_grad)
+def _t(a, requires_grad=False, device="cpu"):
+    return mg.tensor(np.asarray(a, dtype=np.float64), requires_grad=requires_grad, device=device)
 
 
 def _fast(*arrays):
@@ -127,18 +130,21 @@ def _fast(*arrays):
 # --- conv2d ---------------------------------------------------------------------------------
 
 
-@given(conv_cases())
-def test_conv2d_forward_matches_loops(case):
+@with_device
+@given(case=conv_cases())
+def test_conv2d_forward_matches_loops(case, device):
     x, w, b, params = case
-    out = F.conv2d(_t(x), _t(w), None if b is None else _t(b), **params)
+    out = F.conv2d(_t(x, device=device), _t(w, device=device), None if b is None else _t(b, device=device), **params)
+    assert out.device == device
     assert out.dtype == np.float64
     np.testing.assert_allclose(out.numpy(), conv2d_loops(x, w, b, **_pairs(params)), rtol=1e-12, atol=1e-12)
 
 
-@given(conv_cases())
-def test_conv2d_gradients(case):
+@with_device
+@given(case=conv_cases())
+def test_conv2d_gradients(case, device):
     x, w, b, params = case
-    inputs = [_t(x, True), _t(w, True)] + ([] if b is None else [_t(b, True)])
+    inputs = [_t(a, True, device) for a in (x, w, b) if a is not None]
 
     def fn(x, w, b=None):
         return F.conv2d(x, w, b, **params)
@@ -189,33 +195,39 @@ def test_conv2d_errors():
 # --- pooling --------------------------------------------------------------------------------
 
 
-@given(pool_cases())
-def test_max_pool2d_forward_matches_loops(case):
+@with_device
+@given(case=pool_cases())
+def test_max_pool2d_forward_matches_loops(case, device):
     x, kernel, stride, padding, dilation = case
-    out = F.max_pool2d(_t(x), kernel, stride, padding, dilation)
+    out = F.max_pool2d(_t(x, device=device), kernel, stride, padding, dilation)
     expected = pool2d_loops(x, kernel, kernel if stride is None else stride, padding, dilation, "max")
     np.testing.assert_array_equal(out.numpy(), expected)
 
 
-@given(pool_cases(with_dilation=False))
-def test_avg_pool2d_forward_matches_loops(case):
+@with_device
+@given(case=pool_cases(with_dilation=False))
+def test_avg_pool2d_forward_matches_loops(case, device):
     x, kernel, stride, padding, _ = case
-    out = F.avg_pool2d(_t(x), kernel, stride, padding)
+    out = F.avg_pool2d(_t(x, device=device), kernel, stride, padding)
     expected = pool2d_loops(x, kernel, kernel if stride is None else stride, padding, (1, 1), "avg")
     np.testing.assert_allclose(out.numpy(), expected, rtol=1e-12, atol=1e-12)
 
 
-@given(pool_cases())
-def test_max_pool2d_gradients(case):
+@with_device
+@given(case=pool_cases())
+def test_max_pool2d_gradients(case, device):
     x, kernel, stride, padding, dilation = case
-    report = mg.gradcheck(lambda x: F.max_pool2d(x, kernel, stride, padding, dilation), _t(x, True), fast_mode=_fast(x))
+    report = mg.gradcheck(
+        lambda x: F.max_pool2d(x, kernel, stride, padding, dilation), _t(x, True, device), fast_mode=_fast(x)
+    )
     assert not report.kinks  # distinct values: no window has a tie
 
 
-@given(pool_cases(with_dilation=False))
-def test_avg_pool2d_gradients(case):
+@with_device
+@given(case=pool_cases(with_dilation=False))
+def test_avg_pool2d_gradients(case, device):
     x, kernel, stride, padding, _ = case
-    mg.gradcheck(lambda x: F.avg_pool2d(x, kernel, stride, padding), _t(x, True), fast_mode=_fast(x))
+    mg.gradcheck(lambda x: F.avg_pool2d(x, kernel, stride, padding), _t(x, True, device), fast_mode=_fast(x))
 
 
 def test_pool_second_derivatives():
@@ -226,8 +238,8 @@ def test_pool_second_derivatives():
 
 
 @pytest.mark.parametrize("stride", [2, 1])
-def test_a_tie_in_a_max_pool_window_is_a_kink_not_a_failure(stride):
-    x = _t([[[[1.0, 1.0, 0.5], [0.0, -1.0, 0.2], [0.1, 0.3, 0.4]]]], True)
+def test_a_tie_in_a_max_pool_window_is_a_kink_not_a_failure(stride, device):
+    x = _t([[[[1.0, 1.0, 0.5], [0.0, -1.0, 0.2], [0.1, 0.3, 0.4]]]], True, device)
     report = mg.gradcheck(lambda x: F.max_pool2d(x, 2, stride), x)
     assert report.passed
     assert report.kinks and {k.index for k in report.kinks} >= {(0, 0, 0, 0), (0, 0, 0, 1)}
