@@ -24,13 +24,15 @@ def _sections():
     return [
         ("minigrad", mg, public),
         ("minigrad.Tensor", mg.Tensor, [n for n in dir(mg.Tensor) if not n.startswith("_")]),
-        ("minigrad.nn", nn, [n for n in nn.__all__ if n not in ("functional", "init")]),
+        ("minigrad.cuda", mg.cuda, ["is_available", "device_count", "synchronize"]),
+        ("minigrad.nn", nn, [n for n in nn.__all__ if n not in ("functional", "init", "utils")]),
         ("minigrad.nn.functional", F, [n for n in F.__all__ if n != "Tensor"]),
         (
             "minigrad.nn.init",
             init,
             [n for n in dir(init) if n.endswith("_") and not n.startswith("_")] + ["calculate_gain", "fans"],
         ),  # fmt: skip
+        ("minigrad.nn.utils", nn.utils, ["clip_grad_norm_", "clip_grad_value_"]),
         ("minigrad.optim", optim, [n for n in optim.__all__ if n not in ("lr_scheduler", "schedules")]),
         (
             "minigrad.optim.lr_scheduler",

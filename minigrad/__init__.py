@@ -3,13 +3,14 @@
 The public names, in PyTorch's spelling where PyTorch has one.
 """
 
-from . import checks, data, nn, optim
+from . import checks, cuda, data, nn, optim
 from .autograd import (
     backward,
     detect_anomaly,
     enable_grad,
     format_tape,
     grad,
+    is_anomaly_enabled,
     is_grad_enabled,
     no_grad,
     print_tape,

@@ -212,6 +212,12 @@ class detect_anomaly:
         return wrapper
 
 
+def is_anomaly_enabled() -> bool:
+    """True inside :class:`detect_anomaly` (in this thread), as ``torch.is_anomaly_enabled``."""
+    monitor = STATE.monitor
+    return monitor is not None and monitor.anomaly
+
+
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 

@@ -1,6 +1,6 @@
 """Neural-network building blocks, with PyTorch's names: ``minigrad.nn.Linear``, ``Conv2d``, ..."""
 
-from . import functional, init
+from . import functional, init, utils
 from .layers import (
     AvgPool2d,
     BatchNorm1d,
@@ -23,7 +23,7 @@ from .loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .module import Module, ModuleList, Parameter, Sequential, StateDictError
 
 __all__ = [
-    "functional", "init", "Module", "ModuleList", "Parameter", "Sequential", "StateDictError",
+    "functional", "init", "utils", "Module", "ModuleList", "Parameter", "Sequential", "StateDictError",
     "Identity", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "ReLU", "LeakyReLU", "Tanh", "Sigmoid",
     "Softmax", "LogSoftmax", "Dropout", "BatchNorm1d", "BatchNorm2d", "Embedding",
     "CrossEntropyLoss", "NLLLoss", "MSELoss", "BCEWithLogitsLoss",

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
-from ..autograd import no_grad
+from ..autograd import is_anomaly_enabled, no_grad
 from ..errors import ArgumentError, DTypeError, IndexOutOfRange, ShapeError
 from ..ops.conv import avg_pool2d, conv2d, max_pool2d
-from ..ops.elementwise import leaky_relu, relu, sigmoid, tanh
+from ..ops.elementwise import leaky_relu, relu, sigmoid, tanh, where
 from ..ops.linalg import linear
 from ..ops.loss import binary_cross_entropy_with_logits, cross_entropy, nll_loss
 from ..ops.reduction import log_softmax, mean, softmax
@@ -85,18 +85,26 @@ def embedding(input, weight):
 
     Raises DTypeError for non-integer indices and IndexOutOfRange for an index
     outside [0, num_embeddings) (a negative index would otherwise wrap around).
+    On CUDA the range check would copy from the device and stall it in every
+    step, so there it runs only in ``minigrad.detect_anomaly()``; otherwise an
+    out-of-range index gives a row of NaN (and no gradient), never another row.
     """
     indices = input.data if isinstance(input, Tensor) else input if backend.is_array(input) else np.asarray(input)
     if indices.dtype.kind not in "iu":
         raise DTypeError(f"embedding: indices must be integers, got dtype {indices.dtype}")
     if weight.ndim != 2:
         raise ShapeError(f"embedding: weight must be (num_embeddings, embedding_dim), got shape {tuple(weight.shape)}")
-    if indices.size:
-        low, high = int(indices.min()), int(indices.max())
-        if low < 0 or high >= weight.shape[0]:
-            bad = low if low < 0 else high
-            raise IndexOutOfRange(f"embedding: index {bad} is out of range for {weight.shape[0]} embeddings")
-    return weight[input]
+    count = weight.shape[0]
+    if isinstance(indices, np.ndarray) or is_anomaly_enabled():
+        if indices.size:
+            low, high = int(indices.min()), int(indices.max())
+            if low < 0 or high >= count:
+                bad = low if low < 0 else high
+                raise IndexOutOfRange(f"embedding: index {bad} is out of range for {count} embeddings")
+        return weight[input]
+    xp = backend.xp_of(indices)
+    outside = (indices < 0) | (indices >= count)
+    return where(outside[..., None], float("nan"), weight[xp.where(outside, 0, indices)])
 
 
 def mse_loss(input, target, reduction: str = "mean"):

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
+from ..autograd import is_anomaly_enabled
 from ..errors import ArgumentError, DTypeError, ShapeError
 from ..primitive import primitive
 from .conv import _array
@@ -35,6 +36,11 @@ def _check_targets(x, t, ignore_index):
     """Validate integer class targets against logits whose classes are on axis 1 (or axis 0 when 1-D).
 
     Raised inside a forward, so the primitive adds the op's name and the input shapes.
+    The range check reads the targets' values, which on CUDA would copy a flag
+    to the host and stall the device in every training step. There it runs only
+    in anomaly mode (``minigrad.detect_anomaly()``); otherwise an out-of-range
+    target gets a NaN loss and NaN gradients (see :func:`_onehot`), never a
+    silently wrong number, as PyTorch's device-side assert never is.
     """
     if t.dtype.kind not in "iu":
         raise DTypeError(f"target must hold integer class indices, got dtype {t.dtype}")
@@ -43,7 +49,9 @@ def _check_targets(x, t, ignore_index):
     expected = () if x.ndim == 1 else (x.shape[0],) + x.shape[2:]
     if tuple(t.shape) != expected:
         raise ShapeError(f"input of shape {tuple(x.shape)} needs a target of shape {expected}, got {tuple(t.shape)}")
-    classes = x.shape[0 if x.ndim == 1 else 1]
+    if not (isinstance(t, np.ndarray) or is_anomaly_enabled()):
+        return
+    classes = x.shape[_class_axis(x)]
     bad = ((t < 0) | (t >= classes)) & (t != ignore_index)
     if bad.any():
         value = int(t[bad].ravel()[0]) if t.ndim else int(t)
@@ -55,28 +63,45 @@ def _class_axis(x) -> int:
 
 
 def _onehot(x, t, ignore_index):
-    """onehot(t) along the class axis, zero for ignored targets; and the mask of valid targets."""
+    """onehot(t) along the class axis, zero for ignored targets; and the mask of valid targets.
+
+    A target out of range, which gets here only on CUDA outside anomaly mode
+    (:func:`_check_targets`), puts a NaN in its row instead of the 1, so that
+    its loss and gradient are NaN; it never indexes outside the row.
+    """
     xp = backend.xp_of(x)
     axis = _class_axis(x)
+    classes = x.shape[axis]
     valid = t != ignore_index
-    safe = xp.where(valid, t, 0)
+    in_range = (t >= 0) & (t < classes)
+    safe = xp.where(valid & in_range, t, 0)
+    fill = xp.where(in_range | ~valid, valid, xp.nan).astype(x.dtype)
     onehot = xp.zeros(x.shape, dtype=x.dtype)
-    xp.put_along_axis(onehot, xp.expand_dims(safe, axis), xp.expand_dims(valid, axis).astype(x.dtype), axis=axis)
+    xp.put_along_axis(onehot, xp.expand_dims(safe, axis), xp.expand_dims(fill, axis), axis=axis)
     return onehot, valid
+
+
+def _count(valid, dtype):
+    """max(number of valid targets, 1) as a 0-d array of ``dtype``: the divisor of a mean.
+
+    It stays on the arrays' device: reading it as a Python int would copy it
+    to the host and stall a CUDA device in every training step.
+    """
+    return backend.xp_of(valid).maximum(valid.sum(), 1).astype(dtype)
 
 
 def _reduce(loss, valid, reduction):
     if reduction == "none":
         return loss
     total = loss.sum()
-    return total if reduction == "sum" else total / max(int(valid.sum()), 1)
+    return total if reduction == "sum" else total / _count(valid, total.dtype)
 
 
 def _sample_weights(g, valid, reduction, dtype, axis):
     """The cotangent of each sample's loss, shaped to broadcast along the class axis."""
     weights = valid.astype(dtype)
     if reduction == "mean":
-        weights = weights / max(int(valid.sum()), 1)
+        weights = weights / _count(valid, dtype)
     expanded = backend.xp_of(weights).expand_dims(weights, axis)
     if reduction == "none":
         shape = list(g.shape)
@@ -127,7 +152,9 @@ def cross_entropy(input, target, reduction="mean", label_smoothing=0.0, ignore_i
     1e4. ``label_smoothing`` e mixes the one-hot target with the uniform
     distribution: q = (1 - e) onehot + e / C. Raises DTypeError for
     non-integer targets, ShapeError for mismatched shapes, IndexOutOfRange for
-    a class index out of range.
+    a class index out of range (on CUDA only in ``minigrad.detect_anomaly()``:
+    elsewhere such a sample's loss is NaN, because checking would copy from
+    the device and stall it in every step).
     """
     _check_reduction("cross_entropy", reduction)
     if not 0.0 <= label_smoothing <= 1.0:

@@ -247,7 +247,41 @@ def _is_basic(index) -> bool:
 
 @primitive(view=lambda params: _is_basic(params["index"]))
 def _getitem(x, *, index):
+    if not isinstance(x, np.ndarray) and not _is_basic(index):
+        _check_array_indices(x.shape, index)
     return x[index]
+
+
+def _axes_taken(part) -> int:
+    """How many axes of the indexed array one part of an index (not Ellipsis) consumes."""
+    if part is None:
+        return 0
+    if backend.is_array(part) and part.dtype == bool:
+        return part.ndim
+    return 1
+
+
+def _check_array_indices(shape, index) -> None:
+    """Raise IndexError, as NumPy does, for an integer-array index outside its axis.
+
+    CuPy wraps such an index around instead (a documented difference from
+    NumPy), which would select the wrong element without a word. The check
+    copies one flag per integer array from the device.
+    """
+    parts = index if isinstance(index, tuple) else (index,)
+    explicit = sum(_axes_taken(p) for p in parts if p is not Ellipsis)
+    axis = 0
+    for part in parts:
+        if part is Ellipsis:
+            axis += len(shape) - explicit
+            continue
+        if backend.is_array(part) and part.dtype.kind in "iu" and part.size and axis < len(shape):
+            size = shape[axis]
+            outside = (part < -size) | (part >= size)
+            if bool(outside.any()):
+                value = int(part[outside].ravel()[0])
+                raise IndexError(f"index {value} is out of bounds for axis {axis} with size {size}")
+        axis += _axes_taken(part)
 
 
 _getitem.name = "getitem"

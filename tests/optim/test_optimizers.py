@@ -15,7 +15,7 @@ Y = np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]])
 
 
 def _loss(w):
-    return (((mg.tensor(X) @ w) - mg.tensor(Y)) ** 2).mean()
+    return (((mg.tensor(X, device=w.device) @ w) - mg.tensor(Y, device=w.device)) ** 2).mean()
 
 
 def _grad_np(w):
@@ -23,8 +23,8 @@ def _grad_np(w):
     return 2 * X.T @ (X @ w - Y) / Y.size
 
 
-def _trajectory(make, steps=3):
-    w = mg.tensor(W0.copy(), requires_grad=True)
+def _trajectory(make, steps=3, device="cpu"):
+    w = mg.tensor(W0.copy(), requires_grad=True, device=device)
     opt = make([w])
     out = []
     for _ in range(steps):
@@ -152,9 +152,9 @@ CASES = {
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_first_three_steps_match_the_hand_computed_rule(name):
+def test_first_three_steps_match_the_hand_computed_rule(name, device):
     make, update = CASES[name]
-    for got, want in zip(_trajectory(make), _reference(update, {})):
+    for got, want in zip(_trajectory(make, device=device), _reference(update, {})):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
 
 
