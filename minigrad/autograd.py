@@ -515,7 +515,7 @@ def _sole_owner(array) -> bool:
         base is not None
         and base.base is None
         and array.size == base.size  # a transpose or reshape, not a slice or a broadcast
-        and array.flags.writeable
+        and getattr(array.flags, "writeable", True)  # CuPy's flags have no such field: its views are writable
         and sys.getrefcount(base) <= 3
     )
 
@@ -588,7 +588,7 @@ def _root_grads(op: str, outputs, grad_outputs):
                     f"{op}: gradient can be implicitly created only for scalar outputs, "
                     f"but the output has shape {tuple(out.shape)}; pass gradient= of that shape"
                 )
-            g = _tensor.Tensor._wrap(out.xp.array(1, out.dtype).reshape(out.shape))
+            g = _tensor.Tensor._wrap(out.xp.ones(out.shape, out.dtype))  # filled on the device, not copied to it
         else:
             g = _tensor._to_tensor(g, like=out)
             if g.shape != out.shape:

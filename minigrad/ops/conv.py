@@ -425,6 +425,18 @@ def _as_channels_last(g):
     return permute(reshape(flat, (n, h, w, c)), (0, 3, 1, 2))
 
 
+def _may_have_ties(won, windows: int) -> bool:
+    """False when each window has exactly one winner, so the cotangent needs no sharing.
+
+    Counting the winners reads a number back from the array's device: on
+    NumPy that is free and saves the division; on a GPU it would stall the
+    device in every backward, so there the sharing is always computed.
+    """
+    if not isinstance(won, np.ndarray):
+        return True
+    return int(np.count_nonzero(won)) != windows
+
+
 def _max_pool_vjp(g, ans, x, *, kernel, stride, padding, dilation):
     """The cotangent goes to each window's max; tied maxima share it evenly."""
     n, c, ho, wo = g.shape
@@ -435,7 +447,7 @@ def _max_pool_vjp(g, ans, x, *, kernel, stride, padding, dilation):
         if _channels_last(x_data):  # g in x's memory order too, or the product below is several times slower
             g = _as_channels_last(g)
         g6 = reshape(g, (n, c, ho, 1, wo, 1))
-        if int(backend.xp_of(won).count_nonzero(won)) != out_data.size:  # some window has tied maxima
+        if _may_have_ties(won, out_data.size):
             views = _offsets(won, (3, 5))
             count = views[0].astype(out_data.dtype)
             for view in views[1:]:  # winners per window, on the pooled size

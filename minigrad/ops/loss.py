@@ -65,19 +65,21 @@ def _class_axis(x) -> int:
 def _onehot(x, t, ignore_index):
     """onehot(t) along the class axis, zero for ignored targets; and the mask of valid targets.
 
-    A target out of range, which gets here only on CUDA outside anomaly mode
-    (:func:`_check_targets`), puts a NaN in its row instead of the 1, so that
-    its loss and gradient are NaN; it never indexes outside the row.
+    Built by comparing the targets with the class indices (one broadcast
+    compare and one multiply; CuPy's put_along_axis costs ten times more). A
+    target out of range, which gets here only on CUDA outside anomaly mode
+    (:func:`_check_targets`), matches no class and gets a row of NaN, so that
+    its loss and gradient are NaN.
     """
     xp = backend.xp_of(x)
     axis = _class_axis(x)
     classes = x.shape[axis]
     valid = t != ignore_index
-    in_range = (t >= 0) & (t < classes)
-    safe = xp.where(valid & in_range, t, 0)
-    fill = xp.where(in_range | ~valid, valid, xp.nan).astype(x.dtype)
-    onehot = xp.zeros(x.shape, dtype=x.dtype)
-    xp.put_along_axis(onehot, xp.expand_dims(safe, axis), xp.expand_dims(fill, axis), axis=axis)
+    fill = valid.astype(x.dtype)
+    if not isinstance(t, np.ndarray):  # NumPy targets were range-checked already
+        fill = xp.where((t >= 0) & (t < classes) | ~valid, fill, xp.nan)
+    class_index = xp.arange(classes).reshape((classes,) + (1,) * (x.ndim - axis - 1))
+    onehot = (xp.expand_dims(t, axis) == class_index) * xp.expand_dims(fill, axis)
     return onehot, valid
 
 
@@ -87,7 +89,7 @@ def _count(valid, dtype):
     It stays on the arrays' device: reading it as a Python int would copy it
     to the host and stall a CUDA device in every training step.
     """
-    return backend.xp_of(valid).maximum(valid.sum(), 1).astype(dtype)
+    return backend.xp_of(valid).maximum(valid.sum(dtype=dtype), 1)
 
 
 def _reduce(loss, valid, reduction):
