@@ -62,6 +62,16 @@ def count_transfers():
 
     counts = Transfers()
     saved = []
+    depth = [0]  # entry points call one another (item() calls get()): count the outermost only
+
+    def call(key, original, *args, **kwargs):
+        if depth[0] == 0 and key is not None:
+            counts.add(key)
+        depth[0] += 1
+        try:
+            return original(*args, **kwargs)
+        finally:
+            depth[0] -= 1
 
     def wrap_method(name, key):
         original = getattr(cupy.ndarray, name, None)
@@ -69,8 +79,7 @@ def count_transfers():
             return
 
         def counted(self, *args, **kwargs):
-            counts.add(key)
-            return original(self, *args, **kwargs)
+            return call(key, original, self, *args, **kwargs)
 
         saved.append((cupy.ndarray, name, original))
         setattr(cupy.ndarray, name, counted)
@@ -79,9 +88,7 @@ def count_transfers():
         original = getattr(cupy, name)
 
         def counted(obj, *args, **kwargs):
-            if not isinstance(obj, cupy.ndarray):
-                counts.add("to device")
-            return original(obj, *args, **kwargs)
+            return call(None if isinstance(obj, cupy.ndarray) else "to device", original, obj, *args, **kwargs)
 
         saved.append((cupy, name, original))
         setattr(cupy, name, counted)
