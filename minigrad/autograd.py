@@ -32,20 +32,40 @@ from .errors import AnomalyError, GraphError
 # --- per-thread modes -------------------------------------------------------
 
 
-class _ThreadState(threading.local):
-    """Grad mode and the kink recorder are per thread, as in PyTorch."""
+class _Modes:
+    """One thread's autograd modes. Grad mode and the monitors are per thread, as in PyTorch."""
 
-    grad_enabled = True
-    raw = False  # True while a plain backward runs vjps on bare arrays
-    monitor = None  # a _Monitor while record_signatures or detect_anomaly is active
+    __slots__ = ("grad_enabled", "raw", "monitor")
+
+    def __init__(self):
+        self.grad_enabled = True
+        self.raw = False  # True while a plain backward runs vjps on bare arrays
+        self.monitor = None  # a _Monitor while record_signatures, detect_anomaly or record_sites is active
 
 
-STATE = _ThreadState()
+class _PerThread(threading.local):
+    """Holds each thread's :class:`_Modes`.
+
+    Every op reads the modes, and an attribute of a thread-local object costs
+    four times a plain one; so an op looks up ``modes`` once and then reads
+    plain attributes.
+    """
+
+    def __init__(self):
+        self.modes = _Modes()
+
+
+_PER_THREAD = _PerThread()
+
+
+def modes() -> _Modes:
+    """This thread's modes (read ``_PER_THREAD.modes`` directly on hot paths)."""
+    return _PER_THREAD.modes
 
 
 def is_grad_enabled() -> bool:
     """True when primitives record nodes in this thread."""
-    return STATE.grad_enabled
+    return modes().grad_enabled
 
 
 class _GradMode:
@@ -54,12 +74,12 @@ class _GradMode:
     enabled: bool
 
     def __enter__(self):
-        self._previous = STATE.grad_enabled
-        STATE.grad_enabled = self.enabled
+        self._previous = modes().grad_enabled
+        modes().grad_enabled = self.enabled
         return self
 
     def __exit__(self, *exc):
-        STATE.grad_enabled = self._previous
+        modes().grad_enabled = self._previous
         return False
 
     def __call__(self, fn):
@@ -88,14 +108,14 @@ class set_grad_enabled(_GradMode):
 
     def __init__(self, mode: bool):
         self.enabled = bool(mode)
-        self._previous = STATE.grad_enabled
-        STATE.grad_enabled = self.enabled  # takes effect on construction, as PyTorch's does
+        self._previous = modes().grad_enabled
+        modes().grad_enabled = self.enabled  # takes effect on construction, as PyTorch's does
 
     def __enter__(self):  # already set by the constructor; __exit__ restores
         return self
 
     def __call__(self, fn):
-        STATE.grad_enabled = self._previous
+        modes().grad_enabled = self._previous
         mode = self.enabled
 
         @functools.wraps(fn)
@@ -112,7 +132,7 @@ class set_grad_enabled(_GradMode):
 class _Monitor:
     """What watches every op in this thread: a signature recorder, anomaly detection, or both.
 
-    ``STATE.monitor`` is None unless one of the two contexts is active, so an
+    ``modes().monitor`` is None unless one of the two contexts is active, so an
     op pays one attribute read for both features when neither is on.
     """
 
@@ -134,8 +154,8 @@ class _Monitor:
 
 
 def _enter_monitor(recorder=None, anomaly=None, sites=None):
-    previous = STATE.monitor
-    STATE.monitor = _Monitor(
+    previous = modes().monitor
+    modes().monitor = _Monitor(
         recorder if recorder is not None else (previous.recorder if previous else None),
         anomaly if anomaly is not None else (previous.anomaly if previous else False),
         sites if sites is not None else (previous.sites if previous else False),
@@ -153,7 +173,7 @@ class record_sites:
         return self
 
     def __exit__(self, *exc):
-        STATE.monitor = self._previous
+        modes().monitor = self._previous
         return False
 
 
@@ -181,7 +201,7 @@ class record_signatures:
         return self
 
     def __exit__(self, *exc):
-        STATE.monitor = self._previous
+        modes().monitor = self._previous
         return False
 
 
@@ -200,7 +220,7 @@ class detect_anomaly:
         return self
 
     def __exit__(self, *exc):
-        STATE.monitor = self._previous
+        modes().monitor = self._previous
         return False
 
     def __call__(self, fn):
@@ -214,7 +234,7 @@ class detect_anomaly:
 
 def is_anomaly_enabled() -> bool:
     """True inside :class:`detect_anomaly` (in this thread), as ``torch.is_anomaly_enabled``."""
-    monitor = STATE.monitor
+    monitor = modes().monitor
     return monitor is not None and monitor.anomaly
 
 
@@ -350,12 +370,14 @@ def _collect(roots, check: bool = True) -> list:
     nodes = []
     seen = set()
     stack = [r._node for r in roots if r._node is not None]
+    push, visit, keep = stack.append, seen.add, nodes.append
     while stack:
         node = stack.pop()
         if node in seen:
             continue
-        seen.add(node)
-        if node.args is None:  # freed by an earlier backward
+        visit(node)
+        args = node.args
+        if args is None:  # freed by an earlier backward
             if check:
                 node.check_saved()
             continue
@@ -363,12 +385,11 @@ def _collect(roots, check: bool = True) -> list:
             for counter, version in node.saved:
                 if counter[0] != version:
                     node.check_saved()  # raises, naming the op
-        nodes.append(node)
-        args = node.args
+        keep(node)
         for i in node.needs:
             parent = args[i]._node
-            if parent is not None and parent not in seen:
-                stack.append(parent)
+            if parent is not None:
+                push(parent)
     nodes.sort(key=_by_sequence, reverse=True)
     return nodes
 
@@ -411,10 +432,11 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool, t
 
     wanted = None if targets is None else {t._node: None for t in targets if t._node is not None}
     pop = node_grads.pop
-    state = STATE
+    state = _PER_THREAD.modes
     anomaly = state.monitor is not None and state.monitor.anomaly
     previous = state.grad_enabled, state.raw
     state.grad_enabled, state.raw = create_graph, raw
+    get = node_grads.get
     try:
         for node in nodes:
             g = pop(node, None)
@@ -423,7 +445,9 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool, t
             if wanted is not None and node in wanted:
                 wanted[node] = g
             args = node.args
-            for i, gi in zip(node.needs, node.op.vjp(node, g, raw)):
+            grads = node.op.vjp(node, g, raw)
+            for k, i in enumerate(node.needs):
+                gi = grads[k]
                 if gi is None:
                     continue
                 if anomaly:
@@ -432,11 +456,14 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool, t
                         gi if raw else gi.data,
                         site=node.site or "",
                     )
-                parent = args[i]._node
-                if parent is None:
-                    _accumulate_leaf(leaf_grads, args[i], gi)
+                arg = args[i]
+                parent = arg._node
+                if parent is None:  # a leaf: its cotangents are summed here and stored at the end
+                    parent = id(arg)
+                    entry = leaf_grads.get(parent)
+                    leaf_grads[parent] = (arg, gi) if entry is None else (arg, entry[1] + gi)
                 else:
-                    old = node_grads.get(parent)
+                    old = get(parent)
                     node_grads[parent] = gi if old is None else old + gi
     finally:
         state.grad_enabled, state.raw = previous
@@ -588,7 +615,9 @@ def _root_grads(op: str, outputs, grad_outputs):
                     f"{op}: gradient can be implicitly created only for scalar outputs, "
                     f"but the output has shape {tuple(out.shape)}; pass gradient= of that shape"
                 )
-            g = _tensor.Tensor._wrap(out.xp.ones(out.shape, out.dtype))  # filled on the device, not copied to it
+            ones = out.xp.empty(out.shape, out.dtype)
+            ones.fill(1)  # on the device, not copied to it; and a third of np.ones's cost
+            g = _tensor.Tensor._wrap(ones)
         else:
             g = _tensor._to_tensor(g, like=out)
             if g.shape != out.shape:

@@ -28,7 +28,7 @@ returning a second derivative that would be silently wrong.
 from __future__ import annotations
 
 from . import backend
-from .autograd import STATE, Node, user_site
+from .autograd import Node, modes, user_site
 from .errors import GraphError
 from .tensor import Tensor
 
@@ -90,11 +90,12 @@ class _user_code:
     """Run a user's backward with minigrad in its ordinary mode (ops give tensors, nothing recorded)."""
 
     def __enter__(self):
-        self._previous = (STATE.grad_enabled, STATE.raw)
-        STATE.grad_enabled, STATE.raw = False, False
+        state = self._state = modes()
+        self._previous = (state.grad_enabled, state.raw)
+        state.grad_enabled, state.raw = False, False
 
     def __exit__(self, *exc):
-        STATE.grad_enabled, STATE.raw = self._previous
+        self._state.grad_enabled, self._state.raw = self._previous
         return False
 
 
@@ -122,7 +123,7 @@ class Function:
             raise DeviceError(f"{cls.__name__}: all inputs must be on one device, got {sorted(devices)}")
         needs = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad)
         ctx = FunctionCtx(tuple(i in needs for i in range(len(args))))
-        monitor = STATE.monitor
+        monitor = modes().monitor
         if monitor is not None and monitor.sites:  # check_tape replays a stochastic forward from here
             ctx.rng_state = backend.get_rng_state()
         out = cls.forward(ctx, *arrays, **kwargs)
@@ -131,7 +132,7 @@ class Function:
         if monitor is not None:  # gradcheck's signature recorder or anomaly mode
             monitor.observe(cls.__name__, cls.signature, arrays, kwargs, out)
         result = Tensor._wrap(out)
-        if needs and STATE.grad_enabled:
+        if needs and modes().grad_enabled:
             op = cls.__dict__.get("_op") or _FunctionOp(cls)
             cls._op = op
             saved = [

@@ -33,7 +33,7 @@ import functools
 import numpy as np
 
 from . import backend
-from .autograd import STATE, Node, user_site
+from .autograd import _PER_THREAD, Node, user_site
 from .errors import DeviceError, DTypeError, IndexOutOfRange, MinigradError, ShapeError
 from .tensor import Tensor
 
@@ -96,7 +96,7 @@ class Primitive:
     def __call__(self, *args, **params):
         # This runs for every op, so it is written for speed: one pass over
         # the inputs, no helper calls on the common path.
-        state = STATE
+        state = _PER_THREAD.modes
         if state.raw:  # inside a plain backward: bare arrays in, bare array out
             return self.forward(*args, **params)
         nin = len(args) if self.nin is None else self.nin

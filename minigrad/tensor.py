@@ -17,7 +17,7 @@ import numpy as np
 
 from . import autograd as _autograd
 from . import backend
-from .autograd import STATE
+from .autograd import modes
 from .errors import DTypeError, GraphError, ShapeError
 
 float16 = np.float16
@@ -609,7 +609,7 @@ def is_tensor(obj) -> bool:
 
 def _grad_mode_records(*tensors) -> bool:
     """True when an op on ``tensors`` would be recorded now."""
-    return STATE.grad_enabled and any(isinstance(t, Tensor) and t.requires_grad for t in tensors)
+    return modes().grad_enabled and any(isinstance(t, Tensor) and t.requires_grad for t in tensors)
 
 
 from . import ops as _ops  # noqa: E402  (the ops import Tensor from this module)

@@ -15,14 +15,14 @@ changed in place while recording (its gradient would lose its meaning).
 from __future__ import annotations
 
 from .. import backend
-from ..autograd import STATE
+from ..autograd import modes
 from ..errors import DeviceError, DTypeError, GraphError, ShapeError
 from ..tensor import Tensor
 from . import elementwise, shape
 
 
 def _records(self: Tensor, other) -> bool:
-    return STATE.grad_enabled and (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad))
+    return modes().grad_enabled and (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad))
 
 
 def _operand(op: str, self: Tensor, other):
@@ -62,7 +62,7 @@ def _rebase(op: str, self: Tensor, result: Tensor) -> Tensor:
 
 
 def _forbid_leaf(op: str, self: Tensor) -> None:
-    if self._node is None and self.requires_grad and STATE.grad_enabled:
+    if self._node is None and self.requires_grad and modes().grad_enabled:
         raise GraphError(
             f"{op}: a leaf tensor that requires grad cannot be modified in place while recording; "
             "do it inside `with minigrad.no_grad():` (as optimizers do) or use the out-of-place op"
@@ -108,7 +108,7 @@ def copy_(self: Tensor, src) -> Tensor:
     While recording, the gradient flows to ``src`` when it requires grad;
     otherwise self's new value is a constant and self leaves the graph.
     """
-    if isinstance(src, Tensor) and src.requires_grad and STATE.grad_enabled:
+    if isinstance(src, Tensor) and src.requires_grad and modes().grad_enabled:
         _forbid_leaf("copy_", self)
         return _rebase("copy_", self, shape.broadcast_to(src, self.shape))
     return _overwrite(
