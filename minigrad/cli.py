@@ -40,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--stop-after", type=_positive, default=None, metavar="EPOCHS",
                        help="stop after this many epochs (continue later with --resume)")  # fmt: skip
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    train.add_argument("--device", default=defaults.device, help="cpu, or cuda to train on a GPU (needs minigrad[gpu])")
 
     check = commands.add_parser("check", help="run the sanity checks and gradcheck on a model")
     check.add_argument("--model", choices=MODELS, default="mlp")
@@ -82,6 +83,7 @@ def _train(args) -> int:
         out=args.out,
         progress=not args.no_progress,
         stop_after=args.stop_after,
+        device=args.device,
     )
     last = train(config, resume=args.resume)
     print(f"results in {config.out}/ (metrics.json, metrics.csv, checkpoint.npz)")

@@ -26,7 +26,8 @@ from .serialization import load, save
 from .tensor import Tensor
 
 MODELS = ("cnn", "mlp")
-_NOT_COMPARED = ("history", "progress", "out", "stop_after")  # settings a resumed run may change
+REPORT_EVERY = 20  # batches between progress-bar updates (each reads the running sums from the device)
+_NOT_COMPARED = ("history", "progress", "out", "stop_after", "device")  # settings a resumed run may change
 OPTIMIZERS = ("adamw", "adam", "sgd", "rmsprop", "adagrad", "adadelta", "yogi")
 SCHEDULES = ("cosine", "onecycle", "constant", "step")
 
@@ -56,6 +57,7 @@ class TrainConfig:
     progress: bool = True
     limit: int | None = None  # train on the first `limit` samples only (for quick runs and tests)
     stop_after: int | None = None  # stop after this many epochs, as an interrupted run would (then --resume)
+    device: str = "cpu"  # "cuda" trains on a GPU through CuPy; a checkpoint resumes on either
     history: list = field(default_factory=list, repr=False)
 
 
@@ -121,16 +123,20 @@ def shift_augment(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def evaluate(model: nn.Module, x: Tensor, y: Tensor, batch_size: int = 512) -> tuple:
-    """(mean cross-entropy, accuracy) of ``model`` in eval mode."""
+    """(mean cross-entropy, accuracy) of ``model`` in eval mode, on the device of ``x``.
+
+    The sums stay on the device until the end: on a GPU, reading them after
+    every batch would stall it once per batch.
+    """
     model.eval()
-    total_loss, correct = 0.0, 0
+    total_loss = correct = 0
     with no_grad():
         for start in range(0, len(x), batch_size):
             xb, yb = x[start : start + batch_size], y[start : start + batch_size]
             logits = model(xb)
-            total_loss += F.cross_entropy(logits, yb, reduction="sum").item()
-            correct += int((logits.argmax(dim=1) == yb).numpy().sum())
-    return total_loss / len(x), correct / len(x)
+            total_loss = total_loss + F.cross_entropy(logits, yb, reduction="sum")
+            correct = correct + (logits.argmax(dim=1) == yb).sum()
+    return float(total_loss) / len(x), int(correct) / len(x)
 
 
 class Trainer:
@@ -140,10 +146,10 @@ class Trainer:
         self.config = config
         creation.manual_seed(config.seed)
         self.x_train, self.y_train = load_digits("train")
-        self.x_test, self.y_test = load_digits("test")
+        self.x_test, self.y_test = (t.to(config.device) for t in load_digits("test"))
         if config.limit:
             self.x_train, self.y_train = self.x_train[: config.limit], self.y_train[: config.limit]
-        self.model = build_model(config.model)
+        self.model = build_model(config.model).to(config.device)
         self.loader = DataLoader(TensorDataset(self.x_train, self.y_train), config.batch_size, seed=config.seed)
         self.optimizer = build_optimizer(config, self.model.parameters())
         total_steps = config.epochs * len(self.loader)
@@ -191,24 +197,26 @@ class Trainer:
         rng = np.random.default_rng((config.seed, self.epoch))  # augmentation of this epoch
         self.model.train()
         start = time.perf_counter()
-        total, correct, seen = 0.0, 0, 0
+        total = correct = seen = 0  # sums kept on the device (read every REPORT_EVERY batches)
         batches = _progress(self.loader, config.progress, f"epoch {self.epoch + 1}/{config.epochs}")
-        for xb, yb in batches:
+        for step, (xb, yb) in enumerate(batches, 1):
             if config.augment:
                 xb = Tensor._wrap(shift_augment(xb.numpy(), rng))
+            xb, yb = xb.to(config.device), yb.to(config.device)
             logits = self.model(xb)
             loss = F.cross_entropy(logits, yb, label_smoothing=config.label_smoothing)
             self.optimizer.zero_grad()
             loss.backward()
             self.optimizer.step()
             self.scheduler.step()
-            n = len(yb)
-            total += loss.item() * n
-            correct += int((logits.argmax(dim=1) == yb).numpy().sum())
-            seen += n
-            if hasattr(batches, "set_postfix"):
-                batches.set_postfix(loss=f"{total / seen:.4f}", acc=f"{correct / seen:.3f}",
+            with no_grad():
+                total = total + loss * len(yb)
+                correct = correct + (logits.argmax(dim=1) == yb).sum()
+            seen += len(yb)
+            if hasattr(batches, "set_postfix") and step % REPORT_EVERY == 0:
+                batches.set_postfix(loss=f"{float(total) / seen:.4f}", acc=f"{int(correct) / seen:.3f}",
                                     lr=f"{self.scheduler.get_last_lr()[0]:.2e}")  # fmt: skip
+        total, correct = float(total), int(correct)
         test_loss, test_acc = evaluate(self.model, self.x_test, self.y_test)
         self.epoch += 1
         return {

@@ -66,3 +66,11 @@ def test_check_prints_the_sanity_report(capsys):
     out = capsys.readouterr().out
     assert out.startswith("sanity checks:") and "gradcheck_model" in out and "overfit_small" in out
     assert code == 0, out
+
+
+def test_an_unusable_device_is_one_clear_line(tmp_path, capsys):
+    assert main(["train", *QUICK, "--device", "tpu", "--out", str(tmp_path)]) == 1
+    assert "unknown device 'tpu'" in capsys.readouterr().err
+    if not mg.cuda.is_available():
+        assert main(["train", *QUICK, "--device", "cuda", "--out", str(tmp_path)]) == 1
+        assert "pip install 'minigrad[gpu]'" in capsys.readouterr().err

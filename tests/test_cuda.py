@@ -364,3 +364,23 @@ def test_an_out_of_range_array_index_raises_on_cuda_as_in_numpy():
     with pytest.raises(mg.IndexOutOfRange, match="index -3 is out of bounds for axis 0 with size 2"):
         x[mg.tensor([-3], device="cuda"), 1]
     np.testing.assert_array_equal(x[mg.tensor([1, -1], device="cuda")].numpy(), [[3, 4, 5], [3, 4, 5]])
+
+
+def test_minigrad_train_runs_on_cuda_and_its_checkpoint_resumes_on_either_device(tmp_path):
+    import shutil
+
+    from minigrad.cli import main
+
+    quick = ["--limit", "200", "--epochs", "3", "--warmup", "5", "--no-progress", "--model", "cnn"]
+    straight, split, moved = tmp_path / "straight", tmp_path / "split", tmp_path / "moved"
+    assert main(["train", *quick, "--device", "cuda", "--out", str(straight)]) == 0
+    assert main(["train", *quick, "--device", "cuda", "--stop-after", "2", "--out", str(split)]) == 0
+    shutil.copytree(split, moved)
+    on_gpu = ["--device", "cuda", "--out", str(split), "--resume", str(split / "checkpoint.npz")]
+    assert main(["train", *quick, *on_gpu]) == 0
+    assert main(["train", *quick, "--out", str(moved), "--resume", str(moved / "checkpoint.npz")]) == 0  # on the CPU
+    a, b, c = (mg.load(path / "checkpoint.npz") for path in (straight, split, moved))
+    for name in a["model"]:
+        np.testing.assert_array_equal(a["model"][name].numpy(), b["model"][name].numpy())
+    assert a["history"][-1]["test_accuracy"] > 0.5 and c["history"][-1]["test_accuracy"] > 0.5
+    assert c["epoch"] == 3
