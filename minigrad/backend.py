@@ -143,6 +143,55 @@ def scatter_add(target, index, values) -> None:
         cupyx.scatter_add(target, index, values)
 
 
+def onehot(target, shape, axis: int, dtype, ignore_index: int):
+    """One-hot rows of integer class ``target`` along ``axis`` of ``shape``, as an array of ``dtype``.
+
+    A target equal to ``ignore_index`` gives a row of zeros; one outside
+    [0, C) a row of NaN (only CUDA lets such a target through: the losses
+    check their targets on the host, except on a GPU, where the check would
+    stall the device). NumPy: one broadcast compare of the targets with the
+    class indices, times the row's fill. CuPy: one fused kernel, because the
+    same built from array operations launches ten small kernels.
+    """
+    classes = shape[axis]
+    if isinstance(target, np.ndarray):
+        class_index = np.arange(classes).reshape((classes,) + (1,) * (len(shape) - axis - 1))
+        fill = np.expand_dims((target != ignore_index).astype(dtype), axis)
+        return (np.expand_dims(target, axis) == class_index) * fill
+    cupy = _load_cupy()
+    inner = 1  # elements per class below the class axis
+    for size in shape[axis + 1 :]:
+        inner *= size
+    out = cupy.empty(shape, dtype)
+    nan = np.dtype(dtype).type(np.nan)
+    _onehot_kernel()(cupy.expand_dims(target, axis), ignore_index, classes, inner, nan, out)
+    return out
+
+
+_ONEHOT_KERNEL = None
+
+
+def _onehot_kernel():
+    """The CuPy kernel of :func:`onehot`: element i of the C-ordered output belongs to class (i / inner) % C."""
+    global _ONEHOT_KERNEL
+    if _ONEHOT_KERNEL is None:
+        _ONEHOT_KERNEL = _load_cupy().ElementwiseKernel(
+            "T t, int64 ignore_index, int64 classes, int64 inner, F nan",
+            "F out",
+            """
+            if (t == ignore_index) {
+                out = 0;
+            } else if (t < 0 || t >= classes) {
+                out = nan;
+            } else {
+                out = ((i / inner) % classes == t) ? 1 : 0;
+            }
+            """,
+            "minigrad_onehot",
+        )
+    return _ONEHOT_KERNEL
+
+
 # --- random numbers -------------------------------------------------------
 # One generator per device, re-seeded together by ``manual_seed``.
 _generators: dict[str, object] = {}

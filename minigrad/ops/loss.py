@@ -65,22 +65,13 @@ def _class_axis(x) -> int:
 def _onehot(x, t, ignore_index):
     """onehot(t) along the class axis, zero for ignored targets; and the mask of valid targets.
 
-    Built by comparing the targets with the class indices (one broadcast
-    compare and one multiply; CuPy's put_along_axis costs ten times more). A
-    target out of range, which gets here only on CUDA outside anomaly mode
-    (:func:`_check_targets`), matches no class and gets a row of NaN, so that
-    its loss and gradient are NaN.
+    A target out of range, which gets here only on CUDA outside anomaly mode
+    (:func:`_check_targets`), gets a row of NaN, so that its loss and gradient
+    are NaN. See :func:`minigrad.backend.onehot`.
     """
-    xp = backend.xp_of(x)
     axis = _class_axis(x)
-    classes = x.shape[axis]
-    valid = t != ignore_index
-    fill = valid.astype(x.dtype)
-    if not isinstance(t, np.ndarray):  # NumPy targets were range-checked already
-        fill = xp.where((t >= 0) & (t < classes) | ~valid, fill, xp.nan)
-    class_index = xp.arange(classes).reshape((classes,) + (1,) * (x.ndim - axis - 1))
-    onehot = (xp.expand_dims(t, axis) == class_index) * xp.expand_dims(fill, axis)
-    return onehot, valid
+    onehot = backend.onehot(t, x.shape, axis, x.dtype, ignore_index)
+    return onehot, t != ignore_index
 
 
 def _count(valid, dtype):
