@@ -454,11 +454,15 @@ def _sum_offsets(a, axis):
     return total
 
 
-def _winners_per_window(won):
+def _winners_per_window(won, dtype):
     """The number of elements that tie for each window's max: ``won`` (N, C, Ho, kh, Wo, kw), bool, summed
-    over kh and kw, as (N, C, Ho, Wo) integers. The bools are added as bytes (their uint8 view, no copy)
-    when a count fits in one: a quarter of the memory traffic of float counts, twice as fast."""
-    counts = won.view("uint8") if won.shape[3] * won.shape[5] < 256 else won.astype("int32")
+    over kh and kw, as (N, C, Ho, Wo) numbers that divide a ``dtype`` array without promoting it.
+
+    The bools are added as bytes (their uint8 view, no copy) when a count fits
+    in one: a quarter of the memory traffic of float counts, twice as fast;
+    uint8 promotes no float dtype. Larger kernels count in ``dtype`` itself.
+    """
+    counts = won.view("uint8") if won.shape[3] * won.shape[5] < 256 else won.astype(dtype)
     return _sum_offsets(_sum_offsets(counts, 3), 4)
 
 
@@ -473,7 +477,7 @@ def _max_pool_vjp(g, ans, x, *, kernel, stride, padding, dilation):
             g = _as_channels_last(g)
         g6 = reshape(g, (n, c, ho, 1, wo, 1))
         if int(backend.xp_of(won).count_nonzero(won)) != out_data.size:  # some window has tied maxima
-            g6 = g6 / _winners_per_window(won).reshape(n, c, ho, 1, wo, 1)
+            g6 = g6 / _winners_per_window(won, out_data.dtype).reshape(n, c, ho, 1, wo, 1)
         dx = reshape(g6 * won, (n, c, ho * kernel[0], wo * kernel[1]))  # float times bool: no cast, no float64
         extra = (x.shape[2] - ho * kernel[0], x.shape[3] - wo * kernel[1])
         return pad(dx, ((0, 0), (0, 0), (0, extra[0]), (0, extra[1]))) if any(extra) else dx
