@@ -112,45 +112,50 @@ def profile_primitives(step, steps: int) -> None:
 
 
 def _conv_pieces(mc, label: str, n: int, c: int, o: int, s: int) -> list:
-    """(name, minigrad piece, NumPy reference piece or None) for one conv layer of the CNN."""
+    """(name, minigrad piece, NumPy reference piece or None) for one conv layer of the CNN.
+
+    minigrad's conv2d is ``_conv_cols(_unfold_cols(x), w, b)``; its backward
+    ``_conv_cols_weight_grad`` (dW), ``_conv_cols_input_grad`` (dcols) and
+    ``_fold_cols`` (col2im). Each is timed on the layouts it gets in the step:
+    the second conv's input, like every cotangent, is NHWC in memory.
+    """
     rng = np.random.default_rng(0)
     x = rng.standard_normal((n, c, s, s)).astype(np.float32)
     x_cl = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)  # NCHW view of NHWC memory
+    x_in = x if c == 1 else x_cl  # as in the step: the image, or the previous layer's pooled output
     w = rng.standard_normal((o, c, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(o).astype(np.float32)
     g = rng.standard_normal((n, s, s, o)).astype(np.float32).transpose(0, 3, 1, 2)  # NHWC memory, as minigrad's
-    geo = ((3, 3), (1, 1), (1, 1), (1, 1))
-    conv = {"stride": (1, 1), "padding": (1, 1), "dilation": (1, 1), "groups": 1}
+    geo = {"kernel": (3, 3), "stride": (1, 1), "padding": (1, 1), "dilation": (1, 1), "groups": 1}
     ref = conv_step.NumpyConv(n, s, s, c, o, 3, 1)
     wmat = conv_step._conv_matrix(w)
     x_nhwc = np.ascontiguousarray(x.transpose(0, 2, 3, 1))
     ref.forward(x_nhwc, wmat)
     gmat_ref = np.ascontiguousarray(g.transpose(0, 2, 3, 1)).reshape(-1, o)
-    cols = mc._im2col(x, *geo, 1)[:, 0, :]
-    wm = mc._weight_matrix(w, 1)[0]
-    gmat = mc._grad_matrix(g, 1)[:, 0, :]
-    dwin = (gmat @ wm).reshape(n, s, s, c, 3, 3).transpose(0, 3, 1, 2, 4, 5)
+    cols = mc._unfold_cols.forward(x_in, **geo)
+    dcols = mc._conv_cols_input_grad.forward(g, w, groups=1)
     inner = (slice(None), slice(1, s + 1), slice(1, s + 1))
 
     def ref_pad():
         ref.xpad[inner] = x_nhwc
 
+    def ref_col2im():
+        ref.dxpad.fill(0)
+        for i in range(3):
+            for j in range(3):
+                ref.dxpad[:, i : i + s, j : j + s] += ref.dcols.reshape(3, 3, n, s, s, c)[i, j]
+
     return [
-        (f"{label}: pad copy (np.pad, NCHW) / into kept NHWC buffer", lambda: mc._padded(x, (1, 1)), ref_pad),
-        (f"{label}: pad of an NHWC-memory input (conv output layout)", lambda: mc._padded(x_cl, (1, 1)), None),
-        (f"{label}: im2col incl. pad (C,kh,kw order) / (kh,kw,C)", lambda: mc._im2col(x, *geo, 1),
-         lambda: ref.im2col(x_nhwc)),
-        (f"{label}: im2col of an NHWC-memory input", lambda: mc._im2col(x_cl, *geo, 1), None),
-        (f"{label}: forward GEMM", lambda: cols @ wm.T, lambda: ref.matrix() @ wmat),
-        (f"{label}: grad matrix (g NHWC memory -> (NHW, O))", lambda: mc._grad_matrix(g, 1), None),
-        (f"{label}: dW GEMM", lambda: gmat.T @ cols, lambda: ref.weight_grad(gmat_ref)),
-        (f"{label}: dcols GEMM", lambda: gmat @ wm, lambda: gmat_ref @ wmat.T),
-        (f"{label}: col2im (strided dwin) / NHWC slice-adds", lambda: mc._col2im(dwin, x.shape, *geo), None),
-        (f"{label}: whole forward primitive", lambda: mc._conv2d.forward(x, w, **conv),
-         lambda: ref.forward(x_nhwc, wmat)),
-        (f"{label}: whole weight-grad primitive (im2col again + GEMM)",
-         lambda: mc._conv2d_weight_grad.forward(x, g, w_shape=w.shape, **conv), lambda: ref.weight_grad(gmat_ref)),
-        (f"{label}: whole input-grad primitive (GEMM + col2im)",
-         lambda: mc._conv2d_input_grad.forward(g, w, x_shape=x.shape, **conv), lambda: ref.input_grad(gmat_ref, wmat)),
+        (f"{label}: pad copy / into kept NHWC buffer", lambda: mc._channels_last_padded(x_in, (1, 1)), ref_pad),
+        (f"{label}: im2col incl. pad", lambda: mc._unfold_cols.forward(x_in, **geo), lambda: ref.im2col(x_nhwc)),
+        (f"{label}: forward GEMM + bias / GEMM", lambda: mc._conv_cols.forward(cols, w, b, out_shape=(n, s, s),
+         groups=1), lambda: ref.matrix() @ wmat),
+        (f"{label}: bias grad (ones @ g)", lambda: mc._bias_grad(g, None, cols, w, b, (n, s, s), 1), None),
+        (f"{label}: dW GEMM", lambda: mc._conv_cols_weight_grad.forward(cols, g, w_shape=w.shape, groups=1),
+         lambda: ref.weight_grad(gmat_ref)),
+        (f"{label}: dcols batched GEMM", lambda: mc._conv_cols_input_grad.forward(g, w, groups=1),
+         lambda: np.matmul(gmat_ref, wmat.reshape(9, c, o).transpose(0, 2, 1), out=ref.dcols)),
+        (f"{label}: col2im", lambda: mc._fold_cols.forward(dcols, x_shape=x.shape, **geo), ref_col2im),
     ]  # fmt: skip
 
 
@@ -177,8 +182,8 @@ def profile_pieces() -> None:
     """The conv and pool pieces of minigrad (its own internal functions) against the NumPy reference's."""
     from minigrad.ops import conv as mc
 
-    needed = ("_im2col", "_padded", "_weight_matrix", "_grad_matrix", "_col2im", "_conv2d", "_conv2d_input_grad",
-              "_conv2d_weight_grad", "_max_pool2d", "_max_pool_vjp")  # fmt: skip
+    needed = ("_channels_last_padded", "_unfold_cols", "_conv_cols", "_bias_grad", "_conv_cols_weight_grad",
+              "_conv_cols_input_grad", "_fold_cols", "_max_pool2d", "_max_pool_vjp")  # fmt: skip
     missing = [name for name in needed if not hasattr(mc, name)]
     if missing:
         print(f"\npieces: skipped, this minigrad's conv.py has no {', '.join(missing)}")

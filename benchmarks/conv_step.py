@@ -476,7 +476,8 @@ def run_each_case_alone(impls, cases, settings) -> h.Results:
     has freed its 29 MB column matrix, the CNN step's arrays no longer go
     through mmap and page faults, and that step ran twice as fast (minigrad
     13 ms -> 6 ms, NumPy 6.6 ms -> 5 ms) as in a process that runs it alone,
-    as a training script does.
+    as a training script does. (minigrad now sets the thresholds itself at
+    import, minigrad/_malloc.py; the NumPy and PyTorch processes do not.)
     """
     merged = None
     for case in cases:

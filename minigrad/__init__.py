@@ -3,7 +3,7 @@
 The public names, in PyTorch's spelling where PyTorch has one.
 """
 
-from . import checks, cuda, data, nn, optim
+from . import _malloc, checks, cuda, data, nn, optim
 from .autograd import (
     backward,
     detect_anomaly,
@@ -116,3 +116,5 @@ multiply, subtract, divide, negative = mul, sub, div, neg
 true_divide = div
 
 __version__ = "0.1.0"
+
+_malloc.keep_freed_memory()  # a training step's freed arrays are reused, not page-faulted in again

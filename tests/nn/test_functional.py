@@ -252,6 +252,41 @@ def test_a_tie_in_a_max_pool_window_is_a_kink_not_a_failure(stride, device):
     np.testing.assert_array_equal(x.grad.numpy()[0, 0, 0, :2], [0.5, 0.5])
 
 
+def _max_pool_grad_loops(x, g, k):
+    """The tiling max-pool's gradient by loops: each window's cotangent split evenly among its tied maxima."""
+    dx = np.zeros_like(x)
+    n_batch, c_in, ho, wo = g.shape
+    for n in range(n_batch):
+        for c in range(c_in):
+            for i in range(ho):
+                for j in range(wo):
+                    window = x[n, c, i * k[0] : (i + 1) * k[0], j * k[1] : (j + 1) * k[1]]
+                    won = window == window.max()
+                    dx[n, c, i * k[0] : (i + 1) * k[0], j * k[1] : (j + 1) * k[1]] += won * g[n, c, i, j] / won.sum()
+    return dx
+
+
+@pytest.mark.parametrize("kernel", [(2, 2), (3, 1), (1, 2), (16, 17)])
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_max_pool_splits_the_gradient_among_ties(kernel, channels_last, device):
+    """Windows with 1 to kh*kw tied maxima (a relu before the pool makes many), in either memory order;
+    the (16, 17) kernel has more tied elements in one window than a byte can count."""
+    rng = np.random.default_rng(1)
+    x = rng.integers(-1, 2, size=(2, 3, 2 * kernel[0] + 1, 2 * kernel[1])).astype(np.float64)
+    x[0, 0] = 1.0  # every element of these windows ties
+    if channels_last:  # as a conv's output: NHWC memory behind the NCHW shape
+        leaf = _t(x.transpose(0, 2, 3, 1), True, device)
+        xt = mg.permute(leaf, (0, 3, 1, 2))
+        assert xt.data.strides[1] < xt.data.strides[3]
+    else:
+        leaf = xt = _t(x, True, device)
+    out = F.max_pool2d(xt, kernel)
+    g = rng.standard_normal(out.shape)
+    out.backward(_t(g, device=device))
+    dx = leaf.grad.numpy().transpose(0, 3, 1, 2) if channels_last else leaf.grad.numpy()
+    np.testing.assert_allclose(dx, _max_pool_grad_loops(x, g, kernel), rtol=1e-12, atol=1e-12)
+
+
 def test_pool_errors():
     x = mg.zeros(1, 1, 4, 4)
     with pytest.raises(mg.ShapeError, match="at most half of the kernel"):
