@@ -358,14 +358,15 @@ def header(title: str, settings: Settings, results: Results) -> str:
     return "\n".join(lines)
 
 
-def parse_args(description: str, default: Settings, quick: Settings, extra=None) -> tuple:
+def parse_args(description: str, default: Settings, quick: Settings, check: str | None = None) -> tuple:
     """Common command line: ``--quick`` for a smoke test, ``--rounds``/``--repeats`` to override.
 
-    ``extra(parser)`` may add a script's own options.
+    ``check``, the help text of a ``--check`` option, gives a script that
+    option (compare the implementations' results, no timing).
     """
     parser = argparse.ArgumentParser(description=description)
-    if extra is not None:
-        extra(parser)
+    if check is not None:
+        parser.add_argument("--check", action="store_true", help=check)
     parser.add_argument("--quick", action="store_true", help="few rounds and repeats (a smoke test, not a measurement)")
     parser.add_argument("--rounds", type=int, help="processes per implementation (alternated)")
     parser.add_argument("--repeats", type=int, help="timed samples per process and case")

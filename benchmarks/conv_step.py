@@ -495,10 +495,7 @@ def run_each_case_alone(impls, cases, settings) -> h.Results:
 
 
 def main() -> int:
-    def extra(parser):
-        parser.add_argument("--check", action="store_true", help="compare one step of each, no timing")
-
-    args, settings = h.parse_args(__doc__.splitlines()[0], DEFAULT, QUICK, extra)
+    args, settings = h.parse_args(__doc__.splitlines()[0], DEFAULT, QUICK, check="compare one step of each, no timing")
     if args.check:
         return check()
     results = run_each_case_alone(IMPLS, CASES, settings)

@@ -173,10 +173,7 @@ def gpu_name() -> str:
 
 
 def main() -> int:
-    def extra(parser):
-        parser.add_argument("--check", action="store_true", help="compare a few steps of each, no timing")
-
-    args, settings = h.parse_args(__doc__.splitlines()[0], DEFAULT, QUICK, extra)
+    args, settings = h.parse_args(__doc__.splitlines()[0], DEFAULT, QUICK, check="compare a few steps, no timing")
     if args.check:
         return check()
     results = h.run(IMPLS, CASES, settings)

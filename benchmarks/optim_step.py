@@ -322,10 +322,7 @@ def check(steps: int = 3) -> int:
 
 
 def main() -> int:
-    def extra(parser):
-        parser.add_argument("--check", action="store_true", help="compare three steps of each, no timing")
-
-    args, settings = h.parse_args(__doc__.splitlines()[0], DEFAULT, QUICK, extra)
+    args, settings = h.parse_args(__doc__.splitlines()[0], DEFAULT, QUICK, check="compare three steps, no timing")
     if args.check:
         return check()
     results = h.run(IMPLS, list(CASES), settings)
