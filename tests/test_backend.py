@@ -55,3 +55,9 @@ def test_fast_broadcast_matches_numpy():
         backend.broadcast_to(np.ones(3), (4,))
     transposed = np.ones((2, 3)).T
     np.testing.assert_array_equal(backend.broadcast_to(transposed, (2, 3, 2)), np.ones((2, 3, 2)))
+
+
+def test_the_cuda_namespace_answers_without_a_gpu_too():
+    assert mg.cuda.is_available() == mg.cuda_is_available()
+    assert mg.cuda.device_count() >= 1 if mg.cuda.is_available() else mg.cuda.device_count() == 0
+    mg.cuda.synchronize()  # a no-op without a GPU, a wait with one
