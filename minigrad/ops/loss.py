@@ -92,9 +92,7 @@ def _reduce(loss, valid, reduction):
 
 def _sample_weights(g, valid, reduction, dtype, axis):
     """The cotangent of each sample's loss, shaped to broadcast along the class axis."""
-    weights = valid.astype(dtype)
-    if reduction == "mean":
-        weights = weights / _count(valid, dtype)
+    weights = valid / _count(valid, dtype) if reduction == "mean" else valid.astype(dtype)
     expanded = backend.xp_of(weights).expand_dims(weights, axis)
     if reduction == "none":
         shape = list(g.shape)
@@ -130,8 +128,9 @@ def _cross_entropy_vjp(g, ans, x, t, *, reduction, label_smoothing, ignore_index
     x_data, t_data = _array(x), _array(t)
     axis = _class_axis(x_data)
     onehot, valid = _onehot(x_data, t_data, ignore_index)
-    target = (1 - label_smoothing) * onehot + (label_smoothing / x_data.shape[axis])
-    return (_softmax(x, axis=axis) - target) * _sample_weights(g, valid, reduction, x_data.dtype, axis)
+    if label_smoothing:
+        onehot = (1 - label_smoothing) * onehot + (label_smoothing / x_data.shape[axis])
+    return (_softmax(x, axis=axis) - onehot) * _sample_weights(g, valid, reduction, x_data.dtype, axis)
 
 
 _cross_entropy.name = "cross_entropy"
