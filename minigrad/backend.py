@@ -143,6 +143,33 @@ def scatter_add(target, index, values) -> None:
         cupyx.scatter_add(target, index, values)
 
 
+# --- fused CuPy kernels -----------------------------------------------------
+# On a GPU a small step costs its kernel launches (tens of microseconds of CPU
+# each), not its arithmetic; where an op would launch several, one fused kernel
+# does the same. NumPy keeps the array expressions.
+
+_KERNELS: dict = {}
+
+
+def _kernel(name: str, in_params: str, out_params: str, operation: str):
+    """The CuPy ElementwiseKernel ``name``, built on first use (CuPy compiles it then)."""
+    kernel = _KERNELS.get(name)
+    if kernel is None:
+        kernel = _KERNELS[name] = _load_cupy().ElementwiseKernel(in_params, out_params, operation, name)
+    return kernel
+
+
+_ONEHOT = """
+if (t == ignore_index) {
+    out = 0;
+} else if (t < 0 || t >= classes) {
+    out = nan;
+} else {
+    out = ((i / inner) % classes == t) ? 1 : 0;  // element i of the C-ordered output is of class (i / inner) % C
+}
+"""
+
+
 def onehot(target, shape, axis: int, dtype, ignore_index: int):
     """One-hot rows of integer class ``target`` along ``axis`` of ``shape``, as an array of ``dtype``.
 
@@ -150,8 +177,8 @@ def onehot(target, shape, axis: int, dtype, ignore_index: int):
     [0, C) a row of NaN (only CUDA lets such a target through: the losses
     check their targets on the host, except on a GPU, where the check would
     stall the device). NumPy: one broadcast compare of the targets with the
-    class indices, times the row's fill. CuPy: one fused kernel, because the
-    same built from array operations launches ten small kernels.
+    class indices, times the row's fill. CuPy: one fused kernel, where array
+    operations would launch ten.
     """
     classes = shape[axis]
     if isinstance(target, np.ndarray):
@@ -163,33 +190,21 @@ def onehot(target, shape, axis: int, dtype, ignore_index: int):
     for size in shape[axis + 1 :]:
         inner *= size
     out = cupy.empty(shape, dtype)
-    nan = np.dtype(dtype).type(np.nan)
-    _onehot_kernel()(cupy.expand_dims(target, axis), ignore_index, classes, inner, nan, out)
+    kernel = _kernel("minigrad_onehot", "T t, int64 ignore_index, int64 classes, int64 inner, F nan", "F out", _ONEHOT)
+    kernel(cupy.expand_dims(target, axis), ignore_index, classes, inner, np.dtype(dtype).type(np.nan), out)
     return out
 
 
-_ONEHOT_KERNEL = None
+def sub_scaled_(target, scale: float, values) -> None:
+    """``target -= scale * values``, in place: the plain gradient-descent update.
 
-
-def _onehot_kernel():
-    """The CuPy kernel of :func:`onehot`: element i of the C-ordered output belongs to class (i / inner) % C."""
-    global _ONEHOT_KERNEL
-    if _ONEHOT_KERNEL is None:
-        _ONEHOT_KERNEL = _load_cupy().ElementwiseKernel(
-            "T t, int64 ignore_index, int64 classes, int64 inner, F nan",
-            "F out",
-            """
-            if (t == ignore_index) {
-                out = 0;
-            } else if (t < 0 || t >= classes) {
-                out = nan;
-            } else {
-                out = ((i / inner) % classes == t) ? 1 : 0;
-            }
-            """,
-            "minigrad_onehot",
-        )
-    return _ONEHOT_KERNEL
+    NumPy computes the product into a temporary; CuPy does it in one kernel.
+    """
+    if isinstance(target, np.ndarray) or values.dtype != target.dtype:
+        target -= scale * values
+        return
+    kernel = _kernel("minigrad_sub_scaled", "T values, T scale", "T target", "target -= scale * values")
+    kernel(values, values.dtype.type(scale), target)  # the scale in the arrays' dtype, as T requires
 
 
 # --- random numbers -------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import backend
 from .optimizer import Optimizer
 
 
@@ -61,4 +62,4 @@ class SGD(Optimizer):
                 param -= d
                 return
             g = buf
-        param -= group["lr"] * g
+        backend.sub_scaled_(param, group["lr"], g)
