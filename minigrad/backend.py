@@ -239,10 +239,18 @@ class fork_rng:
 
     On exit every device's generator is back where it was, so a tool that
     re-seeds for its own purposes (gradcheck) leaves the user's stream alone.
+    Inside, the CPU generator is a copy of the one outside, so its draws start
+    where the stream stands, as with ``torch.random.fork_rng``. A CuPy generator
+    cannot be copied (it holds a lock): inside, the GPU gets a fresh generator
+    seeded as ``manual_seed`` last said.
     """
 
     def __enter__(self):
-        self._saved = (_seed, {device: copy.deepcopy(gen) for device, gen in _generators.items()})
+        self._saved = (_seed, dict(_generators))
+        cpu = _generators.get("cpu")
+        _generators.clear()
+        if cpu is not None:
+            _generators["cpu"] = copy.deepcopy(cpu)
         return self
 
     def __exit__(self, *exc):

@@ -61,3 +61,32 @@ def test_the_cuda_namespace_answers_without_a_gpu_too():
     assert mg.cuda.is_available() == mg.cuda_is_available()
     assert mg.cuda.device_count() >= 1 if mg.cuda.is_available() else mg.cuda.device_count() == 0
     mg.cuda.synchronize()  # a no-op without a GPU, a wait with one
+
+
+def test_fork_rng_leaves_a_generator_it_cannot_copy_alone():
+    """CuPy's generator holds a lock, so it cannot be deep-copied: fork_rng must not try."""
+    import threading
+
+    class Uncopyable:
+        lock = threading.Lock()
+
+        def __init__(self):
+            self.own_lock = threading.Lock()
+
+    outside = Uncopyable()
+    mg.manual_seed(3)
+    mg.rand(3)
+    second = mg.rand(3).numpy()  # the stream's second draw
+    mg.manual_seed(3)
+    mg.rand(3)  # the stream now stands before its second draw
+    backend._generators["cuda"] = outside
+    try:
+        with mg.fork_rng():
+            assert "cuda" not in backend._generators  # a fresh one would be made inside
+            np.testing.assert_array_equal(mg.rand(3).numpy(), second)  # the copy continues the stream
+            mg.manual_seed(99)
+            mg.rand(5)
+        assert backend._generators["cuda"] is outside
+        np.testing.assert_array_equal(mg.rand(3).numpy(), second)  # the stream outside was not advanced
+    finally:
+        backend._generators.pop("cuda", None)

@@ -384,3 +384,13 @@ def test_minigrad_train_runs_on_cuda_and_its_checkpoint_resumes_on_either_device
         np.testing.assert_array_equal(a["model"][name].numpy(), b["model"][name].numpy())
     assert a["history"][-1]["test_accuracy"] > 0.4 and c["history"][-1]["test_accuracy"] > 0.4
     assert c["epoch"] == 4
+
+
+def test_fork_rng_works_after_a_draw_on_the_gpu():
+    mg.manual_seed(0)
+    outside = mg.rand(3, device="cuda").numpy()
+    mg.manual_seed(0)
+    with mg.fork_rng():
+        mg.manual_seed(5)
+        mg.rand(3, device="cuda")
+    np.testing.assert_array_equal(mg.rand(3, device="cuda").numpy(), outside)
