@@ -13,6 +13,7 @@ from ..ops.elementwise import leaky_relu, relu, sigmoid, tanh, where
 from ..ops.linalg import linear
 from ..ops.loss import binary_cross_entropy_with_logits, cross_entropy, nll_loss
 from ..ops.reduction import log_softmax, mean, softmax
+from ..ops.shape import getitem
 from ..ops.shape import pad as _numpy_pad
 from ..tensor import Tensor
 
@@ -104,7 +105,8 @@ def embedding(input, weight):
         return weight[input]
     xp = backend.xp_of(indices)
     outside = (indices < 0) | (indices >= count)
-    return where(outside[..., None], float("nan"), weight[xp.where(outside, 0, indices)])
+    rows = getitem(weight, xp.where(outside, 0, indices), in_bounds=True)  # no bounds check: no copy to the host
+    return where(outside[..., None], float("nan"), rows)
 
 
 def mse_loss(input, target, reduction: str = "mean"):

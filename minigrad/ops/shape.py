@@ -246,8 +246,8 @@ def _is_basic(index) -> bool:
 
 
 @primitive(view=lambda params: _is_basic(params["index"]))
-def _getitem(x, *, index):
-    if not isinstance(x, np.ndarray) and not _is_basic(index):
+def _getitem(x, *, index, in_bounds=False):
+    if not (in_bounds or isinstance(x, np.ndarray) or _is_basic(index)):
         _check_array_indices(x.shape, index)
     return x[index]
 
@@ -285,7 +285,7 @@ def _check_array_indices(shape, index) -> None:
 
 
 _getitem.name = "getitem"
-_getitem.defvjp(lambda g, ans, x, index: _index_scatter(g, index=index, shape=x.shape))
+_getitem.defvjp(lambda g, ans, x, index, in_bounds: _index_scatter(g, index=index, shape=x.shape))
 
 
 @primitive
@@ -316,13 +316,15 @@ def _expand_masks(index):
     return tuple(expanded) if isinstance(index, tuple) or len(expanded) > 1 else expanded[0]
 
 
-def getitem(x, index):
+def getitem(x, index, *, in_bounds: bool = False):
     """``x[index]`` with slices, ints, None, Ellipsis, integer arrays and boolean masks.
 
     vjp: zeros of x's shape with the cotangent added at the index; repeated
-    integer indices accumulate.
+    integer indices accumulate. An integer array outside its axis raises
+    IndexOutOfRange, also on CUDA (one flag copied from the device), unless
+    ``in_bounds`` says the caller has already made every index valid.
     """
-    return _getitem(x, index=_index_data(index))
+    return _getitem(x, index=_index_data(index), in_bounds=in_bounds)
 
 
 # --- devices ----------------------------------------------------------------------------------
