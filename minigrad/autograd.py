@@ -459,9 +459,7 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool, t
                 arg = args[i]
                 parent = arg._node
                 if parent is None:  # a leaf: its cotangents are summed here and stored at the end
-                    parent = id(arg)
-                    entry = leaf_grads.get(parent)
-                    leaf_grads[parent] = (arg, gi) if entry is None else (arg, entry[1] + gi)
+                    _accumulate_leaf(leaf_grads, arg, gi)
                 else:
                     old = get(parent)
                     node_grads[parent] = gi if old is None else old + gi
