@@ -288,7 +288,9 @@ class Node:
     gradient; ``saved`` pairs of (version counter, version at record time) for
     the tensors whose values the vjp reads; ``out_data`` the output array
     (no extra memory: the next op holds it anyway) and ``out_vc`` its version
-    counter; ``seq`` the position on the tape.
+    counter; ``seq`` the position on the tape; ``ctx`` what the op kept from
+    its forward for its backward (a custom Function's context, a primitive's
+    residual).
     """
 
     __slots__ = (

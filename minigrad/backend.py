@@ -177,14 +177,17 @@ def onehot(target, shape, axis: int, dtype, ignore_index: int):
     [0, C) a row of NaN (only CUDA lets such a target through: the losses
     check their targets on the host, except on a GPU, where the check would
     stall the device). NumPy: one broadcast compare of the targets with the
-    class indices, times the row's fill. CuPy: one fused kernel, where array
-    operations would launch ten.
+    class indices (an ignored target matches no class unless ``ignore_index``
+    is itself a class, when its rows are cleared). CuPy: one fused kernel,
+    where array operations would launch ten.
     """
     classes = shape[axis]
     if isinstance(target, np.ndarray):
-        class_index = np.arange(classes).reshape((classes,) + (1,) * (len(shape) - axis - 1))
-        fill = np.expand_dims((target != ignore_index).astype(dtype), axis)
-        return (np.expand_dims(target, axis) == class_index) * fill
+        expanded = target.reshape(target.shape[:axis] + (1,) + target.shape[axis:])
+        hot = expanded == np.arange(classes).reshape((classes,) + (1,) * (len(shape) - axis - 1))
+        if 0 <= ignore_index < classes:
+            hot &= expanded != ignore_index
+        return hot.astype(dtype)
     cupy = _load_cupy()
     inner = 1  # elements per class below the class axis
     for size in shape[axis + 1 :]:

@@ -12,7 +12,8 @@ backward pass too:
     exp.defvjp(lambda g, ans, x: g * ans)      # d e^x / dx = e^x
 
 A vjp receives the cotangent ``g`` of the output, the output ``ans`` (when
-``saves_output`` is set, else None) and the call's own arguments. It runs in
+``saves_output`` is set, else None; or the forward's residual, see
+:class:`Primitive`) and the call's own arguments. It runs in
 two modes (see :func:`minigrad.autograd.run_backward`): on bare arrays in a
 plain backward, on tensors under ``create_graph=True``. So a vjp uses only
 operators, minigrad functions and what arrays and tensors share (``shape``,
@@ -54,6 +55,12 @@ class Primitive:
     every node that saved the other, as PyTorch does for views.
     ``signature``, for non-smooth ops, maps the forward's arguments to an
     array that says on which side of each kink every element lies.
+    ``residual=True`` lets the forward return ``(out, residual)``: an
+    intermediate array the vjps would otherwise recompute (cross-entropy's
+    log-softmax). The node keeps it until backward, and the vjps get it as
+    ``ans`` in a plain backward. In a recorded backward (``create_graph=True``)
+    they get None instead and recompute it from the input tensors, so that
+    the recomputation is differentiated too.
     """
 
     def __init__(
@@ -67,6 +74,7 @@ class Primitive:
         signature=None,
         differentiable=True,
         view=False,
+        residual=False,
     ):
         functools.update_wrapper(self, forward)
         self.differentiable = differentiable
@@ -77,6 +85,9 @@ class Primitive:
         self.saves = tuple(saves)
         self.saves_output = saves_output
         self.signature = signature
+        if residual and saves_output:
+            raise ValueError(f"{self.name}: a primitive either saves its output or keeps a residual, not both")
+        self.residual = residual
         self.vjps = None
         self.vjp_variadic = None
 
@@ -98,6 +109,8 @@ class Primitive:
         # the inputs, no helper calls on the common path.
         state = _PER_THREAD.modes
         if state.raw:  # inside a plain backward: bare arrays in, bare array out
+            if self.residual:
+                return self.forward(*args, **params)[0]
             return self.forward(*args, **params)
         nin = len(args) if self.nin is None else self.nin
         arrays = list(args)
@@ -123,6 +136,9 @@ class Primitive:
             out = self.forward(*arrays, **params)
         except (ValueError, TypeError, IndexError, OverflowError) as exc:
             raise self._error(exc, args) from exc
+        residual = None
+        if self.residual:
+            out, residual = out
         if type(out) is not array_type:
             out = _as_output_array(out, array_type)
         monitor = state.monitor
@@ -145,7 +161,7 @@ class Primitive:
                     saved.append((vc, vc[0]))
             if self.saves_output:
                 saved.append((result._vc, 0))
-            result._node = node = Node(self, args, arrays, params, needs, saved, out, result._vc)
+            result._node = node = Node(self, args, arrays, params, needs, saved, out, result._vc, residual)
             if monitor is not None and monitor.sites:
                 node.site = user_site()
             result.requires_grad = True
@@ -162,7 +178,7 @@ class Primitive:
         """
         if raw:
             args = node.arrays
-            ans = node.out_data
+            ans = node.ctx if self.residual else node.out_data
         else:
             args = node.args
             ans = node.output() if self.saves_output else None

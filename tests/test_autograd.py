@@ -359,3 +359,66 @@ def test_views_share_the_version_counter_of_their_base():
         w.add_(1.0)
     out.backward()
     np.testing.assert_allclose(w.grad.numpy(), 2 * copy.numpy())
+
+
+# --- residuals: intermediates a forward keeps for its vjp -----------------------------------
+
+
+def _square_with_residual():
+    """x^2 as a primitive that keeps 2x, its derivative, as a residual; it logs what its vjp got."""
+    from minigrad.primitive import primitive
+
+    received = []
+
+    @primitive(residual=True)
+    def square(x):
+        return x * x, 2 * x
+
+    def vjp(g, two_x, x):
+        received.append(two_x)
+        return g * (2 * x if two_x is None else two_x)
+
+    square.defvjp(vjp)
+    return square, received
+
+
+def test_a_plain_backward_hands_the_residual_to_the_vjp_and_frees_it():
+    square, received = _square_with_residual()
+    x = mg.tensor([1.0, -3.0], dtype=mg.float64, requires_grad=True)
+    y = square(x)
+    np.testing.assert_array_equal(y.numpy(), [1.0, 9.0])  # the output alone, not the pair
+    node = y._node
+    y.sum().backward()
+    np.testing.assert_array_equal(received[0], [2.0, -6.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, -6.0])
+    assert node.ctx is None  # freed with the rest of the node
+
+
+def test_a_recorded_backward_recomputes_instead_of_using_the_residual():
+    square, received = _square_with_residual()
+    x = mg.tensor([1.0, -3.0], dtype=mg.float64, requires_grad=True)
+    (g,) = mg.grad(square(x).sum(), x, create_graph=True)
+    assert received == [None]
+    (h,) = mg.grad(g.sum(), x)  # d/dx sum(2x) = 2: only right if the recomputation was recorded
+    np.testing.assert_array_equal(h.numpy(), [2.0, 2.0])
+
+
+def test_a_residual_primitive_inside_a_plain_backward_returns_its_output_alone():
+    square, _ = _square_with_residual()
+    from minigrad.primitive import primitive
+
+    @primitive
+    def uses_square_in_its_vjp(x):
+        return x * 1.0
+
+    uses_square_in_its_vjp.defvjp(lambda g, ans, x: g * square(x))  # d/dx = x^2, for this test's sake
+    x = mg.tensor([2.0, 3.0], dtype=mg.float64, requires_grad=True)
+    uses_square_in_its_vjp(x).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [4.0, 9.0])
+
+
+def test_a_primitive_cannot_both_save_its_output_and_keep_a_residual():
+    from minigrad.primitive import primitive
+
+    with pytest.raises(ValueError, match="residual"):
+        primitive(lambda x: (x, x), saves_output=True, residual=True)

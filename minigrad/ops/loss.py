@@ -27,7 +27,6 @@ from ..primitive import primitive
 from .conv import _array
 from .elementwise import sigmoid
 from .reduction import _as_float, _softmax
-from .shape import reshape
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -52,6 +51,8 @@ def _check_targets(x, t, ignore_index):
     if not (isinstance(t, np.ndarray) or is_anomaly_enabled()):
         return
     classes = x.shape[_class_axis(x)]
+    if t.size and 0 <= t.min() and t.max() < classes:  # the common case, two quick reductions
+        return
     bad = ((t < 0) | (t >= classes)) & (t != ignore_index)
     if bad.any():
         value = int(t[bad].ravel()[0]) if t.ndim else int(t)
@@ -74,12 +75,19 @@ def _onehot(x, t, ignore_index):
     return onehot, t != ignore_index
 
 
+def _expand(a, axis):
+    """``a`` with a length-1 axis inserted at ``axis`` (expand_dims, without its Python-level overhead)."""
+    return a.reshape(a.shape[:axis] + (1,) + a.shape[axis:])
+
+
 def _count(valid, dtype):
     """max(number of valid targets, 1) as a 0-d array of ``dtype``: the divisor of a mean.
 
-    It stays on the arrays' device: reading it as a Python int would copy it
-    to the host and stall a CUDA device in every training step.
+    On CUDA it stays on the device: reading it as a Python int would copy it
+    to the host and stall the device in every training step.
     """
+    if isinstance(valid, np.ndarray):
+        return np.asarray(max(np.count_nonzero(valid), 1), dtype)
     return backend.xp_of(valid).maximum(valid.sum(dtype=dtype), 1)
 
 
@@ -92,13 +100,13 @@ def _reduce(loss, valid, reduction):
 
 def _sample_weights(g, valid, reduction, dtype, axis):
     """The cotangent of each sample's loss, shaped to broadcast along the class axis."""
-    weights = valid / _count(valid, dtype) if reduction == "mean" else valid.astype(dtype)
-    expanded = backend.xp_of(weights).expand_dims(weights, axis)
+    weights = valid.astype(dtype)
+    if reduction == "mean":
+        weights /= _count(valid, dtype)
+    weights = _expand(weights, axis)
     if reduction == "none":
-        shape = list(g.shape)
-        shape.insert(axis, 1)
-        return reshape(g, tuple(shape)) * expanded
-    return g * expanded
+        return _expand(g, axis) * weights
+    return g * weights
 
 
 def _check_reduction(op, reduction):
@@ -109,28 +117,44 @@ def _check_reduction(op, reduction):
 # --- cross-entropy ------------------------------------------------------------------------
 
 
-@primitive(nin=2, saves=(0,))
+def _target_distribution(x, t, ignore_index, label_smoothing):
+    """q, the class distribution cross-entropy compares softmax(x) with, and the mask of valid targets.
+
+    q = (1 - e) onehot(t) + e / C with label smoothing e; all zero for an ignored target.
+    """
+    onehot, valid = _onehot(x, t, ignore_index)
+    if not label_smoothing:
+        return onehot, valid
+    axis = _class_axis(x)
+    q = (1 - label_smoothing) * onehot + label_smoothing / x.shape[axis]
+    q *= _expand(valid, axis)
+    return q, valid
+
+
+@primitive(nin=2, saves=(0,), residual=True)
 def _cross_entropy(x, t, *, reduction, label_smoothing, ignore_index):
+    """The loss, and log softmax(x) as the residual its vjp reuses (see :class:`~minigrad.primitive.Primitive`)."""
     _check_targets(x, t, ignore_index)
     xp = backend.xp_of(x)
     x = _as_float(x)  # integer logits: x - max(x) must not wrap around
     axis = _class_axis(x)
     shifted = x - x.max(axis=axis, keepdims=True)
     logp = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
-    onehot, valid = _onehot(x, t, ignore_index)
-    per_sample = -(onehot * logp).sum(axis=axis)
-    if label_smoothing:
-        per_sample = (1 - label_smoothing) * per_sample - label_smoothing * logp.mean(axis=axis) * valid
-    return _reduce(per_sample, valid, reduction)
+    q, valid = _target_distribution(x, t, ignore_index, label_smoothing)
+    q_logp = q * logp  # minus each sample's loss, spread over its classes
+    if reduction == "none":
+        return -q_logp.sum(axis=axis), logp
+    total = -q_logp.sum()  # one reduction over everything, not one per sample and another over samples
+    return (total if reduction == "sum" else total / _count(valid, total.dtype)), logp
 
 
-def _cross_entropy_vjp(g, ans, x, t, *, reduction, label_smoothing, ignore_index):
+def _cross_entropy_vjp(g, logp, x, t, *, reduction, label_smoothing, ignore_index):
+    """(softmax(x) - q) times each sample's weight; softmax is exp(logp) when the forward's logp is at hand."""
     x_data, t_data = _array(x), _array(t)
     axis = _class_axis(x_data)
-    onehot, valid = _onehot(x_data, t_data, ignore_index)
-    if label_smoothing:
-        onehot = (1 - label_smoothing) * onehot + (label_smoothing / x_data.shape[axis])
-    return (_softmax(x, axis=axis) - onehot) * _sample_weights(g, valid, reduction, x_data.dtype, axis)
+    q, valid = _target_distribution(x_data, t_data, ignore_index, label_smoothing)
+    p = _softmax(x, axis=axis) if logp is None else backend.xp_of(logp).exp(logp)
+    return (p - q) * _sample_weights(g, valid, reduction, x_data.dtype, axis)
 
 
 _cross_entropy.name = "cross_entropy"

@@ -101,6 +101,24 @@ def test_linear_matches_x_wt_plus_b_and_its_gradient(data):
     check_gradients(lambda x, w: linalg.linear(x, w), x, w)
 
 
+@gradient_test("linear_weight_grad")
+@given(data=st.data())
+def test_linear_weight_grad_sums_g_transposed_x_over_the_batch(data):
+    lead = data.draw(hnp.array_shapes(min_dims=0, max_dims=2, max_side=3))
+    n_in, n_out = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 4))
+    g, x = (data.draw(arrays(s)) for s in (lead + (n_out,), lead + (n_in,)))
+    out = linalg._weight_grad(minigrad.tensor(g), minigrad.tensor(x))
+    np.testing.assert_allclose(out.numpy(), g.reshape(-1, n_out).T @ x.reshape(-1, n_in), rtol=1e-12, atol=1e-12)
+    check_gradients(linalg._weight_grad, g, x)
+
+
+@pytest.mark.parametrize("lead", [(), (2,), (2, 3)])
+def test_second_order_linear(lead):
+    rng = np.random.default_rng(4)
+    x, w, b = (rng.standard_normal(s) for s in (lead + (3,), (2, 3), (2,)))
+    check_second_order(linalg.linear, x, w, b)
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_second_order_matmul(name):
     rng = np.random.default_rng(2)
