@@ -99,7 +99,13 @@ def _reduce(loss, valid, reduction):
 
 
 def _sample_weights(g, valid, reduction, dtype, axis):
-    """The cotangent of each sample's loss, shaped to broadcast along the class axis."""
+    """The cotangent of each sample's loss, shaped to broadcast along the class axis.
+
+    For a mean or a sum on the CPU with no ignored target, one number for all
+    samples (g / N or g), which spares building and multiplying a weight per sample.
+    """
+    if reduction != "none" and isinstance(valid, np.ndarray) and valid.all():
+        return g / _count(valid, dtype) if reduction == "mean" else g
     weights = valid.astype(dtype)
     if reduction == "mean":
         weights /= _count(valid, dtype)
@@ -133,7 +139,7 @@ def _target_distribution(x, t, ignore_index, label_smoothing):
 
 @primitive(nin=2, saves=(0,), residual=True)
 def _cross_entropy(x, t, *, reduction, label_smoothing, ignore_index):
-    """The loss, and log softmax(x) as the residual its vjp reuses (see :class:`~minigrad.primitive.Primitive`)."""
+    """The loss, and what its vjp reuses (see :class:`~minigrad.primitive.Primitive`): log softmax(x), q, valid."""
     _check_targets(x, t, ignore_index)
     xp = backend.xp_of(x)
     x = _as_float(x)  # integer logits: x - max(x) must not wrap around
@@ -142,19 +148,28 @@ def _cross_entropy(x, t, *, reduction, label_smoothing, ignore_index):
     logp = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
     q, valid = _target_distribution(x, t, ignore_index, label_smoothing)
     q_logp = q * logp  # minus each sample's loss, spread over its classes
+    kept = logp, q, valid
     if reduction == "none":
-        return -q_logp.sum(axis=axis), logp
+        return -q_logp.sum(axis=axis), kept
     total = -q_logp.sum()  # one reduction over everything, not one per sample and another over samples
-    return (total if reduction == "sum" else total / _count(valid, total.dtype)), logp
+    return (total if reduction == "sum" else total / _count(valid, total.dtype)), kept
 
 
-def _cross_entropy_vjp(g, logp, x, t, *, reduction, label_smoothing, ignore_index):
-    """(softmax(x) - q) times each sample's weight; softmax is exp(logp) when the forward's logp is at hand."""
-    x_data, t_data = _array(x), _array(t)
-    axis = _class_axis(x_data)
-    q, valid = _target_distribution(x_data, t_data, ignore_index, label_smoothing)
-    p = _softmax(x, axis=axis) if logp is None else backend.xp_of(logp).exp(logp)
-    return (p - q) * _sample_weights(g, valid, reduction, x_data.dtype, axis)
+def _cross_entropy_vjp(g, kept, x, t, *, reduction, label_smoothing, ignore_index):
+    """(softmax(x) - q) times each sample's weight.
+
+    ``kept`` is the forward's (log softmax(x), q, valid targets) in a plain
+    backward; in a recorded one it is None, and softmax is recomputed from
+    the tensor x, so that it is differentiated too.
+    """
+    if kept is None:
+        x_data = _array(x)
+        q, valid = _target_distribution(x_data, _array(t), ignore_index, label_smoothing)
+        p = _softmax(x, axis=_class_axis(x_data))
+    else:
+        logp, q, valid = kept
+        p = backend.xp_of(logp).exp(logp)
+    return (p - q) * _sample_weights(g, valid, reduction, q.dtype, _class_axis(q))
 
 
 _cross_entropy.name = "cross_entropy"
