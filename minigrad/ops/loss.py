@@ -31,9 +31,12 @@ from .reduction import _as_float, _softmax
 REDUCTIONS = ("mean", "sum", "none")
 
 
-def _check_targets(x, t, ignore_index):
+def _check_targets(x, t, ignore_index) -> bool:
     """Validate integer class targets against logits whose classes are on axis 1 (or axis 0 when 1-D).
 
+    Returns whether the targets are known to be plain: every one a class
+    index, none ignored. That is the common case, which the CPU checks with
+    one comparison; on CUDA it is not checked, and this returns False.
     Raised inside a forward, so the primitive adds the op's name and the input shapes.
     The range check reads the targets' values, which on CUDA would copy a flag
     to the host and stall the device in every training step. There it runs only
@@ -49,14 +52,16 @@ def _check_targets(x, t, ignore_index):
     if tuple(t.shape) != expected:
         raise ShapeError(f"input of shape {tuple(x.shape)} needs a target of shape {expected}, got {tuple(t.shape)}")
     if not (isinstance(t, np.ndarray) or is_anomaly_enabled()):
-        return
+        return False
     classes = x.shape[_class_axis(x)]
-    if t.size and 0 <= t.min() and t.max() < classes:  # the common case, two quick reductions
-        return
+    # As unsigned numbers negative targets are huge, so one comparison finds every target in [0, C).
+    if (t.astype(np.uint64) < classes).all():
+        return not 0 <= ignore_index < classes and isinstance(t, np.ndarray)
     bad = ((t < 0) | (t >= classes)) & (t != ignore_index)
     if bad.any():
         value = int(t[bad].ravel()[0]) if t.ndim else int(t)
         raise IndexError(f"target {value} is out of range for {classes} classes")
+    return False
 
 
 def _class_axis(x) -> int:
@@ -89,6 +94,11 @@ def _count(valid, dtype):
     if isinstance(valid, np.ndarray):
         return np.asarray(max(np.count_nonzero(valid), 1), dtype)
     return backend.xp_of(valid).maximum(valid.sum(dtype=dtype), 1)
+
+
+def _samples(t, dtype):
+    """max(number of targets, 1) as a 0-d array of ``dtype``: the divisor of a mean when no target is ignored."""
+    return np.asarray(max(t.size, 1), dtype)
 
 
 def _reduce(loss, valid, reduction):
@@ -139,36 +149,57 @@ def _target_distribution(x, t, ignore_index, label_smoothing):
 
 @primitive(nin=2, saves=(0,), residual=True)
 def _cross_entropy(x, t, *, reduction, label_smoothing, ignore_index):
-    """The loss, and what its vjp reuses (see :class:`~minigrad.primitive.Primitive`): log softmax(x), q, valid."""
-    _check_targets(x, t, ignore_index)
+    """The loss, and what its vjp reuses (see :class:`~minigrad.primitive.Primitive`).
+
+    That is log softmax(x) and the targets, either as q and the mask of valid
+    targets, or, for plain targets of 2-D logits without smoothing (the usual
+    classifier), as the positions (sample, class) of the targets: gathering
+    log-probabilities there is cheaper than multiplying by a one-hot q.
+    """
+    plain = _check_targets(x, t, ignore_index)
     xp = backend.xp_of(x)
     x = _as_float(x)  # integer logits: x - max(x) must not wrap around
     axis = _class_axis(x)
     shifted = x - x.max(axis=axis, keepdims=True)
     logp = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+    if plain and x.ndim == 2 and not label_smoothing:
+        hits = np.arange(len(t)), t
+        losses = -logp[hits]
+        if reduction == "none":
+            return losses, (logp, hits, None)
+        total = losses.sum()
+        return (total if reduction == "sum" else total / _samples(t, total.dtype)), (logp, hits, None)
     q, valid = _target_distribution(x, t, ignore_index, label_smoothing)
     q_logp = q * logp  # minus each sample's loss, spread over its classes
-    kept = logp, q, valid
     if reduction == "none":
-        return -q_logp.sum(axis=axis), kept
+        return -q_logp.sum(axis=axis), (logp, q, valid)
     total = -q_logp.sum()  # one reduction over everything, not one per sample and another over samples
-    return (total if reduction == "sum" else total / _count(valid, total.dtype)), kept
+    return (total if reduction == "sum" else total / _count(valid, total.dtype)), (logp, q, valid)
 
 
 def _cross_entropy_vjp(g, kept, x, t, *, reduction, label_smoothing, ignore_index):
     """(softmax(x) - q) times each sample's weight.
 
-    ``kept`` is the forward's (log softmax(x), q, valid targets) in a plain
-    backward; in a recorded one it is None, and softmax is recomputed from
+    ``kept`` is what the forward kept, in a plain backward: (log softmax(x),
+    q, valid targets), or (log softmax(x), target positions, None) for plain
+    targets. In a recorded backward it is None, and softmax is recomputed from
     the tensor x, so that it is differentiated too.
     """
     if kept is None:
         x_data = _array(x)
         q, valid = _target_distribution(x_data, _array(t), ignore_index, label_smoothing)
-        p = _softmax(x, axis=_class_axis(x_data))
-    else:
-        logp, q, valid = kept
-        p = backend.xp_of(logp).exp(logp)
+        return (_softmax(x, axis=_class_axis(x_data)) - q) * _sample_weights(
+            g, valid, reduction, q.dtype, _class_axis(q)
+        )
+    logp, q, valid = kept
+    p = backend.xp_of(logp).exp(logp)
+    if valid is None:  # plain targets: q is their positions
+        p[q] -= 1
+        if reduction == "none":
+            p *= _expand(g, 1)
+        else:  # every sample weighs the same
+            p *= g / _samples(q[1], p.dtype) if reduction == "mean" else g
+        return p
     return (p - q) * _sample_weights(g, valid, reduction, q.dtype, _class_axis(q))
 
 

@@ -102,6 +102,28 @@ def test_cross_entropy_gradients(case):
     assert report.passed
 
 
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cross_entropy_gathers_plain_targets_as_the_one_hot_path_would(reduction, dtype):
+    """Plain targets (every one a class, none ignored) of 2-D logits take a gather path; an ignore_index that
+    is itself a class (but absent from the targets) sends the same problem down the one-hot path."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((6, 4)).astype(dtype) * 3
+    t = rng.integers(0, 3, 6)  # never class 3
+    results = []
+    for ignore_index in (-100, 3):
+        logits = _t(x, True)
+        loss = F.cross_entropy(logits, _t(t), reduction, ignore_index=ignore_index)
+        loss.sum().backward()
+        results.append((loss.numpy(), logits.grad.numpy()))
+    (loss_plain, grad_plain), (loss_onehot, grad_onehot) = results
+    assert loss_plain.dtype == grad_plain.dtype == dtype
+    eps = np.finfo(dtype).eps
+    np.testing.assert_allclose(loss_plain, loss_onehot, rtol=8 * eps)
+    np.testing.assert_allclose(grad_plain, grad_onehot, rtol=8 * eps, atol=8 * eps)
+    np.testing.assert_allclose(loss_plain, cross_entropy_ref(x.astype(np.float64), t, reduction), rtol=8 * eps)
+
+
 def test_cross_entropy_matches_torch():
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(0)
