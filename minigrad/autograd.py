@@ -610,12 +610,13 @@ def _root_grads(op: str, outputs, grad_outputs):
                 "set requires_grad=True on the inputs you want gradients for"
             )
         if g is None:
-            if out.data.size != 1:
+            data = out.data
+            if data.size != 1:
                 raise GraphError(
                     f"{op}: gradient can be implicitly created only for scalar outputs, "
                     f"but the output has shape {tuple(out.shape)}; pass gradient= of that shape"
                 )
-            ones = out.xp.empty(out.shape, out.dtype)
+            ones = backend.xp_of(data).empty(data.shape, data.dtype)
             ones.fill(1)  # on the device, not copied to it; and a third of np.ones's cost
             g = _tensor.Tensor._wrap(ones)
         else:
