@@ -55,9 +55,9 @@ class Primitive:
     every node that saved the other, as PyTorch does for views.
     ``signature``, for non-smooth ops, maps the forward's arguments to an
     array that says on which side of each kink every element lies.
-    ``residual=True`` lets the forward return ``(out, residual)``: an
-    intermediate array the vjps would otherwise recompute (cross-entropy's
-    log-softmax). The node keeps it until backward, and the vjps get it as
+    ``residual=True`` lets the forward return ``(out, residual)``: what the
+    vjps would otherwise recompute (cross-entropy keeps its log-softmax and
+    one-hot targets). The node keeps it until backward, and the vjps get it as
     ``ans`` in a plain backward. In a recorded backward (``create_graph=True``)
     they get None instead and recompute it from the input tensors, so that
     the recomputation is differentiated too.
