@@ -14,7 +14,7 @@ from ..backend import xp_of
 from ..errors import DTypeError
 from ..primitive import primitive
 from .elementwise import astype, exp, where
-from .shape import broadcast_to, reshape
+from .shape import _broadcast_to, reshape
 
 
 def reduce_args(op: str, axis, keepdims, dim, keepdim):
@@ -43,7 +43,7 @@ def _spread(g, x_shape, axis, keepdims):
     """Broadcast a reduction's cotangent back to the input's shape."""
     if not keepdims and g.ndim:
         g = reshape(g, _kept_shape(x_shape, axis))
-    return broadcast_to(g, x_shape)
+    return _broadcast_to(g, shape=tuple(x_shape))
 
 
 # --- sum and mean ------------------------------------------------------------------
