@@ -91,7 +91,7 @@ def _count(valid, dtype):
     On CUDA it stays on the device: reading it as a Python int would copy it
     to the host and stall the device in every training step.
     """
-    if isinstance(valid, np.ndarray):
+    if isinstance(valid, (np.ndarray, np.generic)):  # np.generic: the np.bool_ of a 0-d target (1-D logits)
         return np.asarray(max(np.count_nonzero(valid), 1), dtype)
     return backend.xp_of(valid).maximum(valid.sum(dtype=dtype), 1)
 

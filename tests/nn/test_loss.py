@@ -124,6 +124,21 @@ def test_cross_entropy_gathers_plain_targets_as_the_one_hot_path_would(reduction
     np.testing.assert_allclose(loss_plain, cross_entropy_ref(x.astype(np.float64), t, reduction), rtol=8 * eps)
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+def test_the_mean_of_1d_logits_divides_by_a_0d_array_of_their_dtype(dtype):
+    """A 0-d target's valid mask is a NumPy scalar (np.bool_), not an array; the divisor of its mean must still be a
+    0-d array of the logits' dtype. As np.maximum(np.float32 scalar, 1) it was a scalar that NumPy 1.x promotes to
+    float64, which made the mean loss of 1-D logits float64 there."""
+    from minigrad.ops.loss import _count
+
+    count = _count(np.array(3) != -100, dtype)
+    assert isinstance(count, np.ndarray) and count.shape == () and count.dtype == dtype and count == 1
+    logits = _t(np.ones(4, dtype), True)
+    loss = F.cross_entropy(logits, _t(np.array(1)))
+    loss.backward()
+    assert loss.dtype == logits.grad.dtype == dtype
+
+
 def test_cross_entropy_matches_torch():
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(0)
