@@ -125,6 +125,11 @@ def _sample_weights(g, valid, reduction, dtype, axis):
     return g * weights
 
 
+def _as_target(target):
+    """A target given as a Python or NumPy number, as a 0-d array (the losses compare and index with it)."""
+    return np.asarray(target) if isinstance(target, (int, float, np.generic)) else target
+
+
 def _check_reduction(op, reduction):
     if reduction not in REDUCTIONS:
         raise ArgumentError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
@@ -163,7 +168,7 @@ def _cross_entropy(x, t, *, reduction, label_smoothing, ignore_index):
     shifted = x - x.max(axis=axis, keepdims=True)
     logp = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
     if plain and x.ndim == 2 and not label_smoothing:
-        hits = np.arange(len(t)), t
+        hits = np.arange(len(t)), t.copy()  # a copy: the caller may reuse its target array before backward
         losses = -logp[hits]
         if reduction == "none":
             return losses, (logp, hits, None)
@@ -222,7 +227,11 @@ def cross_entropy(input, target, reduction="mean", label_smoothing=0.0, ignore_i
     if not 0.0 <= label_smoothing <= 1.0:
         raise ArgumentError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     return _cross_entropy(
-        input, target, reduction=reduction, label_smoothing=float(label_smoothing), ignore_index=int(ignore_index)
+        input,
+        _as_target(target),
+        reduction=reduction,
+        label_smoothing=float(label_smoothing),
+        ignore_index=int(ignore_index),
     )
 
 
@@ -250,7 +259,7 @@ _nll_loss.defvjp(_nll_vjp, None)
 def nll_loss(input, target, reduction="mean", ignore_index=-100):
     """Negative log-likelihood of log-probabilities ``input`` (N, C) at integer ``target``: -input[n, target[n]]."""
     _check_reduction("nll_loss", reduction)
-    return _nll_loss(input, target, reduction=reduction, ignore_index=int(ignore_index))
+    return _nll_loss(input, _as_target(target), reduction=reduction, ignore_index=int(ignore_index))
 
 
 # --- binary cross-entropy with logits ------------------------------------------------------------

@@ -139,6 +139,27 @@ def test_the_mean_of_1d_logits_divides_by_a_0d_array_of_their_dtype(dtype):
     assert loss.dtype == logits.grad.dtype == dtype
 
 
+@pytest.mark.parametrize("loss", [F.cross_entropy, F.nll_loss])
+def test_a_class_target_may_be_a_python_or_numpy_integer(loss):
+    x = np.array([0.5, -1.0, 2.0])
+    expected = loss(_t(x), _t(np.int64(2))).numpy()
+    for target in (2, np.int64(2), np.int32(2)):
+        np.testing.assert_array_equal(loss(_t(x), target).numpy(), expected)
+    with pytest.raises(mg.DTypeError, match="integer class indices"):
+        loss(_t(x), 2.0)
+
+
+def test_changing_the_target_array_after_the_forward_leaves_the_gradient_alone():
+    x, t = np.array([[1.0, 2.0, 0.5], [0.0, -1.0, 3.0]]), np.array([0, 2])
+    expected = _t(x, True)
+    F.cross_entropy(expected, _t(t)).backward()
+    logits, target = _t(x, True), mg.from_numpy(t.copy())
+    loss = F.cross_entropy(logits, target)
+    target.data[:] = [1, 1]  # say, a loader refilling its batch buffer before backward
+    loss.backward()
+    np.testing.assert_array_equal(logits.grad.numpy(), expected.grad.numpy())
+
+
 def test_cross_entropy_matches_torch():
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(0)
