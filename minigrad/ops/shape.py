@@ -247,7 +247,9 @@ def _is_basic(index) -> bool:
 
 @primitive(view=lambda params: _is_basic(params["index"]))
 def _getitem(x, *, index, in_bounds=False):
-    if not (in_bounds or isinstance(x, np.ndarray) or _is_basic(index)):
+    # NumPy checks integer-array indices itself, except into an empty array, where NumPy < 2.3
+    # only warns; CuPy wraps them around. Those two cases are checked here.
+    if not (in_bounds or (isinstance(x, np.ndarray) and x.size) or _is_basic(index)):
         _check_array_indices(x.shape, index)
     return x[index]
 
@@ -266,9 +268,11 @@ def _check_array_indices(shape, index) -> None:
 
     CuPy wraps such an index around instead (a documented difference from
     NumPy), which would select the wrong element without a word. The check
-    copies one flag per integer array from the device.
+    copies one flag per integer array from the device. NumPy before 2.3 only
+    warns for an index into an empty array.
     """
     parts = index if isinstance(index, tuple) else (index,)
+    parts = [np.asarray(p) if isinstance(p, list) else p for p in parts]  # a list indexes as an array does
     explicit = sum(_axes_taken(p) for p in parts if p is not Ellipsis)
     axis = 0
     for part in parts:

@@ -483,6 +483,16 @@ def test_index_out_of_range():
         minigrad.ones(2, 3)[2]
 
 
+@pytest.mark.parametrize("shape", [(2, 3), (0, 3)])  # an empty array too, where NumPy < 2.3 only warns
+@pytest.mark.parametrize("as_list", [False, True])
+def test_an_integer_array_or_list_index_out_of_range_raises_on_every_device(device, shape, as_list):
+    x = minigrad.ones(*shape, device=device, requires_grad=True)
+    index = [0, 5] if as_list else minigrad.tensor(np.array([0, 5]), device=device)  # CuPy would wrap 5 around
+    first_bad = 5 if shape[0] else 0
+    with pytest.raises(minigrad.IndexOutOfRange, match=f"getitem: index {first_bad} is out of bounds for axis 0"):
+        x[index]
+
+
 # --- completeness ----------------------------------------------------------------------------------------------------
 
 
