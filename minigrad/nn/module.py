@@ -67,10 +67,10 @@ class Module:
             return
         for registry in (self._parameters, self._buffers, self._modules):
             registry.pop(name, None)
-        if isinstance(value, Parameter):
-            self._parameters[name] = value
-        elif isinstance(value, Module):
-            self._modules[name] = value
+        if isinstance(value, (Parameter, Module)):
+            self.__dict__.pop(name, None)  # a plain attribute of that name would shadow the registered value
+            registry = self._parameters if isinstance(value, Parameter) else self._modules
+            registry[name] = value
         else:
             object.__setattr__(self, name, value)
 
@@ -109,6 +109,7 @@ class Module:
         self._buffers[name] = tensor
 
     def add_module(self, name: str, module: Module | None) -> None:
+        self.__dict__.pop(name, None)  # as in __setattr__: a plain attribute would shadow the module
         self._modules[name] = module
 
     # --- forward ----------------------------------------------------------------------

@@ -69,6 +69,25 @@ def test_attributes_register_parameters_and_modules():
         m.fc2  # noqa: B018
 
 
+def test_registering_a_name_that_holds_a_plain_attribute_replaces_it():
+    # A plain attribute lives in the instance __dict__, which Python reads before __getattr__ looks in
+    # the registries: registering the name must remove it there, or the old value shadows the new one.
+    m = MLP()
+    m.act = 3
+    m.act = nn.Tanh()
+    assert isinstance(m.act, nn.Tanh) and "act" in m._modules
+    m.hidden = None
+    m.hidden = nn.Linear(2, 2)
+    assert isinstance(m.hidden, nn.Linear) and "hidden.weight" in dict(m.named_parameters())
+    m.scale = 2.0
+    p = nn.Parameter(np.zeros(2, dtype=np.float32))
+    m.scale = p
+    assert m.scale is p and m._parameters["scale"] is p
+    m.extra = 1
+    m.add_module("extra", nn.ReLU())
+    assert isinstance(m.extra, nn.ReLU)
+
+
 def test_named_parameters_have_dotted_names_in_order():
     names = [name for name, _ in Net().named_parameters()]
     assert names == [
