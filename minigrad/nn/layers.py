@@ -118,7 +118,7 @@ class MaxPool2d(Module):
         super().__init__()
         self.kernel_size, self.stride, self.padding, self.dilation = (
             kernel_size,
-            stride or kernel_size,
+            kernel_size if stride is None else stride,
             padding,
             dilation,
         )
@@ -133,7 +133,7 @@ class MaxPool2d(Module):
 class AvgPool2d(Module):
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
-        self.kernel_size, self.stride, self.padding = kernel_size, stride or kernel_size, padding
+        self.kernel_size, self.stride, self.padding = kernel_size, kernel_size if stride is None else stride, padding
 
     def forward(self, x):
         return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding)

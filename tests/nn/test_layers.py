@@ -200,6 +200,15 @@ def test_pool_modules_match_torch():
     )
 
 
+def test_pool_modules_reject_a_zero_stride_instead_of_using_the_kernel():
+    # Only stride=None means "the kernel size" (as PyTorch); 0 is an error, as in the functional forms.
+    x = _t(_rng().standard_normal((1, 1, 4, 4)))
+    for layer in (nn.MaxPool2d, nn.AvgPool2d):
+        with pytest.raises(mg.ShapeError, match="stride"):
+            layer(2, stride=0)(x)
+        assert layer(2, stride=None).stride == 2
+
+
 def test_flatten():
     x = _t(np.arange(2 * 3 * 4 * 5.0).reshape(2, 3, 4, 5))
     assert nn.Flatten()(x).shape == (2, 60)
