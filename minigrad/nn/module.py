@@ -301,10 +301,12 @@ class _Container(Module):
         return iter(self._modules.values())
 
     def __getitem__(self, index):
-        modules = list(self._modules.values())
-        return self._sliced(modules[index]) if isinstance(index, slice) else modules[index]
+        if isinstance(index, slice):
+            return self._sliced(list(self._modules.items())[index])
+        return list(self._modules.values())[index]
 
-    def _sliced(self, modules):
+    def _sliced(self, items):
+        """A container of the same kind holding ``items``, a list of (name, module)."""
         raise NotImplementedError
 
 
@@ -331,8 +333,8 @@ class Sequential(_Container):
             x = module(x)
         return x
 
-    def _sliced(self, modules) -> Sequential:
-        return Sequential(*modules)
+    def _sliced(self, items) -> Sequential:
+        return Sequential(OrderedDict(items))  # keeps the names, as PyTorch: seq[1:] holds "1", "2", ...
 
     def append(self, module: Module) -> Sequential:
         self.add_module(str(len(self)), module)
@@ -358,8 +360,8 @@ class ModuleList(_Container):
             self.append(module)
         return self
 
-    def _sliced(self, modules) -> ModuleList:
-        return ModuleList(modules)
+    def _sliced(self, items) -> ModuleList:
+        return ModuleList(module for _, module in items)  # renumbered from 0, as PyTorch
 
 
 def _check_shape(op: str, x, ndims, what: str):

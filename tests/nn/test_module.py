@@ -369,6 +369,18 @@ def test_sequential_indexing_len_iteration_and_forward():
         nn.Sequential(nn.ReLU(), lambda x: x)
 
 
+def test_sequential_slice_keeps_the_names_of_its_modules():
+    # As PyTorch: seq[1:] holds modules "1" and "2", so its state_dict keys match the full model's.
+    seq = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 2))
+    tail = seq[1:]
+    assert [name for name, _ in tail.named_children()] == ["1", "2"]
+    assert list(tail.state_dict()) == ["2.weight", "2.bias"]
+    named = nn.Sequential(OrderedDict([("encoder", nn.Linear(2, 3)), ("act", nn.ReLU())]))
+    assert named[-1:].act is named.act
+    blocks = nn.ModuleList([nn.ReLU(), nn.Tanh(), nn.Sigmoid()])
+    assert [name for name, _ in blocks[1:].named_children()] == ["0", "1"]  # ModuleList renumbers, as PyTorch
+
+
 def test_sequential_from_ordered_dict_uses_its_names():
     seq = nn.Sequential(OrderedDict([("encoder", nn.Linear(2, 3)), ("act", nn.ReLU())]))
     assert [name for name, _ in seq.named_parameters()] == ["encoder.weight", "encoder.bias"]
