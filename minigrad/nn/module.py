@@ -224,14 +224,19 @@ class Module:
         return self
 
     # --- state ----------------------------------------------------------------------------------
+    def _named_state(self) -> list:
+        """(dotted name, tensor) of every parameter (once, under its first name) and buffer, in PyTorch's
+        state-dict order: each module's own parameters, then its own buffers, module after module."""
+        first = dict(self.named_parameters())
+        entries = []
+        for prefix, module in self.named_modules():
+            entries += [(n, p) for n, p in module.named_parameters(prefix, recurse=False) if first.get(n) is p]
+            entries += list(module.named_buffers(prefix, recurse=False))
+        return entries
+
     def state_dict(self) -> OrderedDict:
         """Every parameter and buffer by dotted name, as tensors detached from the graph."""
-        state = OrderedDict()
-        for name, param in self.named_parameters():
-            state[name] = param.detach()
-        for name, buf in self.named_buffers():
-            state[name] = buf.detach()
-        return state
+        return OrderedDict((name, tensor.detach()) for name, tensor in self._named_state())
 
     def load_state_dict(self, state_dict, strict: bool = True):
         """Copy values from ``state_dict`` into the parameters and buffers, validating everything first.
@@ -241,7 +246,7 @@ class Module:
         allowed, shape mismatches never are). Nothing is assigned unless every
         check passes. Returns (missing_keys, unexpected_keys).
         """
-        own = OrderedDict([*self.named_parameters(), *self.named_buffers()])
+        own = OrderedDict(self._named_state())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         problems = []

@@ -243,6 +243,16 @@ def test_state_dict_round_trip():
     np.testing.assert_array_equal(source(_x(4, seed=3)).numpy(), target(_x(4, seed=3)).numpy())
 
 
+def test_state_dict_lists_each_module_s_parameters_then_its_buffers_in_module_order():
+    # PyTorch's order: each module's own parameters and buffers, then its children's; not every
+    # parameter of the model before every buffer (code that pairs two state dicts by position relies on it).
+    seq = nn.Sequential(nn.BatchNorm1d(2), nn.Linear(2, 2))
+    assert list(seq.state_dict()) == ["0.weight", "0.bias", "0.running_mean", "0.running_var", "1.weight", "1.bias"]
+    assert list(Net().state_dict())[:6] == [
+        "body.0.weight", "body.0.bias", "body.1.weight", "body.1.bias", "body.1.running_mean", "body.1.running_var"
+    ]  # fmt: skip
+
+
 def test_load_state_dict_copies_values_and_accepts_arrays():
     m = nn.Linear(2, 3)
     values = {"weight": np.arange(6.0).reshape(3, 2), "bias": mg.tensor([1.0, 2.0, 3.0])}
