@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 from .. import backend
-from ..errors import ShapeError
+from ..errors import ArgumentError, ShapeError
 
 
 def calculate_gain(nonlinearity: str, param=None) -> float:
@@ -28,7 +28,7 @@ def calculate_gain(nonlinearity: str, param=None) -> float:
         return math.sqrt(2.0 / (1 + slope**2))
     if nonlinearity == "selu":
         return 3.0 / 4
-    raise ValueError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}")
+    raise ArgumentError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}")
 
 
 def fans(tensor) -> tuple:
@@ -86,7 +86,7 @@ def _no_elements(tensor) -> bool:
 def _fan(tensor, mode: str) -> int:
     fan_in, fan_out = fans(tensor)
     if mode not in ("fan_in", "fan_out"):
-        raise ValueError(f"init: mode must be 'fan_in' or 'fan_out', got {mode!r}")
+        raise ArgumentError(f"init: mode must be 'fan_in' or 'fan_out', got {mode!r}")
     return fan_in if mode == "fan_in" else fan_out
 
 
