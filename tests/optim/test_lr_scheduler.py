@@ -121,3 +121,17 @@ def test_reduce_on_plateau_reduces_after_patience():
     assert opt.param_groups[0]["lr"] == 0.1
     sched.step(1.0)
     assert opt.param_groups[0]["lr"] == 0.05
+
+
+def test_reduce_on_plateau_checks_min_lr_per_group():
+    # a min_lr list shorter than the groups used to be zipped away: the groups past its end were never reduced
+    a, b = mg.tensor([1.0], requires_grad=True), mg.tensor([1.0], requires_grad=True)
+    opt = optim.SGD([{"params": [a]}, {"params": [b], "lr": 1.0}], lr=0.1)
+    with pytest.raises(ValueError, match="ReduceLROnPlateau: got 1 min_lr values for 2 parameter groups"):
+        L.ReduceLROnPlateau(opt, min_lr=[0.01])
+    with pytest.raises(TypeError, match="ReduceLROnPlateau: expected an Optimizer"):
+        L.ReduceLROnPlateau([a, b])
+    sched = L.ReduceLROnPlateau(opt, min_lr=[0.01, 0.2], patience=0, factor=0.5)
+    for metric in [1.0, 1.0, 1.0, 1.0]:
+        sched.step(metric)
+    assert sched.get_last_lr() == [0.0125, 0.2]  # the second group stops at its own min_lr
