@@ -90,6 +90,12 @@ class LRScheduler:
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
 
+def _check_positive(name: str, argument: str, value) -> None:
+    """A period or length a closed form divides by must be positive (0 would be a ZeroDivisionError)."""
+    if not value > 0:
+        raise ValueError(f"{name}: {argument} must be positive, got {value!r}")
+
+
 class LambdaLR(LRScheduler):
     """lr = base_lr * lr_lambda(t): any function of the step, e.g. from :mod:`minigrad.optim.schedules`.
 
@@ -110,6 +116,7 @@ class StepLR(LRScheduler):
     """lr = base_lr * gamma^floor(t / step_size)."""
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
+        _check_positive("StepLR", "step_size", step_size)
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer, last_epoch)
 
@@ -143,6 +150,7 @@ class PolynomialLR(LRScheduler):
     """lr = base_lr * (1 - min(t, total_iters) / total_iters)^power."""
 
     def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
+        _check_positive("PolynomialLR", "total_iters", total_iters)
         self.total_iters, self.power = total_iters, power
         super().__init__(optimizer, last_epoch)
 
@@ -154,6 +162,7 @@ class CosineAnnealingLR(LRScheduler):
     """lr = eta_min + (base_lr - eta_min)(1 + cos(pi min(t, T_max) / T_max)) / 2, then eta_min after T_max."""
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
+        _check_positive("CosineAnnealingLR", "T_max", T_max)
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
 
@@ -169,6 +178,7 @@ class LinearLR(LRScheduler):
     """lr = base_lr * (start_factor + (end_factor - start_factor) min(t, total_iters) / total_iters): a warmup."""
 
     def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, last_epoch=-1):
+        _check_positive("LinearLR", "total_iters", total_iters)
         self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters
         super().__init__(optimizer, last_epoch)
 

@@ -205,3 +205,18 @@ def test_chained_schedulers_resume_from_state_dicts():
     assert resumed_opt.param_groups[0]["lr"] == straight[7][0]
     rest = _chained_rates(L, resumed_opt, lambda m, o: resumed, steps=13)
     assert rest == straight[7:]  # bit for bit
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda o: L.StepLR(o, step_size=0), "StepLR: step_size must be positive"),
+        (lambda o: L.CosineAnnealingLR(o, T_max=0), "CosineAnnealingLR: T_max must be positive"),
+        (lambda o: L.LinearLR(o, total_iters=0), "LinearLR: total_iters must be positive"),
+        (lambda o: L.PolynomialLR(o, total_iters=-2), "PolynomialLR: total_iters must be positive"),
+    ],
+)
+def test_a_zero_period_is_a_clear_error(make, message):
+    # these used to fail with a bare ZeroDivisionError from the closed form
+    with pytest.raises(ValueError, match=message):
+        make(_opt())
