@@ -28,6 +28,11 @@ class Optimizer:
         self.defaults = dict(defaults)
         self.state: dict = {}  # id(param) -> dict of arrays and numbers
         self.param_groups: list = []
+        if isinstance(params, (Tensor, dict)):  # list() would iterate a tensor's rows, or a dict's keys
+            raise TypeError(
+                f"{type(self).__name__}: params must be an iterable of tensors or of parameter-group dicts, "
+                f"got a {type(params).__name__} (wrap it in a list)"
+            )
         params = list(params)
         if not params:
             raise ValueError(f"{type(self).__name__}: got an empty parameter list")

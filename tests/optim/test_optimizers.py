@@ -337,3 +337,11 @@ def test_bad_hyperparameters_name_the_optimizer(make, message):
     # they used to be accepted silently and give NaNs or divergence at the first step (Yogi's betas included)
     with pytest.raises(ValueError, match=message):
         make([mg.tensor([1.0], requires_grad=True)])
+
+
+def test_params_must_be_an_iterable_not_one_tensor():
+    # a bare tensor used to be iterated row by row: optimizing copies of its rows in silence, or failing
+    # with "can't optimize a non-leaf tensor (shape ())" when it required grad
+    for params in (mg.ones(3), mg.ones(3, requires_grad=True), {"params": [mg.ones(3, requires_grad=True)]}):
+        with pytest.raises(TypeError, match="SGD: params must be an iterable of tensors or of parameter-group dicts"):
+            optim.SGD(params, lr=0.1)
