@@ -87,6 +87,8 @@ def load(path, device: str | None = None):
                 raise CheckpointError(f"load: {path} has an unknown format header")
             if header.get("format") != FORMAT or not isinstance(header.get("version"), int):
                 raise CheckpointError(f"load: {path} has an unknown format header")
+            if "tree" not in header:
+                raise CheckpointError(f"load: {path} has a damaged structure (its header has no tree)")
             if header["version"] > VERSION:
                 raise CheckpointError(
                     f"load: {path} was written by a newer minigrad (format version {header['version']})"
@@ -152,6 +154,8 @@ def _decode(node, arrays: dict, device: str, path: str):
         if "tuple" in node:
             return tuple(_decode(v, arrays, device, path) for v in node["tuple"])
         if "value" in node:
+            if node["value"] is not None and not isinstance(node["value"], (bool, int, float, str)):
+                raise TypeError(f"a value entry holds a {type(node['value']).__name__}")
             return node["value"]
     except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(f"load: {path} has a damaged structure ({type(exc).__name__}: {exc})") from exc

@@ -264,6 +264,9 @@ def test_files_that_are_not_zip_archives_are_checkpoint_errors(tmp_path):
         (_header({"list": {"value": 1}}), "damaged structure"),
         (np.frombuffer(b"[" * 100_000 + b"]" * 100_000, dtype=np.uint8), "not a readable"),
         (_header({"mystery": 1}), "damaged structure"),
+        (np.frombuffer(b'{"format": "minigrad-checkpoint", "version": 1}', dtype=np.uint8), "damaged structure"),
+        (_header({"value": {"a": 1}}), "damaged structure"),
+        (_header({"list": [{"value": [1, 2]}]}), "damaged structure"),
         (np.array([1.5, 2.0]), "not a readable"),
     ],
 )

@@ -50,12 +50,13 @@ class DataLoader:
     the same batches (``state_dict`` holds the epoch). ``seed=None`` draws a
     seed from minigrad's generator, so ``manual_seed`` fixes it. Batches of a
     TensorDataset are gathered with one index per tensor; other datasets'
-    samples are stacked.
+    samples are stacked, NumPy arrays and Python numbers (a label ``i``)
+    becoming tensors first, as ``Tensor(x)`` makes them.
     """
 
     def __init__(self, dataset, batch_size: int = 1, shuffle: bool = True, drop_last: bool = False, seed=None):
-        if batch_size < 1:
-            raise ValueError(f"DataLoader: batch_size must be positive, got {batch_size}")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
         self.dataset, self.batch_size, self.shuffle, self.drop_last = dataset, batch_size, shuffle, drop_last
         if seed is None:
             seed = int(backend.generator("cpu").integers(0, 2**62))
@@ -85,11 +86,16 @@ class DataLoader:
             return tuple(Tensor._wrap(t.data[backend.to_device(index, t.device)]) for t in self.dataset.tensors)
         samples = [self.dataset[int(i)] for i in index]
         if isinstance(samples[0], tuple):
-            return tuple(stack([s[k] for s in samples]) for k in range(len(samples[0])))
-        return stack(samples)
+            return tuple(_stack([s[k] for s in samples]) for k in range(len(samples[0])))
+        return _stack(samples)
 
     def state_dict(self) -> dict:
         return {"seed": self.seed, "epoch": self.epoch}
 
     def load_state_dict(self, state: dict) -> None:
         self.seed, self.epoch = int(state["seed"]), int(state["epoch"])
+
+
+def _stack(samples: list) -> Tensor:
+    """One batch from a list of samples: tensors, arrays or numbers (converted as ``Tensor(x)`` would)."""
+    return stack([s if isinstance(s, Tensor) else Tensor(s) for s in samples])

@@ -28,12 +28,6 @@ class Adam(Optimizer):
             params, {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay, "amsgrad": amsgrad}
         )
 
-    def _check_group(self, group):
-        super()._check_group(group)
-        beta1, beta2 = group["betas"]
-        if not (0.0 <= beta1 < 1.0 and 0.0 <= beta2 < 1.0):
-            raise ValueError(f"{type(self).__name__}: betas must be in [0, 1), got {group['betas']}")
-
     def _init_state(self, param, group):
         xp = backend.xp_of(param.data)
         state = {"step": 0, "exp_avg": xp.zeros_like(param.data), "exp_avg_sq": xp.zeros_like(param.data)}

@@ -23,6 +23,14 @@ def _flat(arrays) -> np.ndarray:
 class _ClosureOptimizer(Optimizer):
     """Shared machinery: read and write all parameters as one flat vector."""
 
+    def _check_group(self, group):
+        super()._check_group(group)
+        if not 0 < group["c"] < 1 or not 0 < group["shrink"] < 1:
+            raise ValueError(
+                f"{type(self).__name__}: need 0 < c < 1 and 0 < shrink < 1, got c={group['c']}, "
+                f"shrink={group['shrink']}"
+            )
+
     def _params(self):
         return [p for group in self.param_groups for p in group["params"]]
 
@@ -66,8 +74,6 @@ class GradientDescentLineSearch(_ClosureOptimizer):
     """
 
     def __init__(self, params, lr=1.0, c=1e-4, shrink=0.5, max_shrinks=40):
-        if not 0 < c < 1 or not 0 < shrink < 1:
-            raise ValueError("GradientDescentLineSearch: need 0 < c < 1 and 0 < shrink < 1")
         super().__init__(params, {"lr": lr, "c": c, "shrink": shrink, "max_shrinks": max_shrinks})
 
     def step(self, closure=None):

@@ -5,6 +5,15 @@ Each scheduler sets ``group["lr"]`` from a closed form of the step count
 ``lr = f(base_lr, t)``. Closed forms mean resuming from ``state_dict`` gives
 exactly the rates of an uninterrupted run.
 
+Chaining, as PyTorch: when something else changed a group's rate since the
+scheduler last set it (a second scheduler on the same optimizer,
+:class:`ReduceLROnPlateau`, the user), the scheduler multiplies the rate it
+finds by f(t) / f(t - 1) instead of overwriting it, so chained schedulers
+compose multiplicatively (a LinearLR warmup times a cosine decay);
+CosineAnnealingLR scales the distance to eta_min instead, and LambdaLR
+always sets base_lr * lr_lambda(t), as in PyTorch. A scheduler alone still
+sets f(base_lr, t) exactly.
+
 One documented difference from PyTorch: :class:`CosineAnnealingLR` stays at
 ``eta_min`` after ``T_max`` steps instead of climbing back up (PyTorch's
 closed form is periodic).
@@ -21,6 +30,9 @@ from .optimizer import Optimizer
 class LRScheduler:
     """Base class: subclasses define ``lr_at(base_lr, t)``."""
 
+    _chainable = True  # scale a rate that something else changed, rather than overwrite it
+    _chain_floor = 0.0  # chained, the rate's distance to this floor is what gets scaled
+
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(self).__name__}: expected an Optimizer, got {type(optimizer).__name__}")
@@ -29,17 +41,30 @@ class LRScheduler:
             group.setdefault("initial_lr", group["lr"])
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
-        self.step()
+        # the rates this scheduler set last (its own f(base_lr, t)); a group still at its base rate is untouched
+        self._scheduled_lr = [base if last_epoch < 0 else self.lr_at(base, last_epoch) for base in self.base_lrs]
+        self._set_rates(self.last_epoch + 1, untouched=self.base_lrs)
 
     def lr_at(self, base_lr: float, t: int) -> float:
         raise NotImplementedError
 
     def step(self) -> None:
-        """Advance one step and set every group's learning rate."""
-        self.last_epoch += 1
-        self._last_lr = [self.lr_at(base, self.last_epoch) for base in self.base_lrs]
-        for group, lr in zip(self.optimizer.param_groups, self._last_lr):
-            group["lr"] = lr
+        """Advance one step and set every group's learning rate (scaling it, if chained; see the module)."""
+        self._set_rates(self.last_epoch + 1)
+
+    def _set_rates(self, t: int, untouched=()) -> None:
+        self.last_epoch = t
+        new = [self.lr_at(base, t) for base in self.base_lrs]
+        for i, (group, lr, previous) in enumerate(zip(self.optimizer.param_groups, new, self._scheduled_lr)):
+            current = group["lr"]
+            alone = current == previous or (i < len(untouched) and current == untouched[i])
+            floor = self._chain_floor
+            if alone or not self._chainable or previous == floor:
+                group["lr"] = lr
+            else:
+                group["lr"] = floor + (current - floor) * ((lr - floor) / (previous - floor))
+        self._scheduled_lr = new
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
     def get_last_lr(self) -> list:
         """The learning rates the last ``step()`` set, one per parameter group."""
@@ -50,14 +75,34 @@ class LRScheduler:
         return {k: v for k, v in self.__dict__.items() if k != "optimizer" and not callable(v) and k != "schedulers"}
 
     def load_state_dict(self, state_dict: dict) -> None:
+        """Restore the step count; set a group's rate too unless something else set it since this scheduler did.
+
+        So a scheduler alone resumes its rates even on a fresh optimizer, and
+        chained schedulers leave the rates that the optimizer's own
+        ``load_state_dict`` restored.
+        """
+        left = self._last_lr
         self.__dict__.update(state_dict)
-        self._last_lr = [self.lr_at(base, self.last_epoch) for base in self.base_lrs]
-        for group, lr in zip(self.optimizer.param_groups, self._last_lr):
-            group["lr"] = lr
+        self._scheduled_lr = [self.lr_at(base, self.last_epoch) for base in self.base_lrs]
+        for group, lr, mine in zip(self.optimizer.param_groups, self._scheduled_lr, left):
+            if group["lr"] == mine:
+                group["lr"] = lr
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+
+def _check_positive(name: str, argument: str, value) -> None:
+    """A period or length a closed form divides by must be positive (0 would be a ZeroDivisionError)."""
+    if not value > 0:
+        raise ValueError(f"{name}: {argument} must be positive, got {value!r}")
 
 
 class LambdaLR(LRScheduler):
-    """lr = base_lr * lr_lambda(t): any function of the step, e.g. from :mod:`minigrad.optim.schedules`."""
+    """lr = base_lr * lr_lambda(t): any function of the step, e.g. from :mod:`minigrad.optim.schedules`.
+
+    Not chainable, as in PyTorch: it sets that rate whatever other schedulers did.
+    """
+
+    _chainable = False
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
         self.lr_lambda = lr_lambda
@@ -71,6 +116,7 @@ class StepLR(LRScheduler):
     """lr = base_lr * gamma^floor(t / step_size)."""
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
+        _check_positive("StepLR", "step_size", step_size)
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer, last_epoch)
 
@@ -104,6 +150,7 @@ class PolynomialLR(LRScheduler):
     """lr = base_lr * (1 - min(t, total_iters) / total_iters)^power."""
 
     def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
+        _check_positive("PolynomialLR", "total_iters", total_iters)
         self.total_iters, self.power = total_iters, power
         super().__init__(optimizer, last_epoch)
 
@@ -115,8 +162,13 @@ class CosineAnnealingLR(LRScheduler):
     """lr = eta_min + (base_lr - eta_min)(1 + cos(pi min(t, T_max) / T_max)) / 2, then eta_min after T_max."""
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
+        _check_positive("CosineAnnealingLR", "T_max", T_max)
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
+
+    @property
+    def _chain_floor(self):
+        return self.eta_min
 
     def lr_at(self, base_lr, t):
         return self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * min(t, self.T_max) / self.T_max)) / 2
@@ -126,6 +178,7 @@ class LinearLR(LRScheduler):
     """lr = base_lr * (start_factor + (end_factor - start_factor) min(t, total_iters) / total_iters): a warmup."""
 
     def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, last_epoch=-1):
+        _check_positive("LinearLR", "total_iters", total_iters)
         self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters
         super().__init__(optimizer, last_epoch)
 
@@ -141,6 +194,8 @@ class SequentialLR(LRScheduler):
         if len(schedulers) != len(milestones) + 1:
             raise ValueError("SequentialLR: need one more scheduler than milestones")
         self.schedulers, self.milestones = list(schedulers), list(milestones)
+        for group in optimizer.param_groups:  # undo the schedulers' own first steps, as PyTorch does
+            group["lr"] = group.get("initial_lr", group["lr"])
         super().__init__(optimizer, last_epoch)
 
     def lr_at(self, base_lr, t):
@@ -165,11 +220,15 @@ class ReduceLROnPlateau:
             raise ValueError("ReduceLROnPlateau: factor must be < 1")
         if mode not in ("min", "max") or threshold_mode not in ("rel", "abs"):
             raise ValueError("ReduceLROnPlateau: mode must be 'min' or 'max' and threshold_mode 'rel' or 'abs'")
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"ReduceLROnPlateau: expected an Optimizer, got {type(optimizer).__name__}")
         self.optimizer = optimizer
         self.mode, self.factor, self.patience = mode, factor, patience
         self.threshold, self.threshold_mode, self.cooldown, self.eps = threshold, threshold_mode, cooldown, eps
         groups = len(optimizer.param_groups)
         self.min_lrs = list(min_lr) if isinstance(min_lr, (list, tuple)) else [min_lr] * groups
+        if len(self.min_lrs) != groups:  # zip would silently leave the extra groups unreduced
+            raise ValueError(f"ReduceLROnPlateau: got {len(self.min_lrs)} min_lr values for {groups} parameter groups")
         self.best = math.inf if mode == "min" else -math.inf
         self.num_bad_epochs = 0
         self.cooldown_counter = 0

@@ -28,6 +28,11 @@ class Optimizer:
         self.defaults = dict(defaults)
         self.state: dict = {}  # id(param) -> dict of arrays and numbers
         self.param_groups: list = []
+        if isinstance(params, (Tensor, dict)):  # list() would iterate a tensor's rows, or a dict's keys
+            raise TypeError(
+                f"{type(self).__name__}: params must be an iterable of tensors or of parameter-group dicts, "
+                f"got a {type(params).__name__} (wrap it in a list)"
+            )
         params = list(params)
         if not params:
             raise ValueError(f"{type(self).__name__}: got an empty parameter list")
@@ -56,10 +61,25 @@ class Optimizer:
         self._check_group(filled)
         self.param_groups.append(filled)
 
+    # hyperparameters that must be >= 0 and averaging rates that must lie in [0, 1], wherever a group has them
+    _NON_NEGATIVE = ("eps", "weight_decay", "momentum", "lr_decay", "initial_accumulator_value", "damping")
+    _UNIT_INTERVAL = ("alpha", "rho")
+
     def _check_group(self, group: dict) -> None:
-        """Validate a group's hyperparameters (subclasses add their own rules)."""
-        if group.get("lr", 0) < 0:
-            raise ValueError(f"{type(self).__name__}: invalid learning rate {group['lr']}")
+        """Validate a group's hyperparameters (subclasses add their own rules); NaN fails every check."""
+        name = type(self).__name__
+        if not group.get("lr", 0) >= 0:
+            raise ValueError(f"{name}: invalid learning rate {group['lr']}")
+        for key in self._NON_NEGATIVE:
+            if key in group and not group[key] >= 0:
+                raise ValueError(f"{name}: {key} must be non-negative, got {group[key]}")
+        for key in self._UNIT_INTERVAL:
+            if key in group and not 0 <= group[key] <= 1:
+                raise ValueError(f"{name}: {key} must be in [0, 1], got {group[key]}")
+        if "betas" in group:
+            betas = tuple(group["betas"])
+            if len(betas) != 2 or not all(0.0 <= beta < 1.0 for beta in betas):
+                raise ValueError(f"{name}: betas must be two numbers in [0, 1), got {group['betas']}")
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear every parameter's gradient: to None (the default, as PyTorch), or to zeros in place."""

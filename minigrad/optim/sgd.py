@@ -38,11 +38,6 @@ class SGD(Optimizer):
             },  # fmt: skip
         )
 
-    def _check_group(self, group):
-        super()._check_group(group)
-        if group["momentum"] < 0 or group["weight_decay"] < 0:
-            raise ValueError(f"SGD: momentum and weight_decay must be non-negative, got {group}")
-
     def _update(self, param, grad, state, group):
         g = grad
         if group["weight_decay"]:

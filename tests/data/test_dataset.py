@@ -66,3 +66,25 @@ def test_a_custom_dataset_is_stacked():
     batches = list(DataLoader(Squares(), batch_size=2, shuffle=False))
     assert batches[0][0].shape == (2, 1) and batches[0][1].tolist() == [0, 1]
     assert batches[2][1].tolist() == [16]
+
+
+def test_samples_of_arrays_and_python_numbers_are_batched():
+    # (array, int label) samples used to fail inside stack with "device 'cuda' needs CuPy"
+    class Pairs(Dataset):
+        def __len__(self):
+            return 5
+
+        def __getitem__(self, i):
+            return np.full(3, i, dtype=np.float64), i
+
+    batches = list(DataLoader(Pairs(), batch_size=2, shuffle=False))
+    assert [tuple(xb.shape) for xb, _ in batches] == [(2, 3), (2, 3), (1, 3)]
+    assert batches[0][0].dtype == np.float64 and batches[0][1].dtype == np.int64
+    assert [yb.tolist() for _, yb in batches] == [[0, 1], [2, 3], [4]]
+
+
+@pytest.mark.parametrize("batch_size", [0, -1, 2.5, True])
+def test_batch_size_must_be_a_positive_integer(batch_size):
+    x, y = _data(4)
+    with pytest.raises(ValueError, match="DataLoader: batch_size must be a positive integer"):
+        DataLoader(TensorDataset(x, y), batch_size=batch_size)

@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 
 import minigrad as mg
@@ -121,3 +122,101 @@ def test_reduce_on_plateau_reduces_after_patience():
     assert opt.param_groups[0]["lr"] == 0.1
     sched.step(1.0)
     assert opt.param_groups[0]["lr"] == 0.05
+
+
+def test_reduce_on_plateau_checks_min_lr_per_group():
+    # a min_lr list shorter than the groups used to be zipped away: the groups past its end were never reduced
+    a, b = mg.tensor([1.0], requires_grad=True), mg.tensor([1.0], requires_grad=True)
+    opt = optim.SGD([{"params": [a]}, {"params": [b], "lr": 1.0}], lr=0.1)
+    with pytest.raises(ValueError, match="ReduceLROnPlateau: got 1 min_lr values for 2 parameter groups"):
+        L.ReduceLROnPlateau(opt, min_lr=[0.01])
+    with pytest.raises(TypeError, match="ReduceLROnPlateau: expected an Optimizer"):
+        L.ReduceLROnPlateau([a, b])
+    sched = L.ReduceLROnPlateau(opt, min_lr=[0.01, 0.2], patience=0, factor=0.5)
+    for metric in [1.0, 1.0, 1.0, 1.0]:
+        sched.step(metric)
+    assert sched.get_last_lr() == [0.0125, 0.2]  # the second group stops at its own min_lr
+
+
+CHAINS = {
+    "exponential+step": lambda m, o: [m.ExponentialLR(o, gamma=0.9), m.StepLR(o, step_size=3, gamma=0.5)],
+    "warmup+cosine": lambda m, o: [m.LinearLR(o, 0.1, 1.0, 5), m.CosineAnnealingLR(o, T_max=30, eta_min=0.001)],
+    "linear+step+multistep": lambda m, o: [m.LinearLR(o, 0.2, 1.0, 6), m.StepLR(o, 4), m.MultiStepLR(o, [10, 20])],
+    "step+lambda": lambda m, o: [m.StepLR(o, 3, gamma=0.5), m.LambdaLR(o, lambda t: 0.9**t)],
+}
+
+
+def _chained_rates(module, opt, make, steps=30):
+    schedulers = make(module, opt)
+    rates = [[group["lr"] for group in opt.param_groups]]
+    for _ in range(steps):
+        opt.step()
+        for scheduler in schedulers:
+            scheduler.step()
+        rates.append([group["lr"] for group in opt.param_groups])
+        assert schedulers[-1].get_last_lr() == rates[-1]
+    return rates
+
+
+@pytest.mark.parametrize("name", sorted(CHAINS))
+def test_chained_schedulers_compose_as_in_pytorch(name):
+    # each scheduler used to overwrite the rate with its own closed form: the last one alone counted
+    torch = pytest.importorskip("torch")
+    topt = torch.optim.SGD([{"params": [torch.zeros(1, requires_grad=True)], "lr": lr} for lr in (0.1, 0.02)])
+    want = _chained_rates(torch.optim.lr_scheduler, topt, CHAINS[name])
+    opt = optim.SGD([{"params": [mg.tensor([1.0], requires_grad=True)], "lr": lr} for lr in (0.1, 0.02)])
+    got = _chained_rates(L, opt, CHAINS[name])
+    assert np.asarray(got) == pytest.approx(np.asarray(want), rel=1e-12)
+
+
+def test_a_scheduler_keeps_what_reduce_on_plateau_did():
+    torch = pytest.importorskip("torch")
+    rates = []
+    for module, opt in [
+        (torch.optim.lr_scheduler, torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)),
+        (L, _opt()),
+    ]:
+        decay, plateau = module.ExponentialLR(opt, gamma=0.9), module.ReduceLROnPlateau(opt, patience=1, factor=0.5)
+        rates.append([])
+        for metric in PLATEAU:
+            opt.step()
+            decay.step()
+            plateau.step(metric)
+            rates[-1].append(opt.param_groups[0]["lr"])
+    assert rates[1] == pytest.approx(rates[0], rel=1e-12)
+
+
+def test_chained_schedulers_resume_from_state_dicts():
+    def build(opt):
+        return [L.LinearLR(opt, 0.1, 1.0, 5), L.ExponentialLR(opt, gamma=0.9)]
+
+    straight = _chained_rates(L, _opt(), lambda m, o: build(o), steps=20)
+    opt = _opt()
+    first = build(opt)
+    for _ in range(7):
+        opt.step()
+        for scheduler in first:
+            scheduler.step()
+    resumed_opt = _opt()
+    resumed = build(resumed_opt)
+    resumed_opt.load_state_dict(opt.state_dict())
+    for scheduler, saved in zip(resumed, first):
+        scheduler.load_state_dict(saved.state_dict())
+    assert resumed_opt.param_groups[0]["lr"] == straight[7][0]
+    rest = _chained_rates(L, resumed_opt, lambda m, o: resumed, steps=13)
+    assert rest == straight[7:]  # bit for bit
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda o: L.StepLR(o, step_size=0), "StepLR: step_size must be positive"),
+        (lambda o: L.CosineAnnealingLR(o, T_max=0), "CosineAnnealingLR: T_max must be positive"),
+        (lambda o: L.LinearLR(o, total_iters=0), "LinearLR: total_iters must be positive"),
+        (lambda o: L.PolynomialLR(o, total_iters=-2), "PolynomialLR: total_iters must be positive"),
+    ],
+)
+def test_a_zero_period_is_a_clear_error(make, message):
+    # these used to fail with a bare ZeroDivisionError from the closed form
+    with pytest.raises(ValueError, match=message):
+        make(_opt())

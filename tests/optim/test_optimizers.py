@@ -309,3 +309,39 @@ def test_bad_arguments():
         optim.SGD([{"params": [w], "momentun": 0.9}], lr=0.1)
     with pytest.raises(ValueError, match="non-leaf"):
         optim.SGD([w * 2], lr=0.1)
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda p: optim.Adagrad(p, lr_decay=-0.1), "Adagrad: lr_decay must be non-negative"),
+        (lambda p: optim.Adagrad(p, initial_accumulator_value=-1.0), "Adagrad: initial_accumulator_value"),
+        (lambda p: optim.Adagrad(p, eps=-1e-10), "Adagrad: eps must be non-negative"),
+        (lambda p: optim.RMSprop(p, alpha=1.5), r"RMSprop: alpha must be in \[0, 1\]"),
+        (lambda p: optim.RMSprop(p, momentum=-0.9), "RMSprop: momentum must be non-negative"),
+        (lambda p: optim.RMSprop(p, weight_decay=-1.0), "RMSprop: weight_decay must be non-negative"),
+        (lambda p: optim.Adadelta(p, rho=-0.1), r"Adadelta: rho must be in \[0, 1\]"),
+        (lambda p: optim.Adadelta(p, eps=-1e-6), "Adadelta: eps must be non-negative"),
+        (lambda p: optim.Adam(p, eps=-1e-8), "Adam: eps must be non-negative"),
+        (lambda p: optim.Adam(p, weight_decay=-0.1), "Adam: weight_decay must be non-negative"),
+        (lambda p: optim.AdamW(p, lr=float("nan")), "AdamW: invalid learning rate"),
+        (lambda p: optim.Yogi(p, betas=(1.0, 0.999)), r"Yogi: betas must be two numbers in \[0, 1\)"),
+        (lambda p: optim.Yogi(p, betas=(0.9, 1.5)), r"Yogi: betas must be two numbers in \[0, 1\)"),
+        (lambda p: optim.Yogi(p, initial_accumulator_value=-1.0), "Yogi: initial_accumulator_value"),
+        (lambda p: optim.SGD([{"params": p, "momentum": -0.5}], lr=0.1), "SGD: momentum must be non-negative"),
+        (lambda p: optim.Newton(p, shrink=2.0), "Newton: need 0 < c < 1 and 0 < shrink < 1"),
+        (lambda p: optim.Newton(p, damping=-1.0), "Newton: damping must be non-negative"),
+    ],
+)
+def test_bad_hyperparameters_name_the_optimizer(make, message):
+    # they used to be accepted silently and give NaNs or divergence at the first step (Yogi's betas included)
+    with pytest.raises(ValueError, match=message):
+        make([mg.tensor([1.0], requires_grad=True)])
+
+
+def test_params_must_be_an_iterable_not_one_tensor():
+    # a bare tensor used to be iterated row by row: optimizing copies of its rows in silence, or failing
+    # with "can't optimize a non-leaf tensor (shape ())" when it required grad
+    for params in (mg.ones(3), mg.ones(3, requires_grad=True), {"params": [mg.ones(3, requires_grad=True)]}):
+        with pytest.raises(TypeError, match="SGD: params must be an iterable of tensors or of parameter-group dicts"):
+            optim.SGD(params, lr=0.1)
