@@ -285,8 +285,11 @@ class Node:
     ``needs``; ``args`` the call's arguments (tensors and constants) and
     ``arrays`` the same with tensors replaced by their arrays; ``params`` its
     keyword settings; ``needs`` the indices of the arguments that require a
-    gradient; ``saved`` pairs of (version counter, version at record time) for
-    the tensors whose values the vjp reads; ``out_data`` the output array
+    gradient and ``parents`` their nodes when the op ran (None for a leaf),
+    kept apart from the arguments because an in-place op later gives an
+    argument a new history that this node never read; ``saved`` pairs of
+    (version counter, version at record time) for the tensors whose values
+    the vjp reads; ``out_data`` the output array
     (no extra memory: the next op holds it anyway) and ``out_vc`` its version
     counter; ``seq`` the position on the tape; ``ctx`` what the op kept from
     its forward for its backward (a custom Function's context, a primitive's
@@ -299,6 +302,7 @@ class Node:
         "arrays",
         "params",
         "needs",
+        "parents",
         "saved",
         "out_data",
         "out_vc",
@@ -307,12 +311,13 @@ class Node:
         "site",
     )
 
-    def __init__(self, op, args, arrays, params, needs, saved, out_data, out_vc, ctx=None):
+    def __init__(self, op, args, arrays, params, needs, saved, out_data, out_vc, ctx=None, parents=None):
         self.op = op
         self.args = args
         self.arrays = arrays
         self.params = params
         self.needs = needs
+        self.parents = [args[i]._node for i in needs] if parents is None else parents
         self.saved = saved
         self.out_data = out_data
         self.out_vc = out_vc
@@ -353,7 +358,7 @@ class Node:
                 )
 
     def free(self) -> None:
-        self.args = self.arrays = self.params = self.out_data = self.ctx = None
+        self.args = self.arrays = self.params = self.out_data = self.ctx = self.parents = None
         self.saved = ()
 
     def __repr__(self) -> str:
@@ -388,8 +393,7 @@ def _collect(roots, check: bool = True) -> list:
                 if counter[0] != version:
                     node.check_saved()  # raises, naming the op
         keep(node)
-        for i in node.needs:
-            parent = args[i]._node
+        for parent in node.parents:
             if parent is not None:
                 push(parent)
     nodes.sort(key=_by_sequence, reverse=True)
@@ -447,6 +451,7 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool, t
             if wanted is not None and node in wanted:
                 wanted[node] = g
             args = node.args
+            parents = node.parents
             grads = node.op.vjp(node, g, raw)
             for k, i in enumerate(node.needs):
                 gi = grads[k]
@@ -458,10 +463,9 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool, t
                         gi if raw else gi.data,
                         site=node.site or "",
                     )
-                arg = args[i]
-                parent = arg._node
+                parent = parents[k]
                 if parent is None:  # a leaf: its cotangents are summed here and stored at the end
-                    _accumulate_leaf(leaf_grads, arg, gi)
+                    _accumulate_leaf(leaf_grads, args[i], gi)
                 else:
                     old = get(parent)
                     node_grads[parent] = gi if old is None else old + gi
@@ -655,7 +659,8 @@ def format_tape(tensor) -> str:
             elif i not in node.needs:
                 parts.append(f"const{_shape_str(arg.shape)}")
             else:
-                key = arg._node if arg._node is not None else id(arg)
+                parent = node.parents[list(node.needs).index(i)]  # arg's node when the op ran
+                key = parent if parent is not None else id(arg)
                 if key not in names:  # a leaf seen for the first time
                     names[key] = f"x{n_inputs}"
                     n_inputs += 1

@@ -115,6 +115,7 @@ class Primitive:
         nin = len(args) if self.nin is None else self.nin
         arrays = list(args)
         needs = []
+        parents = []  # the nodes of the inputs in needs, as they are now (see Node)
         array_type = None
         for i in range(nin):
             a = args[i]
@@ -122,6 +123,7 @@ class Primitive:
                 arrays[i] = data = a.data
                 if a.requires_grad:
                     needs.append(i)
+                    parents.append(a._node)
             elif isinstance(a, _SCALARS):
                 continue
             elif isinstance(a, (list, tuple)):
@@ -161,7 +163,7 @@ class Primitive:
                     saved.append((vc, vc[0]))
             if self.saves_output:
                 saved.append((result._vc, 0))
-            result._node = node = Node(self, args, arrays, params, needs, saved, out, result._vc, residual)
+            result._node = node = Node(self, args, arrays, params, needs, saved, out, result._vc, residual, parents)
             if monitor is not None and monitor.sites:
                 node.site = user_site()
             result.requires_grad = True

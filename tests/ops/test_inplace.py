@@ -76,3 +76,31 @@ def test_inplace_errors_name_the_op_and_leave_data_intact():
     with pytest.raises(ShapeError, match=r"add_.*\(2,\)"):
         u.add_(mg.ones(3))
     assert u.tolist() == [1.0, 2.0]
+
+
+def test_an_op_recorded_before_an_inplace_change_keeps_the_old_history():
+    # z read y before y.mul_(3): its gradient flows through y's old history (dz/dx = 1), as in
+    # PyTorch, not through the in-place multiply and not lost because that node is later on the tape
+    x = mg.tensor([1.0, 2.0], dtype=mg.float64, requires_grad=True)
+    y = x * 1
+    z = y + 1
+    y.mul_(3)
+    z.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [1.0, 1.0])
+
+    x = mg.tensor([1.0, 2.0], dtype=mg.float64, requires_grad=True)
+    y = x * 1
+    z = y + 1
+    y.mul_(3)
+    (z.sum() + y.sum()).backward()  # 1 through z, 3 through the new y
+    np.testing.assert_allclose(x.grad.numpy(), [4.0, 4.0])
+
+
+def test_an_op_recorded_before_fill_keeps_the_old_history():
+    x = mg.tensor([1.0, 2.0], dtype=mg.float64, requires_grad=True)
+    y = x * 2
+    z = y + 1
+    y.fill_(0.0)  # y leaves the graph, but z was computed from its old value
+    z.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 2.0])
+    assert y.grad is None
