@@ -141,6 +141,17 @@ class Tensor:
             raise TypeError("len() of a 0-d tensor")
         return self.data.shape[0]
 
+    def __iter__(self):
+        """The sub-tensors along the first dimension (each one a differentiable ``self[i]``).
+
+        Without this Python would iterate through ``__getitem__`` until an
+        IndexError, which a 0-d tensor raises at once: an empty loop instead of
+        PyTorch's error.
+        """
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.data.shape[0]))
+
     # --- conversions --------------------------------------------------------
     def numpy(self):
         """The data as a NumPy array (shared with the tensor on the CPU, copied from a GPU)."""

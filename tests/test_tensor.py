@@ -139,3 +139,12 @@ def test_pytorch_style_methods():
     assert x.max(1).tolist() == [2.0, 5.0]  # positional axis: NumPy's convention
     assert x.sum(dim=0, keepdim=True).shape == (1, 3)
     assert x.mean(axis=(0, 1)).item() == 2.5
+
+
+def test_iteration_goes_over_the_first_dimension_and_refuses_a_0d_tensor():
+    x = mg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    rows = list(x)
+    assert [r.tolist() for r in rows] == [[1.0, 2.0], [3.0, 4.0]] and rows[0].requires_grad
+    assert list(mg.zeros(0, 3)) == []
+    with pytest.raises(TypeError, match="0-d"):
+        iter(mg.tensor(1.0))  # as PyTorch; not silently empty
