@@ -18,7 +18,7 @@ import numpy as np
 from . import autograd as _autograd
 from . import backend
 from .autograd import modes
-from .errors import DTypeError, GraphError, ShapeError
+from .errors import DTypeError, GraphError, IndexOutOfRange, ShapeError
 
 float16 = np.float16
 float32 = np.float32
@@ -125,8 +125,15 @@ class Tensor:
         return self._vc[0]
 
     def size(self, dim=None):
-        """The shape (PyTorch's ``size()``), or the length of one dimension."""
-        return self.data.shape if dim is None else self.data.shape[dim]
+        """The shape (PyTorch's ``size()``), or the length of one dimension.
+
+        Raises IndexOutOfRange when ``dim`` is not a dimension of the tensor.
+        """
+        if dim is None:
+            return self.data.shape
+        if not -self.data.ndim <= dim < self.data.ndim:
+            raise IndexOutOfRange(f"size: dim {dim} is out of range for a tensor of shape {self.shape}")
+        return self.data.shape[dim]
 
     def numel(self) -> int:
         """The number of elements."""

@@ -148,3 +148,12 @@ def test_iteration_goes_over_the_first_dimension_and_refuses_a_0d_tensor():
     assert list(mg.zeros(0, 3)) == []
     with pytest.raises(TypeError, match="0-d"):
         iter(mg.tensor(1.0))  # as PyTorch; not silently empty
+
+
+def test_size_of_a_dimension_out_of_range_names_the_op():
+    t = mg.zeros(2, 3)
+    assert t.size(-1) == 3
+    with pytest.raises(IndexError, match=r"size: dim 2 .*\(2, 3\)"):
+        t.size(2)
+    with pytest.raises(IndexError, match=r"size: dim -3"):
+        t.size(-3)
