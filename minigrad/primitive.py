@@ -200,7 +200,16 @@ class Primitive:
             grads.append(gi)
         return grads
 
-    def _device_error(self, args) -> DeviceError:
+    def _device_error(self, args) -> MinigradError:
+        """The error for inputs of different kinds: arrays of two devices, or something that is no array at all."""
+        nin = len(args) if self.nin is None else self.nin
+        for a in args[:nin]:
+            if not (isinstance(a, (Tensor, list, tuple) + _SCALARS) or backend.is_array(a)):
+                described = ", ".join(describe(b) for b in args[:nin])
+                return DTypeError(
+                    f"{self.name}: an input of type {type(a).__name__} is neither a tensor, an array nor a number "
+                    f"(inputs: {described})"
+                )
         devices = [
             backend.device_of(a.data if isinstance(a, Tensor) else a)
             for a in args

@@ -334,9 +334,13 @@ class Tensor:
 
     # comparisons: elementwise, boolean, not differentiable
     def __eq__(self, other):
+        if not _is_operand(other):  # ``t == None`` is False and ``t in [None, "a"]`` works, as in PyTorch
+            return NotImplemented
         return _ops.elementwise.eq(self, other)
 
     def __ne__(self, other):
+        if not _is_operand(other):
+            return NotImplemented
         return _ops.elementwise.ne(self, other)
 
     def __lt__(self, other):
@@ -560,6 +564,11 @@ class Tensor:
     def matmul(self, other):
         """Matrix product, as ``self @ other``."""
         return _ops.linalg.matmul(self, other)
+
+
+def _is_operand(value) -> bool:
+    """True for what an elementwise op takes: tensors, arrays, numbers, and lists or tuples of them."""
+    return isinstance(value, (Tensor, int, float, bool, complex, np.generic, list, tuple)) or backend.is_array(value)
 
 
 def _shape_args(args) -> tuple:

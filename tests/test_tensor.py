@@ -157,3 +157,13 @@ def test_size_of_a_dimension_out_of_range_names_the_op():
         t.size(2)
     with pytest.raises(IndexError, match=r"size: dim -3"):
         t.size(-3)
+
+
+def test_equality_with_none_is_false_and_other_bad_operands_name_the_op():
+    x = mg.tensor([1.0, 2.0])
+    assert (x == None) is False and (x != None) is True  # noqa: E711  (what PyTorch gives)
+    assert x not in [None, "a"]
+    with pytest.raises(DTypeError, match=r"add: .*NoneType.*tensor \(2,\) float32"):
+        x + None
+    with pytest.raises(DTypeError, match=r"where: .*str"):
+        mg.where(x > 1, x, "a")
