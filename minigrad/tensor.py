@@ -587,7 +587,10 @@ def _as_array(data, dtype, device, copy: bool):
     else:
         if _contains_tensor(data):
             raise TypeError("tensor: a list of tensors cannot be converted; use minigrad.stack")
-        array = np.array(data)
+        try:
+            array = np.array(data)
+        except ValueError as exc:  # a ragged nested list
+            raise ShapeError(f"tensor: {exc}") from exc
         if array.dtype.kind == "f" and dtype is None and not isinstance(data, np.generic):  # NumPy scalars keep theirs
             array = array.astype(_default_dtype)
         elif array.dtype.kind not in "biuf":

@@ -167,3 +167,8 @@ def test_equality_with_none_is_false_and_other_bad_operands_name_the_op():
         x + None
     with pytest.raises(DTypeError, match=r"where: .*str"):
         mg.where(x > 1, x, "a")
+
+
+def test_a_ragged_list_is_a_shape_error():
+    with pytest.raises(ShapeError, match="tensor: .*inhomogeneous"):
+        mg.tensor([[1.0], [1.0, 2.0]])
