@@ -73,11 +73,13 @@ def _recorded(op: str, self: Tensor, fn, other) -> Tensor:
     """Record ``fn(old self, other)`` and make it self's value and history.
 
     The old value is copied first, so a vjp that reads it (mul_, div_) is not
-    fooled by the overwrite.
+    fooled by the overwrite; ``other`` is that copy too when it is self
+    (``y.add_(y, alpha=2)``, ``y -= y``), else an op that saved it would see
+    the write as a modification.
     """
     _forbid_leaf(op, self)
     old = Tensor._wrap(self.data.copy(), self._node)
-    return _rebase(op, self, fn(old, other))
+    return _rebase(op, self, fn(old, old if other is self else other))
 
 
 def add_(self: Tensor, other, alpha=1) -> Tensor:

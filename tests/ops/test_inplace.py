@@ -104,3 +104,19 @@ def test_an_op_recorded_before_fill_keeps_the_old_history():
     z.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [2.0, 2.0])
     assert y.grad is None
+
+
+def test_a_recorded_inplace_op_with_the_tensor_itself_as_operand_reads_its_old_value():
+    x = mg.tensor([1.0, 2.0, 3.0], dtype=mg.float64, requires_grad=True)
+    y = x * 1
+    y.add_(y, alpha=2)  # y = 3x; alpha multiplies y before the write, which must not count as modifying it
+    y.sum().backward()
+    np.testing.assert_allclose(y.numpy(), [3.0, 6.0, 9.0])
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 3.0, 3.0])
+
+    x = mg.tensor([1.0, 2.0, 3.0], dtype=mg.float64, requires_grad=True)
+    y = x * 1
+    y -= y
+    y.sum().backward()
+    np.testing.assert_allclose(y.numpy(), [0.0, 0.0, 0.0])
+    np.testing.assert_allclose(x.grad.numpy(), [0.0, 0.0, 0.0])
