@@ -291,7 +291,12 @@ class Node:
     (version counter, version at record time) for the tensors whose values
     the vjp reads; ``out_data`` the output array
     (no extra memory: the next op holds it anyway) and ``out_vc`` its version
-    counter; ``seq`` the position on the tape; ``ctx`` what the op kept from
+    counter, and ``epoch`` how many recorded in-place ops had changed the
+    history of a tensor sharing that counter (the tensor itself, a view of it
+    or its base) when the node was made: a tensor whose counter has seen more
+    than its node's epoch was changed through an alias, and its node no longer
+    describes its value (see :func:`minigrad.ops.inplace`); ``seq`` the
+    position on the tape; ``ctx`` what the op kept from
     its forward for its backward (a custom Function's context, a primitive's
     residual).
     """
@@ -306,6 +311,7 @@ class Node:
         "saved",
         "out_data",
         "out_vc",
+        "epoch",
         "seq",
         "ctx",
         "site",
@@ -321,6 +327,7 @@ class Node:
         self.saved = saved
         self.out_data = out_data
         self.out_vc = out_vc
+        self.epoch = out_vc[1] if len(out_vc) > 1 else 0
         self.ctx = ctx
         self.site = None  # where the user created it, recorded in anomaly mode
         self.seq = next(_sequence)
@@ -363,6 +370,26 @@ class Node:
 
     def __repr__(self) -> str:
         return f"<Node #{self.seq} {self.name}>"
+
+
+def check_history(op: str, tensor) -> None:
+    """Raise GraphError when ``tensor``'s recorded history no longer describes its value.
+
+    That happens when a recorded in-place op changed it through an alias (it
+    is a view whose base was changed in place, or the base of a view that
+    was): the op gave the alias a new history but not this tensor, whose
+    gradient would silently leave the change out.
+    """
+    node = tensor._node
+    vc = tensor._vc
+    if node is None or len(vc) < 2 or vc[1] == node.epoch or not modes().grad_enabled:
+        return
+    raise GraphError(
+        f"{op}: a tensor of shape {tuple(tensor.shape)} (made by {node.name}, node #{node.seq}) was changed by a "
+        "recorded in-place op on a view of it or on its base, so its recorded history no longer gives its "
+        "gradient; minigrad does not rebase views. Apply the in-place op to a clone(), use the out-of-place op, "
+        "or take the view after the in-place op"
+    )
 
 
 # --- the backward pass --------------------------------------------------------
@@ -608,6 +635,7 @@ def _root_grads(op: str, outputs, grad_outputs):
     for out, g in zip(outputs, grad_outputs):
         if not isinstance(out, _tensor.Tensor):
             raise TypeError(f"{op}: outputs must be tensors, got {type(out).__name__}")
+        check_history(op, out)
         if not out.requires_grad:
             raise GraphError(
                 f"{op}: tensor of shape {tuple(out.shape)} does not require grad and has no grad_fn; "

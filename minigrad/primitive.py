@@ -34,7 +34,7 @@ import functools
 import numpy as np
 
 from . import backend
-from .autograd import _PER_THREAD, Node, user_site
+from .autograd import _PER_THREAD, Node, check_history, user_site
 from .errors import DeviceError, DTypeError, IndexOutOfRange, MinigradError, ShapeError
 from .tensor import Tensor
 
@@ -124,6 +124,8 @@ class Primitive:
                 if a.requires_grad:
                     needs.append(i)
                     parents.append(a._node)
+                    if len(a._vc) > 1:  # an in-place op was recorded on it or an alias of it
+                        check_history(self.name, a)
             elif isinstance(a, _SCALARS):
                 continue
             elif isinstance(a, (list, tuple)):
