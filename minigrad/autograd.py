@@ -285,10 +285,18 @@ class Node:
     ``needs``; ``args`` the call's arguments (tensors and constants) and
     ``arrays`` the same with tensors replaced by their arrays; ``params`` its
     keyword settings; ``needs`` the indices of the arguments that require a
-    gradient; ``saved`` pairs of (version counter, version at record time) for
-    the tensors whose values the vjp reads; ``out_data`` the output array
+    gradient and ``parents`` their nodes when the op ran (None for a leaf),
+    kept apart from the arguments because an in-place op later gives an
+    argument a new history that this node never read; ``saved`` pairs of
+    (version counter, version at record time) for the tensors whose values
+    the vjp reads; ``out_data`` the output array
     (no extra memory: the next op holds it anyway) and ``out_vc`` its version
-    counter; ``seq`` the position on the tape; ``ctx`` what the op kept from
+    counter, and ``epoch`` how many recorded in-place ops had changed the
+    history of a tensor sharing that counter (the tensor itself, a view of it
+    or its base) when the node was made: a tensor whose counter has seen more
+    than its node's epoch was changed through an alias, and its node no longer
+    describes its value (see :func:`minigrad.ops.inplace`); ``seq`` the
+    position on the tape; ``ctx`` what the op kept from
     its forward for its backward (a custom Function's context, a primitive's
     residual).
     """
@@ -299,23 +307,27 @@ class Node:
         "arrays",
         "params",
         "needs",
+        "parents",
         "saved",
         "out_data",
         "out_vc",
+        "epoch",
         "seq",
         "ctx",
         "site",
     )
 
-    def __init__(self, op, args, arrays, params, needs, saved, out_data, out_vc, ctx=None):
+    def __init__(self, op, args, arrays, params, needs, saved, out_data, out_vc, ctx=None, parents=None):
         self.op = op
         self.args = args
         self.arrays = arrays
         self.params = params
         self.needs = needs
+        self.parents = [args[i]._node for i in needs] if parents is None else parents
         self.saved = saved
         self.out_data = out_data
         self.out_vc = out_vc
+        self.epoch = out_vc[1] if len(out_vc) > 1 else 0
         self.ctx = ctx
         self.site = None  # where the user created it, recorded in anomaly mode
         self.seq = next(_sequence)
@@ -353,11 +365,31 @@ class Node:
                 )
 
     def free(self) -> None:
-        self.args = self.arrays = self.params = self.out_data = self.ctx = None
+        self.args = self.arrays = self.params = self.out_data = self.ctx = self.parents = None
         self.saved = ()
 
     def __repr__(self) -> str:
         return f"<Node #{self.seq} {self.name}>"
+
+
+def check_history(op: str, tensor) -> None:
+    """Raise GraphError when ``tensor``'s recorded history no longer describes its value.
+
+    That happens when a recorded in-place op changed it through an alias (it
+    is a view whose base was changed in place, or the base of a view that
+    was): the op gave the alias a new history but not this tensor, whose
+    gradient would silently leave the change out.
+    """
+    node = tensor._node
+    vc = tensor._vc
+    if node is None or len(vc) < 2 or vc[1] == node.epoch or not modes().grad_enabled:
+        return
+    raise GraphError(
+        f"{op}: a tensor of shape {tuple(tensor.shape)} (made by {node.name}, node #{node.seq}) was changed by a "
+        "recorded in-place op on a view of it or on its base, so its recorded history no longer gives its "
+        "gradient; minigrad does not rebase views. Apply the in-place op to a clone(), use the out-of-place op, "
+        "or take the view after the in-place op"
+    )
 
 
 # --- the backward pass --------------------------------------------------------
@@ -388,8 +420,7 @@ def _collect(roots, check: bool = True) -> list:
                 if counter[0] != version:
                     node.check_saved()  # raises, naming the op
         keep(node)
-        for i in node.needs:
-            parent = args[i]._node
+        for parent in node.parents:
             if parent is not None:
                 push(parent)
     nodes.sort(key=_by_sequence, reverse=True)
@@ -447,6 +478,7 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool, t
             if wanted is not None and node in wanted:
                 wanted[node] = g
             args = node.args
+            parents = node.parents
             grads = node.op.vjp(node, g, raw)
             for k, i in enumerate(node.needs):
                 gi = grads[k]
@@ -458,10 +490,9 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool, t
                         gi if raw else gi.data,
                         site=node.site or "",
                     )
-                arg = args[i]
-                parent = arg._node
+                parent = parents[k]
                 if parent is None:  # a leaf: its cotangents are summed here and stored at the end
-                    _accumulate_leaf(leaf_grads, arg, gi)
+                    _accumulate_leaf(leaf_grads, args[i], gi)
                 else:
                     old = get(parent)
                     node_grads[parent] = gi if old is None else old + gi
@@ -604,6 +635,7 @@ def _root_grads(op: str, outputs, grad_outputs):
     for out, g in zip(outputs, grad_outputs):
         if not isinstance(out, _tensor.Tensor):
             raise TypeError(f"{op}: outputs must be tensors, got {type(out).__name__}")
+        check_history(op, out)
         if not out.requires_grad:
             raise GraphError(
                 f"{op}: tensor of shape {tuple(out.shape)} does not require grad and has no grad_fn; "
@@ -655,7 +687,8 @@ def format_tape(tensor) -> str:
             elif i not in node.needs:
                 parts.append(f"const{_shape_str(arg.shape)}")
             else:
-                key = arg._node if arg._node is not None else id(arg)
+                parent = node.parents[list(node.needs).index(i)]  # arg's node when the op ran
+                key = parent if parent is not None else id(arg)
                 if key not in names:  # a leaf seen for the first time
                     names[key] = f"x{n_inputs}"
                     n_inputs += 1

@@ -137,8 +137,13 @@ def randn(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 
 def randint(low, high=None, size=(), dtype=None, device=None) -> Tensor:
-    """Integers drawn uniformly from [low, high) (int64 unless ``dtype`` is given)."""
-    if high is None:
+    """Integers drawn uniformly from [low, high) (int64 unless ``dtype`` is given).
+
+    As PyTorch: ``randint(high, size)``, ``randint(high, size=size)`` or ``randint(low, high, size)``.
+    """
+    if isinstance(high, (tuple, list)):  # randint(high, size)
+        low, high, size = 0, low, high
+    elif high is None:
         low, high = 0, low
     device = backend.normalize_device(device)
     array = backend.generator(device).integers(low, high, size=_size("randint", size))

@@ -28,7 +28,7 @@ returning a second derivative that would be silently wrong.
 from __future__ import annotations
 
 from . import backend
-from .autograd import Node, modes, user_site
+from .autograd import Node, check_history, modes, user_site
 from .errors import GraphError
 from .tensor import Tensor
 
@@ -122,6 +122,8 @@ class Function:
 
             raise DeviceError(f"{cls.__name__}: all inputs must be on one device, got {sorted(devices)}")
         needs = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad)
+        for i in needs:
+            check_history(cls.__name__, args[i])
         ctx = FunctionCtx(tuple(i in needs for i in range(len(args))))
         monitor = modes().monitor
         if monitor is not None and monitor.sites:  # check_tape replays a stochastic forward from here

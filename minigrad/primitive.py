@@ -34,7 +34,7 @@ import functools
 import numpy as np
 
 from . import backend
-from .autograd import _PER_THREAD, Node, user_site
+from .autograd import _PER_THREAD, Node, check_history, user_site
 from .errors import DeviceError, DTypeError, IndexOutOfRange, MinigradError, ShapeError
 from .tensor import Tensor
 
@@ -115,6 +115,7 @@ class Primitive:
         nin = len(args) if self.nin is None else self.nin
         arrays = list(args)
         needs = []
+        parents = []  # the nodes of the inputs in needs, as they are now (see Node)
         array_type = None
         for i in range(nin):
             a = args[i]
@@ -122,6 +123,9 @@ class Primitive:
                 arrays[i] = data = a.data
                 if a.requires_grad:
                     needs.append(i)
+                    parents.append(a._node)
+                    if len(a._vc) > 1:  # an in-place op was recorded on it or an alias of it
+                        check_history(self.name, a)
             elif isinstance(a, _SCALARS):
                 continue
             elif isinstance(a, (list, tuple)):
@@ -161,7 +165,7 @@ class Primitive:
                     saved.append((vc, vc[0]))
             if self.saves_output:
                 saved.append((result._vc, 0))
-            result._node = node = Node(self, args, arrays, params, needs, saved, out, result._vc, residual)
+            result._node = node = Node(self, args, arrays, params, needs, saved, out, result._vc, residual, parents)
             if monitor is not None and monitor.sites:
                 node.site = user_site()
             result.requires_grad = True
@@ -198,7 +202,16 @@ class Primitive:
             grads.append(gi)
         return grads
 
-    def _device_error(self, args) -> DeviceError:
+    def _device_error(self, args) -> MinigradError:
+        """The error for inputs of different kinds: arrays of two devices, or something that is no array at all."""
+        nin = len(args) if self.nin is None else self.nin
+        for a in args[:nin]:
+            if not (isinstance(a, (Tensor, list, tuple) + _SCALARS) or backend.is_array(a)):
+                described = ", ".join(describe(b) for b in args[:nin])
+                return DTypeError(
+                    f"{self.name}: an input of type {type(a).__name__} is neither a tensor, an array nor a number "
+                    f"(inputs: {described})"
+                )
         devices = [
             backend.device_of(a.data if isinstance(a, Tensor) else a)
             for a in args

@@ -18,7 +18,7 @@ import numpy as np
 from . import autograd as _autograd
 from . import backend
 from .autograd import modes
-from .errors import DTypeError, GraphError, ShapeError
+from .errors import DTypeError, GraphError, IndexOutOfRange, ShapeError
 
 float16 = np.float16
 float32 = np.float32
@@ -125,8 +125,15 @@ class Tensor:
         return self._vc[0]
 
     def size(self, dim=None):
-        """The shape (PyTorch's ``size()``), or the length of one dimension."""
-        return self.data.shape if dim is None else self.data.shape[dim]
+        """The shape (PyTorch's ``size()``), or the length of one dimension.
+
+        Raises IndexOutOfRange when ``dim`` is not a dimension of the tensor.
+        """
+        if dim is None:
+            return self.data.shape
+        if not -self.data.ndim <= dim < self.data.ndim:
+            raise IndexOutOfRange(f"size: dim {dim} is out of range for a tensor of shape {self.shape}")
+        return self.data.shape[dim]
 
     def numel(self) -> int:
         """The number of elements."""
@@ -140,6 +147,17 @@ class Tensor:
         if self.data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self.data.shape[0]
+
+    def __iter__(self):
+        """The sub-tensors along the first dimension (each one a differentiable ``self[i]``).
+
+        Without this Python would iterate through ``__getitem__`` until an
+        IndexError, which a 0-d tensor raises at once: an empty loop instead of
+        PyTorch's error.
+        """
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.data.shape[0]))
 
     # --- conversions --------------------------------------------------------
     def numpy(self):
@@ -316,9 +334,13 @@ class Tensor:
 
     # comparisons: elementwise, boolean, not differentiable
     def __eq__(self, other):
+        if not _is_operand(other):  # ``t == None`` is False and ``t in [None, "a"]`` works, as in PyTorch
+            return NotImplemented
         return _ops.elementwise.eq(self, other)
 
     def __ne__(self, other):
+        if not _is_operand(other):
+            return NotImplemented
         return _ops.elementwise.ne(self, other)
 
     def __lt__(self, other):
@@ -544,6 +566,11 @@ class Tensor:
         return _ops.linalg.matmul(self, other)
 
 
+def _is_operand(value) -> bool:
+    """True for what an elementwise op takes: tensors, arrays, numbers, and lists or tuples of them."""
+    return isinstance(value, (Tensor, int, float, bool, complex, np.generic, list, tuple)) or backend.is_array(value)
+
+
 def _shape_args(args) -> tuple:
     """Accept both ``f(2, 3)`` and ``f((2, 3))``."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
@@ -560,7 +587,10 @@ def _as_array(data, dtype, device, copy: bool):
     else:
         if _contains_tensor(data):
             raise TypeError("tensor: a list of tensors cannot be converted; use minigrad.stack")
-        array = np.array(data)
+        try:
+            array = np.array(data)
+        except ValueError as exc:  # a ragged nested list
+            raise ShapeError(f"tensor: {exc}") from exc
         if array.dtype.kind == "f" and dtype is None and not isinstance(data, np.generic):  # NumPy scalars keep theirs
             array = array.astype(_default_dtype)
         elif array.dtype.kind not in "biuf":

@@ -37,3 +37,11 @@ def test_manual_seed_repeats_random_draws():
     assert mg.rand(3).dtype == np.float32 and mg.randn(3, dtype=mg.float64).dtype == np.float64
     r = mg.rand(1000).numpy()
     assert 0 <= r.min() and r.max() < 1
+
+
+def test_randint_takes_pytorchs_high_size_form():
+    mg.manual_seed(0)
+    t = mg.randint(2, (500,))  # torch.randint(high, size): [0, 2), not a 0-d draw from [2, 500)
+    assert t.shape == (500,) and t.dtype == np.int64
+    assert set(t.tolist()) == {0, 1}
+    assert mg.randint(3, size=(2, 2)).shape == (2, 2) and mg.randint(5, 7, [3]).shape == (3,)

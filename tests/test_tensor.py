@@ -139,3 +139,36 @@ def test_pytorch_style_methods():
     assert x.max(1).tolist() == [2.0, 5.0]  # positional axis: NumPy's convention
     assert x.sum(dim=0, keepdim=True).shape == (1, 3)
     assert x.mean(axis=(0, 1)).item() == 2.5
+
+
+def test_iteration_goes_over_the_first_dimension_and_refuses_a_0d_tensor():
+    x = mg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    rows = list(x)
+    assert [r.tolist() for r in rows] == [[1.0, 2.0], [3.0, 4.0]] and rows[0].requires_grad
+    assert list(mg.zeros(0, 3)) == []
+    with pytest.raises(TypeError, match="0-d"):
+        iter(mg.tensor(1.0))  # as PyTorch; not silently empty
+
+
+def test_size_of_a_dimension_out_of_range_names_the_op():
+    t = mg.zeros(2, 3)
+    assert t.size(-1) == 3
+    with pytest.raises(IndexError, match=r"size: dim 2 .*\(2, 3\)"):
+        t.size(2)
+    with pytest.raises(IndexError, match=r"size: dim -3"):
+        t.size(-3)
+
+
+def test_equality_with_none_is_false_and_other_bad_operands_name_the_op():
+    x = mg.tensor([1.0, 2.0])
+    assert (x == None) is False and (x != None) is True  # noqa: E711  (what PyTorch gives)
+    assert x not in [None, "a"]
+    with pytest.raises(DTypeError, match=r"add: .*NoneType.*tensor \(2,\) float32"):
+        x + None
+    with pytest.raises(DTypeError, match=r"where: .*str"):
+        mg.where(x > 1, x, "a")
+
+
+def test_a_ragged_list_is_a_shape_error():
+    with pytest.raises(ShapeError, match="tensor: .*inhomogeneous"):
+        mg.tensor([[1.0], [1.0, 2.0]])

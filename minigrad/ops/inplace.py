@@ -10,6 +10,9 @@ While recording, the result is computed by the out-of-place primitive from a
 copy of the old value, written into the buffer, and the tensor takes the new
 node as its history, as PyTorch does. A leaf that requires grad cannot be
 changed in place while recording (its gradient would lose its meaning).
+Unlike PyTorch, only that tensor gets the new history: its views and its
+base keep theirs, which leave the change out, so using one of them in a
+recorded op (or backward) afterwards raises GraphError.
 """
 
 from __future__ import annotations
@@ -57,8 +60,24 @@ def _rebase(op: str, self: Tensor, result: Tensor) -> Tensor:
     self.data[...] = result.data
     self._vc[0] += 1
     self._node = result._node
+    _new_epoch(self)
     self.requires_grad = True
     return self
+
+
+def _new_epoch(self: Tensor) -> None:
+    """Mark the histories of self's aliases (views and bases, which share its counter) as out of date.
+
+    Only self gets the new history; an alias still carries a node whose value
+    the write changed, and using it in a recorded op would silently leave the
+    change out of its gradient (see :func:`minigrad.autograd.check_history`).
+    """
+    vc = self._vc
+    if len(vc) == 1:
+        vc.append(0)
+    vc[1] += 1
+    if self._node is not None:
+        self._node.epoch = vc[1]
 
 
 def _forbid_leaf(op: str, self: Tensor) -> None:
@@ -73,11 +92,13 @@ def _recorded(op: str, self: Tensor, fn, other) -> Tensor:
     """Record ``fn(old self, other)`` and make it self's value and history.
 
     The old value is copied first, so a vjp that reads it (mul_, div_) is not
-    fooled by the overwrite.
+    fooled by the overwrite; ``other`` is that copy too when it is self
+    (``y.add_(y, alpha=2)``, ``y -= y``), else an op that saved it would see
+    the write as a modification.
     """
     _forbid_leaf(op, self)
     old = Tensor._wrap(self.data.copy(), self._node)
-    return _rebase(op, self, fn(old, other))
+    return _rebase(op, self, fn(old, old if other is self else other))
 
 
 def add_(self: Tensor, other, alpha=1) -> Tensor:
@@ -132,4 +153,5 @@ def _overwrite(op: str, self: Tensor, write) -> Tensor:
     if self._node is not None:
         self._node = None
         self.requires_grad = False
+        _new_epoch(self)
     return self

@@ -76,3 +76,78 @@ def test_inplace_errors_name_the_op_and_leave_data_intact():
     with pytest.raises(ShapeError, match=r"add_.*\(2,\)"):
         u.add_(mg.ones(3))
     assert u.tolist() == [1.0, 2.0]
+
+
+def test_an_op_recorded_before_an_inplace_change_keeps_the_old_history():
+    # z read y before y.mul_(3): its gradient flows through y's old history (dz/dx = 1), as in
+    # PyTorch, not through the in-place multiply and not lost because that node is later on the tape
+    x = mg.tensor([1.0, 2.0], dtype=mg.float64, requires_grad=True)
+    y = x * 1
+    z = y + 1
+    y.mul_(3)
+    z.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [1.0, 1.0])
+
+    x = mg.tensor([1.0, 2.0], dtype=mg.float64, requires_grad=True)
+    y = x * 1
+    z = y + 1
+    y.mul_(3)
+    (z.sum() + y.sum()).backward()  # 1 through z, 3 through the new y
+    np.testing.assert_allclose(x.grad.numpy(), [4.0, 4.0])
+
+
+def test_an_op_recorded_before_fill_keeps_the_old_history():
+    x = mg.tensor([1.0, 2.0], dtype=mg.float64, requires_grad=True)
+    y = x * 2
+    z = y + 1
+    y.fill_(0.0)  # y leaves the graph, but z was computed from its old value
+    z.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 2.0])
+    assert y.grad is None
+
+
+def test_a_recorded_inplace_op_with_the_tensor_itself_as_operand_reads_its_old_value():
+    x = mg.tensor([1.0, 2.0, 3.0], dtype=mg.float64, requires_grad=True)
+    y = x * 1
+    y.add_(y, alpha=2)  # y = 3x; alpha multiplies y before the write, which must not count as modifying it
+    y.sum().backward()
+    np.testing.assert_allclose(y.numpy(), [3.0, 6.0, 9.0])
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 3.0, 3.0])
+
+    x = mg.tensor([1.0, 2.0, 3.0], dtype=mg.float64, requires_grad=True)
+    y = x * 1
+    y -= y
+    y.sum().backward()
+    np.testing.assert_allclose(y.numpy(), [0.0, 0.0, 0.0])
+    np.testing.assert_allclose(x.grad.numpy(), [0.0, 0.0, 0.0])
+
+
+def test_a_view_or_base_changed_through_its_alias_by_a_recorded_inplace_op_cannot_be_used_silently():
+    # minigrad gives only the tensor the in-place op ran on a new history; its aliases keep nodes that
+    # leave the change out (PyTorch would rebase them), so using them is an error, not a wrong gradient
+    x = mg.tensor([1.0, 2.0, 3.0, 4.0], dtype=mg.float64, requires_grad=True)
+    y = x * 1
+    y[1:3].mul_(5)  # changes y through a view
+    with pytest.raises(GraphError, match=r"sum: .*\(4,\).*view"):
+        y.sum()
+    with pytest.raises(GraphError, match="view"):
+        y.backward(mg.ones(4, dtype=mg.float64))
+
+    y = x * 1
+    v = y.view(2, 2)
+    y.mul_(3)  # changes the view through its base
+    with pytest.raises(GraphError, match=r"mul: .*\(2, 2\)"):
+        v * 2
+    (y.sum()).backward()  # the tensor the op ran on has the right history
+    np.testing.assert_allclose(x.grad.numpy(), [3.0] * 4)
+
+
+def test_the_tensor_an_inplace_op_ran_on_keeps_a_usable_history_when_it_is_a_view():
+    x = mg.tensor([1.0, 2.0, 3.0, 4.0], dtype=mg.float64, requires_grad=True)
+    v = (x * 1).view(2, 2)
+    v.mul_(2)
+    v.add_(1)
+    (v * v).sum().backward()  # d/dx (2x + 1)^2 = 4 (2x + 1)
+    np.testing.assert_allclose(x.grad.numpy(), 4 * (2 * x.numpy() + 1))
+    with mg.no_grad():  # values stay readable outside recording
+        assert (x * 1).view(2, 2).sum().item() == 10.0
