@@ -62,9 +62,12 @@ def xp_for(device: str):
     return np if device == "cpu" else _load_cupy()
 
 
+_HOST = (np.ndarray, np.generic, int, float, complex)  # what NumPy owns: its arrays and scalars, Python numbers
+
+
 def xp_of(array):
-    """The array module that owns ``array`` (NumPy for NumPy arrays and scalars)."""
-    return np if isinstance(array, (np.ndarray, np.generic)) else _load_cupy()
+    """The array module that owns ``array`` (NumPy for NumPy arrays and scalars, and for Python numbers)."""
+    return np if isinstance(array, _HOST) else _load_cupy()
 
 
 def xp_of_type(array_type):
@@ -73,8 +76,8 @@ def xp_of_type(array_type):
 
 
 def device_of(array) -> str:
-    """``"cpu"`` for a NumPy array (or scalar), ``"cuda"`` for a CuPy array."""
-    return "cpu" if isinstance(array, (np.ndarray, np.generic)) else "cuda"
+    """``"cpu"`` for a NumPy array or scalar or a Python number, ``"cuda"`` for a CuPy array."""
+    return "cpu" if isinstance(array, _HOST) else "cuda"
 
 
 def is_array(value) -> bool:

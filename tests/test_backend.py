@@ -90,3 +90,11 @@ def test_fork_rng_leaves_a_generator_it_cannot_copy_alone():
         np.testing.assert_array_equal(mg.rand(3).numpy(), second)  # the stream outside was not advanced
     finally:
         backend._generators.pop("cuda", None)
+
+
+def test_python_numbers_belong_to_numpy():
+    """A Python number is a host value: taking it for a CuPy array gave 'cuda needs CuPy' errors (stack([0, 1]))."""
+    for value in (3, 2.5, True, 1j):
+        assert backend.xp_of(value) is np
+        assert backend.device_of(value) == "cpu"
+    np.testing.assert_array_equal(mg.stack([0, 1]).numpy(), [0, 1])
