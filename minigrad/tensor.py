@@ -249,6 +249,22 @@ class Tensor:
         """Cast to float64 (differentiable)."""
         return self.to(dtype=np.float64)
 
+    def half(self) -> Tensor:
+        """Cast to float16 (differentiable; the gradient comes back in the input's dtype)."""
+        return self.to(dtype=np.float16)
+
+    def long(self) -> Tensor:
+        """Cast to int64, rounding toward zero; no gradient flows through it (as PyTorch)."""
+        return self.to(dtype=np.int64)
+
+    def int(self) -> Tensor:
+        """Cast to int32, rounding toward zero; no gradient flows through it (as PyTorch)."""
+        return self.to(dtype=np.int32)
+
+    def bool(self) -> Tensor:
+        """Cast to bool (True where nonzero); no gradient flows through it (as PyTorch)."""
+        return self.to(dtype=np.bool_)
+
     def type(self, dtype) -> Tensor:
         """Cast to ``dtype`` (differentiable for floating dtypes)."""
         return self.to(dtype=dtype)
