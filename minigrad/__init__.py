@@ -76,7 +76,21 @@ from .ops.elementwise import (
     where,
 )
 from .ops.linalg import matmul
-from .ops.reduction import amax, amin, argmax, argmin, log_softmax, logsumexp, max, mean, min, softmax, sum
+from .ops.reduction import (
+    amax,
+    amin,
+    argmax,
+    argmin,
+    log_softmax,
+    logsumexp,
+    max,
+    mean,
+    min,
+    softmax,
+    std,
+    sum,
+    var,
+)
 from .ops.shape import (
     broadcast_to,
     cat,

@@ -488,6 +488,12 @@ class Tensor:
     def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         return _ops.reduction.mean(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
+    def var(self, axis=None, unbiased=None, keepdims=False, *, dim=None, keepdim=None, correction=None):
+        return _ops.reduction.var(self, axis, unbiased, keepdims, dim=dim, keepdim=keepdim, correction=correction)
+
+    def std(self, axis=None, unbiased=None, keepdims=False, *, dim=None, keepdim=None, correction=None):
+        return _ops.reduction.std(self, axis, unbiased, keepdims, dim=dim, keepdim=keepdim, correction=correction)
+
     def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         return _ops.reduction.max(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
