@@ -62,6 +62,7 @@ from .ops.elementwise import (
     leaky_relu,
     log,
     lt,
+    masked_fill,
     maximum,
     minimum,
     mul,

@@ -481,6 +481,9 @@ class Tensor:
     def pow(self, exponent):
         return _ops.elementwise.pow(self, exponent)
 
+    def masked_fill(self, mask, value):
+        return _ops.elementwise.masked_fill(self, mask, value)
+
     # --- reductions -----------------------------------------------------------------
     def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         return _ops.reduction.sum(self, axis, keepdims, dim=dim, keepdim=keepdim)
