@@ -95,6 +95,7 @@ from .ops.reduction import (
 from .ops.shape import (
     broadcast_to,
     cat,
+    chunk,
     concat,
     concatenate,
     expand,
@@ -102,6 +103,7 @@ from .ops.shape import (
     pad,
     permute,
     reshape,
+    split,
     squeeze,
     stack,
     transpose,

@@ -578,6 +578,21 @@ class Tensor:
     def broadcast_to(self, shape):
         return _ops.shape.broadcast_to(self, shape)
 
+    def repeat(self, *sizes):
+        """Tile: ``sizes[i]`` copies along dimension i, ``t.repeat(2, 1)`` or ``t.repeat((2, 1))`` (PyTorch).
+
+        ``sizes`` may name more dimensions than the tensor has (new leading
+        ones); differentiable (the vjp sums the copies). See
+        :func:`minigrad.ops.shape.repeat`.
+        """
+        return _ops.shape.repeat(self, _shape_args(sizes))
+
+    def split(self, split_size, dim=0):
+        return _ops.shape.split(self, split_size, dim)
+
+    def chunk(self, chunks, dim=0):
+        return _ops.shape.chunk(self, chunks, dim)
+
     def expand(self, *shape):
         """Broadcast to ``shape``, where -1 keeps a dimension (PyTorch's ``expand``)."""
         return _ops.shape.expand(self, _shape_args(shape))
