@@ -62,6 +62,7 @@ from .ops.elementwise import (
     leaky_relu,
     log,
     lt,
+    masked_fill,
     maximum,
     minimum,
     mul,
@@ -76,10 +77,25 @@ from .ops.elementwise import (
     where,
 )
 from .ops.linalg import matmul
-from .ops.reduction import amax, amin, argmax, argmin, log_softmax, logsumexp, max, mean, min, softmax, sum
+from .ops.reduction import (
+    amax,
+    amin,
+    argmax,
+    argmin,
+    log_softmax,
+    logsumexp,
+    max,
+    mean,
+    min,
+    softmax,
+    std,
+    sum,
+    var,
+)
 from .ops.shape import (
     broadcast_to,
     cat,
+    chunk,
     concat,
     concatenate,
     expand,
@@ -87,6 +103,7 @@ from .ops.shape import (
     pad,
     permute,
     reshape,
+    split,
     squeeze,
     stack,
     transpose,

@@ -249,6 +249,22 @@ class Tensor:
         """Cast to float64 (differentiable)."""
         return self.to(dtype=np.float64)
 
+    def half(self) -> Tensor:
+        """Cast to float16 (differentiable; the gradient comes back in the input's dtype)."""
+        return self.to(dtype=np.float16)
+
+    def long(self) -> Tensor:
+        """Cast to int64, rounding toward zero; no gradient flows through it (as PyTorch)."""
+        return self.to(dtype=np.int64)
+
+    def int(self) -> Tensor:
+        """Cast to int32, rounding toward zero; no gradient flows through it (as PyTorch)."""
+        return self.to(dtype=np.int32)
+
+    def bool(self) -> Tensor:
+        """Cast to bool (True where nonzero); no gradient flows through it (as PyTorch)."""
+        return self.to(dtype=np.bool_)
+
     def type(self, dtype) -> Tensor:
         """Cast to ``dtype`` (differentiable for floating dtypes)."""
         return self.to(dtype=dtype)
@@ -465,12 +481,21 @@ class Tensor:
     def pow(self, exponent):
         return _ops.elementwise.pow(self, exponent)
 
+    def masked_fill(self, mask, value):
+        return _ops.elementwise.masked_fill(self, mask, value)
+
     # --- reductions -----------------------------------------------------------------
     def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         return _ops.reduction.sum(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
     def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         return _ops.reduction.mean(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def var(self, axis=None, unbiased=None, keepdims=False, *, dim=None, keepdim=None, correction=None):
+        return _ops.reduction.var(self, axis, unbiased, keepdims, dim=dim, keepdim=keepdim, correction=correction)
+
+    def std(self, axis=None, unbiased=None, keepdims=False, *, dim=None, keepdim=None, correction=None):
+        return _ops.reduction.std(self, axis, unbiased, keepdims, dim=dim, keepdim=keepdim, correction=correction)
 
     def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         return _ops.reduction.max(self, axis, keepdims, dim=dim, keepdim=keepdim)
@@ -552,6 +577,21 @@ class Tensor:
 
     def broadcast_to(self, shape):
         return _ops.shape.broadcast_to(self, shape)
+
+    def repeat(self, *sizes):
+        """Tile: ``sizes[i]`` copies along dimension i, ``t.repeat(2, 1)`` or ``t.repeat((2, 1))`` (PyTorch).
+
+        ``sizes`` may name more dimensions than the tensor has (new leading
+        ones); differentiable (the vjp sums the copies). See
+        :func:`minigrad.ops.shape.repeat`.
+        """
+        return _ops.shape.repeat(self, _shape_args(sizes))
+
+    def split(self, split_size, dim=0):
+        return _ops.shape.split(self, split_size, dim)
+
+    def chunk(self, chunks, dim=0):
+        return _ops.shape.chunk(self, chunks, dim)
 
     def expand(self, *shape):
         """Broadcast to ``shape``, where -1 keeps a dimension (PyTorch's ``expand``)."""

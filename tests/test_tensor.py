@@ -2,6 +2,9 @@
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import minigrad as mg
 from minigrad.errors import DTypeError, GraphError, ShapeError
@@ -172,3 +175,53 @@ def test_equality_with_none_is_false_and_other_bad_operands_name_the_op():
 def test_a_ragged_list_is_a_shape_error():
     with pytest.raises(ShapeError, match="tensor: .*inhomogeneous"):
         mg.tensor([[1.0], [1.0, 2.0]])
+
+
+# --- casts: long(), int(), half(), bool() ---------------------------------------------------------
+
+CASTS = {
+    "long": np.int64,
+    "int": np.int32,
+    "half": np.float16,
+    "bool": np.bool_,
+    "float": np.float32,
+    "double": np.float64,
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASTS))
+@given(x=hnp.arrays(np.float64, hnp.array_shapes(min_dims=0, max_dims=3, max_side=4), elements=st.floats(-100, 100)))
+def test_casts_match_numpy_and_pytorch(name, x):
+    out = getattr(mg.tensor(x), name)()
+    assert out.dtype == CASTS[name] and out.shape == x.shape
+    np.testing.assert_array_equal(out.numpy(), x.astype(CASTS[name]))  # integers round toward zero, as C and PyTorch
+    torch = pytest.importorskip("torch")
+    np.testing.assert_array_equal(out.numpy(), getattr(torch.from_numpy(x), name)().numpy())
+
+
+@pytest.mark.parametrize("name", ["long", "int", "bool"])
+def test_integer_and_bool_casts_end_the_graph(name):
+    x = mg.tensor([-1.7, 0.0, 2.9], dtype=mg.float64, requires_grad=True)
+    y = getattr(x, name)()
+    assert not y.requires_grad and y.is_leaf
+    with pytest.raises(DTypeError, match="requires_grad.*floating-point"):
+        y.requires_grad_()
+    # used again as a float, the cast is a constant: d/dx sum(x * cast(x)) = cast(x), not cast(x) + x
+    (x * y.double()).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), x.numpy().astype(CASTS[name]).astype(np.float64))
+
+
+@given(
+    x=hnp.arrays(
+        np.float32, hnp.array_shapes(min_dims=0, max_dims=3, max_side=4), elements=st.floats(-100, 100, width=32)
+    )
+)
+def test_half_is_differentiable_and_the_gradient_comes_back_as_float32(x):
+    t = mg.tensor(x, requires_grad=True)
+    w = np.linspace(-2, 2, x.size).reshape(x.shape).astype(np.float16)  # exact in float16 and float32
+    y = t.half()
+    assert y.dtype == np.float16 and y.requires_grad
+    (y * mg.tensor(w)).sum().backward()
+    assert t.grad.dtype == np.float32
+    np.testing.assert_array_equal(t.grad.numpy(), w.astype(np.float32))
+    assert t.double().half().float().requires_grad  # a chain of float casts stays in the graph

@@ -16,7 +16,9 @@ import math
 import numpy as np
 
 from ..backend import xp_of
+from ..errors import DTypeError, ShapeError
 from ..primitive import primitive
+from ..tensor import Tensor
 
 
 def _xp(*arrays):
@@ -283,6 +285,44 @@ where.defvjp(
     lambda g, ans, c, x, y: where(c, g, 0),
     lambda g, ans, c, x, y: where(c, 0, g),
 )
+
+
+def masked_fill(x, mask, value):
+    """``value`` where the boolean ``mask`` is True, else ``x``: PyTorch's ``masked_fill``.
+
+    out = where(mask, value, x), with mask and x broadcast together (the
+    result has their broadcast shape, as PyTorch's out-of-place masked_fill).
+    ``value`` is a number or a 0-d tensor, cast to x's dtype (so filling an
+    integer tensor with 1.7 gives 1, as PyTorch). d out / d x = 1 where the
+    mask is False and 0 where it is True; a 0-d tensor ``value`` gets the
+    sum of the cotangent over the masked elements.
+
+    Raises DTypeError for a mask that is not bool or a value x's dtype cannot
+    hold, ShapeError for a mask that does not broadcast with x or a value
+    tensor that is not 0-d.
+    """
+    dtype = np.dtype(x.dtype)
+    mask_dtype = mask.dtype if hasattr(mask, "dtype") else np.asarray(mask).dtype
+    if mask_dtype != np.bool_:
+        raise DTypeError(f"masked_fill: the mask must be a bool tensor, got dtype {mask_dtype}; compare, as x > 0")
+    mask_shape = tuple(np.shape(mask) if not hasattr(mask, "shape") else mask.shape)
+    try:
+        np.broadcast_shapes(mask_shape, tuple(x.shape))
+    except ValueError:
+        raise ShapeError(
+            f"masked_fill: the mask of shape {mask_shape} does not broadcast with the tensor's shape {tuple(x.shape)}"
+        ) from None
+    if isinstance(value, Tensor) or hasattr(value, "shape"):
+        if value.ndim != 0:
+            raise ShapeError(f"masked_fill: value must be a number or a 0-d tensor, got shape {tuple(value.shape)}")
+        if value.dtype != dtype:
+            value = value.to(dtype=dtype) if isinstance(value, Tensor) else value.astype(dtype)
+    else:
+        try:
+            value = dtype.type(value)  # a NumPy scalar of x's dtype: the result keeps x's dtype
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise DTypeError(f"masked_fill: the value {value!r} does not fit the tensor's dtype {dtype}") from exc
+    return where(mask, value, x)
 
 
 # --- dtype and copies ---------------------------------------------------------

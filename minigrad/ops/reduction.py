@@ -1,4 +1,4 @@
-"""Reductions: sum, mean, max/min, logsumexp, softmax, log_softmax.
+"""Reductions: sum, mean, var/std, max/min, logsumexp, softmax, log_softmax.
 
 Every reduction takes NumPy's ``axis`` (int, tuple or None) and ``keepdims``
 and, for PyTorch users, ``dim`` and ``keepdim``. The vjp of a reduction
@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections import namedtuple
 
 from ..backend import xp_of
-from ..errors import DTypeError
+from ..errors import DTypeError, IndexOutOfRange, ShapeError
 from ..primitive import primitive
-from .elementwise import astype, exp, where
+from .elementwise import astype, exp, sqrt, where
 from .shape import _broadcast_to, reshape
 
 
@@ -98,6 +98,74 @@ def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     """Arithmetic mean over ``axis``. The vjp spreads g / n over the n averaged elements."""
     axis, keepdims = reduce_args("mean", axis, keepdims, dim, keepdim)
     return _mean(x, axis=axis, keepdims=keepdims)
+
+
+# --- variance and standard deviation (composed of differentiable ops) ---------------------------
+
+
+def _moment_args(op, x, axis, unbiased, keepdims, dim, keepdim, correction):
+    """Merge the spellings of var/std into (axis as a tuple or None, keepdims, correction)."""
+    if isinstance(axis, bool):  # PyTorch's var(x, unbiased) overload: a bool in the dim's place
+        if unbiased is not None:
+            raise TypeError(f"{op}: unbiased given twice (a bool in the dim's place is unbiased)")
+        axis, unbiased = None, axis
+    if unbiased is not None and correction is not None:
+        raise TypeError(f"{op}: give correction or unbiased, not both")
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    if x.dtype.kind != "f":
+        raise DTypeError(f"{op}: only floating-point tensors have a {op}, got dtype {x.dtype}; cast with .double()")
+    axis, keepdims = reduce_args(op, axis, keepdims, dim, keepdim)
+    if axis is None:
+        return None, keepdims, correction
+    ndim = x.ndim
+    n = ndim or 1  # a 0-d tensor takes dim 0 or -1, as PyTorch
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    for a in axes:
+        if not -n <= a < n:
+            raise IndexOutOfRange(f"{op}: dim {a} is out of range for a tensor of shape {tuple(x.shape)}")
+    normal = [a % n for a in axes]
+    if len(set(normal)) != len(normal):
+        raise ShapeError(f"{op}: dim {axis} names a dimension more than once")
+    return tuple(normal) if ndim else None, keepdims, correction
+
+
+def _variance(op, x, axis, unbiased, keepdims, dim, keepdim, correction):
+    axis, keepdims, correction = _moment_args(op, x, axis, unbiased, keepdims, dim, keepdim, correction)
+    centered = x - _mean(x, axis=axis, keepdims=True)
+    dof = _reduced_size(x.shape, axis) - correction
+    return _sum(centered * centered, axis=axis, keepdims=keepdims) / (dof if dof > 0 else 0)
+
+
+def var(x, axis=None, unbiased=None, keepdims=False, *, dim=None, keepdim=None, correction=None):
+    """Variance over ``axis`` (all axes when None), PyTorch's ``torch.var``.
+
+    var = sum((x - mean(x))^2) / max(0, N - correction), with N the number of
+    elements reduced. ``correction=1`` (the default, Bessel's correction) gives
+    the unbiased estimate, ``correction=0`` the population variance (NumPy's
+    default, ``ddof=0``); ``unbiased=True/False`` is PyTorch's older spelling
+    of correction 1/0, and ``var(x, dim, unbiased, keepdim)`` its positional
+    order. N <= correction gives nan or inf, as PyTorch. Composed of mean,
+    sub, mul, sum and div, so its gradient 2 (x - mean) / (N - correction) and
+    higher derivatives come from theirs.
+
+    Raises DTypeError for a non-floating tensor, IndexOutOfRange for a dim
+    outside the tensor, ShapeError for a dim given twice.
+    """
+    return _variance("var", x, axis, unbiased, keepdims, dim, keepdim, correction)
+
+
+def std(x, axis=None, unbiased=None, keepdims=False, *, dim=None, keepdim=None, correction=None):
+    """Standard deviation over ``axis``: sqrt(var(x)), PyTorch's ``torch.std``; arguments as :func:`var`.
+
+    Its gradient is (x - mean) / ((N - correction) std); where every element
+    reduced is equal (std = 0) that is 0/0, and the gradient is 0 instead, as
+    PyTorch's: the square root is taken of 1 there and its result replaced by
+    0, so no inf ever meets a zero cotangent.
+    """
+    v = _variance("std", x, axis, unbiased, keepdims, dim, keepdim, correction)
+    flat = v == 0
+    return where(flat, 0, sqrt(where(flat, 1, v)))
 
 
 def sum_to(x, shape):
@@ -307,6 +375,6 @@ def log_softmax(x, axis=-1, *, dim=None):
 
 
 __all__ = [
-    "sum", "mean", "max", "min", "amax", "amin", "argmax", "argmin",
+    "sum", "mean", "var", "std", "max", "min", "amax", "amin", "argmax", "argmin",
     "logsumexp", "softmax", "log_softmax", "sum_to", "ValuesIndices",
 ]  # fmt: skip

@@ -3,7 +3,8 @@
 These move elements without changing them, so every vjp moves the cotangent
 back: reshape back, permute by the inverse permutation, sum over broadcast
 axes, slice out each input's part, scatter-add into zeros for indexing.
-squeeze, unsqueeze, flatten, view and expand are reshapes and broadcasts.
+squeeze, unsqueeze, flatten, view, expand and repeat are reshapes and
+broadcasts; split and chunk are slices.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
-from ..errors import ShapeError
+from ..errors import ArgumentError, DTypeError, IndexOutOfRange, ShapeError
 from ..primitive import primitive
 from ..tensor import Tensor
 
@@ -141,6 +142,123 @@ def expand(x, shape):
         raise ShapeError(f"expand: -1 cannot size a new leading dimension, got {shape} for shape {tuple(x.shape)}")
     full = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))
     return broadcast_to(x, full)
+
+
+def repeat(x, sizes):
+    """PyTorch's ``Tensor.repeat`` (NumPy's ``tile``): ``sizes[i]`` copies of the tensor along dimension i.
+
+    ``sizes`` may have more entries than the tensor has dimensions: the
+    tensor is then taken as having leading dimensions of size 1. Composed of
+    reshape and broadcast: a tensor of shape (s0, s1) becomes (1, s0, 1, s1),
+    is broadcast to (r0, s0, r1, s1) and reshaped to (r0 s0, r1 s1), so the
+    vjp sums the tiles back onto the tensor.
+
+    Raises ShapeError when ``sizes`` has fewer entries than the tensor has
+    dimensions, ArgumentError for a negative size and DTypeError for one that
+    is not an integer.
+    """
+    for r in sizes:
+        if isinstance(r, bool) or not isinstance(r, (int, np.integer)):
+            raise DTypeError(f"repeat: sizes must be integers, got {sizes!r}")
+        if r < 0:
+            raise ArgumentError(f"repeat: sizes must be non-negative, got {tuple(sizes)}")
+    shape = tuple(x.shape)
+    lead = len(sizes) - len(shape)
+    if lead < 0:
+        raise ShapeError(
+            f"repeat: {len(sizes)} sizes {tuple(sizes)} for a tensor of {len(shape)} dimensions, shape {shape}; "
+            "give at least one size per dimension"
+        )
+    shape = (1,) * lead + shape
+    spread = reshape(x, tuple(v for s in shape for v in (1, s)))
+    tiled = broadcast_to(spread, tuple(v for r, s in zip(sizes, shape) for v in (int(r), s)))
+    return reshape(tiled, tuple(int(r) * s for r, s in zip(sizes, shape)))
+
+
+# --- splitting ---------------------------------------------------------------------------
+
+
+def _split_dim(op, x, dim) -> int:
+    """``dim`` as a non-negative axis of ``x``, which must have at least one dimension."""
+    if x.ndim == 0:
+        raise ShapeError(f"{op}: expects a tensor of at least 1 dimension, got a 0-d tensor")
+    if not -x.ndim <= dim < x.ndim:
+        raise IndexOutOfRange(f"{op}: dim {dim} is out of range for a tensor of shape {tuple(x.shape)}")
+    return dim % x.ndim
+
+
+def _pieces(x, dim, sizes) -> tuple:
+    """Consecutive slices of ``x`` along ``dim`` of the given sizes (views that stay in the graph)."""
+    before = (slice(None),) * dim
+    pieces, start = [], 0
+    for size in sizes:
+        pieces.append(getitem(x, before + (slice(start, start + size),)))
+        start += size
+    return tuple(pieces)
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def split(x, split_size_or_sections, dim=0):
+    """Split ``x`` along ``dim`` into a tuple of slices, PyTorch's ``torch.split``.
+
+    An int ``s`` gives pieces of size s, the last one smaller when s does not
+    divide the dimension; a list of sizes gives pieces of those sizes, which
+    must sum to the dimension's size. The pieces are slices (views) of
+    ``x``, so gradients flow back from each into its part of ``x``.
+
+    Raises ShapeError for sizes that do not sum to the dimension or a 0-d
+    tensor, IndexOutOfRange for a dim outside the tensor, ArgumentError for a
+    negative size (or size 0 of a non-empty dimension).
+    """
+    dim = _split_dim("split", x, dim)
+    n = x.shape[dim]
+    if _is_int(split_size_or_sections):
+        size = int(split_size_or_sections)
+        if size < 0 or (size == 0 and n != 0):
+            raise ArgumentError(
+                f"split: split_size must be positive (0 only for an empty dimension), got {size} for dimension "
+                f"{dim} of size {n}"
+            )
+        sizes = [size] * (n // size) + ([n % size] if n % size else []) if n else [0]
+    elif isinstance(split_size_or_sections, (list, tuple)) and all(_is_int(s) for s in split_size_or_sections):
+        sizes = [int(s) for s in split_size_or_sections]
+        if any(s < 0 for s in sizes):
+            raise ArgumentError(f"split: split sizes must be non-negative, got {sizes}")
+        if sum(sizes) != n:
+            raise ShapeError(
+                f"split: split sizes {sizes} sum to {sum(sizes)}, not to {n}, the size of dimension {dim} "
+                f"of shape {tuple(x.shape)}"
+            )
+    else:
+        raise DTypeError(
+            f"split: split_size_or_sections must be an int or a list of ints, got {split_size_or_sections!r}"
+        )
+    return _pieces(x, dim, sizes)
+
+
+def chunk(x, chunks, dim=0):
+    """Split ``x`` along ``dim`` into ``chunks`` pieces, PyTorch's ``torch.chunk``.
+
+    Each piece has ceil(n / chunks) elements along ``dim`` (n its size), the
+    last one fewer, so there may be fewer than ``chunks`` pieces (6 split in
+    4 gives 2, 2, 2). The pieces are slices (views) of ``x``, so gradients
+    flow back from each into its part of ``x``.
+
+    Raises ArgumentError when ``chunks`` is not positive, IndexOutOfRange for
+    a dim outside the tensor, ShapeError for a 0-d tensor.
+    """
+    if not _is_int(chunks):
+        raise DTypeError(f"chunk: chunks must be an int, got {chunks!r}")
+    if chunks <= 0:
+        raise ArgumentError(f"chunk: chunks must be greater than 0, got {chunks}")
+    dim = _split_dim("chunk", x, dim)
+    n = x.shape[dim]
+    if n == 0:  # as PyTorch: ``chunks`` empty pieces
+        return _pieces(x, dim, [0] * int(chunks))
+    return split(x, -(-n // int(chunks)), dim)
 
 
 # --- joining ------------------------------------------------------------------------

@@ -346,6 +346,77 @@ def test_where_gradient_with_constant_branch(constant, data):
     check_gradients(lambda t: minigrad.where(t > 0.5, other, t * t), x)  # a tensor condition
 
 
+# --- masked_fill (composed of where: no primitive of its own) ------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [*DTYPES, np.int64])
+@pytest.mark.parametrize("spelling", ["function", "method"])
+@given(data=st.data())
+def test_masked_fill_forward_matches_numpy_and_pytorch(dtype, spelling, data):
+    shape_x, shape_m = data.draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=4)).input_shapes
+    x = data.draw(arrays(shape_x, dtype=np.float64)).astype(dtype)
+    mask = data.draw(hnp.arrays(np.bool_, shape_m))
+    value = data.draw(st.floats(-5, 5))
+    t, m = minigrad.tensor(x), minigrad.tensor(mask)
+    out = minigrad.masked_fill(t, m, value) if spelling == "function" else t.masked_fill(m, value)
+    want = np.where(mask, np.asarray(value).astype(dtype), x)  # the value is cast to x's dtype first, as PyTorch
+    assert out.dtype == dtype and out.shape == want.shape
+    np.testing.assert_array_equal(out.numpy(), want)
+    torch = pytest.importorskip("torch")
+    theirs = torch.from_numpy(x).masked_fill(torch.from_numpy(mask), value)
+    np.testing.assert_array_equal(out.numpy(), theirs.numpy())
+
+
+@with_device
+@given(data=st.data())
+def test_masked_fill_gradient(data, device):
+    shape_x, shape_m = data.draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=4)).input_shapes
+    x = data.draw(arrays(shape_x))
+    mask = minigrad.tensor(data.draw(hnp.arrays(np.bool_, shape_m)), device=device)
+    check_gradients(lambda t: t.masked_fill(mask, 0.5), x, device=device)
+    check_gradients(lambda t: minigrad.masked_fill(t * t, mask, -1.0), x, device=device)
+    # a 0-d tensor value is differentiable too: it gets the cotangent summed over the masked elements
+    v = data.draw(arrays(()))
+    check_gradients(lambda t, val: minigrad.masked_fill(t, mask, val), x, v, device=device)
+
+
+def test_masked_fill_gradient_is_zero_where_masked():
+    x = minigrad.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    mask = minigrad.tensor([True, False, True])
+    (x.masked_fill(mask, float("-inf")).softmax(dim=1) * minigrad.tensor([[1.0], [2.0]])).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy()[:, [0, 2]], 0.0)
+    y = minigrad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (y.masked_fill(y > 1.5, 0.0) * 3).sum().backward()
+    np.testing.assert_array_equal(y.grad.numpy(), [3.0, 0.0, 0.0])
+
+
+@given(data=st.data())
+def test_second_order_masked_fill(data):
+    shape_x, shape_m = data.draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3)).input_shapes
+    mask = minigrad.tensor(data.draw(hnp.arrays(np.bool_, shape_m)))
+    check_second_order(lambda t: (t * t).masked_fill(mask, 2.0).exp(), data.draw(arrays(shape_x)))
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda t: t.masked_fill(t > 0, 1.0), None, None),  # fine: a comparison is a bool mask
+        (lambda t: t.masked_fill(minigrad.ones(2, 3), 0.0), minigrad.DTypeError, "mask must be a bool.*float32"),
+        (lambda t: t.masked_fill(minigrad.ones(4, dtype=minigrad.bool_), 0.0), minigrad.ShapeError, r"\(4,\)"),
+        (lambda t: t.masked_fill(t > 0, minigrad.ones(3)), minigrad.ShapeError, "0-d tensor"),
+        (lambda t: t.long().masked_fill(t > 0, float("nan")), minigrad.DTypeError, "nan .*int64"),
+        (lambda t: t.masked_fill(t > 0, "a"), minigrad.DTypeError, "'a'"),
+    ],
+)
+def test_masked_fill_bad_arguments_name_the_op(call, error, message):
+    t = minigrad.ones(2, 3)
+    if error is None:
+        call(t)
+        return
+    with pytest.raises(error, match=f"^masked_fill: .*{message}"):
+        call(t)
+
+
 # --- dtype casts ----------------------------------------------------------------------------
 
 

@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 import pytest
 from helpers import check_gradients
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from ophelpers import (
     DTYPES,
@@ -261,6 +261,125 @@ def test_second_order_softmax(name, data):
     shape = data.draw(shapes(min_dims=1))
     axis = data.draw(st.integers(-len(shape), len(shape) - 1))
     check_second_order(lambda t: getattr(minigrad, name)(t, axis), data.draw(arrays(shape, values(-4, 4))))
+
+
+# --- var and std (composed of mean, sub, mul, sum, div and sqrt: no primitive of their own) -------
+
+
+def _reduced_count(shape, axis):
+    if axis is None:
+        return int(np.prod(shape))
+    return int(np.prod([shape[a] for a in (axis if isinstance(axis, tuple) else (axis,))]))
+
+
+MOMENTS = {"var": np.var, "std": np.std}
+MOMENT_STYLES = ["function", "method", "torch", "positional", "unbiased"]
+
+
+def moment(x, name, style, axis, keepdims, correction):
+    """Call var or std in one of its spellings; ``correction`` None means the default (1)."""
+    kwargs = {} if correction is None else {"correction": correction}
+    if style == "function":
+        return getattr(minigrad, name)(x, axis=axis, keepdims=keepdims, **kwargs)
+    if style == "method":
+        return getattr(x, name)(axis=axis, keepdims=keepdims, **kwargs)
+    if style == "torch":
+        return getattr(x, name)(dim=axis, keepdim=keepdims, **kwargs)
+    if style == "positional" and correction in (None, 0, 1):  # PyTorch's var(dim, unbiased, keepdim)
+        return getattr(x, name)(axis, correction != 0, keepdims)
+    if style == "unbiased" and correction in (None, 0, 1):
+        return getattr(minigrad, name)(x, dim=axis, keepdim=keepdims, unbiased=correction != 0)
+    return getattr(x, name)(dim=axis, keepdim=keepdims, **kwargs)
+
+
+@st.composite
+def moment_case(draw, min_dims=0):
+    shape, axis, keepdims, _ = draw(reduction_case(min_dims))
+    correction = draw(st.sampled_from([None, 0, 1, 2, 0.5]))
+    return shape, axis, keepdims, correction, draw(st.sampled_from(MOMENT_STYLES))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", sorted(MOMENTS))
+@given(case=moment_case(), data=st.data())
+def test_var_std_forward_matches_numpy_and_pytorch(name, dtype, case, data):
+    shape, axis, keepdims, correction, style = case
+    x = data.draw(arrays(shape, dtype=dtype))
+    with warnings.catch_warnings(), np.errstate(all="ignore"):  # N <= correction: nan or inf, as NumPy and PyTorch
+        warnings.simplefilter("ignore")
+        out = moment(minigrad.tensor(x), name, style, axis, keepdims, correction)
+        ddof = 1 if correction is None else correction
+        want = MOMENTS[name](x, axis=axis, keepdims=keepdims, ddof=ddof)
+        assert out.shape == np.shape(want) and out.dtype == dtype
+        np.testing.assert_allclose(out.numpy(), want, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-6)
+        torch = pytest.importorskip("torch")
+        t = torch.from_numpy(x)
+        dim = None if axis is None or not shape else axis  # PyTorch's dim takes a tuple or an int
+        theirs = getattr(torch, name)(t, dim=dim, keepdim=keepdims, correction=ddof)
+        np.testing.assert_allclose(out.numpy(), theirs.numpy(), rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-6)
+
+
+def test_var_std_legacy_pytorch_spellings():
+    torch = pytest.importorskip("torch")
+    x = np.array([[1.0, 2.0, 4.0], [0.5, -1.0, 3.0]])
+    t, tt = minigrad.tensor(x), torch.from_numpy(x)
+    for name in ("var", "std"):
+        for ours, theirs in (
+            (getattr(t, name)(False), getattr(tt, name)(False)),  # var(unbiased)
+            (getattr(t, name)(1, False), getattr(tt, name)(1, False)),  # var(dim, unbiased)
+            (getattr(minigrad, name)(t, 0, True, True), getattr(torch, name)(tt, 0, True, True)),  # ..., keepdim
+            (getattr(t, name)(), getattr(tt, name)()),
+        ):
+            assert ours.shape == tuple(theirs.shape)
+            np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(MOMENTS))
+@with_device
+@given(case=moment_case(), data=st.data())
+def test_var_std_gradient(name, case, data, device):
+    shape, axis, keepdims, correction, style = case
+    n = _reduced_count(shape, axis)
+    assume(n > (1 if correction is None else correction))  # else nan or inf: nothing to differentiate
+    x = data.draw(distinct_arrays(shape) if name == "std" else arrays(shape))  # std: no 0 (where sqrt has a kink)
+    check_gradients(lambda t: moment(t, name, style, axis, keepdims, correction), x, device=device)
+
+
+@pytest.mark.parametrize("name", sorted(MOMENTS))
+@given(case=moment_case(), data=st.data())
+def test_second_order_var_std(name, case, data):
+    shape, axis, keepdims, correction, style = case
+    assume(_reduced_count(shape, axis) > (1 if correction is None else correction))
+    x = data.draw(distinct_arrays(shape) if name == "std" else arrays(shape))
+    check_second_order(lambda t: moment(t, name, style, axis, keepdims, correction), x)
+
+
+def test_std_of_equal_elements_has_gradient_zero_as_pytorch():
+    x = minigrad.tensor([[2.0, 2.0, 2.0], [1.0, 2.0, 4.0]], dtype=minigrad.float64, requires_grad=True)
+    x.std(dim=1).sum().backward()
+    assert np.all(np.isfinite(x.grad.numpy()))
+    np.testing.assert_array_equal(x.grad.numpy()[0], 0.0)
+    torch = pytest.importorskip("torch")
+    tx = torch.tensor(x.numpy(), requires_grad=True)
+    tx.std(dim=1).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(MOMENTS))
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda f, t: f(t, dim=3), minigrad.IndexOutOfRange, r"dim 3 is out of range .*\(2, 3, 4\)"),
+        (lambda f, t: f(t, axis=(0, -4)), minigrad.IndexOutOfRange, "dim -4 is out of range"),
+        (lambda f, t: f(t, dim=(1, -2)), minigrad.ShapeError, "more than once"),
+        (lambda f, t: f(t.long()), minigrad.DTypeError, "floating-point.*int64"),
+        (lambda f, t: f(t, unbiased=False, correction=0), TypeError, "correction or unbiased"),
+        (lambda f, t: f(t, 0, dim=1), TypeError, "axis or dim"),
+    ],
+)
+def test_var_std_bad_arguments_name_the_op(name, call, error, message):
+    with pytest.raises(error, match=f"^{name}: .*{message}"):
+        call(getattr(minigrad, name), minigrad.ones(2, 3, 4))
 
 
 # --- stability --------------------------------------------------------------------------------------

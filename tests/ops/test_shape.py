@@ -441,6 +441,142 @@ def test_second_order_shape_ops():
     check_second_order(lambda t: minigrad.broadcast_to(t[:1], (4, 2, 3)) * t, x)
 
 
+# --- split, chunk and repeat (slices, reshapes and broadcasts: no primitive of their own) --------------------------
+
+
+def _split_reference(x, sizes, dim):
+    """NumPy's pieces of the given sizes along ``dim``."""
+    return np.split(x, np.cumsum(sizes)[:-1].tolist(), axis=dim)
+
+
+@st.composite
+def split_case(draw):
+    shape = draw(shapes(min_dims=1))
+    dim = draw(st.integers(-len(shape), len(shape) - 1))
+    n = shape[dim]
+    kind = draw(st.sampled_from(["chunk", "split-int", "split-list"]))
+    if kind == "chunk":
+        arg = draw(st.integers(1, 5))
+        step = -(-n // arg)
+        sizes = [min(step, n - i) for i in range(0, n, step)]
+    elif kind == "split-int":
+        arg = draw(st.integers(1, 5))
+        sizes = [min(arg, n - i) for i in range(0, n, arg)]
+    else:  # a random composition of n, zeros allowed
+        cuts = sorted(draw(st.lists(st.integers(0, n), max_size=3)))
+        arg = sizes = [b - a for a, b in zip([0, *cuts], [*cuts, n])]
+    return shape, dim, kind, arg, sizes
+
+
+def _split(t, kind, arg, dim, spelling):
+    if kind == "chunk":
+        return minigrad.chunk(t, arg, dim=dim) if spelling == "function" else t.chunk(arg, dim)
+    return minigrad.split(t, arg, dim=dim) if spelling == "function" else t.split(arg, dim)
+
+
+@pytest.mark.parametrize("spelling", ["function", "method"])
+@given(case=split_case(), data=st.data())
+def test_split_chunk_forward_matches_numpy_and_pytorch(spelling, case, data):
+    shape, dim, kind, arg, sizes = case
+    x = data.draw(arrays(shape))
+    pieces = _split(minigrad.tensor(x), kind, arg, dim, spelling)
+    assert isinstance(pieces, tuple) and len(pieces) == len(sizes)
+    for piece, want in zip(pieces, _split_reference(x, sizes, dim)):
+        _same(piece, want)
+    torch = pytest.importorskip("torch")
+    theirs = getattr(torch, "chunk" if kind == "chunk" else "split")(torch.from_numpy(x), arg, dim)
+    assert [tuple(p.shape) for p in pieces] == [tuple(p.shape) for p in theirs]
+
+
+def test_split_chunk_of_an_empty_dimension_as_pytorch():
+    x = minigrad.zeros(0, 3)
+    assert [p.shape for p in x.chunk(3)] == [(0, 3)] * 3
+    assert [p.shape for p in x.split(2)] == [(0, 3)] and [p.shape for p in x.split(0)] == [(0, 3)]
+    assert [p.shape for p in minigrad.split(x, [0, 0])] == [(0, 3), (0, 3)]
+
+
+@with_device
+@given(case=split_case(), data=st.data())
+def test_split_chunk_gradient(case, data, device):
+    shape, dim, kind, arg, sizes = case
+    x = data.draw(arrays(shape))
+
+    def fn(t):  # each piece scaled differently, so a piece's gradient landing in the wrong place shows
+        return minigrad.cat([p * (i + 1) for i, p in enumerate(_split(t, kind, arg, dim, "method"))], dim=dim)
+
+    check_gradients(fn, x, device=device)
+
+
+def test_split_pieces_are_views_that_stay_in_the_graph():
+    x = minigrad.tensor(_data((4, 3)), requires_grad=True)
+    a, b = x.split([1, 3])
+    assert a.requires_grad and a._vc is x._vc  # a slice: an in-place change to x is seen through it
+    (a.sum() * 2 + b.sum()).backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[2.0] * 3, [1.0] * 3, [1.0] * 3, [1.0] * 3])
+
+
+@st.composite
+def repeat_case(draw):
+    shape = draw(shapes(max_side=3))
+    sizes = tuple(draw(st.lists(st.integers(0, 3), min_size=len(shape), max_size=len(shape) + 2)))
+    return shape, sizes
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("spelling", ["varargs", "tuple"])
+@given(case=repeat_case(), data=st.data())
+def test_repeat_forward_matches_numpy_tile_and_pytorch(dtype, spelling, case, data):
+    shape, sizes = case
+    x = data.draw(arrays(shape, dtype=dtype))
+    t = minigrad.tensor(x)
+    out = t.repeat(*sizes) if spelling == "varargs" else t.repeat(sizes)
+    _same(out, np.tile(x, sizes))
+    torch = pytest.importorskip("torch")
+    np.testing.assert_array_equal(out.numpy(), torch.from_numpy(x).repeat(sizes).numpy())  # a tuple: () is allowed
+
+
+@with_device
+@given(case=repeat_case(), data=st.data())
+def test_repeat_gradient(case, data, device):
+    shape, sizes = case
+    check_gradients(lambda t: t.repeat(*sizes), data.draw(arrays(shape)), device=device)
+
+
+def test_repeat_gradient_sums_the_copies():
+    x = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    (x.repeat(3, 2) * minigrad.arange(12.0).reshape(3, 4)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0 + 2 + 4 + 6 + 8 + 10, 1 + 3 + 5 + 7 + 9 + 11])
+
+
+def test_second_order_split_chunk_repeat():
+    x = _data((4, 3))
+    check_second_order(lambda t: minigrad.cat([p.exp() * p for p in t.chunk(3)], dim=0), x)
+    check_second_order(lambda t: minigrad.cat([p.tanh() * p for p in t.split([1, 0, 2], 1)], dim=1), x)
+    check_second_order(lambda t: t.repeat(2, 1, 2).sigmoid() * t.repeat(2, 1, 2), x)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda t: t.chunk(0), minigrad.ArgumentError, "chunk: chunks must be greater than 0"),
+        (lambda t: t.chunk(2.0), minigrad.DTypeError, "chunk: chunks must be an int"),
+        (lambda t: t.chunk(2, dim=3), minigrad.IndexOutOfRange, r"chunk: dim 3 is out of range .*\(2, 3, 4\)"),
+        (lambda t: minigrad.tensor(1.0).chunk(1), minigrad.ShapeError, "chunk: .*0-d"),
+        (lambda t: t.split(2, dim=-4), minigrad.IndexOutOfRange, "split: dim -4 is out of range"),
+        (lambda t: t.split([1, 1], dim=2), minigrad.ShapeError, r"split: split sizes \[1, 1\] sum to 2, not to 4"),
+        (lambda t: t.split([3, -1]), minigrad.ArgumentError, "split: split sizes must be non-negative"),
+        (lambda t: t.split(0), minigrad.ArgumentError, "split: split_size must be positive"),
+        (lambda t: t.split(1.5), minigrad.DTypeError, "split: split_size_or_sections must be an int"),
+        (lambda t: t.repeat(2, 2), minigrad.ShapeError, r"repeat: 2 sizes .* 3 dimensions"),
+        (lambda t: t.repeat(1, -1, 1), minigrad.ArgumentError, "repeat: sizes must be non-negative"),
+        (lambda t: t.repeat(1, 2.0, 1), minigrad.DTypeError, "repeat: sizes must be integers"),
+    ],
+)
+def test_split_chunk_repeat_bad_arguments_name_the_op(call, error, message):
+    with pytest.raises(error, match=f"^{message}"):
+        call(minigrad.ones(2, 3, 4))
+
+
 # --- errors ----------------------------------------------------------------------------------------------------------
 
 
