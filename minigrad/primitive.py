@@ -235,7 +235,7 @@ class Primitive:
             return DTypeError(message)
         if "broadcast" in text or "shape" in text:
             return ShapeError(message)
-        if isinstance(exc, TypeError) or "dtype" in text or "cast" in text:
+        if isinstance(exc, TypeError) or "dtype" in text or "cast" in text or "convert" in text:
             return DTypeError(message)
         return ShapeError(message)
 

@@ -348,6 +348,9 @@ class Tensor:
     def __getitem__(self, index):
         return _ops.shape.getitem(self, index)
 
+    def __setitem__(self, index, value):
+        _ops.inplace.setitem(self, index, value)
+
     # comparisons: elementwise, boolean, not differentiable
     def __eq__(self, other):
         if not _is_operand(other):  # ``t == None`` is False and ``t in [None, "a"]`` works, as in PyTorch

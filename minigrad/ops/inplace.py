@@ -1,4 +1,4 @@
-"""In-place updates: ``add_``, ``mul_``, ``div_``, ``fill_``, ``copy_`` and ``+=``.
+"""In-place updates: ``add_``, ``mul_``, ``div_``, ``fill_``, ``copy_``, ``+=`` and ``x[index] = value``.
 
 Every in-place change bumps the tensor's version counter, which nodes that
 saved the tensor check before their backward: a saved value changed in place
@@ -121,6 +121,26 @@ def div_(self: Tensor, other) -> Tensor:
     if _records(self, other):
         return _recorded("div_", self, elementwise.div, other)
     return _write("div_", self, "true_divide", _operand("div_", self, other))
+
+
+def setitem(self: Tensor, index, value) -> None:
+    """``self[index] = value``, in place, with the indices ``self[index]`` takes.
+
+    While recording (self or value requires grad) it is the out-of-place
+    ``setitem`` primitive made self's history: the overwritten entries get no
+    gradient and value gets the cotangent at the index. Otherwise value is
+    written straight into the buffer.
+    """
+    index = shape._index_data(index)
+    if _records(self, value):
+        _recorded("setitem", self, lambda old, v: shape._setitem(old, v, index=index), value)
+        return
+    data = _operand("setitem", self, value)
+    try:
+        shape.put(self.data, index, data)
+    except (ValueError, TypeError, IndexError, OverflowError) as exc:
+        raise shape._setitem._error(exc, (self, value)) from exc  # the errors the recorded path raises
+    self._vc[0] += 1
 
 
 def copy_(self: Tensor, src) -> Tensor:

@@ -363,12 +363,20 @@ def _is_basic(index) -> bool:
     return all(p is None or p is Ellipsis or isinstance(p, (int, np.integer, slice)) for p in parts)
 
 
+def _check_index(x, index) -> None:
+    """Raise IndexError for an integer-array index outside x where the array library would not.
+
+    NumPy checks such indices itself, except into an empty array, where NumPy
+    < 2.3 only warns; CuPy wraps them around. Those two cases are checked here.
+    """
+    if not ((isinstance(x, np.ndarray) and x.size) or _is_basic(index)):
+        _check_array_indices(x.shape, index)
+
+
 @primitive(view=lambda params: _is_basic(params["index"]))
 def _getitem(x, *, index, in_bounds=False):
-    # NumPy checks integer-array indices itself, except into an empty array, where NumPy < 2.3
-    # only warns; CuPy wraps them around. Those two cases are checked here.
-    if not (in_bounds or (isinstance(x, np.ndarray) and x.size) or _is_basic(index)):
-        _check_array_indices(x.shape, index)
+    if not in_bounds:
+        _check_index(x, index)
     return x[index]
 
 
@@ -436,6 +444,33 @@ def _expand_masks(index):
         else:
             expanded.append(p)
     return tuple(expanded) if isinstance(index, tuple) or len(expanded) > 1 else expanded[0]
+
+
+def put(array, index, value) -> None:
+    """``array[index] = value`` in place, with the index checks of :func:`_check_index`."""
+    _check_index(array, index)
+    array[index] = value
+
+
+@primitive(nin=2)
+def _setitem(x, value, *, index):
+    """A copy of x with ``value`` (broadcast) written at ``index``: ``x[index] = value`` as a function.
+
+    vjp: x's entries at the index were overwritten, so they get no gradient;
+    value gets the cotangent at the index, summed back to its shape. With a
+    repeated integer index the last write wins, and value's gradient counts
+    every repeat (PyTorch leaves that case undefined).
+    """
+    out = x.copy()
+    put(out, index, value)
+    return out
+
+
+_setitem.name = "setitem"
+_setitem.defvjp(
+    lambda g, ans, x, value, index: _setitem(g, 0, index=index),
+    lambda g, ans, x, value, index: _getitem(g, index=index, in_bounds=True),
+)
 
 
 def getitem(x, index, *, in_bounds: bool = False):

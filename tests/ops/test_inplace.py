@@ -151,3 +151,65 @@ def test_the_tensor_an_inplace_op_ran_on_keeps_a_usable_history_when_it_is_a_vie
     np.testing.assert_allclose(x.grad.numpy(), 4 * (2 * x.numpy() + 1))
     with mg.no_grad():  # values stay readable outside recording
         assert (x * 1).view(2, 2).sum().item() == 10.0
+
+
+# --- x[index] = value ------------------------------------------------------------------------------
+
+
+def test_setitem_outside_recording_writes_the_same_buffer_and_bumps_the_version():
+    x = mg.tensor(np.zeros((2, 3)))
+    buffer, version = x.data, x._vc[0]
+    x[0, 1:] = mg.tensor(np.array([1.0, 2.0]))
+    x[x > 1.5] = -1.0
+    assert x.data is buffer and x._vc[0] == version + 2
+    np.testing.assert_array_equal(x.numpy(), [[0.0, 1.0, -1.0], [0.0, 0.0, 0.0]])
+    w = mg.tensor(np.ones(3), requires_grad=True)
+    with mg.no_grad():
+        w[1] = 5.0  # a leaf may be changed outside recording, as optimizers do
+    np.testing.assert_array_equal(w.numpy(), [1.0, 5.0, 1.0])
+
+
+def test_setitem_on_a_tensor_a_node_saved_makes_its_backward_raise():
+    w = mg.tensor(np.ones(3), requires_grad=True)
+    x = mg.tensor(np.arange(3.0))
+    y = (w * x).sum()  # mul saved x
+    x[0] = 7.0
+    with pytest.raises(GraphError, match="mul"):
+        y.backward()
+
+
+def test_setitem_on_a_leaf_that_requires_grad_is_refused_while_recording():
+    w = mg.tensor(np.ones(3), requires_grad=True)
+    with pytest.raises(GraphError, match="setitem: a leaf tensor"):
+        w[0] = 2.0
+    np.testing.assert_array_equal(w.numpy(), [1.0, 1.0, 1.0])
+
+
+def test_setitem_passes_the_gradient_to_the_value_and_around_the_overwritten_entries():
+    x = mg.tensor(np.arange(4.0), requires_grad=True)
+    v = mg.tensor(np.array(10.0), requires_grad=True)
+    y = x * 2
+    y[1:3] = v  # a 0-d value broadcast over two entries
+    (y * mg.tensor(np.array([1.0, 2.0, 3.0, 4.0]))).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 0.0, 0.0, 8.0])
+    np.testing.assert_array_equal(v.grad.numpy(), 5.0)
+    z = mg.zeros(3, dtype=mg.float64)  # a constant takes a history from a value that requires grad
+    u = mg.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    z[1:] = u
+    (z * z).sum().backward()
+    np.testing.assert_array_equal(u.grad.numpy(), [2.0, 4.0])
+
+
+def test_setitem_errors_name_the_op_and_leave_data_intact():
+    x = mg.tensor(np.zeros(3))
+    with pytest.raises(ShapeError, match="setitem: .*broadcast"):
+        x[:2] = mg.ones(3)
+    with pytest.raises(mg.IndexOutOfRange, match="setitem: index 5 is out of bounds"):
+        x[[0, 5]] = 1.0
+    with pytest.raises(DTypeError, match="setitem"):
+        x[0] = "a"
+    y = mg.tensor(np.zeros(3), requires_grad=True) * 1
+    with pytest.raises(ShapeError, match="setitem"):
+        y[:2] = mg.tensor(np.ones(3), requires_grad=True)
+    np.testing.assert_array_equal(x.numpy(), [0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(y.numpy(), [0.0, 0.0, 0.0])

@@ -393,6 +393,71 @@ def test_getitem_gradient_boolean_masks(data):
     check_gradients(lambda t: t[row_mask], x)
 
 
+# --- index assignment: x[index] = value ---------------------------------------------------------
+
+# Index cases without a repeated position: with a repeat the last write wins, so value's numerical
+# gradient counts only one of the repeats (PyTorch leaves that case undefined).
+UNREPEATED = sorted(
+    name for name, index in INDEX_CASES.items() if not name.startswith("repeated") and "int array" not in name
+) + ["int tensor"]
+
+
+def _unrepeated(name, x):
+    return np.array([2, 0]) if name == "int tensor" else _index(name, x)
+
+
+def _assigned(index):
+    """x[index] = value, as a user writes it on a tensor that is not a leaf."""
+
+    def assign(x, value):
+        y = x * 1
+        y[index] = value
+        return y
+
+    return assign
+
+
+@pytest.mark.parametrize("name", sorted(INDEX_CASES))
+def test_setitem_forward(name, device):
+    a = _data((3, 4))
+    index = _index(name, a)
+    np_index = index.numpy() if isinstance(index, minigrad.Tensor) else index
+    value = np.arange(a[np_index].size, dtype=a.dtype).reshape(a[np_index].shape) + 100
+    expected = a.copy()
+    expected[np_index] = value
+    t = minigrad.tensor(a, device=device)
+    t[index] = minigrad.tensor(value, device=device)
+    _same(t, expected)
+    _same(shape_ops._setitem(minigrad.tensor(a, device=device), value, index=shape_ops._index_data(index)), expected)
+
+
+@gradient_test("setitem")
+@pytest.mark.parametrize("name", UNREPEATED)
+def test_setitem_gradient(name, device):
+    x = _data((3, 4))
+    index = _unrepeated(name, x)
+    value = _data(x[index.numpy() if isinstance(index, minigrad.Tensor) else index].shape) + 1
+    check_gradients(_assigned(index), x, value, device=device)
+    check_gradients(lambda x, v: shape_ops._setitem(x, v, index=shape_ops._index_data(index)), x, value)
+
+
+@given(data=st.data())
+def test_setitem_gradient_basic_indices_and_broadcast_values(data):
+    shape = data.draw(shapes(min_dims=1))
+    index = data.draw(hnp.basic_indices(shape, allow_newaxis=False, allow_ellipsis=True))
+    x = data.draw(arrays(shape))
+    target = x[index].shape
+    ones = data.draw(st.lists(st.booleans(), min_size=len(target), max_size=len(target)))
+    value_shape = tuple(1 if one else side for one, side in zip(ones, target))  # broadcasts to target...
+    value_shape = value_shape[data.draw(st.integers(0, len(target))) :]  # ...with leading axes dropped too
+    check_gradients(_assigned(index), x, data.draw(arrays(value_shape)))
+
+
+def test_setitem_second_order():
+    x, value = _data((3, 4)), _data((3,)) + 1
+    check_second_order(_assigned((slice(None), 1)), x, value)
+
+
 @gradient_test("index_scatter")
 @pytest.mark.parametrize("name", ["slice", "repeated int array", "boolean row mask", "int and int array"])
 def test_index_scatter_gradient(name):
