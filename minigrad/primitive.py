@@ -35,7 +35,7 @@ import numpy as np
 
 from . import backend
 from .autograd import _PER_THREAD, Node, check_history, user_site
-from .errors import DeviceError, DTypeError, IndexOutOfRange, MinigradError, ShapeError
+from .errors import ArgumentError, DeviceError, DTypeError, IndexOutOfRange, MinigradError, ShapeError
 from .tensor import Tensor
 
 
@@ -235,8 +235,10 @@ class Primitive:
             return DTypeError(message)
         if "broadcast" in text or "shape" in text:
             return ShapeError(message)
-        if isinstance(exc, TypeError) or "dtype" in text or "cast" in text or "convert" in text:
+        if isinstance(exc, TypeError) or "dtype" in text or "cast" in text:
             return DTypeError(message)
+        if "convert" in text:  # a value the dtype cannot take ('could not convert string to float')
+            return ArgumentError(message)
         return ShapeError(message)
 
 
