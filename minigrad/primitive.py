@@ -30,6 +30,7 @@ as minigrad errors that name the op and the input shapes and dtypes.
 from __future__ import annotations
 
 import functools
+import inspect
 
 import numpy as np
 
@@ -42,9 +43,11 @@ from .tensor import Tensor
 class Primitive:
     """A differentiable operation; see the module docstring.
 
-    ``nin`` is the number of leading positional arguments that are inputs
-    (tensors or constants); ``None`` makes every positional argument an
-    input (concatenate, stack). ``saves`` lists the inputs whose *values* the
+    The inputs are the forward's positional parameters without a default
+    (tensors or constants); a forward with ``*arrays`` takes every
+    positional argument as an input (concatenate, stack). The others, with
+    defaults or after ``*``, are settings. ``name`` is the op's name in
+    errors and tapes (the forward's own name by default). ``saves`` lists the inputs whose *values* the
     vjps read: their version counters are checked before backward, so an
     in-place change raises instead of giving a wrong gradient.
     ``differentiable=False`` marks ops with no gradient (comparisons, argmax):
@@ -68,7 +71,6 @@ class Primitive:
         forward,
         *,
         name=None,
-        nin=1,
         saves=(),
         saves_output=False,
         signature=None,
@@ -81,7 +83,7 @@ class Primitive:
         self.view = view
         self.forward = forward
         self.name = name or forward.__name__
-        self.nin = nin
+        self.nin = _count_inputs(forward)
         self.saves = tuple(saves)
         self.saves_output = saves_output
         self.signature = signature
@@ -240,6 +242,17 @@ class Primitive:
         if "convert" in text:  # a value the dtype cannot take ('could not convert string to float')
             return ArgumentError(message)
         return ShapeError(message)
+
+
+def _count_inputs(forward) -> int | None:
+    """The number of inputs a forward takes: its positional parameters without a default (None for ``*args``)."""
+    count = 0
+    for p in inspect.signature(forward).parameters.values():
+        if p.kind is p.VAR_POSITIONAL:
+            return None
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty:
+            count += 1
+    return count
 
 
 _SCALARS = (int, float, bool, complex, np.generic)

@@ -205,12 +205,12 @@ def _check_conv(x_shape, w_shape, groups):
         )
 
 
-@primitive
+@primitive(name="conv2d_unfold")
 def _unfold_cols(x, *, kernel, stride, padding, dilation, groups):
     return _im2col(x, kernel, stride, padding, dilation, groups)
 
 
-@primitive
+@primitive(name="conv2d_fold")
 def _fold_cols(dcols, *, x_shape, kernel, stride, padding, dilation, groups):
     return _col2im(dcols, x_shape, kernel, stride, padding, dilation, groups)
 
@@ -235,7 +235,7 @@ def _add_bias(out, b):
     wide += backend.xp_of(b).tile(b, k)
 
 
-@primitive(nin=3, saves=(0, 1))
+@primitive(name="conv2d", saves=(0, 1))
 def _conv_cols(cols, w, b, *, out_shape, groups):
     """cols times the weight, plus the bias b (an (O,) array, or the number 0 for none): the output
     (N, O, Ho, Wo), an NCHW view of NHWC memory. The bias is added in place into the GEMM's fresh output."""
@@ -254,7 +254,7 @@ def _conv_cols(cols, w, b, *, out_shape, groups):
     return out.reshape(*out_shape, o).transpose(0, 3, 1, 2)  # out_shape = (N, Ho, Wo); not -1: sizes may be 0
 
 
-@primitive(nin=2, saves=(1,))
+@primitive(name="conv2d_input_grad", saves=(1,))
 def _conv_cols_input_grad(g, w, *, groups):
     """dcols = g_mat @ w_mat, of the shape of cols, computed as one batched GEMM over the kernel offsets,
     g_mat @ w[:, :, i, j], into a (groups, kh*kw, N*Ho*Wo, C/g) buffer: each offset's block is then
@@ -266,7 +266,7 @@ def _conv_cols_input_grad(g, w, *, groups):
     return xp.matmul(gmat, w_offsets).transpose(2, 0, 1, 3)  # (N*Ho*Wo, g, kh*kw, C/g), a view
 
 
-@primitive(nin=2, saves=(0, 1))
+@primitive(name="conv2d_weight_grad", saves=(0, 1))
 def _conv_cols_weight_grad(cols, g, *, w_shape, groups):
     """dw = g_mat^T @ cols, in the weight's (O, C/g, kh, kw) layout."""
     cols = _cols_matrix(cols)
@@ -283,11 +283,6 @@ def _nhw(g):
     n, _, ho, wo = g.shape
     return (n, ho, wo)
 
-
-_unfold_cols.name, _fold_cols.name = "conv2d_unfold", "conv2d_fold"
-_conv_cols.name, _conv_cols_input_grad.name, _conv_cols_weight_grad.name = (
-    "conv2d", "conv2d_input_grad", "conv2d_weight_grad"
-)  # fmt: skip
 
 _unfold_cols.defvjp(lambda g, ans, x, **p: _fold_cols(g, x_shape=x.shape, **p))
 _fold_cols.defvjp(lambda g, ans, dcols, x_shape, **p: _unfold_cols(g, **p))
@@ -346,18 +341,17 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 # --- fold and unfold: the window view and its adjoint --------------------------------
 
 
-@primitive
+@primitive(name="unfold")
 def _unfold(x, *, kernel, stride, padding, dilation):
     ho, wo = _geometry("unfold", x.shape, kernel, stride, padding, dilation)
     return backend.windows(_padded(x, padding), kernel, stride, dilation, (ho, wo))
 
 
-@primitive
+@primitive(name="fold")
 def _fold(dwin, *, x_shape, kernel, stride, padding, dilation):
     return _window_col2im(dwin, x_shape, kernel, stride, padding, dilation)
 
 
-_unfold.name, _fold.name = "unfold", "fold"
 _unfold.defvjp(lambda g, ans, x, **p: _fold(g, x_shape=x.shape, **p))
 _fold.defvjp(lambda g, ans, dwin, x_shape, **p: _unfold(g, **p))
 
@@ -427,7 +421,7 @@ def _reduce_offsets(a, axis, ufunc):
     return total
 
 
-@primitive(saves=(0,), saves_output=True, signature=_max_pool_winners)
+@primitive(name="max_pool2d", saves=(0,), saves_output=True, signature=_max_pool_winners)
 def _max_pool2d(x, *, kernel, stride, padding, dilation):
     win, (a, b) = _pool_windows(x, kernel, stride, padding, dilation, _lowest(x.dtype))
     maximum = backend.xp_of(x).maximum
@@ -508,7 +502,6 @@ def _max_pool_vjp(g, ans, x, *, kernel, stride, padding, dilation):
     return _fold(spread, x_shape=x.shape, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
 
 
-_max_pool2d.name = "max_pool2d"
 _max_pool2d.defvjp(_max_pool_vjp)
 
 
@@ -524,7 +517,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1):
 # --- average pooling -----------------------------------------------------------------------
 
 
-@primitive
+@primitive(name="avg_pool2d")
 def _avg_pool2d(x, *, kernel, stride, padding, dilation):
     win, axes = _pool_windows(x, kernel, stride, padding, dilation, 0)
     return win.mean(axis=axes)
@@ -542,7 +535,6 @@ def _avg_pool_vjp(g, ans, x, *, kernel, stride, padding, dilation):
     return _fold(spread, x_shape=x.shape, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
 
 
-_avg_pool2d.name = "avg_pool2d"
 _avg_pool2d.defvjp(_avg_pool_vjp)
 
 

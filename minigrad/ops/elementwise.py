@@ -31,7 +31,7 @@ def _xp(*arrays):
 # --- arithmetic ------------------------------------------------------------------
 
 
-@primitive(nin=2)
+@primitive
 def add(a, b):
     """a + b, with NumPy broadcasting. d/da = d/db = 1."""
     return a + b
@@ -40,7 +40,7 @@ def add(a, b):
 add.defvjp(lambda g, ans, a, b: g, lambda g, ans, a, b: g)
 
 
-@primitive(nin=2)
+@primitive
 def sub(a, b):
     """a - b, with NumPy broadcasting. d/da = 1, d/db = -1."""
     return a - b
@@ -49,7 +49,7 @@ def sub(a, b):
 sub.defvjp(lambda g, ans, a, b: g, lambda g, ans, a, b: -g)
 
 
-@primitive(nin=2, saves=(0, 1))
+@primitive(saves=(0, 1))
 def mul(a, b):
     """a * b, with NumPy broadcasting. d/da = b, d/db = a."""
     return a * b
@@ -58,7 +58,7 @@ def mul(a, b):
 mul.defvjp(lambda g, ans, a, b: g * b, lambda g, ans, a, b: g * a)
 
 
-@primitive(nin=2, saves=(1,), saves_output=True)
+@primitive(saves=(1,), saves_output=True)
 def div(a, b):
     """a / b, with NumPy broadcasting. d/da = 1/b, d/db = -a/b^2 = -(a/b)/b."""
     return a / b
@@ -67,7 +67,7 @@ def div(a, b):
 div.defvjp(lambda g, ans, a, b: g / b, lambda g, ans, a, b: -g * ans / b)
 
 
-@primitive(nin=1)
+@primitive
 def neg(x):
     """-x. d/dx = -1."""
     return -x
@@ -76,7 +76,7 @@ def neg(x):
 neg.defvjp(lambda g, ans, x: -g)
 
 
-@primitive(nin=2, saves=(0, 1), saves_output=True)
+@primitive(saves=(0, 1), saves_output=True)
 def pow(a, b):
     """a ** b, with NumPy broadcasting.
 
@@ -243,13 +243,13 @@ def _greater(a, b):
     return a > b
 
 
-@primitive(nin=2, saves=(0, 1), signature=_greater)
+@primitive(saves=(0, 1), signature=_greater)
 def maximum(a, b):
     """Elementwise max(a, b). The gradient goes to the larger input; a tie splits it evenly."""
     return _xp(a, b).maximum(a, b)
 
 
-@primitive(nin=2, saves=(0, 1), signature=_greater)
+@primitive(saves=(0, 1), signature=_greater)
 def minimum(a, b):
     """Elementwise min(a, b). The gradient goes to the smaller input; a tie splits it evenly."""
     return _xp(a, b).minimum(a, b)
@@ -274,7 +274,7 @@ def _less(a, b):
     return a < b
 
 
-@primitive(nin=3, saves=(0,))
+@primitive(saves=(0,))
 def where(condition, x, y):
     """x where condition holds, else y (all three broadcast). The condition gets no gradient."""
     return _xp(condition, x, y).where(condition, x, y)
@@ -350,7 +350,7 @@ clone.defvjp(lambda g, ans, x: g)
 
 
 def _logical(name, fn):
-    op = primitive(fn, name=name, nin=2, differentiable=False)
+    op = primitive(fn, name=name, differentiable=False)
     op.__doc__ = f"Elementwise logical ``{name}`` of boolean tensors; not differentiable."
     return op
 
@@ -367,7 +367,7 @@ def logical_not(x):
 
 
 def _comparison(name, fn):
-    op = primitive(fn, name=name, nin=2, differentiable=False)
+    op = primitive(fn, name=name, differentiable=False)
     op.__doc__ = f"Elementwise ``{name}`` comparison with broadcasting; a bool tensor, not differentiable."
     return op
 

@@ -16,7 +16,7 @@ from .reduction import _sum
 from .shape import squeeze, unsqueeze
 
 
-@primitive(nin=2, saves=(0, 1))
+@primitive(saves=(0, 1))
 def matmul(a, b):
     """Matrix product a @ b with NumPy's rules for 1-D and batched operands."""
     return a @ b
@@ -52,7 +52,7 @@ def _matmul_vjp_b(g, ans, a, b):
 matmul.defvjp(_matmul_vjp_a, _matmul_vjp_b)
 
 
-@primitive(nin=3, saves=(0, 1))
+@primitive(name="linear", saves=(0, 1))
 def _linear(x, w, b):
     """x W^T + b in one node: one GEMM, the bias added in place into its fresh output."""
     out = x @ w.swapaxes(-1, -2)
@@ -62,7 +62,7 @@ def _linear(x, w, b):
     return out + b
 
 
-@primitive(nin=2, saves=(0, 1))
+@primitive(name="linear_weight_grad", saves=(0, 1))
 def _weight_grad(g, x):
     """dW = sum over the batch of g^T x: linear's weight gradient, the batch dimensions flattened into one GEMM.
 
@@ -75,7 +75,6 @@ def _weight_grad(g, x):
     return (x.reshape(n, x.shape[-1]).T @ g.reshape(n, g.shape[-1])).T
 
 
-_weight_grad.name = "linear_weight_grad"
 _weight_grad.defvjp(
     lambda h, ans, g, x: matmul(x, _mT(h)),
     lambda h, ans, g, x: matmul(g, h),
@@ -87,7 +86,6 @@ def _bias_grad(g, ans, x, w, b):
     return _sum(g, axis=tuple(range(g.ndim - 1)), keepdims=False) if g.ndim > 1 else g
 
 
-_linear.name = "linear"
 _linear.defvjp(
     lambda g, ans, x, w, b: matmul(g, w),
     lambda g, ans, x, w, b: _weight_grad(g, x),

@@ -152,7 +152,7 @@ def _target_distribution(x, t, ignore_index, label_smoothing):
     return q, valid
 
 
-@primitive(nin=2, saves=(0,), residual=True)
+@primitive(name="cross_entropy", saves=(0,), residual=True)
 def _cross_entropy(x, t, *, reduction, label_smoothing, ignore_index):
     """The loss, and what its vjp reuses (see :class:`~minigrad.primitive.Primitive`).
 
@@ -208,7 +208,6 @@ def _cross_entropy_vjp(g, kept, x, t, *, reduction, label_smoothing, ignore_inde
     return (p - q) * _sample_weights(g, valid, reduction, q.dtype, _class_axis(q))
 
 
-_cross_entropy.name = "cross_entropy"
 _cross_entropy.defvjp(_cross_entropy_vjp, None)
 
 
@@ -238,7 +237,7 @@ def cross_entropy(input, target, reduction="mean", label_smoothing=0.0, ignore_i
 # --- negative log-likelihood ----------------------------------------------------------------
 
 
-@primitive(nin=2)
+@primitive(name="nll_loss")
 def _nll_loss(x, t, *, reduction, ignore_index):
     _check_targets(x, t, ignore_index)
     onehot, valid = _onehot(x, t, ignore_index)
@@ -252,7 +251,6 @@ def _nll_vjp(g, ans, x, t, *, reduction, ignore_index):
     return _sample_weights(g, valid, reduction, x_data.dtype, axis) * -onehot
 
 
-_nll_loss.name = "nll_loss"
 _nll_loss.defvjp(_nll_vjp, None)
 
 
@@ -265,7 +263,7 @@ def nll_loss(input, target, reduction="mean", ignore_index=-100):
 # --- binary cross-entropy with logits ------------------------------------------------------------
 
 
-@primitive(nin=2, saves=(0, 1))
+@primitive(name="binary_cross_entropy_with_logits", saves=(0, 1))
 def _bce_with_logits(x, t, *, reduction):
     xp = backend.xp_of(x)
     loss = xp.maximum(x, 0) - x * t + xp.log1p(xp.exp(-xp.abs(x)))
@@ -281,7 +279,6 @@ def _bce_weight(g, x, reduction):
     return g
 
 
-_bce_with_logits.name = "binary_cross_entropy_with_logits"
 _bce_with_logits.defvjp(
     lambda g, ans, x, t, reduction: (sigmoid(x) - t) * _bce_weight(g, x, reduction),
     lambda g, ans, x, t, reduction: -x * _bce_weight(g, x, reduction),

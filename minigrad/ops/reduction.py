@@ -49,12 +49,11 @@ def _spread(g, x_shape, axis, keepdims):
 # --- sum and mean ------------------------------------------------------------------
 
 
-@primitive
+@primitive(name="sum")
 def _sum(x, *, axis=None, keepdims=False):
     return x.sum(axis=axis, keepdims=keepdims)
 
 
-_sum.name = "sum"
 _sum.defvjp(lambda g, ans, x, axis, keepdims: _spread(g, x.shape, axis, keepdims))
 
 
@@ -64,7 +63,7 @@ def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     return _sum(x, axis=axis, keepdims=keepdims)
 
 
-@primitive
+@primitive(name="mean")
 def _mean(x, *, axis=None, keepdims=False):
     # ndarray.mean goes through NumPy's Python-level _methods: 3x slower on small arrays. Not for float16,
     # which NumPy's mean accumulates in float32 (a float16 sum overflows at 65504).
@@ -76,7 +75,6 @@ def _mean(x, *, axis=None, keepdims=False):
     return x.mean(axis=axis, keepdims=keepdims)
 
 
-_mean.name = "mean"
 _mean.defvjp(lambda g, ans, x, axis, keepdims: _spread(g, x.shape, axis, keepdims) / _reduced_size(x.shape, axis))
 
 
@@ -191,12 +189,12 @@ def _losers(x, axis):
     return x == x.min(axis=axis, keepdims=True)
 
 
-@primitive(saves=(0,), saves_output=True, signature=lambda x, axis, keepdims: _winners(x, axis))
+@primitive(name="max", saves=(0,), saves_output=True, signature=lambda x, axis, keepdims: _winners(x, axis))
 def _amax(x, *, axis=None, keepdims=False):
     return x.max(axis=axis, keepdims=keepdims)
 
 
-@primitive(saves=(0,), saves_output=True, signature=lambda x, axis, keepdims: _losers(x, axis))
+@primitive(name="min", saves=(0,), saves_output=True, signature=lambda x, axis, keepdims: _losers(x, axis))
 def _amin(x, *, axis=None, keepdims=False):
     return x.min(axis=axis, keepdims=keepdims)
 
@@ -209,7 +207,6 @@ def _extremum_vjp(g, ans, x, axis, keepdims):
     return where(won, _spread(g, x.shape, axis, keepdims), 0) / ties
 
 
-_amax.name, _amin.name = "max", "min"
 _amax.defvjp(_extremum_vjp)
 _amin.defvjp(_extremum_vjp)
 
@@ -249,17 +246,14 @@ def min(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     return ValuesIndices(values, argmin(x, dim=dim, keepdim=keepdim))
 
 
-@primitive(differentiable=False)
+@primitive(name="argmax", differentiable=False)
 def _argmax(x, *, axis=None, keepdims=False):
     return x.argmax(axis=axis, keepdims=keepdims)
 
 
-@primitive(differentiable=False)
+@primitive(name="argmin", differentiable=False)
 def _argmin(x, *, axis=None, keepdims=False):
     return x.argmin(axis=axis, keepdims=keepdims)
-
-
-_argmax.name, _argmin.name = "argmax", "argmin"
 
 
 def argmax(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
@@ -297,7 +291,7 @@ def _shift(x, axis):
     return xp.where(xp.isfinite(m), m, 0).astype(x.dtype, copy=False)
 
 
-@primitive(saves=(0,), saves_output=True)
+@primitive(name="logsumexp", saves=(0,), saves_output=True)
 def _logsumexp(x, *, axis=None, keepdims=False):
     xp = xp_of(x)
     x = _as_float(x)
@@ -315,7 +309,6 @@ def _reduced_shape(shape, axis):
     return tuple(s for i, s in enumerate(shape) if i not in drop)
 
 
-_logsumexp.name = "logsumexp"
 _logsumexp.defvjp(
     lambda g, ans, x, axis, keepdims: (
         _spread(g, x.shape, axis, keepdims) * exp(x - _spread(ans, x.shape, axis, keepdims))
@@ -332,7 +325,7 @@ def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     return _logsumexp(x, axis=axis, keepdims=keepdims)
 
 
-@primitive(saves_output=True)
+@primitive(name="softmax", saves_output=True)
 def _softmax(x, *, axis=-1):
     xp = xp_of(x)
     x = _as_float(x)
@@ -340,11 +333,10 @@ def _softmax(x, *, axis=-1):
     return e / e.sum(axis=axis, keepdims=True)
 
 
-_softmax.name = "softmax"
 _softmax.defvjp(lambda g, ans, x, axis: ans * (g - _sum(g * ans, axis=axis, keepdims=True)))
 
 
-@primitive(saves_output=True)
+@primitive(name="log_softmax", saves_output=True)
 def _log_softmax(x, *, axis=-1):
     xp = xp_of(x)
     x = _as_float(x)
@@ -352,7 +344,6 @@ def _log_softmax(x, *, axis=-1):
     return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
 
 
-_log_softmax.name = "log_softmax"
 _log_softmax.defvjp(lambda g, ans, x, axis: g - exp(ans) * _sum(g, axis=axis, keepdims=True))
 
 

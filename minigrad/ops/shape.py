@@ -19,12 +19,11 @@ from ..tensor import Tensor
 # --- reshape and friends ------------------------------------------------------
 
 
-@primitive(view=True)
+@primitive(name="reshape", view=True)
 def _reshape(x, *, shape):
     return x.reshape(shape)
 
 
-_reshape.name = "reshape"
 _reshape.defvjp(lambda g, ans, x, shape: _reshape(g, shape=x.shape))
 
 
@@ -83,12 +82,11 @@ def _check_axes(op, axes, ndim):
 # --- permutations ---------------------------------------------------------------
 
 
-@primitive(view=True)
+@primitive(name="permute", view=True)
 def _permute(x, *, axes):
     return x.transpose(axes)
 
 
-_permute.name = "permute"
 _permute.defvjp(lambda g, ans, x, axes: _permute(g, axes=tuple(np.argsort(axes).tolist())))
 
 
@@ -118,12 +116,11 @@ def transpose(x, dim0=None, dim1=None):
 # --- broadcasting ------------------------------------------------------------------
 
 
-@primitive(view=True)
+@primitive(name="broadcast_to", view=True)
 def _broadcast_to(x, *, shape):
     return backend.broadcast_to(x, shape)
 
 
-_broadcast_to.name = "broadcast_to"
 _broadcast_to.defvjp(lambda g, ans, x, shape: g)  # summed back to x.shape by the primitive
 
 
@@ -264,7 +261,7 @@ def chunk(x, chunks, dim=0):
 # --- joining ------------------------------------------------------------------------
 
 
-@primitive(nin=None)
+@primitive(name="concatenate")
 def _concatenate(*xs, axis=0):
     return backend.xp_of(xs[0]).concatenate(xs, axis=axis)
 
@@ -275,9 +272,6 @@ def _concatenate_vjp(i, g, ans, *xs, axis=0):
     index = [slice(None)] * g.ndim
     index[axis] = slice(start, start + xs[i].shape[axis])
     return getitem(g, tuple(index))
-
-
-_concatenate.name = "concatenate"
 
 
 def concatenate(tensors, axis=0, *, dim=None):
@@ -292,7 +286,7 @@ def concatenate(tensors, axis=0, *, dim=None):
 cat = concat = concatenate
 
 
-@primitive(nin=None)
+@primitive(name="stack")
 def _stack(*xs, axis=0):
     return backend.xp_of(xs[0]).stack(xs, axis=axis)
 
@@ -302,9 +296,6 @@ def _stack_vjp(i, g, ans, *xs, axis=0):
     index = [slice(None)] * g.ndim
     index[axis] = i
     return getitem(g, tuple(index))
-
-
-_stack.name = "stack"
 
 
 def stack(tensors, axis=0, *, dim=None):
@@ -319,14 +310,13 @@ def stack(tensors, axis=0, *, dim=None):
 # --- padding -----------------------------------------------------------------------------
 
 
-@primitive
+@primitive(name="pad")
 def _pad(x, *, pad_width, value=0):
     if x.ndim == 0:  # nothing to pad, as NumPy; xp.pad rejects the empty pad_width of a 0-d array
         return x.copy()
     return backend.xp_of(x).pad(x, pad_width, mode="constant", constant_values=value)
 
 
-_pad.name = "pad"
 _pad.defvjp(
     lambda g, ans, x, pad_width, value: getitem(g, tuple(slice(b, b + s) for (b, _), s in zip(pad_width, x.shape)))
 )
@@ -373,7 +363,7 @@ def _check_index(x, index) -> None:
         _check_array_indices(x.shape, index)
 
 
-@primitive(view=lambda params: _is_basic(params["index"]))
+@primitive(name="getitem", view=lambda params: _is_basic(params["index"]))
 def _getitem(x, *, index, in_bounds=False):
     if not in_bounds:
         _check_index(x, index)
@@ -414,11 +404,10 @@ def _check_array_indices(shape, index) -> None:
         axis += _axes_taken(part)
 
 
-_getitem.name = "getitem"
 _getitem.defvjp(lambda g, ans, x, index, in_bounds: _index_scatter(g, index=index, shape=x.shape))
 
 
-@primitive
+@primitive(name="index_scatter")
 def _index_scatter(g, *, index, shape):
     """Zeros of ``shape`` with ``g`` added at ``index`` (repeated indices accumulate)."""
     xp = backend.xp_of(g)
@@ -430,7 +419,6 @@ def _index_scatter(g, *, index, shape):
     return out
 
 
-_index_scatter.name = "index_scatter"
 _index_scatter.defvjp(lambda g, ans, x, index, shape: _getitem(g, index=index))
 
 
@@ -452,7 +440,7 @@ def put(array, index, value) -> None:
     array[index] = value
 
 
-@primitive(nin=2)
+@primitive(name="setitem")
 def _setitem(x, value, *, index):
     """A copy of x with ``value`` (broadcast) written at ``index``: ``x[index] = value`` as a function.
 
@@ -466,7 +454,6 @@ def _setitem(x, value, *, index):
     return out
 
 
-_setitem.name = "setitem"
 _setitem.defvjp(
     lambda g, ans, x, value, index: _setitem(g, 0, index=index),
     lambda g, ans, x, value, index: _getitem(g, index=index, in_bounds=True),
@@ -487,12 +474,11 @@ def getitem(x, index, *, in_bounds: bool = False):
 # --- devices ----------------------------------------------------------------------------------
 
 
-@primitive(view=lambda params: params["device"] == params["source"])
+@primitive(name="to_device", view=lambda params: params["device"] == params["source"])
 def _to_device(x, *, device, source):
     return backend.to_device(x, device)
 
 
-_to_device.name = "to_device"
 _to_device.defvjp(lambda g, ans, x, device, source: _to_device(g, device=source, source=device))
 
 
