@@ -28,8 +28,9 @@ returning a second derivative that would be silently wrong.
 from __future__ import annotations
 
 from . import backend
-from .autograd import Node, check_history, modes, user_site
-from .errors import GraphError
+from .errors import DeviceError, GraphError
+from .interpreter import _PER_THREAD, NOT_RECORDING, using
+from .tape import Node, check_history
 from .tensor import Tensor
 
 
@@ -45,14 +46,55 @@ class FunctionCtx:
         self.saved_tensors = arrays
 
 
-class _FunctionOp:
-    """Adapts a Function subclass to the node interface (``name``, ``vjp``)."""
+class FunctionOp:
+    """A Function subclass as an op on the tape: the same interface as a primitive's.
 
-    saves_output = False
+    Every positional argument is an input (``nin`` None). The node's ``ctx``
+    is the Function's context; ``rerun`` replays the forward from the random
+    state it ran with when one was recorded (see :func:`minigrad.check_tape`).
+    ``backward`` returns whatever arrays the user's code returns, so they are
+    never taken to be fresh (``fresh_vjps``): the engine copies them into ``.grad``.
+    """
+
+    nin = None
+    residual = False
+    fresh_vjps = False
 
     def __init__(self, cls):
         self.cls = cls
         self.name = cls.__name__
+        self.signature = cls.signature
+        self.declares_kinks = cls.signature is not None
+
+    def run(self, args, params, record: bool) -> Tensor:
+        """Run the user's forward on the arrays of ``args``; record a node when ``record`` and a gradient is needed."""
+        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+        devices = {backend.device_of(a) for a in arrays if backend.is_array(a)}
+        if len(devices) > 1:
+            raise DeviceError(f"{self.name}: all inputs must be on one device, got {sorted(devices)}")
+        needs = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
+        for i in needs:
+            check_history(self.name, args[i])
+        ctx = FunctionCtx(tuple(i in needs for i in range(len(args))))
+        out = self.cls.forward(ctx, *arrays, **params)
+        if not backend.is_array(out):
+            out = backend.xp_of_type(type(arrays[0]) if arrays and backend.is_array(arrays[0]) else None).asarray(out)
+        result = Tensor._wrap(out)
+        if needs and record:
+            saved = [
+                (a._vc, a._vc[0]) for a in args if isinstance(a, Tensor) and any(s is a.data for s in ctx.saved_tensors)
+            ]
+            parents = [args[i]._node for i in needs]
+            result._node = Node(self, args, arrays, params, needs, parents, saved, out, result._vc, ctx)
+            result.requires_grad = True
+        return result
+
+    def rerun(self, node, *inputs):
+        """The Function again on ``inputs``, with the node's settings and the random state its forward saw."""
+        rng_state = getattr(node.ctx, "rng_state", None)
+        if rng_state is not None:
+            backend.set_rng_state(rng_state)
+        return self.cls.apply(*inputs, **node.params)
 
     def vjp(self, node, g, raw: bool):
         if not raw:
@@ -60,13 +102,13 @@ class _FunctionOp:
                 f"{self.name}: create_graph=True cannot differentiate a custom Function's backward, "
                 "which works on arrays; write the op with minigrad primitives to get higher derivatives"
             )
-        with _user_code():
+        with using(NOT_RECORDING):  # the user's code runs with minigrad in its ordinary mode, recording nothing
             grads = self.cls.backward(node.ctx, g)
         if not isinstance(grads, tuple):
             grads = (grads,)
-        if len(grads) != len(node.args):
+        if len(grads) != len(node.inputs):
             raise GraphError(
-                f"{self.name}.backward returned {len(grads)} gradients for {len(node.args)} forward arguments"
+                f"{self.name}.backward returned {len(grads)} gradients for {len(node.inputs)} forward arguments"
             )
         results = []
         for i in node.needs:
@@ -76,7 +118,7 @@ class _FunctionOp:
                 continue
             if isinstance(gi, Tensor):
                 gi = gi.data
-            expected = node.args[i].shape
+            expected = node.inputs[i].shape
             if tuple(gi.shape) != tuple(expected):
                 raise GraphError(
                     f"{self.name}.backward returned a gradient of shape {tuple(gi.shape)} for argument {i}, "
@@ -85,18 +127,8 @@ class _FunctionOp:
             results.append(gi)
         return results
 
-
-class _user_code:
-    """Run a user's backward with minigrad in its ordinary mode (ops give tensors, nothing recorded)."""
-
-    def __enter__(self):
-        state = self._state = modes()
-        self._previous = (state.grad_enabled, state.raw)
-        state.grad_enabled, state.raw = False, False
-
-    def __exit__(self, *exc):
-        self._state.grad_enabled, self._state.raw = self._previous
-        return False
+    def __repr__(self) -> str:
+        return f"<function op {self.name}>"
 
 
 class Function:
@@ -115,33 +147,7 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs) -> Tensor:
         """Run ``forward`` on the arrays of ``args`` and record the op when a gradient is needed."""
-        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
-        devices = {backend.device_of(a) for a in arrays if backend.is_array(a)}
-        if len(devices) > 1:
-            from .errors import DeviceError
-
-            raise DeviceError(f"{cls.__name__}: all inputs must be on one device, got {sorted(devices)}")
-        needs = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad)
-        for i in needs:
-            check_history(cls.__name__, args[i])
-        ctx = FunctionCtx(tuple(i in needs for i in range(len(args))))
-        monitor = modes().monitor
-        if monitor is not None and monitor.sites:  # check_tape replays a stochastic forward from here
-            ctx.rng_state = backend.get_rng_state()
-        out = cls.forward(ctx, *arrays, **kwargs)
-        if not backend.is_array(out):
-            out = backend.xp_of_type(type(arrays[0]) if arrays and backend.is_array(arrays[0]) else None).asarray(out)
-        if monitor is not None:  # gradcheck's signature recorder or anomaly mode
-            monitor.observe(cls.__name__, cls.signature, arrays, kwargs, out)
-        result = Tensor._wrap(out)
-        if needs and modes().grad_enabled:
-            op = cls.__dict__.get("_op") or _FunctionOp(cls)
-            cls._op = op
-            saved = [
-                (a._vc, a._vc[0]) for a in args if isinstance(a, Tensor) and any(s is a.data for s in ctx.saved_tensors)
-            ]
-            result._node = Node(op, args, arrays, kwargs, needs, saved, out, result._vc, ctx=ctx)
-            if monitor is not None and monitor.sites:
-                result._node.site = user_site()
-            result.requires_grad = True
-        return result
+        op = cls.__dict__.get("_op")
+        if op is None:
+            op = cls._op = FunctionOp(cls)
+        return _PER_THREAD.interpreter.apply_function(op, args, kwargs)

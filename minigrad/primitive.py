@@ -14,17 +14,19 @@ backward pass too:
 A vjp receives the cotangent ``g`` of the output, the output ``ans`` (when
 ``saves_output`` is set, else None; or the forward's residual, see
 :class:`Primitive`) and the call's own arguments. It runs in
-two modes (see :func:`minigrad.autograd.run_backward`): on bare arrays in a
+two modes (see :mod:`minigrad.engine`): on bare arrays in a
 plain backward, on tensors under ``create_graph=True``. So a vjp uses only
 operators, minigrad functions and what arrays and tensors share (``shape``,
 ``ndim``, ``dtype``), and works unchanged in both. Results whose shape differs
 from the input's shape (broadcasting) are summed back to it here, once, for
 every primitive.
 
-Calling the primitive unwraps tensors to arrays, checks devices, runs the
-forward, and records a :class:`~minigrad.autograd.Node` only when grad mode is
-on and some input requires grad. Errors from the array library are re-raised
-as minigrad errors that name the op and the input shapes and dtypes.
+Calling the primitive hands it to the thread's current interpreter (see
+:mod:`minigrad.interpreter`), which unwraps tensors to arrays, checks devices,
+runs the forward, and records a :class:`~minigrad.tape.Node` only when grad
+mode is on and some input requires grad. Errors from the array library are
+re-raised as minigrad errors that name the op and the input shapes and dtypes
+(:meth:`Primitive.error`).
 """
 
 from __future__ import annotations
@@ -35,8 +37,8 @@ import inspect
 import numpy as np
 
 from . import backend
-from .autograd import _PER_THREAD, Node, check_history, user_site
-from .errors import ArgumentError, DeviceError, DTypeError, IndexOutOfRange, MinigradError, ShapeError
+from .errors import DeviceError, DTypeError, IndexOutOfRange, MinigradError, ShapeError
+from .interpreter import _PER_THREAD
 from .tensor import Tensor
 
 
@@ -64,7 +66,16 @@ class Primitive:
     ``ans`` in a plain backward. In a recorded backward (``create_graph=True``)
     they get None instead and recompute it from the input tensors, so that
     the recomputation is differentiated too.
+
+    What every op on the tape offers, primitives and custom Functions alike:
+    ``name``, ``vjp(node, g, raw)``, ``rerun(node, *inputs)``, ``signature``,
+    ``declares_kinks`` (a primitive without a signature is declared smooth)
+    and ``fresh_vjps`` (a vjp returns either one of the arrays it was given,
+    or a view of one, or a new array: see :func:`minigrad.engine._fresh`).
     """
+
+    declares_kinks = True
+    fresh_vjps = True
 
     def __init__(
         self,
@@ -107,74 +118,11 @@ class Primitive:
         return f"<primitive {self.name}>"
 
     def __call__(self, *args, **params):
-        # This runs for every op, so it is written for speed: one pass over
-        # the inputs, no helper calls on the common path.
-        state = _PER_THREAD.modes
-        if state.raw:  # inside a plain backward: bare arrays in, bare array out
-            if self.residual:
-                return self.forward(*args, **params)[0]
-            return self.forward(*args, **params)
-        nin = len(args) if self.nin is None else self.nin
-        arrays = list(args)
-        needs = []
-        parents = []  # the nodes of the inputs in needs, as they are now (see Node)
-        array_type = None
-        for i in range(nin):
-            a = args[i]
-            if isinstance(a, Tensor):
-                arrays[i] = data = a.data
-                if a.requires_grad:
-                    needs.append(i)
-                    parents.append(a._node)
-                    if len(a._vc) > 1:  # an in-place op was recorded on it or an alias of it
-                        check_history(self.name, a)
-            elif isinstance(a, _SCALARS):
-                continue
-            elif isinstance(a, (list, tuple)):
-                arrays[i] = data = np.asarray(a)
-            else:
-                data = a
-            if array_type is None:
-                array_type = type(data)
-            elif type(data) is not array_type:
-                raise self._device_error(args)
-        try:
-            out = self.forward(*arrays, **params)
-        except (ValueError, TypeError, IndexError, OverflowError) as exc:
-            raise self._error(exc, args) from exc
-        residual = None
-        if self.residual:
-            out, residual = out
-        if type(out) is not array_type:
-            out = _as_output_array(out, array_type)
-        monitor = state.monitor
-        if monitor is not None:  # gradcheck's signature recorder or anomaly mode
-            monitor.observe(self.name, self.signature, arrays, params, out)
-        result = _new_tensor(Tensor)
-        result.data = out
-        result.grad = None
-        view = self.view
-        if view and isinstance(args[0], Tensor) and (view is True or view(params)):
-            result._vc = args[0]._vc
-        else:
-            result._vc = [0]
-        if needs and self.differentiable and state.grad_enabled:
-            saved = []
-            for i in self.saves:  # a plain loop: comprehensions cost a function call each
-                a = args[i]
-                if isinstance(a, Tensor):
-                    vc = a._vc
-                    saved.append((vc, vc[0]))
-            if self.saves_output:
-                saved.append((result._vc, 0))
-            result._node = node = Node(self, args, arrays, params, needs, saved, out, result._vc, residual, parents)
-            if monitor is not None and monitor.sites:
-                node.site = user_site()
-            result.requires_grad = True
-        else:
-            result._node = None
-            result.requires_grad = False
-        return result
+        return _PER_THREAD.interpreter.apply(self, args, params)
+
+    def rerun(self, node, *inputs):
+        """This op again, on ``inputs`` instead of the node's, with the node's settings (for check_tape)."""
+        return self(*inputs, **node.params)
 
     def vjp(self, node, g, raw: bool):
         """Cotangents of the inputs in ``node.needs``, each of its input's shape.
@@ -186,7 +134,7 @@ class Primitive:
             args = node.arrays
             ans = node.ctx if self.residual else node.out_data
         else:
-            args = node.args
+            args = node.inputs
             ans = node.output() if self.saves_output else None
         params = node.params
         grads = []
@@ -204,7 +152,7 @@ class Primitive:
             grads.append(gi)
         return grads
 
-    def _device_error(self, args) -> MinigradError:
+    def device_error(self, args) -> MinigradError:
         """The error for inputs of different kinds: arrays of two devices, or something that is no array at all."""
         nin = len(args) if self.nin is None else self.nin
         for a in args[:nin]:
@@ -223,24 +171,27 @@ class Primitive:
             f"{self.name}: all inputs must be on one device, got {', '.join(devices)}; move them with .to(device)"
         )
 
-    def _error(self, exc: Exception, args) -> Exception:
+    def error(self, exc: Exception, args) -> Exception:
+        """The array library's exception from this op's forward as a minigrad error naming the op and its inputs.
+
+        The class follows the exception's type, never its text: an op raises a
+        minigrad error itself where it knows better (a value it cannot take, a
+        shape it checks), and that class is kept. Otherwise an IndexError is an
+        index out of range, a TypeError or OverflowError a dtype the op cannot
+        take (an integer too large for it), and a ValueError shapes that do not
+        fit (broadcasting, matmul, reshape, concatenation).
+        """
         described = ", ".join(describe(a) for a in args)
         text = str(exc)
-        if text.startswith(f"{self.name}: "):  # NumPy's own message may already name the op
+        if text.startswith(f"{self.name}: "):  # the op's own message already names it
             text = text[len(self.name) + 2 :]
         message = f"{self.name}: {text} (inputs: {described})"
         if isinstance(exc, MinigradError):  # raised on purpose inside a forward: keep its class
             return type(exc)(message)
         if isinstance(exc, IndexError):
             return IndexOutOfRange(message)
-        if isinstance(exc, OverflowError):  # a Python int or inf that the integer dtype cannot hold
+        if isinstance(exc, (TypeError, OverflowError)):
             return DTypeError(message)
-        if "broadcast" in text or "shape" in text:
-            return ShapeError(message)
-        if isinstance(exc, TypeError) or "dtype" in text or "cast" in text:
-            return DTypeError(message)
-        if "convert" in text:  # a value the dtype cannot take ('could not convert string to float')
-            return ArgumentError(message)
         return ShapeError(message)
 
 
@@ -256,14 +207,6 @@ def _count_inputs(forward) -> int | None:
 
 
 _SCALARS = (int, float, bool, complex, np.generic)
-_new_tensor = object.__new__
-
-
-def _as_output_array(out, array_type):
-    """A forward's result as an array of the inputs' kind (NumPy reductions may return scalars)."""
-    if backend.is_array(out):
-        return out
-    return backend.xp_of_type(array_type).asarray(out)
 
 
 def describe(value) -> str:

@@ -3,8 +3,8 @@
 An end-to-end gradcheck says *that* a gradient is wrong. To say *where*, run
 ``fn`` once, recording the tape, then check each node alone: its vjp against
 centered differences of that node's forward, at the inputs it was recorded
-with. A node is re-run through its own op (the primitive, or the custom
-Function's ``apply``), so the analytic side is exactly the vjp under
+with. A node is re-run through its own op (``node.op.rerun``, the same for
+primitives and custom Functions), so the analytic side is exactly the vjp under
 suspicion and the numerical side costs evaluations of that one op only: the
 whole check costs the sum of the nodes' sizes, not their product with the
 graph. Large nodes are checked in fast mode. Kinks are handled as in
@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import backend
-from .autograd import record_sites, tape_nodes
-from .function import _FunctionOp
-from .gradcheck import GradcheckReport, gradcheck
+from .monitor import record_sites
+from .numerical import GradcheckReport, check
+from .tape import tape_nodes
 from .tensor import Tensor
 
 
@@ -162,29 +162,18 @@ def _check_node(position: int, node, eps: float, rtol: float, fast_above: int) -
         Tensor._wrap(a.data.astype(np.float64, order="C")).requires_grad_(i in node.needs)
         if isinstance(a, Tensor) and a.dtype.kind == "f"
         else (a.detach() if isinstance(a, Tensor) else a)
-        for i, a in enumerate(node.args)
+        for i, a in enumerate(node.inputs)
     ]
-    params = dict(node.params or {})
-    op = node.op
-    if isinstance(op, _FunctionOp):
-        rng_state = getattr(node.ctx, "rng_state", None)
 
-        def run(*xs):
-            if rng_state is not None:
-                backend.set_rng_state(rng_state)  # the random draws this node's forward made
-            return op.cls.apply(*xs, **params)
-
-    else:
-
-        def run(*xs):
-            return op(*xs, **params)
+    def run(*xs):
+        return node.op.rerun(node, *xs)
 
     size = sum(a.data.size for i, a in enumerate(args) if i in node.needs)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with np.errstate(all="ignore"):
-                result = gradcheck(
+                result = check(
                     run, args, eps=eps, rtol=rtol, fast_mode=size > fast_above, raise_exception=False, seed=0
                 )
     except Exception as exc:  # a backward that raises is a fault of this node

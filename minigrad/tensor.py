@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import autograd as _autograd
 from . import backend
-from .autograd import modes
 from .errors import DTypeError, GraphError, IndexOutOfRange, ShapeError
 
 float16 = np.float16
@@ -680,9 +678,5 @@ def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
 
 
-def _grad_mode_records(*tensors) -> bool:
-    """True when an op on ``tensors`` would be recorded now."""
-    return modes().grad_enabled and any(isinstance(t, Tensor) and t.requires_grad for t in tensors)
-
-
-from . import ops as _ops  # noqa: E402  (the ops import Tensor from this module)
+from . import autograd as _autograd  # noqa: E402  (the engine and the ops import Tensor from this module)
+from . import ops as _ops  # noqa: E402

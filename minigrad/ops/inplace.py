@@ -18,14 +18,14 @@ recorded op (or backward) afterwards raises GraphError.
 from __future__ import annotations
 
 from .. import backend
-from ..autograd import modes
 from ..errors import DeviceError, DTypeError, GraphError, ShapeError
+from ..grad_mode import is_grad_enabled
 from ..tensor import Tensor
 from . import elementwise, shape
 
 
 def _records(self: Tensor, other) -> bool:
-    return modes().grad_enabled and (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad))
+    return is_grad_enabled() and (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad))
 
 
 def _operand(op: str, self: Tensor, other):
@@ -70,7 +70,7 @@ def _new_epoch(self: Tensor) -> None:
 
     Only self gets the new history; an alias still carries a node whose value
     the write changed, and using it in a recorded op would silently leave the
-    change out of its gradient (see :func:`minigrad.autograd.check_history`).
+    change out of its gradient (see :func:`minigrad.tape.check_history`).
     """
     vc = self._vc
     if len(vc) == 1:
@@ -81,7 +81,7 @@ def _new_epoch(self: Tensor) -> None:
 
 
 def _forbid_leaf(op: str, self: Tensor) -> None:
-    if self._node is None and self.requires_grad and modes().grad_enabled:
+    if self._node is None and self.requires_grad and is_grad_enabled():
         raise GraphError(
             f"{op}: a leaf tensor that requires grad cannot be modified in place while recording; "
             "do it inside `with minigrad.no_grad():` (as optimizers do) or use the out-of-place op"
@@ -139,7 +139,7 @@ def setitem(self: Tensor, index, value) -> None:
     try:
         shape.put(self.data, index, data)
     except (ValueError, TypeError, IndexError, OverflowError) as exc:
-        raise shape._setitem._error(exc, (self, value)) from exc  # the errors the recorded path raises
+        raise shape._setitem.error(exc, (self, value)) from exc  # the errors the recorded path raises
     self._vc[0] += 1
 
 
@@ -149,7 +149,7 @@ def copy_(self: Tensor, src) -> Tensor:
     While recording, the gradient flows to ``src`` when it requires grad;
     otherwise self's new value is a constant and self leaves the graph.
     """
-    if isinstance(src, Tensor) and src.requires_grad and modes().grad_enabled:
+    if isinstance(src, Tensor) and src.requires_grad and is_grad_enabled():
         _forbid_leaf("copy_", self)
         return _rebase("copy_", self, shape.broadcast_to(src, self.shape))
     return _overwrite(

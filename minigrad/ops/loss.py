@@ -21,8 +21,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
-from ..autograd import is_anomaly_enabled
 from ..errors import ArgumentError, DTypeError, ShapeError
+from ..monitor import is_anomaly_enabled
 from ..primitive import primitive
 from .conv import _array
 from .elementwise import sigmoid

@@ -314,7 +314,13 @@ def stack(tensors, axis=0, *, dim=None):
 def _pad(x, *, pad_width, value=0):
     if x.ndim == 0:  # nothing to pad, as NumPy; xp.pad rejects the empty pad_width of a 0-d array
         return x.copy()
-    return backend.xp_of(x).pad(x, pad_width, mode="constant", constant_values=value)
+    try:
+        fill = x.dtype.type(value)
+    except ValueError as exc:  # NaN into integers
+        raise ArgumentError(f"the value {value!r} cannot be stored as {x.dtype} ({exc})") from exc
+    except (TypeError, OverflowError) as exc:  # a value of another kind, or too large for the dtype
+        raise DTypeError(f"the value {value!r} cannot be stored as {x.dtype} ({exc})") from exc
+    return backend.xp_of(x).pad(x, pad_width, mode="constant", constant_values=fill)
 
 
 _pad.defvjp(
@@ -435,9 +441,19 @@ def _expand_masks(index):
 
 
 def put(array, index, value) -> None:
-    """``array[index] = value`` in place, with the index checks of :func:`_check_index`."""
+    """``array[index] = value`` in place, with the index checks of :func:`_check_index`.
+
+    Raises ArgumentError when a single value cannot be stored in the array's
+    dtype (a string into floats, NaN into integers), ShapeError when an array
+    value does not broadcast to the indexed shape.
+    """
     _check_index(array, index)
-    array[index] = value
+    try:
+        array[index] = value
+    except ValueError as exc:
+        if backend.is_array(value) or isinstance(value, (list, tuple)):
+            raise ShapeError(str(exc)) from exc
+        raise ArgumentError(f"{exc}: the value {value!r} cannot be stored as {array.dtype}") from exc
 
 
 @primitive(name="setitem")
