@@ -13,7 +13,7 @@ The machinery lives in modules by job:
 from __future__ import annotations
 
 from . import backend
-from .engine import GradSink, TargetSink, run_backward
+from .engine import GRAD_SINK, TargetSink, run_backward
 from .errors import GraphError
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .monitor import detect_anomaly, is_anomaly_enabled, record_signatures, record_sites, user_site
@@ -42,7 +42,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         retain_graph = create_graph
     sink = TargetSink(inputs)
     run_backward(outputs, root_grads, sink, retain_graph=retain_graph, create_graph=create_graph)
-    results = sink.results()
+    results = sink.results
     for k, r in enumerate(results):
         if r is None and not allow_unused:
             raise GraphError(
@@ -61,7 +61,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False) 
     root_grads = _root_grads("backward", tensors, grad_tensors)
     if retain_graph is None:
         retain_graph = create_graph
-    run_backward(tensors, root_grads, GradSink(), retain_graph=retain_graph, create_graph=create_graph)
+    run_backward(tensors, root_grads, GRAD_SINK, retain_graph=retain_graph, create_graph=create_graph)
 
 
 def _as_tuple(x):

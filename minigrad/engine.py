@@ -2,9 +2,9 @@
 
 ``run_backward`` collects the nodes the roots depend on (latest first, see
 :func:`minigrad.tape.collect`), calls each vjp once, sums cotangents per node,
-and hands every cotangent that reaches a leaf to a *sink* (``sink.leaf``;
-``sink.wanted``, when not None, maps nodes whose cotangents the sink wants
-to them; ``sink.finish`` at the end):
+sums the cotangents that reach each leaf, and hands them to a *sink* at the
+end (``sink.finish``; ``sink.wanted``, when not None, collects the
+cotangents of chosen nodes on the way):
 
 * :class:`GradSink` (``Tensor.backward``): adds them into the leaves'
   ``.grad``;
@@ -35,12 +35,13 @@ def run_backward(roots, root_grads, sink, *, retain_graph: bool, create_graph: b
     nodes = collect(roots)
     raw = not create_graph
     node_grads: dict = {}
+    leaf_grads: dict = {}  # id(leaf) -> [leaf, cotangent, the node whose vjp made it, that node's cotangent]
     for root, g in zip(roots, root_grads):
         if raw:
             g = g.data
         if root._node is None:
             if root.requires_grad:
-                sink.leaf(root, g, False)  # the caller's array: never kept without a copy
+                _add_to_leaf(leaf_grads, root, g, _BORROWED, None)  # the caller's array: never kept without a copy
         else:
             old = node_grads.get(root._node)
             node_grads[root._node] = g if old is None else old + g
@@ -71,17 +72,38 @@ def run_backward(roots, root_grads, sink, *, retain_graph: bool, create_graph: b
                         site=node.site or "",
                     )
                 parent = parents[k]
-                if parent is None:  # a leaf: the sink sums its cotangents
-                    sink.leaf(inputs[i], gi, raw and _fresh(gi, node, g))
+                if parent is None:  # a leaf: summed here, handed to the sink at the end
+                    _add_to_leaf(leaf_grads, inputs[i], gi, node if raw else _BORROWED, g)
                 else:
                     old = get(parent)
                     node_grads[parent] = gi if old is None else old + gi
     finally:
         _PER_THREAD.interpreter = previous
+    sink.finish(leaf_grads.values(), create_graph)  # before freeing: freshness reads the nodes' arrays
     if not retain_graph:
         for node in nodes:
             node.free()
-    sink.finish(create_graph)
+
+
+_BORROWED = object()  # marks a leaf cotangent that is the caller's array, or a tensor (create_graph)
+
+
+def _add_to_leaf(leaf_grads: dict, leaf, g, node, node_g) -> None:
+    """Sum ``g`` into the leaf's entry; remember which node's vjp made it (None once it is a sum)."""
+    entry = leaf_grads.get(id(leaf))
+    if entry is None:
+        leaf_grads[id(leaf)] = [leaf, g, node, node_g]
+    else:
+        entry[1] = entry[1] + g
+        entry[2] = None
+
+
+def _owned(entry) -> bool:
+    """True when nothing but the engine holds the entry's cotangent: a sum, or fresh from a vjp (see :func:`_fresh`)."""
+    node = entry[2]
+    if node is None:
+        return True
+    return node is not _BORROWED and _fresh(entry[1], node, entry[3])
 
 
 def _fresh(gi, node, g) -> bool:
@@ -123,38 +145,28 @@ class GradSink:
 
     ``.grad`` always owns its memory, so in-place updates of one gradient never
     touch another array: a cotangent is kept without a copy only when the
-    engine knows it is fresh (see :func:`_fresh`), and then only once.
+    engine knows it owns it (see :func:`_fresh`), and then only once.
     """
 
-    wanted = None
+    wanted = None  # no non-leaf cotangents wanted
 
-    def __init__(self):
-        self.grads: dict = {}  # id(leaf) -> [leaf, cotangent, fresh]
-
-    def leaf(self, leaf, g, fresh: bool) -> None:
-        entry = self.grads.get(id(leaf))
-        if entry is None:
-            self.grads[id(leaf)] = [leaf, g, fresh]
-        else:
-            entry[1] = entry[1] + g
-            entry[2] = True
-
-    def finish(self, create_graph: bool) -> None:
+    @staticmethod
+    def finish(entries, create_graph: bool) -> None:
         kept = set()  # ids of arrays already made some leaf's .grad
-        for leaf, g, fresh in self.grads.values():
+        for entry in entries:
+            leaf, g = entry[0], entry[1]
             if create_graph:
                 if g.dtype != leaf.dtype:
                     g = g.to(dtype=leaf.dtype)
                 leaf.grad = g if leaf.grad is None else leaf.grad + g
                 continue
+            owned = _owned(entry)
             if not backend.is_array(g):
-                g = backend.xp_of(g).asarray(g)
-                fresh = True
+                g, owned = backend.xp_of(g).asarray(g), True
             if g.dtype != leaf.dtype:
-                g = g.astype(leaf.dtype)
-                fresh = True
+                g, owned = g.astype(leaf.dtype), True
             if leaf.grad is None:
-                if not fresh or id(g) in kept:
+                if not owned or id(g) in kept:
                     g = g.copy()
                 kept.add(id(g))
                 leaf.grad = _tensor.Tensor._wrap(g)
@@ -163,30 +175,26 @@ class GradSink:
                 leaf.grad._vc[0] += 1
 
 
+GRAD_SINK = GradSink()
+
+
 class TargetSink:
     """Keeps the cotangents of ``targets`` (leaves or not) and leaves ``.grad`` alone."""
 
     def __init__(self, targets):
         self.targets = targets
-        self.leaves: dict = {}  # id(leaf) -> cotangent
         self.wanted = {t._node: None for t in targets if t._node is not None}
+        self.results = None
 
-    def leaf(self, leaf, g, fresh: bool) -> None:
-        old = self.leaves.get(id(leaf))
-        self.leaves[id(leaf)] = g if old is None else old + g
-
-    def finish(self, create_graph: bool) -> None:
-        self.raw = not create_graph
-
-    def results(self) -> list:
-        """One cotangent per target, as a tensor, or None where nothing reached it."""
-        results = []
+    def finish(self, entries, create_graph: bool) -> None:
+        """``results``: one cotangent per target, as a tensor, or None where nothing reached it."""
+        leaves = {id(entry[0]): entry[1] for entry in entries}
+        self.results = []
         for t in self.targets:
-            g = self.leaves.get(id(t)) if t._node is None else self.wanted.get(t._node)
-            if g is not None and self.raw:
+            g = leaves.get(id(t)) if t._node is None else self.wanted.get(t._node)
+            if g is not None and not create_graph:
                 g = _tensor.Tensor._wrap(g if backend.is_array(g) else backend.xp_of(g).asarray(g))
-            results.append(g)
-        return results
+            self.results.append(g)
 
 
 from . import tensor as _tensor  # noqa: E402  (tensor.py imports the autograd modules first)
