@@ -70,16 +70,15 @@ def _as_tuple(x):
 
 def _root_grads(op: str, outputs, grad_outputs):
     """Check the outputs and build their initial cotangents (ones for scalars)."""
-    if grad_outputs is None:
-        grad_outputs = (None,) * len(outputs)
-    grad_outputs = _as_tuple(grad_outputs)
+    grad_outputs = (None,) * len(outputs) if grad_outputs is None else _as_tuple(grad_outputs)
     if len(grad_outputs) != len(outputs):
         raise GraphError(f"{op}: got {len(outputs)} outputs but {len(grad_outputs)} gradients")
     root_grads = []
     for out, g in zip(outputs, grad_outputs):
         if not isinstance(out, _tensor.Tensor):
             raise TypeError(f"{op}: outputs must be tensors, got {type(out).__name__}")
-        check_history(op, out)
+        if len(out._vc) > 1:  # an in-place op was recorded on it or an alias of it
+            check_history(op, out)
         if not out.requires_grad:
             raise GraphError(
                 f"{op}: tensor of shape {tuple(out.shape)} does not require grad and has no grad_fn; "
