@@ -73,6 +73,7 @@ class OpRecord:
     reference: Callable
     case: st.SearchStrategy
     spellings: dict = field(default_factory=dict)
+    elements: tuple = ()  # each input's element strategy (its domain), where the inputs are plain arrays
     positions: tuple | None = None  # tensor argument -> primitive input (None: identity)
     kinked: bool = False
     second_order: bool = True
@@ -144,7 +145,9 @@ def _where_call(x, y, condition):
 
 @st.composite
 def _where_case(draw):
-    shape_c, shape_x, shape_y = draw(hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=3, max_side=4)).input_shapes
+    shape_c, shape_x, shape_y = draw(
+        hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=3, max_side=4)
+    ).input_shapes
     return Case((draw(arrays(shape_x)), draw(arrays(shape_y))), {"condition": draw(hnp.arrays(np.bool_, shape_c))})
 
 
@@ -157,11 +160,13 @@ def _separated_case(draw):
 
 
 def _unary(prim, call, ref, elements, **options):
-    return OpRecord(prim, call, ref, case_of(elements), **options)
+    return OpRecord(prim, call, ref, case_of(elements), elements=(elements,), **options)
 
 
 def _binary(prim, call, ref, left, right, op_form, **options):
-    return OpRecord(prim, call, ref, case_of(left, right), spellings={"operator": op_form}, **options)
+    return OpRecord(
+        prim, call, ref, case_of(left, right), spellings={"operator": op_form}, elements=(left, right), **options
+    )
 
 
 ELEMENTWISE = [
@@ -197,7 +202,9 @@ ELEMENTWISE = [
         elementwise.leaky_relu,
         _leaky,
         _leaky_ref,
-        case_of(values(avoid=(0.0,)), params=st.fixed_dictionaries({"negative_slope": st.sampled_from([0.01, 0.1, 0.2])})),
+        case_of(
+            values(avoid=(0.0,)), params=st.fixed_dictionaries({"negative_slope": st.sampled_from([0.01, 0.1, 0.2])})
+        ),
         spellings={"method": lambda x, negative_slope: x.leaky_relu(negative_slope=negative_slope)},
         kinked=True,
         signature_shape=_broadcast_shape,
@@ -235,7 +242,13 @@ ELEMENTWISE = [
         kinked=True,
         signature_shape=_broadcast_shape,
     ),
-    OpRecord(elementwise.where, _where_call, lambda x, y, condition: np.where(condition, x, y), _where_case(), positions=(1, 2)),
+    OpRecord(
+        elementwise.where,
+        _where_call,
+        lambda x, y, condition: np.where(condition, x, y),
+        _where_case(),
+        positions=(1, 2),
+    ),
     _unary(elementwise.clone, lambda x: x.clone(), np.copy, values(), exact=True),
     _unary(
         elementwise.astype,
@@ -303,7 +316,9 @@ def _reduction(prim, name, ref, element_arrays=arrays, names=None, **options):
     def draw_case(draw):
         shape, axis, keepdims, style = draw(reduction_case())
         spelled = draw(st.sampled_from(names or [name]))
-        return Case((draw(element_arrays(shape)),), {"axis": axis, "keepdims": keepdims, "style": style, "name": spelled})
+        return Case(
+            (draw(element_arrays(shape)),), {"axis": axis, "keepdims": keepdims, "style": style, "name": spelled}
+        )
 
     return OpRecord(
         prim,
@@ -563,7 +578,9 @@ SHAPE = [
         spellings={"method": lambda x, dims: x.permute(*dims)},
         exact=True,
     ),
-    OpRecord(shape_ops._permute, _transpose_call, _transpose_ref, _transpose_case(), exact=True, id="permute-transpose"),
+    OpRecord(
+        shape_ops._permute, _transpose_call, _transpose_ref, _transpose_case(), exact=True, id="permute-transpose"
+    ),
     OpRecord(
         shape_ops._broadcast_to,
         lambda x, target, expanded: minigrad.broadcast_to(x, target),
@@ -690,13 +707,16 @@ def _windows(x, kernel, stride, padding, dilation, fill):
     padded[:, :, ph : ph + h, pw : pw + w] = x
     ho, wo = _out_size(h, kh, sh, ph, dh), _out_size(w, kw, sw, pw, dw)
     return [
-        [padded[:, :, a * dh : a * dh + (ho - 1) * sh + 1 : sh, e * dw : e * dw + (wo - 1) * sw + 1 : sw] for e in range(kw)]
+        [
+            padded[:, :, a * dh : a * dh + (ho - 1) * sh + 1 : sh, e * dw : e * dw + (wo - 1) * sw + 1 : sw]
+            for e in range(kw)
+        ]
         for a in range(kh)
     ]
 
 
 def conv2d_ref(x, w, b=None, *, stride, padding, dilation, groups):
-    """out[n, o] = b[o] + sum over the group's channels c and offsets (a, e) of x_pad[n, c] at (a, e) * w[o, c, a, e]."""
+    """out[n, o] = b[o] + sum over the group's channels c and kernel offsets (a, e) of x_pad[n, c] * w[o, c, a, e]."""
     win = _windows(x, w.shape[2:], _pairs(stride), _pairs(padding), _pairs(dilation), 0)
     cg, og = w.shape[1], w.shape[0] // groups
     out = 0
@@ -724,7 +744,9 @@ def _conv_case(draw):
     c_in, c_out = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
     size = (draw(st.integers(3, 5)), draw(st.integers(3, 5)))
     kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    stride, padding, dilation = ((draw(st.integers(lo, hi)), draw(st.integers(lo, hi))) for lo, hi in ((1, 2), (0, 1), (1, 2)))
+    stride, padding, dilation = (
+        (draw(st.integers(lo, hi)), draw(st.integers(lo, hi))) for lo, hi in ((1, 2), (0, 1), (1, 2))
+    )
     if not all(_out_size(size[k], kernel[k], stride[k], padding[k], dilation[k]) >= 1 for k in (0, 1)):
         dilation = (1, 1)
     x = draw(arrays((draw(st.integers(1, 2)), c_in, *size)))
@@ -830,7 +852,10 @@ def _classification_case(draw, smoothing=True, log_probabilities=False):
 @st.composite
 def _bce_case(draw):
     shape = draw(shapes())
-    return Case((draw(arrays(shape, values(-4.0, 4.0))), draw(arrays(shape, values(0.0, 1.0)))), {"reduction": draw(st.sampled_from(LOSS_REDUCTIONS))})
+    return Case(
+        (draw(arrays(shape, values(-4.0, 4.0))), draw(arrays(shape, values(0.0, 1.0)))),
+        {"reduction": draw(st.sampled_from(LOSS_REDUCTIONS))},
+    )
 
 
 def _bce_ref(x, t, reduction):
@@ -854,6 +879,7 @@ LOSSES = [
 
 
 RECORDS = ELEMENTWISE + REDUCTIONS + SHAPE + LINALG + CONV + LOSSES
+BY_NAME = {r.name: r for r in RECORDS}
 
 # Differentiable primitives without a record of their own, and why. Each is an internal step of a public
 # op, reached only through it: its forward is that op's forward or its vjps are that op's backward, so the
@@ -868,3 +894,35 @@ EXEMPT = {
 }
 
 OP_MODULES = ["elementwise", "reduction", "shape", "linalg", "inplace", "conv", "loss"]
+
+
+def defined_primitives(modules) -> dict:
+    """name -> Primitive for every differentiable primitive *defined* in ``modules`` (not imported there)."""
+    found = {}
+    for module in modules:
+        for value in vars(module).values():
+            if isinstance(value, Primitive) and value.__module__ == module.__name__ and value.differentiable:
+                found[value.name] = value
+    return found
+
+
+def coverage_problems(prims: dict, records, exempt: dict) -> list[str]:
+    """What is wrong between the primitives defined and the table: an empty list when they agree."""
+    problems = []
+    without_vjp = sorted(n for n, p in prims.items() if p.vjps is None and p.vjp_variadic is None)
+    if without_vjp:
+        problems.append(f"differentiable primitives without a vjp: {without_vjp}")
+    recorded = {r.primitive.name for r in records}
+    missing = sorted(set(prims) - recorded - set(exempt))
+    if missing:
+        problems.append(f"primitives without a record in tests/ops/optable.py: {missing}")
+    stale = sorted(r.name for r in records if prims.get(r.primitive.name) is not r.primitive)
+    if stale:
+        problems.append(f"records of primitives that no longer exist: {stale}")
+    gone = sorted(set(exempt) - set(prims))
+    if gone:
+        problems.append(f"exemptions for primitives that no longer exist: {gone}")
+    both = sorted(recorded & set(exempt))
+    if both:
+        problems.append(f"primitives both recorded and exempt: {both}")
+    return problems

@@ -19,6 +19,7 @@ For each record, on hypothesis-drawn cases in the op's domain:
 from __future__ import annotations
 
 import importlib
+import types
 
 import numpy as np
 import pytest
@@ -26,12 +27,11 @@ from helpers import check_gradients
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from ophelpers import DTYPES, check_second_order, tolerance
-from optable import EXEMPT, OP_MODULES, RECORDS
+from optable import BY_NAME, EXEMPT, OP_MODULES, RECORDS, OpRecord, coverage_problems, defined_primitives
 
 import minigrad
-from minigrad.primitive import Primitive
+from minigrad.primitive import primitive
 
-BY_NAME = {r.name: r for r in RECORDS}
 NAMES = sorted(BY_NAME)
 
 
@@ -297,15 +297,8 @@ def test_an_in_place_change_after_the_forward_raises_or_changes_nothing(name):
 # --- coverage ----------------------------------------------------------------------------------------
 
 
-def defined_primitives() -> dict:
-    """name -> Primitive for every differentiable primitive *defined* in the modules of minigrad.ops."""
-    found = {}
-    for module_name in OP_MODULES:
-        module = importlib.import_module(f"minigrad.ops.{module_name}")
-        for value in vars(module).values():
-            if isinstance(value, Primitive) and value.__module__ == module.__name__ and value.differentiable:
-                found[value.name] = value
-    return found
+def _op_modules():
+    return [importlib.import_module(f"minigrad.ops.{name}") for name in OP_MODULES]
 
 
 def test_every_op_module_is_searched():
@@ -316,26 +309,45 @@ def test_every_op_module_is_searched():
     assert sorted(m.name for m in pkgutil.iter_modules(minigrad.ops.__path__)) == sorted(OP_MODULES)
 
 
-def test_every_differentiable_primitive_has_a_record_or_an_exemption():
-    prims = defined_primitives()
-    assert {"add", "sum", "reshape", "matmul", "conv2d", "cross_entropy"} <= set(prims)
-    without_vjp = sorted(n for n, p in prims.items() if p.vjps is None and p.vjp_variadic is None)
-    assert not without_vjp, f"differentiable primitives without a vjp: {without_vjp}"
-    recorded = {r.primitive.name for r in RECORDS}
-    missing = sorted(set(prims) - recorded - set(EXEMPT))
-    assert not missing, f"primitives without a record in tests/ops/optable.py: {missing}"
-    both = sorted(recorded & set(EXEMPT))
-    assert not both, f"primitives both recorded and exempt: {both}"
-
-
-def test_every_record_and_exemption_names_a_primitive_that_exists():
-    prims = defined_primitives()
-    for record in RECORDS:
-        assert prims.get(record.primitive.name) is record.primitive, f"{record.name}: no such primitive in minigrad.ops"
-    gone = sorted(set(EXEMPT) - set(prims))
-    assert not gone, f"exemptions for primitives that no longer exist: {gone}"
-    assert all(reason for reason in EXEMPT.values())
+def test_the_table_and_the_primitives_defined_agree():
+    """Every differentiable primitive of minigrad.ops has a record or an exemption, and the reverse."""
+    prims = defined_primitives(_op_modules())
+    assert {"add", "sum", "reshape", "matmul", "linear", "conv2d", "max_pool2d", "cross_entropy"} <= set(prims)
+    assert coverage_problems(prims, RECORDS, EXEMPT) == []
+    assert all(EXEMPT.values()), "every exemption gives its reason"
 
 
 def test_records_have_distinct_names():
-    assert len(BY_NAME) == len(RECORDS)
+    assert len(BY_NAME) == len(RECORDS) == len({r.name for r in RECORDS})
+
+
+def test_the_coverage_check_catches_a_missing_record_and_a_stale_one():
+    module = types.ModuleType("fake_ops")
+
+    @primitive
+    def double(x):
+        return x * 2
+
+    double.defvjp(lambda g, ans, x: g * 2)
+
+    @primitive
+    def no_vjp(x):
+        return x
+
+    for op in (double, no_vjp):
+        op.__module__ = module.__name__
+        setattr(module, op.name, op)
+    module.positive = primitive(lambda x: x > 0, name="positive", differentiable=False)
+    module.positive.__module__ = module.__name__
+    module.imported = BY_NAME["exp"].primitive  # defined elsewhere: not this module's
+    prims = defined_primitives([module])
+    assert sorted(prims) == ["double", "no_vjp"]
+    problems = coverage_problems(prims, [BY_NAME["exp"]], {"no_vjp": "a reason", "gone": "a reason"})
+    assert any("without a vjp: ['no_vjp']" in p for p in problems)
+    assert any("without a record" in p and "double" in p for p in problems)
+    assert any("no longer exist: ['exp']" in p for p in problems)
+    assert any("exemptions" in p and "gone" in p for p in problems)
+    record = OpRecord(double, double, lambda x: 2 * x, st.nothing())
+    assert coverage_problems(prims, [record], {"no_vjp": "a reason"}) == [
+        "differentiable primitives without a vjp: ['no_vjp']"
+    ]
