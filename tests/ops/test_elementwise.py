@@ -31,6 +31,7 @@ from optable import BY_NAME
 
 import minigrad
 from minigrad.ops import elementwise
+from minigrad.primitive import primitive
 
 
 def _data(shape, dtype, lo=-3.0, hi=3.0, seed=0):
@@ -442,13 +443,31 @@ def test_nothing_is_recorded_or_computed_outside_the_context(monkeypatch):
     assert len(calls) == 1, "a signature was computed outside any record_signatures block"
 
 
+@primitive(saves=(0,))
+def _square_through_relu(x):
+    """x^2, whose vjp 2 relu(x) + 2 min(x, 0) = 2x runs a kinked op: a recorded backward would log it."""
+    return x * x
+
+
+_square_through_relu.defvjp(lambda g, ans, x: g * (minigrad.relu(x) * 2 + minigrad.minimum(x, 0) * 2))
+
+
 def test_a_plain_backward_inside_the_context_records_nothing_more():
-    """Signatures describe forwards: the vjps of a plain backward run on arrays and record nothing."""
+    """Signatures describe forwards: the vjps of a plain backward run on arrays, so inside the block they
+    add no signature, count as no op, and build no node -- even a vjp made of kinked ops."""
     x = minigrad.tensor(np.array([-1.0, 1.0]), requires_grad=True)
     with minigrad.record_signatures() as rec:
-        y = minigrad.relu(x).sum()
-        y.backward()
-    assert [name for name, _, _ in rec.log] == ["relu"]
+        y = minigrad.relu(_square_through_relu(x)).sum()
+        ops = rec.ops
+        y.backward(retain_graph=True)
+        assert [name for name, _, _ in rec.log] == ["relu"]
+        assert rec.ops == ops, "a plain backward ran its vjps as recorded ops"
+        assert not x.grad.requires_grad, "a plain backward built nodes"
+        np.testing.assert_array_equal(x.grad.numpy(), [-2.0, 2.0])
+        # the contrast, so that the assertions above can fail: a recorded backward runs the same vjps as ops
+        (g,) = minigrad.grad(y, x, create_graph=True)
+        assert rec.ops > ops and g.requires_grad
+        assert [name for name, _, _ in rec.log] == ["relu", "relu", "minimum"]
 
 
 # --- errors ------------------------------------------------------------------------------------------
