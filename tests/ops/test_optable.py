@@ -33,14 +33,15 @@ import minigrad
 from minigrad.primitive import primitive
 
 NAMES = sorted(BY_NAME)
+EXTRA_EXAMPLES = 6  # for the checks of declarations (kinks, dtypes, saves): cheap to state, costly to repeat
 
 
-def _run_cases(record, test, examples=None):
+def _run_cases(record, test, examples=None, cases=None):
     """Run ``test(case, data)`` on hypothesis-drawn cases of ``record`` (the profile's budget unless capped)."""
     budget = settings().max_examples if examples is None else min(examples, settings().max_examples)
 
     @settings(max_examples=budget)
-    @given(case=record.case, data=st.data())
+    @given(case=record.case if cases is None else cases, data=st.data())
     def run(case, data):
         test(case, data)
 
@@ -98,7 +99,7 @@ def test_forward_matches_numpy(name, dtype, device):
             else:
                 np.testing.assert_allclose(_host(out), want, **tolerance(dtype), err_msg=spelling)
 
-    _run_cases(record, check)
+    _run_cases(record, check, record.forward_examples, record.forward_case)
 
 
 # --- gradients --------------------------------------------------------------------------------------
@@ -155,7 +156,7 @@ def test_a_signature_is_declared_and_recorded_iff_the_op_is_non_smooth(name):
         if record.signature_shape is not None:
             assert np.shape(signature) == tuple(record.signature_shape(case))
 
-    _run_cases(record, check, 10)
+    _run_cases(record, check, EXTRA_EXAMPLES)
 
 
 # --- dtypes -----------------------------------------------------------------------------------------
@@ -182,7 +183,7 @@ def test_float32_gradients_stay_float32(name):
             hs = minigrad.grad(sum((g * g).sum() for g in gs), xs, allow_unused=True)
             assert all(h is None or h.dtype == np.float32 for h in hs)
 
-    _run_cases(record, check, 10)
+    _run_cases(record, check, EXTRA_EXAMPLES)
 
 
 # --- saves ---------------------------------------------------------------------------------------------
@@ -261,7 +262,7 @@ def test_saves_lists_every_value_the_vjps_read(name, create_graph):
             got = _gradient(record, case, g, create_graph, change_output)
             _unchanged(got, want, f"{prim.name}: its vjps read the output, which it does not save")
 
-    _run_cases(record, check, 10)
+    _run_cases(record, check, EXTRA_EXAMPLES)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -291,7 +292,7 @@ def test_an_in_place_change_after_the_forward_raises_or_changes_nothing(name):
                 continue
             _unchanged(got, want, f"{record.primitive.name}: changing {j} in place changed the gradient silently")
 
-    _run_cases(record, check, 10)
+    _run_cases(record, check, EXTRA_EXAMPLES)
 
 
 # --- coverage ----------------------------------------------------------------------------------------
