@@ -88,7 +88,7 @@ def is_array(value) -> bool:
 def to_device(array, device: str):
     """Copy ``array`` to ``device`` (no copy when it is already there)."""
     if device == "cpu":
-        return array if isinstance(array, np.ndarray) else array.get()
+        return array if isinstance(array, (np.ndarray, np.generic)) else array.get()  # a bare backward's 0-d scalar
     cupy = _load_cupy()
     return array if isinstance(array, cupy.ndarray) else cupy.asarray(array)
 

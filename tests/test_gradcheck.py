@@ -7,6 +7,7 @@ import pytest
 
 import minigrad as mg
 from minigrad.gradcheck import GradcheckError, verdict
+from minigrad.primitive import primitive
 
 
 def _square_op(backward_fn, name="Square"):
@@ -255,3 +256,88 @@ def test_a_backward_that_raises_is_a_failed_report_not_a_crash():
     assert "the backward raised" in str(report)
     with pytest.raises(GradcheckError):
         mg.gradcheck(lambda x: WrongShape.apply(x).sum(), x)
+
+
+# --- faults planted in a primitive's vjp and in the un-broadcast step ---------------------------------
+
+
+def _scale_primitive(vjp_x, vjp_s, name):
+    """A fresh primitive x * s (s broadcast over the rows of x) with the given vjps, possibly faulty."""
+
+    @primitive(name=name, saves=(0, 1))
+    def scale(x, s):
+        return x * s
+
+    scale.defvjp(vjp_x, vjp_s)
+    return scale
+
+
+def _good_x(g, ans, x, s):
+    return g * s
+
+
+def _good_s(g, ans, x, s):
+    return g * x  # (4, 3): summed back to s's (3,) by the primitive machinery
+
+
+PLANTED_IN_VJPS = {  # name -> (vjp for x, vjp for s, the faulty input)
+    "factor 1.001 on x": (lambda g, ans, x, s: g * s * 1.001, _good_s, 0),
+    "wrong sign on s": (_good_x, lambda g, ans, x, s: -(g * x), 1),
+    "missing the broadcast sum on s": (_good_x, lambda g, ans, x, s: (g * x)[0], 1),  # only row 0's share
+}
+
+
+def _scale_inputs():
+    rng = np.random.default_rng(5)
+    x = mg.tensor(rng.uniform(0.5, 2.0, (4, 3)), requires_grad=True)
+    s = mg.tensor(rng.uniform(0.5, 2.0, 3), requires_grad=True)
+    weights = mg.tensor(rng.uniform(0.5, 2.0, (4, 3)))
+    return x, s, weights
+
+
+@pytest.mark.parametrize("fast_mode", [False, True])
+@pytest.mark.parametrize("bug", sorted(PLANTED_IN_VJPS))
+def test_a_fault_planted_in_a_primitive_vjp_fails(bug, fast_mode):
+    vjp_x, vjp_s, faulty = PLANTED_IN_VJPS[bug]
+    scale = _scale_primitive(vjp_x, vjp_s, "scale_planted")
+    x, s, weights = _scale_inputs()
+    with pytest.raises(GradcheckError) as info:
+        mg.gradcheck(lambda x, s: (scale(x, s) * weights).sum(), (x, s), fast_mode=fast_mode)
+    report = info.value.report
+    assert not report.passed and "FAILED" in str(report)
+    if not fast_mode:  # full mode attributes the error to the input whose vjp is wrong
+        verdicts = [r.verdict for r in report.inputs]
+        assert verdicts[faulty] != "correct" and verdicts[1 - faulty] == "correct"
+
+
+def test_the_same_primitive_with_correct_vjps_passes():
+    scale = _scale_primitive(_good_x, _good_s, "scale")
+    x, s, weights = _scale_inputs()
+    for fast in (False, True):
+        report = mg.gradcheck(lambda x, s: (scale(x, s) * weights).sum(), (x, s), fast_mode=fast)
+        assert report.passed and report.verdict == "correct"
+
+
+def plant_in_unbroadcast(monkeypatch, wrong):
+    """Replace the un-broadcast step that every primitive's vjp result goes through by ``wrong(g, shape,
+    right)``. The one internal name these tests patch (minigrad.primitive.unbroadcast): adapt it here if it moves."""
+    import minigrad.primitive
+
+    right = minigrad.primitive.unbroadcast
+    monkeypatch.setattr(minigrad.primitive, "unbroadcast", lambda g, shape: wrong(g, shape, right))
+
+
+def _mean_instead_of_sum(g, shape, right):
+    """Averages over the broadcast copies instead of summing them."""
+    return right(g, shape) * (float(np.prod(shape)) / float(np.prod(g.shape)))
+
+
+def test_a_fault_planted_in_the_unbroadcast_step_fails(monkeypatch):
+    x, s, weights = _scale_inputs()
+    assert mg.gradcheck(lambda x, s: (x * s * weights).sum(), (x, s)).passed
+    plant_in_unbroadcast(monkeypatch, _mean_instead_of_sum)
+    report = mg.gradcheck(lambda x, s: (x * s * weights).sum(), (x, s), raise_exception=False)
+    assert not report.passed
+    assert [r.verdict == "correct" for r in report.inputs] == [True, False]  # only the broadcast input is wrong
+    with pytest.raises(GradcheckError):
+        mg.gradcheck(lambda x, s: (x * s * weights).sum(), (x, s), fast_mode=True)

@@ -5,6 +5,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import nn
+from minigrad.primitive import primitive
 
 
 def _planted(kind):
@@ -128,3 +129,79 @@ def test_built_in_layers_check_out_including_conv_and_pooling():
     assert report.passed, str(report)
     ops = [n.op for n in report.nodes]
     assert {"conv2d", "relu", "max_pool2d", "linear", "cross_entropy"} <= set(ops)
+
+
+# --- faults planted in a primitive's vjp and in the un-broadcast step ---------------------------------
+
+
+def _good_x(g, ans, x, s):
+    return g * s
+
+
+def _good_s(g, ans, x, s):
+    return g * x  # summed back to s's shape by the primitive machinery
+
+
+PLANTED_IN_VJPS = {  # name -> (vjp for x, vjp for s, the faulty input)
+    "factor": (lambda g, ans, x, s: g * s * 1.001, _good_s, 0),
+    "sign": (_good_x, lambda g, ans, x, s: -(g * x), 1),
+    "broadcast": (_good_x, lambda g, ans, x, s: (g * x)[0], 1),  # only row 0's share of the broadcast s
+}
+
+
+def _planted_primitive(kind):
+    vjp_x, vjp_s, _ = PLANTED_IN_VJPS[kind]
+
+    @primitive(name=f"scale_{kind}", saves=(0, 1))
+    def scale(x, s):
+        return x * s
+
+    scale.defvjp(vjp_x, vjp_s)
+    return scale
+
+
+def _primitive_net(scale):
+    """The net of _net with its scaling done by ``scale`` (a primitive) or the built-in mul (None)."""
+    mg.manual_seed(0)
+    x = mg.randn(4, 3, dtype=mg.float64)
+    w1 = mg.randn(3, 5, dtype=mg.float64, requires_grad=True)
+    s = mg.tensor(np.linspace(0.5, 1.5, 5), requires_grad=True)
+    w2 = mg.randn(5, 2, dtype=mg.float64, requires_grad=True)
+
+    def net(w1, s, w2):
+        h = (x @ w1).tanh()
+        h = scale(h, s) if scale else h * s
+        return ((h @ w2).sigmoid() ** 2).mean()
+
+    return net, (w1, s, w2)
+
+
+@pytest.mark.parametrize("kind", sorted(PLANTED_IN_VJPS))
+def test_a_fault_planted_in_a_primitive_vjp_is_named_exactly(kind):
+    net, inputs = _primitive_net(_planted_primitive(kind))
+    report = mg.check_tape(net, inputs)
+    assert [n.op for n in report.faults] == [f"scale_{kind}"]
+    fault = report.first_fault
+    assert fault.position == 2
+    assert fault.worst().input == PLANTED_IN_VJPS[kind][2]
+    assert "scale(h, s)" in fault.site
+    assert f"scale_{kind}" in str(report) and "every other node (6) checks out" in str(report)
+
+
+def plant_in_unbroadcast(monkeypatch, wrong):
+    """Replace the un-broadcast step that every primitive's vjp result goes through by ``wrong(g, shape,
+    right)``. The one internal name these tests patch (minigrad.primitive.unbroadcast): adapt it here if it moves."""
+    import minigrad.primitive
+
+    right = minigrad.primitive.unbroadcast
+    monkeypatch.setattr(minigrad.primitive, "unbroadcast", lambda g, shape: wrong(g, shape, right))
+
+
+def test_a_fault_planted_in_the_unbroadcast_step_names_the_broadcasting_node(monkeypatch):
+    """Un-broadcasting that averages instead of summing: only the node whose input was broadcast is wrong."""
+    net, inputs = _primitive_net(None)
+    assert mg.check_tape(net, inputs).passed
+    plant_in_unbroadcast(monkeypatch, lambda g, shape, right: right(g, shape) * (np.prod(shape) / np.prod(g.shape)))
+    report = mg.check_tape(net, inputs)
+    assert [(n.op, n.position) for n in report.faults] == [("mul", 2)]
+    assert report.first_fault.worst().input == 1  # s, broadcast over the rows of h

@@ -205,7 +205,7 @@ def _check_conv(x_shape, w_shape, groups):
         )
 
 
-@primitive(name="conv2d_unfold")
+@primitive(name="conv2d_unfold", view=lambda params: params["padding"] == (0, 0))  # cols may be a view of x
 def _unfold_cols(x, *, kernel, stride, padding, dilation, groups):
     return _im2col(x, kernel, stride, padding, dilation, groups)
 

@@ -152,7 +152,7 @@ def _target_distribution(x, t, ignore_index, label_smoothing):
     return q, valid
 
 
-@primitive(name="cross_entropy", saves=(0,), residual=True)
+@primitive(name="cross_entropy", saves=(0, 1), residual=True)
 def _cross_entropy(x, t, *, reduction, label_smoothing, ignore_index):
     """The loss, and what its vjp reuses (see :class:`~minigrad.primitive.Primitive`).
 
@@ -237,7 +237,7 @@ def cross_entropy(input, target, reduction="mean", label_smoothing=0.0, ignore_i
 # --- negative log-likelihood ----------------------------------------------------------------
 
 
-@primitive(name="nll_loss")
+@primitive(name="nll_loss", saves=(1,))
 def _nll_loss(x, t, *, reduction, ignore_index):
     _check_targets(x, t, ignore_index)
     onehot, valid = _onehot(x, t, ignore_index)

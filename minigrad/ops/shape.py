@@ -410,7 +410,7 @@ def _check_array_indices(shape, index) -> None:
         axis += _axes_taken(part)
 
 
-_getitem.defvjp(lambda g, ans, x, index, in_bounds: _index_scatter(g, index=index, shape=x.shape))
+_getitem.defvjp(lambda g, ans, x, index, in_bounds=False: _index_scatter(g, index=index, shape=x.shape))
 
 
 @primitive(name="index_scatter")

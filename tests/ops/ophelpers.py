@@ -1,4 +1,4 @@
-"""What the op tests share: hypothesis strategies, the second-order check, the coverage registry.
+"""What the op tests share: hypothesis strategies and the second-order check (the op table is optable.py).
 
 Shapes come from :mod:`minigrad.testing`, the strategies users get, and stay
 small (at most 3 dimensions of size <= 4) because the numerical side of
@@ -88,48 +88,6 @@ def axes(draw, ndim, allow_none=True):
         return draw(st.integers(-ndim, ndim - 1))
     chosen = draw(st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True))
     return tuple(a - ndim if draw(st.booleans()) else a for a in chosen)
-
-
-# --- the coverage registry ------------------------------------------------------------
-
-
-def registry():
-    """A set of primitive names and a decorator that adds names to it.
-
-    A test file decorates each gradient test with the primitives it checks;
-    its completeness test then compares the set with the primitives its
-    module defines, so a primitive added without a gradient test fails.
-    """
-    covered: set[str] = set()
-
-    def gradient_test(*names):
-        def mark(fn):
-            covered.update(names)
-            return fn
-
-        return mark
-
-    return covered, gradient_test
-
-
-def differentiable_primitives(module) -> dict:
-    """name -> Primitive for every differentiable primitive *defined* in ``module``."""
-    from minigrad.primitive import Primitive
-
-    found = {}
-    for value in vars(module).values():
-        if isinstance(value, Primitive) and value.__module__ == module.__name__ and value.differentiable:
-            found[value.name] = value
-    return found
-
-
-def assert_covered(module, covered) -> None:
-    prims = differentiable_primitives(module)
-    assert prims, f"no primitives found in {module.__name__}"
-    without_vjp = sorted(n for n, p in prims.items() if p.vjps is None and p.vjp_variadic is None)
-    assert not without_vjp, f"differentiable primitives without a vjp in {module.__name__}: {without_vjp}"
-    missing = sorted(set(prims) - covered)
-    assert not missing, f"primitives in {module.__name__} without a gradient test: {missing}"
 
 
 # --- second order ---------------------------------------------------------------------

@@ -1,25 +1,21 @@
-"""Matrix products (minigrad.ops.linalg): matmul with NumPy's rules for 1-D and batched operands."""
+"""Matrix products (minigrad.ops.linalg): matmul with NumPy's rules for 1-D and batched operands.
+
+matmul, mT, linear and linear_weight_grad on hypothesis shapes are records of
+optable.py, checked by the generic tests of test_optable.py; here every named
+case of NumPy's rules, and errors.
+"""
 
 import numpy as np
 import pytest
 from helpers import check_gradients
-from hypothesis import given
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 from ophelpers import (
     DTYPES,
-    arrays,
-    assert_covered,
     check_second_order,
-    registry,
     tolerance,
-    with_device,
 )
 
 import minigrad
 from minigrad.ops import linalg
-
-GRADIENT_TESTED, gradient_test = registry()
 
 CASES = {  # every combination NumPy's matmul accepts, by name
     "1-D @ 1-D": ((3,), (3,)),
@@ -33,8 +29,6 @@ CASES = {  # every combination NumPy's matmul accepts, by name
     "broadcast batch": ((2, 1, 2, 3), (3, 3, 2)),
     "1 x 1": ((1, 1), (1, 1)),
 }
-
-MATMUL_SHAPES = hnp.mutually_broadcastable_shapes(signature=np.matmul.signature, max_dims=2, max_side=3)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -60,7 +54,6 @@ def test_matmul_with_a_numpy_operand():
     np.testing.assert_array_equal(t.grad.numpy(), a.T @ np.ones((2, 2)))
 
 
-@gradient_test("matmul")
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_matmul_gradient_cases(name, device):
     rng = np.random.default_rng(1)
@@ -69,47 +62,6 @@ def test_matmul_gradient_cases(name, device):
     check_gradients(lambda x: x @ minigrad.tensor(b, device=device), a, device=device)  # only one side needs grad
     array = minigrad.backend.xp_for(device).asarray(a)  # a bare array of the device's library on the left
     check_gradients(lambda y: array @ y, b, device=device)
-
-
-@gradient_test("matmul")
-@with_device
-@given(data=st.data())
-def test_matmul_gradient(data, device):
-    shape_a, shape_b = data.draw(MATMUL_SHAPES).input_shapes
-    a, b = data.draw(arrays(shape_a)), data.draw(arrays(shape_b))
-    check_gradients(minigrad.matmul, a, b, device=device)
-
-
-@gradient_test("_mT")
-@given(data=st.data())
-def test_batched_matrix_transpose(data):
-    a = data.draw(arrays(data.draw(hnp.array_shapes(min_dims=2, max_dims=4, max_side=3))))
-    t = minigrad.tensor(a)
-    np.testing.assert_array_equal(t.mT.numpy(), np.swapaxes(a, -1, -2))
-    check_gradients(lambda x: x.mT * 1.5, a)
-
-
-@gradient_test("linear")
-@given(data=st.data())
-def test_linear_matches_x_wt_plus_b_and_its_gradient(data):
-    lead = data.draw(hnp.array_shapes(min_dims=0, max_dims=2, max_side=3))
-    n_in, n_out = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 4))
-    x, w, b = (data.draw(arrays(s)) for s in (lead + (n_in,), (n_out, n_in), (n_out,)))
-    out = linalg.linear(minigrad.tensor(x), minigrad.tensor(w), minigrad.tensor(b))
-    np.testing.assert_allclose(out.numpy(), x @ w.T + b, rtol=1e-12, atol=1e-12)
-    check_gradients(linalg.linear, x, w, b)
-    check_gradients(lambda x, w: linalg.linear(x, w), x, w)
-
-
-@gradient_test("linear_weight_grad")
-@given(data=st.data())
-def test_linear_weight_grad_sums_g_transposed_x_over_the_batch(data):
-    lead = data.draw(hnp.array_shapes(min_dims=0, max_dims=2, max_side=3))
-    n_in, n_out = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 4))
-    g, x = (data.draw(arrays(s)) for s in (lead + (n_out,), lead + (n_in,)))
-    out = linalg._weight_grad(minigrad.tensor(g), minigrad.tensor(x))
-    np.testing.assert_allclose(out.numpy(), g.reshape(-1, n_out).T @ x.reshape(-1, n_in), rtol=1e-12, atol=1e-12)
-    check_gradients(linalg._weight_grad, g, x)
 
 
 @pytest.mark.parametrize("lead", [(), (2,), (2, 3)])
@@ -124,12 +76,6 @@ def test_second_order_matmul(name):
     rng = np.random.default_rng(2)
     a, b = (rng.standard_normal(s) for s in CASES[name])
     check_second_order(lambda x, y: x @ y, a, b)
-
-
-@given(data=st.data())
-def test_second_order_matmul_hypothesis(data):
-    shape_a, shape_b = data.draw(MATMUL_SHAPES).input_shapes
-    check_second_order(minigrad.matmul, data.draw(arrays(shape_a)), data.draw(arrays(shape_b)))
 
 
 def test_second_order_of_a_quadratic_form_is_exact():
@@ -164,7 +110,3 @@ def test_matmul_shape_mismatch_is_a_shape_error(shape_a, shape_b):
 def test_matmul_of_a_scalar_is_an_error():
     with pytest.raises(minigrad.MinigradError, match="matmul"):
         minigrad.matmul(minigrad.ones(()), minigrad.ones(3))
-
-
-def test_every_linalg_primitive_has_a_gradient_test():
-    assert_covered(linalg, GRADIENT_TESTED)

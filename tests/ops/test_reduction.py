@@ -1,6 +1,9 @@
 """Reductions (minigrad.ops.reduction): sum, mean, max/min, logsumexp, softmax, log_softmax.
 
-Every reduction is called four ways -- the function, the method with NumPy's
+Forward against NumPy, gradcheck, second order, float32 gradients, kink
+signatures and saves are the generic tests of test_optable.py over each op's
+record in optable.py; what is particular to reductions stays here. Every
+reduction is called four ways -- the function, the method with NumPy's
 ``axis``/``keepdims``, the method with PyTorch's ``dim``/``keepdim``, and
 positionally -- over axis None, ints (negative too) and tuples, with and
 without kept dimensions.
@@ -16,122 +19,29 @@ from hypothesis import strategies as st
 from ophelpers import (
     DTYPES,
     arrays,
-    assert_covered,
-    axes,
     check_second_order,
     distinct_arrays,
-    registry,
     shapes,
-    tolerance,
     values,
     with_device,
 )
+from optable import log_softmax_ref as _log_softmax_ref
+from optable import logsumexp_ref as _logsumexp_ref
+from optable import reduction_case
+from optable import softmax_ref as _softmax_ref
 
 import minigrad
-from minigrad.ops import reduction
-
-GRADIENT_TESTED, gradient_test = registry()
-
-STYLES = ["function", "method", "torch", "positional"]
-
-
-def _logsumexp_ref(x, axis=None, keepdims=False):
-    """A float64 reference computed stably: m + log(sum(exp(x - m)))."""
-    x = np.asarray(x, dtype=np.float64)
-    m = np.max(x, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)
-    out = m + np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True))
-    return out if keepdims else np.squeeze(out, axis=axis) if axis is not None else out.reshape(())
-
-
-def _softmax_ref(x, axis):
-    x = np.asarray(x, dtype=np.float64)
-    e = np.exp(x - x.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
-
-
-def _log_softmax_ref(x, axis):
-    shifted = np.asarray(x, dtype=np.float64) - np.max(x, axis=axis, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
-
-
-REDUCTIONS = {  # name -> NumPy reference
-    "sum": np.sum,
-    "mean": np.mean,
-    "max": np.max,
-    "min": np.min,
-    "amax": np.max,
-    "amin": np.min,
-    "logsumexp": lambda x, axis, keepdims: _logsumexp_ref(x, axis, keepdims).astype(x.dtype),
-}
-
-
-def reduce(x, name, style, axis, keepdims):
-    """Call reduction ``name`` on tensor ``x`` in one of the four spellings."""
-    if style == "function":
-        return getattr(minigrad, name)(x, axis=axis, keepdims=keepdims)
-    if style == "method":
-        return getattr(x, name)(axis=axis, keepdims=keepdims)
-    if style == "positional":
-        return getattr(x, name)(axis, keepdims)
-    if name in ("max", "min") and axis is not None:
-        if isinstance(axis, tuple):  # PyTorch's max(dim=) takes one dim; amax takes several
-            return getattr(x, "a" + name)(dim=axis, keepdim=keepdims)
-        values, indices = getattr(x, name)(dim=axis, keepdim=keepdims)
-        return values
-    return getattr(x, name)(dim=axis, keepdim=keepdims)
-
-
-@st.composite
-def reduction_case(draw, min_dims=0):
-    shape = draw(shapes(min_dims=min_dims))
-    return shape, draw(axes(len(shape))), draw(st.booleans()), draw(st.sampled_from(STYLES))
-
-
-# --- forward -----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("name", sorted(REDUCTIONS))
-@given(case=reduction_case(), data=st.data())
-def test_reduction_forward(name, dtype, case, data):
-    shape, axis, keepdims, style = case
-    x = data.draw(arrays(shape, dtype=dtype))
-    out = reduce(minigrad.tensor(x), name, style, axis, keepdims)
-    want = REDUCTIONS[name](x, axis=axis, keepdims=keepdims)
-    assert out.shape == np.shape(want)
-    assert out.dtype == dtype
-    np.testing.assert_allclose(out.numpy(), want, **tolerance(dtype))
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
-@pytest.mark.parametrize("style", ["function", "method", "torch", "function-dim", "default"])
 @given(data=st.data())
-def test_softmax_forward(name, style, dtype, data):
+def test_softmax_sums_to_one(dtype, data):
+    """Against NumPy in every spelling is the op table's (test_optable.py); here what a softmax must be."""
     shape = data.draw(shapes(min_dims=1))
     axis = data.draw(st.integers(-len(shape), len(shape) - 1))
-    x = data.draw(arrays(shape, values(-5, 5), dtype=dtype))
-    t = minigrad.tensor(x)
-    out = {
-        "function": lambda: getattr(minigrad, name)(t, axis),
-        "method": lambda: getattr(t, name)(axis),
-        "torch": lambda: getattr(t, name)(dim=axis),
-        "function-dim": lambda: getattr(minigrad, name)(t, dim=axis),
-        "default": lambda: getattr(t, name)(),
-    }[style]()
-    if style == "default":
-        axis = -1
-    ref = _softmax_ref if name == "softmax" else _log_softmax_ref
-    assert out.shape == x.shape and out.dtype == dtype
-    np.testing.assert_allclose(
-        out.numpy(),
-        ref(x, axis),
-        rtol=2e-6 if dtype == np.float32 else 1e-12,
-        atol=1e-6 if dtype == np.float32 else 1e-12,
-    )
-    if name == "softmax":
-        np.testing.assert_allclose(out.numpy().sum(axis=axis), 1.0, rtol=1e-5)
+    out = minigrad.softmax(minigrad.tensor(data.draw(arrays(shape, values(-5, 5), dtype=dtype))), dim=axis)
+    assert out.dtype == dtype
+    np.testing.assert_allclose(out.numpy().sum(axis=axis), 1.0, rtol=1e-5)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -193,26 +103,6 @@ def test_axis_and_dim_together_is_an_error():
 # --- gradients ------------------------------------------------------------------------------
 
 
-@gradient_test("sum", "mean", "logsumexp")
-@pytest.mark.parametrize("name", ["sum", "mean", "logsumexp"])
-@with_device
-@given(case=reduction_case(), data=st.data())
-def test_smooth_reduction_gradient(name, case, data, device):
-    shape, axis, keepdims, style = case
-    x = data.draw(arrays(shape))
-    check_gradients(lambda t: reduce(t, name, style, axis, keepdims), x, device=device)
-
-
-@gradient_test("max", "min")
-@pytest.mark.parametrize("name", ["max", "min", "amax", "amin"])
-@with_device
-@given(case=reduction_case(), data=st.data())
-def test_max_min_gradient_without_ties(name, case, data, device):
-    shape, axis, keepdims, style = case
-    x = data.draw(distinct_arrays(shape))
-    check_gradients(lambda t: reduce(t, name, style, axis, keepdims), x, device=device)
-
-
 @pytest.mark.parametrize("name", ["max", "min"])
 def test_tied_extrema_share_the_gradient(name):
     x = minigrad.tensor(np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]]) * (1 if name == "max" else -1), requires_grad=True)
@@ -221,46 +111,6 @@ def test_tied_extrema_share_the_gradient(name):
     x.grad = None
     getattr(x, name)().backward()
     np.testing.assert_allclose(x.grad.numpy(), [[0.0, 0.5, 0.5], [0.0, 0.0, 0.0]])
-
-
-@gradient_test("softmax", "log_softmax")
-@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
-@pytest.mark.parametrize("style", ["axis", "dim"])
-@with_device
-@given(data=st.data())
-def test_softmax_gradient(name, style, data, device):
-    shape = data.draw(shapes(min_dims=1))
-    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
-    x = data.draw(arrays(shape, values(-4, 4)))
-    if style == "axis":
-        check_gradients(lambda t: getattr(minigrad, name)(t, axis), x, device=device)
-    else:
-        check_gradients(lambda t: getattr(t, name)(dim=axis), x, device=device)
-
-
-# --- second order ---------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("name", ["sum", "mean", "logsumexp"])
-@given(case=reduction_case(), data=st.data())
-def test_second_order_smooth_reductions(name, case, data):
-    shape, axis, keepdims, style = case
-    check_second_order(lambda t: reduce(t, name, style, axis, keepdims), data.draw(arrays(shape)))
-
-
-@pytest.mark.parametrize("name", ["max", "min"])
-@given(case=reduction_case(), data=st.data())
-def test_second_order_max_min(name, case, data):
-    shape, axis, keepdims, style = case
-    check_second_order(lambda t: reduce(t, name, style, axis, keepdims), data.draw(distinct_arrays(shape)))
-
-
-@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
-@given(data=st.data())
-def test_second_order_softmax(name, data):
-    shape = data.draw(shapes(min_dims=1))
-    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
-    check_second_order(lambda t: getattr(minigrad, name)(t, axis), data.draw(arrays(shape, values(-4, 4))))
 
 
 # --- var and std (composed of mean, sub, mul, sum, div and sqrt: no primitive of their own) -------
@@ -450,16 +300,6 @@ def _signatures(fn, x):
     return rec.log
 
 
-@pytest.mark.parametrize("name", ["max", "min"])
-def test_max_min_record_a_signature(name):
-    x = np.array([[1.0, 3.0, 2.0], [0.0, -1.0, 4.0]])
-    log = _signatures(lambda t: getattr(t, name)(axis=1), x)
-    assert len(log) == 1
-    op_name, position, signature = log[0]
-    assert op_name == name and position == 0
-    assert np.shape(signature) == x.shape
-
-
 @pytest.mark.parametrize(("name", "sign"), [("max", 1.0), ("min", -1.0)])
 def test_max_signature_changes_exactly_at_a_tie(name, sign):
     x = sign * np.array([[2.0, 2.0, 0.0], [3.0, 1.0, 1.0]])  # row 0: a tie for the extremum; row 1: a tie below it
@@ -481,10 +321,3 @@ def test_smooth_reductions_record_no_signature():
     x = np.array([[1.0, 1.0], [0.0, 2.0]])
     for fn in (minigrad.sum, minigrad.mean, minigrad.logsumexp, minigrad.softmax, minigrad.log_softmax):
         assert _signatures(fn, x) == []
-
-
-# --- completeness -------------------------------------------------------------------------------------
-
-
-def test_every_reduction_primitive_has_a_gradient_test():
-    assert_covered(reduction, GRADIENT_TESTED)

@@ -3,10 +3,12 @@ broadcasting, concatenate/stack, pad, indexing and device copies.
 
 These ops move elements without changing them, so the forward must equal
 NumPy's bit for bit and keep the dtype, and the gradient must move the
-cotangent back (repeated integer indices accumulate).
+cotangent back (repeated integer indices accumulate). Each primitive's record
+in optable.py puts it through the generic tests of test_optable.py (forward
+in every spelling, gradcheck on hypothesis shapes and indices, second order,
+float32 gradients, saves); the spellings, index cases and errors are here.
 """
 
-import math
 import re
 
 import numpy as np
@@ -14,21 +16,17 @@ import pytest
 from helpers import check_gradients
 from hypothesis import given
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 from ophelpers import (
     DTYPES,
     arrays,
-    assert_covered,
     check_second_order,
-    registry,
     shapes,
     with_device,
 )
+from optable import concat_case
 
 import minigrad
 from minigrad.ops import shape as shape_ops
-
-GRADIENT_TESTED, gradient_test = registry()
 
 
 def _data(shape, dtype=np.float64, seed=0):
@@ -41,38 +39,6 @@ def _same(out, want, dtype=None):
     assert out.shape == want.shape
     assert out.dtype == (want.dtype if dtype is None else dtype)
     np.testing.assert_array_equal(out.numpy(), want)
-
-
-# --- strategies ---------------------------------------------------------------------------
-
-
-@st.composite
-def reshape_targets(draw, shape):
-    """A shape with the same number of elements (a random factorization), possibly with one -1."""
-    rest = math.prod(shape)
-    target = []
-    for _ in range(draw(st.integers(0, 2))):
-        factor = draw(st.sampled_from([f for f in range(1, rest + 1) if rest % f == 0]))
-        target.append(factor)
-        rest //= factor
-    target.append(rest)
-    if draw(st.booleans()):
-        target[draw(st.integers(0, len(target) - 1))] = -1
-    return tuple(target)
-
-
-@st.composite
-def concat_case(draw, count=None):
-    """Shapes that agree everywhere but along ``axis``, and the axis (maybe negative)."""
-    base = list(draw(shapes(min_dims=1)))
-    axis = draw(st.integers(-len(base), len(base) - 1))
-    count = draw(st.integers(1, 3)) if count is None else count
-    result = []
-    for _ in range(count):
-        s = list(base)
-        s[axis] = draw(st.integers(1, 3))
-        result.append(tuple(s))
-    return result, axis
 
 
 # --- reshape, view, flatten, squeeze, unsqueeze ---------------------------------------------
@@ -103,24 +69,6 @@ def test_reshape_family_forward(dtype, device):
     _same(scalar.squeeze(0), np.array(3.0, dtype))  # PyTorch accepts dim 0 and -1 for a 0-d tensor
     _same(scalar.squeeze(-1), np.array(3.0, dtype))
     _same(scalar.unsqueeze(-1), np.array([3.0], dtype))
-
-
-@gradient_test("reshape")
-@pytest.mark.parametrize("spelling", ["function", "method", "varargs", "view"])
-@with_device
-@given(data=st.data())
-def test_reshape_gradient(spelling, data, device):
-    shape = data.draw(shapes())
-    target = data.draw(reshape_targets(shape))
-    x = data.draw(arrays(shape))
-    fn = {
-        "function": lambda t: minigrad.reshape(t, target),
-        "method": lambda t: t.reshape(target),
-        "varargs": lambda t: t.reshape(*target),
-        "view": lambda t: t.view(*target),
-    }[spelling]
-    assert fn(minigrad.tensor(x)).shape == x.reshape(target).shape
-    check_gradients(fn, x, device=device)
 
 
 @given(data=st.data())
@@ -160,24 +108,6 @@ def test_permutation_forward(dtype, device):
     _same(m.mT, a[0].T)
 
 
-@gradient_test("permute")
-@with_device
-@given(data=st.data())
-def test_permutation_gradient(data, device):
-    shape = data.draw(shapes(min_dims=1))
-    ndim = len(shape)
-    x = data.draw(arrays(shape))
-    perm = data.draw(st.permutations(range(ndim)))
-    perm = [p - ndim if data.draw(st.booleans()) else p for p in perm]
-    d0, d1 = data.draw(st.integers(-ndim, ndim - 1)), data.draw(st.integers(-ndim, ndim - 1))
-    check_gradients(lambda t: t.permute(*perm), x, device=device)
-    check_gradients(lambda t: minigrad.permute(t, perm), x, device=device)
-    check_gradients(lambda t: t.transpose(d0, d1), x, device=device)
-    check_gradients(lambda t: t.T, x, device=device)
-    if ndim >= 2:
-        check_gradients(lambda t: t.mT, x, device=device)
-
-
 # --- broadcasting ---------------------------------------------------------------------------------------
 
 
@@ -190,23 +120,6 @@ def test_broadcast_forward(dtype, device):
     _same(t.expand(2, -1, 4), np.broadcast_to(a, (2, 3, 4)))
     _same(minigrad.expand(t, (3, 2)), np.broadcast_to(a, (3, 2)))
     _same(t.expand_as(minigrad.zeros(2, 3, 2)), np.broadcast_to(a, (2, 3, 2)))
-
-
-@gradient_test("broadcast_to")
-@with_device
-@given(data=st.data())
-def test_broadcast_gradient(data, device):
-    shape = data.draw(shapes())
-    other = data.draw(hnp.broadcastable_shapes(shape, max_dims=3, max_side=4))
-    target = np.broadcast_shapes(shape, other)
-    x = data.draw(arrays(shape))
-    lead = len(target) - len(shape)
-    expanded = tuple(
-        -1 if i >= lead and target[i] == shape[i - lead] and data.draw(st.booleans()) else s
-        for i, s in enumerate(target)
-    )
-    check_gradients(lambda t: minigrad.broadcast_to(t, target), x, device=device)
-    check_gradients(lambda t: t.expand(*expanded), x, device=device)
 
 
 # --- joining ------------------------------------------------------------------------------------------------
@@ -224,35 +137,11 @@ def test_join_forward(dtype, device):
     _same(minigrad.stack((ta, tc), axis=1), np.stack([a, c], axis=1))
 
 
-@gradient_test("concatenate")
-@pytest.mark.parametrize("spelling", ["concatenate", "cat-dim"])
-@with_device
-@given(case=concat_case(), data=st.data())
-def test_concatenate_gradient(spelling, case, data, device):
-    case_shapes, axis = case
-    xs = [data.draw(arrays(s)) for s in case_shapes]
-    if spelling == "concatenate":
-        check_gradients(lambda *ts: minigrad.concatenate(ts, axis=axis), *xs, device=device)
-    else:
-        check_gradients(lambda *ts: minigrad.cat(list(ts), dim=axis), *xs, device=device)
-
-
 @given(case=concat_case(count=2), data=st.data())
 def test_concatenate_gradient_with_a_constant_part(case, data):
     (shape_a, shape_b), axis = case
     x, const = data.draw(arrays(shape_a)), minigrad.tensor(data.draw(arrays(shape_b)))
     check_gradients(lambda t: minigrad.concatenate([const, t, const], axis=axis), x)
-
-
-@gradient_test("stack")
-@with_device
-@given(data=st.data())
-def test_stack_gradient(data, device):
-    shape = data.draw(shapes(max_dims=2))
-    axis = data.draw(st.integers(-len(shape) - 1, len(shape)))
-    xs = [data.draw(arrays(shape)) for _ in range(data.draw(st.integers(1, 3)))]
-    check_gradients(lambda *ts: minigrad.stack(ts, axis=axis), *xs, device=device)
-    check_gradients(lambda *ts: minigrad.stack(list(ts), dim=axis) * 2.0, *xs, device=device)
 
 
 def test_the_same_tensor_twice_in_a_join_gets_both_parts():
@@ -273,23 +162,6 @@ def test_pad_forward(dtype, device):
     _same(minigrad.pad(t, 1), np.pad(a, 1))
     _same(minigrad.pad(t, (1, 2)), np.pad(a, (1, 2)))
     _same(minigrad.pad(t, ((0, 1), (2, 0)), value=-1.5), np.pad(a, ((0, 1), (2, 0)), constant_values=-1.5))
-
-
-@gradient_test("pad")
-@with_device
-@given(data=st.data())
-def test_pad_gradient(data, device):
-    shape = data.draw(shapes(max_dims=2))
-    x = data.draw(arrays(shape))
-    width = data.draw(
-        st.one_of(
-            st.integers(0, 2),
-            st.tuples(st.integers(0, 2), st.integers(0, 2)),
-            *([st.tuples(*[st.tuples(st.integers(0, 2), st.integers(0, 2)) for _ in shape])] if shape else []),
-        )
-    )
-    value = data.draw(st.sampled_from([0, 0.5]))
-    check_gradients(lambda t: minigrad.pad(t, width, value=value), x, device=device)
 
 
 def test_bad_pad_width_is_a_shape_error():
@@ -349,7 +221,6 @@ def test_getitem_forward(name, dtype, device):
     _same(minigrad.tensor(a, device=device)[index], a[np_index])
 
 
-@gradient_test("getitem")
 @pytest.mark.parametrize("name", sorted(INDEX_CASES))
 def test_getitem_gradient(name, device):
     x = _data((3, 4))
@@ -363,34 +234,6 @@ def test_repeated_indices_accumulate():
     m = minigrad.tensor(np.zeros((2, 2)), requires_grad=True)
     m[[0, 0, 1], [1, 1, 0]].sum().backward()
     np.testing.assert_array_equal(m.grad.numpy(), [[0.0, 2.0], [1.0, 0.0]])
-
-
-@given(data=st.data())
-def test_getitem_gradient_basic_indices(data):
-    shape = data.draw(shapes())
-    index = data.draw(hnp.basic_indices(shape, allow_newaxis=True, allow_ellipsis=True))
-    x = data.draw(arrays(shape))
-    check_gradients(lambda t: t[index], x)
-
-
-@given(data=st.data())
-def test_getitem_gradient_integer_arrays(data):
-    shape = data.draw(shapes(min_dims=1))
-    index = data.draw(
-        hnp.integer_array_indices(shape, result_shape=hnp.array_shapes(min_dims=1, max_dims=2, max_side=5))
-    )
-    x = data.draw(arrays(shape))
-    check_gradients(lambda t: t[index], x)
-
-
-@given(data=st.data())
-def test_getitem_gradient_boolean_masks(data):
-    shape = data.draw(shapes(min_dims=1))
-    x = data.draw(arrays(shape))
-    mask = data.draw(hnp.arrays(np.bool_, shape))
-    check_gradients(lambda t: t[mask], x)
-    row_mask = data.draw(hnp.arrays(np.bool_, shape[:1]))
-    check_gradients(lambda t: t[row_mask], x)
 
 
 # --- index assignment: x[index] = value ---------------------------------------------------------
@@ -431,7 +274,6 @@ def test_setitem_forward(name, device):
     _same(shape_ops._setitem(minigrad.tensor(a, device=device), value, index=shape_ops._index_data(index)), expected)
 
 
-@gradient_test("setitem")
 @pytest.mark.parametrize("name", UNREPEATED)
 def test_setitem_gradient(name, device):
     x = _data((3, 4))
@@ -441,24 +283,11 @@ def test_setitem_gradient(name, device):
     check_gradients(lambda x, v: shape_ops._setitem(x, v, index=shape_ops._index_data(index)), x, value)
 
 
-@given(data=st.data())
-def test_setitem_gradient_basic_indices_and_broadcast_values(data):
-    shape = data.draw(shapes(min_dims=1))
-    index = data.draw(hnp.basic_indices(shape, allow_newaxis=False, allow_ellipsis=True))
-    x = data.draw(arrays(shape))
-    target = x[index].shape
-    ones = data.draw(st.lists(st.booleans(), min_size=len(target), max_size=len(target)))
-    value_shape = tuple(1 if one else side for one, side in zip(ones, target))  # broadcasts to target...
-    value_shape = value_shape[data.draw(st.integers(0, len(target))) :]  # ...with leading axes dropped too
-    check_gradients(_assigned(index), x, data.draw(arrays(value_shape)))
-
-
 def test_setitem_second_order():
     x, value = _data((3, 4)), _data((3,)) + 1
     check_second_order(_assigned((slice(None), 1)), x, value)
 
 
-@gradient_test("index_scatter")
 @pytest.mark.parametrize("name", ["slice", "repeated int array", "boolean row mask", "int and int array"])
 def test_index_scatter_gradient(name):
     """The vjp of getitem is itself a primitive; its own vjp is getitem."""
@@ -470,7 +299,6 @@ def test_index_scatter_gradient(name):
 # --- device copies -----------------------------------------------------------------------------------------------
 
 
-@gradient_test("to_device")
 def test_to_device_gradient(device):
     x = _data((2, 3))
     check_gradients(lambda t: shape_ops.to_device(t, device), x)
@@ -692,10 +520,3 @@ def test_an_integer_array_or_list_index_out_of_range_raises_on_every_device(devi
     first_bad = 5 if shape[0] else 0
     with pytest.raises(minigrad.IndexOutOfRange, match=f"getitem: index {first_bad} is out of bounds for axis 0"):
         x[index]
-
-
-# --- completeness ----------------------------------------------------------------------------------------------------
-
-
-def test_every_shape_primitive_has_a_gradient_test():
-    assert_covered(shape_ops, GRADIENT_TESTED)

@@ -1,0 +1,933 @@
+"""The op table: one record per differentiable primitive, read by the generic tests of test_optable.py.
+
+A record says everything the generic checks need to know about one op, in
+one place (Chainer's ``check_backward`` / ``check_double_backward`` are the
+model: one harness, every op fed through it):
+
+- ``primitive``: the :class:`~minigrad.primitive.Primitive` it describes
+  (its ``name`` is the record's key, its ``saves`` and ``signature`` what the
+  generic tests hold it to);
+- ``call(*tensors, **params)``: the op as users reach it, returning the
+  primitive's own output; ``positions`` maps each tensor argument to the
+  primitive's input it becomes (None: it reaches the primitive through
+  another primitive that saves nothing, as conv2d's input through im2col);
+- ``spellings``: other public spellings with the same arguments (operators,
+  methods, PyTorch's ``dim=``), each compared with NumPy in the forward test
+  and drawn at random in the gradient test;
+- ``reference(*arrays, **params)``: the NumPy result;
+- ``case``: a hypothesis strategy for a :class:`Case` -- the input arrays,
+  drawn in the op's domain (values away from kinks, denominators nonzero, no
+  ties for max, shapes that broadcast where the op broadcasts), and the
+  settings;
+- ``kinked``: whether the op is non-smooth, so that it must declare a branch
+  signature (and smooth ops must not);
+- ``second_order``: whether create_graph=True is checked through it;
+- ``exact``, ``keeps_dtype``, ``gradcheck`` options, ``examples`` (a
+  smaller hypothesis budget for expensive ops).
+
+Primitives without a record are listed in :data:`EXEMPT` with the reason.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from ophelpers import arrays, axes, distinct_arrays, nonzero, separated_pair, shapes, values
+
+import minigrad
+import minigrad.nn.functional as F
+from minigrad.ops import conv, elementwise, linalg, loss, reduction
+from minigrad.ops import shape as shape_ops
+from minigrad.primitive import Primitive
+
+# --- what a record is ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    """One drawn input: the arrays that become tensors, the settings, and which arrays are constants.
+
+    Constant arrays (integer class targets) become tensors that do not require
+    grad and keep their dtype; the others are floats, checked in float64.
+    """
+
+    arrays: tuple
+    params: dict = field(default_factory=dict)
+    constant: tuple = ()
+
+    @property
+    def differentiable(self) -> list[int]:
+        return [i for i in range(len(self.arrays)) if i not in self.constant]
+
+
+@dataclass(frozen=True)
+class OpRecord:
+    primitive: Primitive
+    call: Callable
+    reference: Callable
+    case: st.SearchStrategy
+    spellings: dict = field(default_factory=dict)
+    elements: tuple = ()  # each input's element strategy (its domain), where the inputs are plain arrays
+    positions: tuple | None = None  # tensor argument -> primitive input (None: identity)
+    kinked: bool = False
+    second_order: bool = True
+    exact: bool = False  # the forward equals NumPy's bit for bit (ops that move elements)
+    keeps_dtype: bool = True  # the output has the inputs' dtype
+    gradcheck: dict = field(default_factory=dict)  # extra keyword arguments of minigrad.gradcheck
+    examples: int | None = None  # hypothesis examples for the gradient checks; None: the profile's
+    signature_shape: Callable | None = None  # case -> the shape of the branch signature, for kinked ops
+    id: str | None = None  # the test id, when one primitive has several records
+    forward_case: st.SearchStrategy | None = None  # a wider domain for the forward alone; None: ``case``
+    forward_examples: int | None = 20  # per dtype; None: the profile's (for ops with many spellings)
+
+    @property
+    def name(self) -> str:
+        return self.id or self.primitive.name
+
+    def position(self, j: int) -> int | None:
+        return j if self.positions is None else self.positions[j]
+
+    def calls(self) -> dict:
+        """Every spelling of the op, the primary ``call`` first."""
+        return {"call": self.call, **self.spellings}
+
+
+def case_of(*strategies, params=st.just({}), broadcast=True):
+    """Cases of arrays whose shapes broadcast together (or are equal), elements from ``strategies``."""
+
+    @st.composite
+    def draw_case(draw):
+        n = len(strategies)
+        if n == 1:
+            input_shapes = [draw(shapes())]
+        elif broadcast:
+            input_shapes = draw(hnp.mutually_broadcastable_shapes(num_shapes=n, max_dims=3, max_side=4)).input_shapes
+        else:
+            input_shapes = [draw(shapes())] * n
+        return Case(tuple(draw(arrays(s, e)) for s, e in zip(input_shapes, strategies)), draw(params))
+
+    return draw_case()
+
+
+def _broadcast_shape(case):
+    return np.broadcast_shapes(*(np.shape(a) for a in case.arrays))
+
+
+# --- elementwise ---------------------------------------------------------------------------------
+
+
+def _leaky_ref(x, negative_slope=0.01):
+    return np.where(x > 0, x, x * x.dtype.type(negative_slope))
+
+
+def _leaky(x, negative_slope=0.01):
+    return minigrad.leaky_relu(x) if negative_slope == 0.01 else minigrad.leaky_relu(x, negative_slope)
+
+
+CLIP_BOUNDS = [(-1.0, 1.0), (-1.0, 0.5), (-0.5, None), (None, 0.5)]
+
+
+def _clip_ref(x, min=None, max=None):
+    if min is not None:
+        x = np.maximum(x, x.dtype.type(min))
+    if max is not None:
+        x = np.minimum(x, x.dtype.type(max))
+    return x
+
+
+def _where_call(x, y, condition):
+    return minigrad.where(minigrad.tensor(condition, device=x.device), x, y)
+
+
+@st.composite
+def _where_case(draw):
+    shape_c, shape_x, shape_y = draw(
+        hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=3, max_side=4)
+    ).input_shapes
+    return Case((draw(arrays(shape_x)), draw(arrays(shape_y))), {"condition": draw(hnp.arrays(np.bool_, shape_c))})
+
+
+@st.composite
+def _separated_case(draw):
+    """maximum/minimum: no ties (|a - b| >= 0.05), either operand order."""
+    shape_a, shape_b = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=4)).input_shapes
+    a, b = draw(separated_pair(shape_a, shape_b))
+    return Case((b, a) if draw(st.booleans()) else (a, b))
+
+
+def _unary(prim, call, ref, elements, **options):
+    return OpRecord(prim, call, ref, case_of(elements), elements=(elements,), **options)
+
+
+def _binary(prim, call, ref, left, right, op_form, **options):
+    return OpRecord(
+        prim, call, ref, case_of(left, right), spellings={"operator": op_form}, elements=(left, right), **options
+    )
+
+
+ELEMENTWISE = [
+    _binary(elementwise.add, minigrad.add, np.add, values(), values(), operator.add),
+    _binary(elementwise.sub, minigrad.sub, np.subtract, values(), values(), operator.sub),
+    _binary(elementwise.mul, minigrad.mul, np.multiply, values(), values(), operator.mul),
+    _binary(elementwise.div, minigrad.div, np.divide, values(), nonzero(), operator.truediv),
+    _binary(elementwise.pow, minigrad.pow, np.power, values(0.5, 2.0), values(-2.0, 2.0), operator.pow),
+    _unary(elementwise.neg, minigrad.neg, np.negative, values(), spellings={"operator": operator.neg}),
+    _unary(elementwise.exp, minigrad.exp, np.exp, values(), spellings={"method": lambda x: x.exp()}),
+    _unary(elementwise.log, minigrad.log, np.log, values(0.1, 3.0)),
+    _unary(elementwise.sqrt, minigrad.sqrt, np.sqrt, values(0.1, 3.0)),
+    _unary(elementwise.tanh, minigrad.tanh, np.tanh, values()),
+    _unary(elementwise.sigmoid, minigrad.sigmoid, lambda x: 1 / (1 + np.exp(-x)), values(-6.0, 6.0)),
+    _unary(
+        elementwise.abs,
+        minigrad.abs,
+        np.abs,
+        values(avoid=(0.0,)),
+        spellings={"builtin": abs},
+        kinked=True,
+        signature_shape=_broadcast_shape,
+    ),
+    _unary(
+        elementwise.relu,
+        minigrad.relu,
+        lambda x: np.maximum(x, x.dtype.type(0)),
+        values(avoid=(0.0,)),
+        kinked=True,
+        signature_shape=_broadcast_shape,
+    ),
+    OpRecord(
+        elementwise.leaky_relu,
+        _leaky,
+        _leaky_ref,
+        case_of(
+            values(avoid=(0.0,)), params=st.fixed_dictionaries({"negative_slope": st.sampled_from([0.01, 0.1, 0.2])})
+        ),
+        spellings={"method": lambda x, negative_slope: x.leaky_relu(negative_slope=negative_slope)},
+        kinked=True,
+        signature_shape=_broadcast_shape,
+    ),
+    OpRecord(
+        elementwise.clip,
+        lambda x, min, max: minigrad.clip(x, min, max),
+        _clip_ref,
+        case_of(
+            values(avoid=(-1.0, -0.5, 0.5, 1.0)),
+            params=st.sampled_from(CLIP_BOUNDS).map(lambda b: {"min": b[0], "max": b[1]}),
+        ),
+        spellings={
+            "clamp": lambda x, min, max: x.clamp(min=min, max=max),
+            "clip-method": lambda x, min, max: x.clip(min, max),
+        },
+        kinked=True,
+        signature_shape=_broadcast_shape,
+    ),
+    OpRecord(
+        elementwise.maximum,
+        minigrad.maximum,
+        np.maximum,
+        _separated_case(),
+        spellings={"method": lambda a, b: a.maximum(b)},
+        kinked=True,
+        signature_shape=_broadcast_shape,
+    ),
+    OpRecord(
+        elementwise.minimum,
+        minigrad.minimum,
+        np.minimum,
+        _separated_case(),
+        spellings={"method": lambda a, b: a.minimum(b)},
+        kinked=True,
+        signature_shape=_broadcast_shape,
+    ),
+    OpRecord(
+        elementwise.where,
+        _where_call,
+        lambda x, y, condition: np.where(condition, x, y),
+        _where_case(),
+        positions=(1, 2),
+    ),
+    _unary(elementwise.clone, lambda x: x.clone(), np.copy, values(), exact=True),
+    _unary(
+        elementwise.astype,
+        lambda x: elementwise.astype(x, dtype=np.float64),
+        lambda x: x.astype(np.float64),
+        values(),
+        exact=True,
+        keeps_dtype=False,
+        spellings={"method": lambda x: x.double()},
+    ),
+]
+
+
+# --- reductions ----------------------------------------------------------------------------------
+
+STYLES = ["function", "method", "torch", "positional"]
+
+
+def reduce(x, name, style, axis, keepdims):
+    """Call reduction ``name`` on tensor ``x`` in one of the four spellings."""
+    if style == "function":
+        return getattr(minigrad, name)(x, axis=axis, keepdims=keepdims)
+    if style == "method":
+        return getattr(x, name)(axis=axis, keepdims=keepdims)
+    if style == "positional":
+        return getattr(x, name)(axis, keepdims)
+    if name in ("max", "min") and axis is not None:
+        if isinstance(axis, tuple):  # PyTorch's max(dim=) takes one dim; amax takes several
+            return getattr(x, "a" + name)(dim=axis, keepdim=keepdims)
+        values, indices = getattr(x, name)(dim=axis, keepdim=keepdims)
+        return values
+    return getattr(x, name)(dim=axis, keepdim=keepdims)
+
+
+@st.composite
+def reduction_case(draw, min_dims=0):
+    shape = draw(shapes(min_dims=min_dims))
+    return shape, draw(axes(len(shape))), draw(st.booleans()), draw(st.sampled_from(STYLES))
+
+
+def logsumexp_ref(x, axis=None, keepdims=False):
+    """A float64 reference computed stably: m + log(sum(exp(x - m)))."""
+    x = np.asarray(x, dtype=np.float64)
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    out = m + np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True))
+    return out if keepdims else np.squeeze(out, axis=axis) if axis is not None else out.reshape(())
+
+
+def softmax_ref(x, axis):
+    x = np.asarray(x, dtype=np.float64)
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def log_softmax_ref(x, axis):
+    shifted = np.asarray(x, dtype=np.float64) - np.max(x, axis=axis, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+def _reduction(prim, name, ref, element_arrays=arrays, names=None, **options):
+    """A reduction, called in every spelling of ``reduce`` (and under every name in ``names``)."""
+
+    @st.composite
+    def draw_case(draw):
+        shape, axis, keepdims, style = draw(reduction_case())
+        spelled = draw(st.sampled_from(names or [name]))
+        return Case(
+            (draw(element_arrays(shape)),), {"axis": axis, "keepdims": keepdims, "style": style, "name": spelled}
+        )
+
+    return OpRecord(
+        prim,
+        lambda x, axis, keepdims, style, name: reduce(x, name, style, axis, keepdims),
+        lambda x, axis, keepdims, style, name: np.asarray(ref(x, axis=axis, keepdims=keepdims)).astype(x.dtype),
+        draw_case(),
+        forward_examples=None,
+        **options,
+    )
+
+
+SOFTMAX_STYLES = ["function", "method", "torch", "function-dim", "default"]
+
+
+def _softmax_call(name):
+    def call(x, axis, style):
+        return {
+            "function": lambda: getattr(minigrad, name)(x, axis),
+            "method": lambda: getattr(x, name)(axis),
+            "torch": lambda: getattr(x, name)(dim=axis),
+            "function-dim": lambda: getattr(minigrad, name)(x, dim=axis),
+            "default": lambda: getattr(x, name)(),
+        }[style]()
+
+    return call
+
+
+@st.composite
+def _softmax_case(draw, bound):
+    shape = draw(shapes(min_dims=1))
+    style = draw(st.sampled_from(SOFTMAX_STYLES))
+    axis = -1 if style == "default" else draw(st.integers(-len(shape), len(shape) - 1))
+    return Case((draw(arrays(shape, values(-bound, bound))),), {"axis": axis, "style": style})
+
+
+def _softmax_record(prim, ref):
+    return OpRecord(
+        prim,
+        _softmax_call(prim.name),
+        lambda x, axis, style: ref(x, axis).astype(x.dtype),
+        _softmax_case(4.0),  # gradcheck's centered differences of log_softmax lose digits beyond
+        forward_case=_softmax_case(5.0),
+        forward_examples=None,
+    )
+
+
+REDUCTIONS = [
+    _reduction(reduction._sum, "sum", np.sum),
+    _reduction(reduction._mean, "mean", np.mean),
+    _reduction(
+        reduction._amax,
+        "max",
+        np.max,
+        distinct_arrays,
+        names=["max", "amax"],
+        kinked=True,
+        signature_shape=lambda case: case.arrays[0].shape,
+    ),
+    _reduction(
+        reduction._amin,
+        "min",
+        np.min,
+        distinct_arrays,
+        names=["min", "amin"],
+        kinked=True,
+        signature_shape=lambda case: case.arrays[0].shape,
+    ),
+    _reduction(reduction._logsumexp, "logsumexp", logsumexp_ref),
+    _softmax_record(reduction._softmax, softmax_ref),
+    _softmax_record(reduction._log_softmax, log_softmax_ref),
+]
+
+
+# --- shape ---------------------------------------------------------------------------------------
+
+
+@st.composite
+def reshape_targets(draw, shape):
+    """A shape with the same number of elements (a random factorization), possibly with one -1."""
+    rest = math.prod(shape)
+    target = []
+    for _ in range(draw(st.integers(0, 2))):
+        factor = draw(st.sampled_from([f for f in range(1, rest + 1) if rest % f == 0]))
+        target.append(factor)
+        rest //= factor
+    target.append(rest)
+    if draw(st.booleans()):
+        target[draw(st.integers(0, len(target) - 1))] = -1
+    return tuple(target)
+
+
+@st.composite
+def concat_case(draw, count=None):
+    """Shapes that agree everywhere but along ``axis``, and the axis (maybe negative)."""
+    base = list(draw(shapes(min_dims=1)))
+    axis = draw(st.integers(-len(base), len(base) - 1))
+    count = draw(st.integers(1, 3)) if count is None else count
+    result = []
+    for _ in range(count):
+        s = list(base)
+        s[axis] = draw(st.integers(1, 3))
+        result.append(tuple(s))
+    return result, axis
+
+
+@st.composite
+def _reshape_case(draw):
+    shape = draw(shapes())
+    return Case((draw(arrays(shape)),), {"target": draw(reshape_targets(shape))})
+
+
+@st.composite
+def _permute_case(draw):
+    shape = draw(shapes(min_dims=1))
+    ndim = len(shape)
+    perm = draw(st.permutations(range(ndim)))
+    return Case((draw(arrays(shape)),), {"dims": tuple(p - ndim if draw(st.booleans()) else p for p in perm)})
+
+
+@st.composite
+def _transpose_case(draw):
+    shape = draw(shapes(min_dims=1))
+    ndim = len(shape)
+    pair_of_dims = (draw(st.integers(-ndim, ndim - 1)), draw(st.integers(-ndim, ndim - 1)))
+    spelling = draw(st.sampled_from(["transpose", "T"] + (["mT"] if ndim >= 2 else [])))
+    return Case((draw(arrays(shape)),), {"dims": pair_of_dims, "spelling": spelling})
+
+
+def _transpose_call(x, dims, spelling):
+    return {"transpose": lambda: x.transpose(*dims), "T": lambda: x.T, "mT": lambda: x.mT}[spelling]()
+
+
+def _transpose_ref(x, dims, spelling):
+    return {"transpose": lambda: np.swapaxes(x, *dims), "T": lambda: x.T, "mT": lambda: np.swapaxes(x, -1, -2)}[
+        spelling
+    ]()
+
+
+@st.composite
+def _broadcast_case(draw):
+    shape = draw(shapes())
+    other = draw(hnp.broadcastable_shapes(shape, max_dims=3, max_side=4))
+    target = np.broadcast_shapes(shape, other)
+    lead = len(target) - len(shape)
+    expanded = tuple(
+        -1 if i >= lead and target[i] == shape[i - lead] and draw(st.booleans()) else s for i, s in enumerate(target)
+    )
+    return Case((draw(arrays(shape)),), {"target": target, "expanded": expanded})
+
+
+@st.composite
+def _concat_case(draw):
+    case_shapes, axis = draw(concat_case())
+    return Case(tuple(draw(arrays(s)) for s in case_shapes), {"axis": axis})
+
+
+@st.composite
+def _stack_case(draw):
+    shape = draw(shapes(max_dims=2))
+    axis = draw(st.integers(-len(shape) - 1, len(shape)))
+    return Case(tuple(draw(arrays(shape)) for _ in range(draw(st.integers(1, 3)))), {"axis": axis})
+
+
+@st.composite
+def _pad_case(draw):
+    shape = draw(shapes(max_dims=2))
+    width = draw(
+        st.one_of(
+            st.integers(0, 2),
+            st.tuples(st.integers(0, 2), st.integers(0, 2)),
+            *([st.tuples(*[st.tuples(st.integers(0, 2), st.integers(0, 2)) for _ in shape])] if shape else []),
+        )
+    )
+    return Case((draw(arrays(shape)),), {"width": width, "value": draw(st.sampled_from([0, 0.5]))})
+
+
+def _pad_ref(x, width, value):
+    return np.pad(x, width, constant_values=value) if x.ndim else x.copy()
+
+
+@st.composite
+def index_case(draw, repeats=True):
+    """An array and an index into it: basic (ints, slices, None, Ellipsis), integer arrays or boolean masks."""
+    shape = draw(shapes(min_dims=1))
+    kind = draw(st.sampled_from(["basic", "integer arrays", "mask", "row mask"] if repeats else ["basic"]))
+    if kind == "basic":
+        index = draw(hnp.basic_indices(shape, allow_newaxis=repeats, allow_ellipsis=True))
+    elif kind == "integer arrays":
+        index = draw(
+            hnp.integer_array_indices(shape, result_shape=hnp.array_shapes(min_dims=1, max_dims=2, max_side=5))
+        )
+    elif kind == "mask":
+        index = draw(hnp.arrays(np.bool_, shape))
+    else:
+        index = draw(hnp.arrays(np.bool_, shape[:1]))
+    return shape, index
+
+
+@st.composite
+def _getitem_case(draw):
+    shape, index = draw(index_case())
+    return Case((draw(arrays(shape)),), {"index": index})
+
+
+@st.composite
+def _setitem_case(draw):
+    """x[index] = value for basic indices (no repeats: the last write would win), value broadcast to x[index]."""
+    shape, index = draw(index_case(repeats=False))
+    x = draw(arrays(shape))
+    target = x[index].shape
+    ones = draw(st.lists(st.booleans(), min_size=len(target), max_size=len(target)))
+    value_shape = tuple(1 if one else side for one, side in zip(ones, target))  # broadcasts to target...
+    value_shape = value_shape[draw(st.integers(0, len(target))) :]  # ...with leading axes dropped too
+    return Case((x, draw(arrays(value_shape))), {"index": index})
+
+
+def _setitem_ref(x, value, index):
+    out = x.copy()
+    out[index] = value
+    return out
+
+
+def _assign(x, value, index):
+    """x[index] = value, as a user writes it on a tensor that is not a leaf."""
+    y = x * 1
+    y[index] = value
+    return y
+
+
+@st.composite
+def _scatter_case(draw):
+    shape, index = draw(index_case())
+    return Case((draw(arrays(np.zeros(shape)[index].shape)),), {"index": index, "shape": shape})
+
+
+def _scatter_ref(g, index, shape):
+    out = np.zeros(shape, dtype=g.dtype)
+    np.add.at(out, index, g)
+    return out
+
+
+SHAPE = [
+    OpRecord(
+        shape_ops._reshape,
+        lambda x, target: minigrad.reshape(x, target),
+        lambda x, target: x.reshape(target),
+        _reshape_case(),
+        spellings={
+            "method": lambda x, target: x.reshape(target),
+            "varargs": lambda x, target: x.reshape(*target),
+            "view": lambda x, target: x.view(*target),
+        },
+        exact=True,
+    ),
+    OpRecord(
+        shape_ops._permute,
+        lambda x, dims: minigrad.permute(x, dims),
+        lambda x, dims: np.transpose(x, dims),
+        _permute_case(),
+        spellings={"method": lambda x, dims: x.permute(*dims)},
+        exact=True,
+    ),
+    OpRecord(
+        shape_ops._permute, _transpose_call, _transpose_ref, _transpose_case(), exact=True, id="permute-transpose"
+    ),
+    OpRecord(
+        shape_ops._broadcast_to,
+        lambda x, target, expanded: minigrad.broadcast_to(x, target),
+        lambda x, target, expanded: np.broadcast_to(x, target),
+        _broadcast_case(),
+        spellings={"expand": lambda x, target, expanded: x.expand(*expanded)},
+        exact=True,
+    ),
+    OpRecord(
+        shape_ops._concatenate,
+        lambda *xs, axis: minigrad.concatenate(xs, axis=axis),
+        lambda *xs, axis: np.concatenate(xs, axis=axis),
+        _concat_case(),
+        spellings={"cat-dim": lambda *xs, axis: minigrad.cat(list(xs), dim=axis)},
+        exact=True,
+    ),
+    OpRecord(
+        shape_ops._stack,
+        lambda *xs, axis: minigrad.stack(xs, axis=axis),
+        lambda *xs, axis: np.stack(xs, axis=axis),
+        _stack_case(),
+        spellings={"dim": lambda *xs, axis: minigrad.stack(list(xs), dim=axis)},
+        exact=True,
+    ),
+    OpRecord(
+        shape_ops._pad,
+        lambda x, width, value: minigrad.pad(x, width, value=value),
+        _pad_ref,
+        _pad_case(),
+        exact=True,
+    ),
+    OpRecord(
+        shape_ops._getitem,
+        lambda x, index: x[index],
+        lambda x, index: x[index],
+        _getitem_case(),
+        spellings={"function": lambda x, index: shape_ops.getitem(x, index)},
+        exact=True,
+    ),
+    OpRecord(
+        shape_ops._setitem,
+        lambda x, value, index: shape_ops._setitem(x, value, index=index),
+        _setitem_ref,
+        _setitem_case(),
+        spellings={"assign": _assign},
+        exact=True,
+    ),
+    OpRecord(
+        shape_ops._index_scatter,
+        lambda g, index, shape: shape_ops._index_scatter(g, index=index, shape=shape),
+        _scatter_ref,
+        _scatter_case(),
+    ),
+    OpRecord(
+        shape_ops._to_device,
+        lambda x: shape_ops.to_device(x, "cpu"),
+        lambda x: x.copy(),
+        case_of(values()),
+        spellings={"method": lambda x: x.to("cpu") * 1.0},
+        exact=True,
+    ),
+]
+
+
+# --- linear algebra -----------------------------------------------------------------------------
+
+MATMUL_SHAPES = hnp.mutually_broadcastable_shapes(signature=np.matmul.signature, max_dims=2, max_side=3)
+
+
+@st.composite
+def _matmul_case(draw):
+    shape_a, shape_b = draw(MATMUL_SHAPES).input_shapes
+    return Case((draw(arrays(shape_a)), draw(arrays(shape_b))))
+
+
+@st.composite
+def _mt_case(draw):
+    return Case((draw(arrays(draw(hnp.array_shapes(min_dims=2, max_dims=4, max_side=3)))),))
+
+
+@st.composite
+def _linear_case(draw, weight_grad=False):
+    lead = draw(hnp.array_shapes(min_dims=0, max_dims=2, max_side=3))
+    n_in, n_out = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    if weight_grad:
+        return Case(tuple(draw(arrays(s)) for s in (lead + (n_out,), lead + (n_in,))))
+    return Case(tuple(draw(arrays(s)) for s in (lead + (n_in,), (n_out, n_in), (n_out,))))
+
+
+def _weight_grad_ref(g, x):
+    return g.reshape(-1, g.shape[-1]).T @ x.reshape(-1, x.shape[-1])
+
+
+LINALG = [
+    OpRecord(
+        linalg.matmul,
+        minigrad.matmul,
+        np.matmul,
+        _matmul_case(),
+        spellings={"operator": operator.matmul, "method": lambda a, b: a.matmul(b)},
+    ),
+    OpRecord(linalg._mT, lambda x: x.mT, lambda x: np.swapaxes(x, -1, -2), _mt_case(), exact=True),
+    OpRecord(linalg._linear, linalg.linear, lambda x, w, b: x @ w.T + b, _linear_case()),
+    OpRecord(linalg._weight_grad, linalg._weight_grad, _weight_grad_ref, _linear_case(weight_grad=True)),
+]
+
+
+# --- convolution and pooling ---------------------------------------------------------------------
+
+
+def _pairs(v):
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+
+def _out_size(size, k, s, p, d):
+    return (size + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+def _windows(x, kernel, stride, padding, dilation, fill):
+    """(kh, kw) list of (N, C, Ho, Wo) arrays: the padded input at each kernel offset, by plain slicing."""
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+    n, c, h, w = x.shape
+    padded = np.full((n, c, h + 2 * ph, w + 2 * pw), fill, dtype=x.dtype)
+    padded[:, :, ph : ph + h, pw : pw + w] = x
+    ho, wo = _out_size(h, kh, sh, ph, dh), _out_size(w, kw, sw, pw, dw)
+    return [
+        [
+            padded[:, :, a * dh : a * dh + (ho - 1) * sh + 1 : sh, e * dw : e * dw + (wo - 1) * sw + 1 : sw]
+            for e in range(kw)
+        ]
+        for a in range(kh)
+    ]
+
+
+def conv2d_ref(x, w, b=None, *, stride, padding, dilation, groups):
+    """out[n, o] = b[o] + sum over the group's channels c and kernel offsets (a, e) of x_pad[n, c] * w[o, c, a, e]."""
+    win = _windows(x, w.shape[2:], _pairs(stride), _pairs(padding), _pairs(dilation), 0)
+    cg, og = w.shape[1], w.shape[0] // groups
+    out = 0
+    for a, row in enumerate(win):
+        for e, part in enumerate(row):
+            grouped = part.reshape(part.shape[0], groups, cg, *part.shape[2:])  # (N, g, C/g, Ho, Wo)
+            wg = w[:, :, a, e].reshape(groups, og, cg)
+            out = out + np.einsum("ngchw,goc->ngohw", grouped, wg).reshape(part.shape[0], -1, *part.shape[2:])
+    return out if b is None else out + b[:, None, None]
+
+
+def pool2d_ref(x, kernel_size, stride=None, padding=0, dilation=1, *, kind):
+    kernel = _pairs(kernel_size)
+    stride = kernel if stride is None else _pairs(stride)
+    win = _windows(x, kernel, stride, _pairs(padding), _pairs(dilation), -np.inf if kind == "max" else 0)
+    parts = [p for row in win for p in row]
+    return np.max(parts, axis=0) if kind == "max" else np.sum(parts, axis=0) / len(parts)
+
+
+@st.composite
+def _conv_case(draw):
+    """A small conv2d geometry: groups 1-2, channels up to 4, sizes 3-5, kernel 1-3, stride 1-2, padding 0-1,
+    dilation 1-2, with or without bias."""
+    groups = draw(st.integers(1, 2))
+    c_in, c_out = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
+    size = (draw(st.integers(3, 5)), draw(st.integers(3, 5)))
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride, padding, dilation = (
+        (draw(st.integers(lo, hi)), draw(st.integers(lo, hi))) for lo, hi in ((1, 2), (0, 1), (1, 2))
+    )
+    if not all(_out_size(size[k], kernel[k], stride[k], padding[k], dilation[k]) >= 1 for k in (0, 1)):
+        dilation = (1, 1)
+    x = draw(arrays((draw(st.integers(1, 2)), c_in, *size)))
+    w = draw(arrays((c_out, c_in // groups, *kernel)))
+    parts = (x, w, draw(arrays((c_out,)))) if draw(st.booleans()) else (x, w)
+    return Case(parts, {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups})
+
+
+@st.composite
+def _pool_case(draw, with_dilation=True):
+    """A pooling geometry (padding at most half the kernel; stride None or 1-2) over a scaled permutation:
+    every window has one clear maximum, far above gradcheck's step."""
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(3, 5)), draw(st.integers(3, 5)))
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    padding = (draw(st.integers(0, kernel[0] // 2)), draw(st.integers(0, kernel[1] // 2)))
+    stride = draw(st.one_of(st.none(), st.tuples(st.integers(1, 2), st.integers(1, 2))))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2))) if with_dilation else (1, 1)
+    s = kernel if stride is None else stride
+    if not all(_out_size(shape[2 + k], kernel[k], s[k], padding[k], dilation[k]) >= 1 for k in (0, 1)):
+        dilation = (1, 1)
+    order = np.array(draw(st.permutations(range(math.prod(shape)))), dtype=np.float64)
+    params = {"kernel_size": kernel, "stride": stride, "padding": padding}
+    if with_dilation:
+        params["dilation"] = dilation
+    return Case((order.reshape(shape) * 0.5 - 5.0,), params)
+
+
+CONV = [
+    OpRecord(
+        conv._conv_cols,
+        lambda x, w, b=None, **p: F.conv2d(x, w, b, **p),
+        conv2d_ref,
+        _conv_case(),
+        positions=(None, 1, 2),  # x reaches conv2d as im2col's columns (conv2d_unfold saves nothing)
+        examples=10,
+    ),
+    OpRecord(
+        conv._max_pool2d,
+        F.max_pool2d,
+        lambda x, **p: pool2d_ref(x, **p, kind="max"),
+        _pool_case(),
+        kinked=True,
+        exact=True,
+        examples=10,
+    ),
+    OpRecord(
+        conv._avg_pool2d,
+        F.avg_pool2d,
+        lambda x, **p: pool2d_ref(x, **p, kind="avg"),
+        _pool_case(with_dilation=False),
+        examples=10,
+    ),
+]
+
+
+# --- losses --------------------------------------------------------------------------------------
+
+LOSS_REDUCTIONS = ["mean", "sum", "none"]
+
+
+def _reduce_loss(per_sample, valid, reduction):
+    if reduction == "none":
+        return per_sample
+    total = per_sample.sum()
+    return total if reduction == "sum" else total / valid.sum()
+
+
+def cross_entropy_ref(x, t, reduction="mean", label_smoothing=0.0, ignore_index=-100):
+    """-sum_c q_c log softmax(x)_c with q = (1 - e) onehot(t) + e / C; ignored samples contribute 0."""
+    c = x.shape[1]
+    logp = log_softmax_ref(x, 1)
+    valid = t != ignore_index
+    onehot = np.moveaxis(np.eye(c)[np.where(valid, t, 0)], -1, 1)
+    q = (1 - label_smoothing) * onehot + label_smoothing / c
+    return _reduce_loss(-(q * logp).sum(axis=1) * valid, valid, reduction)
+
+
+def nll_ref(x, t, reduction="mean", ignore_index=-100):
+    valid = t != ignore_index
+    picked = np.take_along_axis(x, np.expand_dims(np.where(valid, t, 0), 1), axis=1).squeeze(1)
+    return _reduce_loss(-picked * valid, valid, reduction)
+
+
+@st.composite
+def _classification_case(draw, smoothing=True, log_probabilities=False):
+    """Logits (N, C) or (N, C, d) with integer targets, some of them ignored (never all)."""
+    n, c = draw(st.integers(1, 3)), draw(st.integers(2, 4))
+    extra = draw(st.lists(st.integers(1, 2), max_size=1))
+    x = draw(arrays((n, c, *extra), values(-4.0, 4.0)))
+    ignore_index = draw(st.sampled_from([-100, 1]))
+    t = draw(hnp.arrays(np.int64, (n, *extra), elements=st.integers(0, c - 1)))
+    if draw(st.booleans()):
+        t = np.where(draw(hnp.arrays(np.bool_, t.shape)), ignore_index, t)
+    t.flat[0] = 0
+    params = {"reduction": draw(st.sampled_from(LOSS_REDUCTIONS)), "ignore_index": ignore_index}
+    if smoothing:
+        params["label_smoothing"] = draw(st.sampled_from([0.0, 0.1, 0.35]))
+    if log_probabilities:
+        x = log_softmax_ref(x, 1)
+    return Case((x, t), params, constant=(1,))
+
+
+@st.composite
+def _bce_case(draw):
+    shape = draw(shapes())
+    return Case(
+        (draw(arrays(shape, values(-4.0, 4.0))), draw(arrays(shape, values(0.0, 1.0)))),
+        {"reduction": draw(st.sampled_from(LOSS_REDUCTIONS))},
+    )
+
+
+def _bce_ref(x, t, reduction):
+    out = np.maximum(x, 0) - x * t + np.log1p(np.exp(-np.abs(x)))
+    return out if reduction == "none" else out.sum() if reduction == "sum" else out.mean()
+
+
+LOSSES = [
+    OpRecord(
+        loss._cross_entropy,
+        F.cross_entropy,
+        cross_entropy_ref,
+        _classification_case(),
+        # the forward's rounding error is ~eps absolute where the loss is tiny: see test_cross_entropy_gradients
+        gradcheck={"floor": 1e-2},
+        examples=20,
+    ),
+    OpRecord(loss._nll_loss, F.nll_loss, nll_ref, _classification_case(False, True), examples=20),
+    OpRecord(loss._bce_with_logits, F.binary_cross_entropy_with_logits, _bce_ref, _bce_case(), examples=20),
+]
+
+
+RECORDS = ELEMENTWISE + REDUCTIONS + SHAPE + LINALG + CONV + LOSSES
+BY_NAME = {r.name: r for r in RECORDS}
+
+# Differentiable primitives without a record of their own, and why. Each is an internal step of a public
+# op, reached only through it: its forward is that op's forward or its vjps are that op's backward, so the
+# record of the public op (gradcheck and second order) and tests/nn/test_functional.py check it.
+EXEMPT = {
+    "conv2d_unfold": "im2col inside conv2d's forward (the conv2d record)",
+    "conv2d_fold": "col2im, conv2d_unfold's vjp: conv2d's input gradient (the conv2d record)",
+    "conv2d_input_grad": "conv2d's vjp for its columns, checked by conv2d's gradcheck and second order",
+    "conv2d_weight_grad": "conv2d's vjp for its weight, checked by conv2d's gradcheck and second order",
+    "fold": "the window col2im in the pools' vjps (max_pool2d, avg_pool2d records)",
+    "unfold": "fold's vjp: the pools' second order (max_pool2d, avg_pool2d records)",
+}
+
+OP_MODULES = ["elementwise", "reduction", "shape", "linalg", "inplace", "conv", "loss"]
+
+
+def defined_primitives(modules) -> dict:
+    """name -> Primitive for every differentiable primitive *defined* in ``modules`` (not imported there)."""
+    found = {}
+    for module in modules:
+        for value in vars(module).values():
+            if isinstance(value, Primitive) and value.__module__ == module.__name__ and value.differentiable:
+                found[value.name] = value
+    return found
+
+
+def coverage_problems(prims: dict, records, exempt: dict) -> list[str]:
+    """What is wrong between the primitives defined and the table: an empty list when they agree."""
+    problems = []
+    without_vjp = sorted(n for n, p in prims.items() if p.vjps is None and p.vjp_variadic is None)
+    if without_vjp:
+        problems.append(f"differentiable primitives without a vjp: {without_vjp}")
+    recorded = {r.primitive.name for r in records}
+    missing = sorted(set(prims) - recorded - set(exempt))
+    if missing:
+        problems.append(f"primitives without a record in tests/ops/optable.py: {missing}")
+    stale = sorted(r.name for r in records if prims.get(r.primitive.name) is not r.primitive)
+    if stale:
+        problems.append(f"records of primitives that no longer exist: {stale}")
+    gone = sorted(set(exempt) - set(prims))
+    if gone:
+        problems.append(f"exemptions for primitives that no longer exist: {gone}")
+    both = sorted(recorded & set(exempt))
+    if both:
+        problems.append(f"primitives both recorded and exempt: {both}")
+    return problems
