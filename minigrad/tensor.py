@@ -17,7 +17,6 @@ import numpy as np
 
 from . import autograd as _autograd
 from . import backend
-from .autograd import modes
 from .errors import DTypeError, GraphError, IndexOutOfRange, ShapeError
 
 float16 = np.float16
@@ -45,10 +44,6 @@ def set_default_dtype(dtype) -> None:
 def get_default_dtype():
     """The dtype that Python floats become (float32 unless changed)."""
     return _default_dtype
-
-
-def is_floating_point(dtype) -> bool:
-    return np.dtype(dtype).kind == "f"
 
 
 class Tensor:
@@ -678,11 +673,6 @@ def from_numpy(array) -> Tensor:
 
 def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
-
-
-def _grad_mode_records(*tensors) -> bool:
-    """True when an op on ``tensors`` would be recorded now."""
-    return modes().grad_enabled and any(isinstance(t, Tensor) and t.requires_grad for t in tensors)
 
 
 from . import ops as _ops  # noqa: E402  (the ops import Tensor from this module)
