@@ -13,6 +13,9 @@ tensors can require grad.
 
 from __future__ import annotations
 
+import inspect
+import types
+
 import numpy as np
 
 from . import backend
@@ -43,10 +46,6 @@ def set_default_dtype(dtype) -> None:
 def get_default_dtype():
     """The dtype that Python floats become (float32 unless changed)."""
     return _default_dtype
-
-
-def is_floating_point(dtype) -> bool:
-    return np.dtype(dtype).kind == "f"
 
 
 class Tensor:
@@ -267,10 +266,6 @@ class Tensor:
         """Cast to ``dtype`` (differentiable for floating dtypes)."""
         return self.to(dtype=dtype)
 
-    def clone(self) -> Tensor:
-        """A copy with its own data that stays in the graph (gradient passes through)."""
-        return _ops.elementwise.clone(self)
-
     def __repr__(self) -> str:
         body = np.array2string(self.numpy(), separator=", ", prefix="tensor(", threshold=100, precision=4)
         extras = []
@@ -297,54 +292,11 @@ class Tensor:
             self, None if gradient is None else (gradient,), retain_graph=retain_graph, create_graph=create_graph
         )
 
-    # --- arithmetic -----------------------------------------------------------
-    def __add__(self, other):
-        return _ops.elementwise.add(self, other)
-
-    def __radd__(self, other):
-        return _ops.elementwise.add(other, self)
-
-    def __sub__(self, other):
-        return _ops.elementwise.sub(self, other)
-
-    def __rsub__(self, other):
-        return _ops.elementwise.sub(other, self)
-
-    def __mul__(self, other):
-        return _ops.elementwise.mul(self, other)
-
-    def __rmul__(self, other):
-        return _ops.elementwise.mul(other, self)
-
-    def __truediv__(self, other):
-        return _ops.elementwise.div(self, other)
-
-    def __rtruediv__(self, other):
-        return _ops.elementwise.div(other, self)
-
-    def __pow__(self, other):
-        return _ops.elementwise.pow(self, other)
-
-    def __rpow__(self, other):
-        return _ops.elementwise.pow(other, self)
-
-    def __neg__(self):
-        return _ops.elementwise.neg(self)
-
+    # --- operators -----------------------------------------------------------
+    # The one-line operators (+, -, *, <, &, t[i], +=, ...) and methods (exp, sum, flatten,
+    # add_, ...) are bound from the tables below the class; these have a rule of their own.
     def __pos__(self):
         return self
-
-    def __abs__(self):
-        return _ops.elementwise.abs(self)
-
-    def __matmul__(self, other):
-        return _ops.linalg.matmul(self, other)
-
-    def __rmatmul__(self, other):
-        return _ops.linalg.matmul(other, self)
-
-    def __getitem__(self, index):
-        return _ops.shape.getitem(self, index)
 
     def __setitem__(self, index, value):
         _ops.inplace.setitem(self, index, value)
@@ -360,111 +312,24 @@ class Tensor:
             return NotImplemented
         return _ops.elementwise.ne(self, other)
 
-    def __lt__(self, other):
-        return _ops.elementwise.lt(self, other)
-
-    def __le__(self, other):
-        return _ops.elementwise.le(self, other)
-
-    def __gt__(self, other):
-        return _ops.elementwise.gt(self, other)
-
-    def __ge__(self, other):
-        return _ops.elementwise.ge(self, other)
-
-    def __and__(self, other):
-        return _ops.elementwise.logical_and(self, other)
-
-    def __or__(self, other):
-        return _ops.elementwise.logical_or(self, other)
-
-    def __xor__(self, other):
-        return _ops.elementwise.logical_xor(self, other)
-
-    def __invert__(self):
-        return _ops.elementwise.logical_not(self)
-
-    def eq(self, other):
-        return _ops.elementwise.eq(self, other)
-
-    def ne(self, other):
-        return _ops.elementwise.ne(self, other)
-
-    def lt(self, other):
-        return _ops.elementwise.lt(self, other)
-
-    def le(self, other):
-        return _ops.elementwise.le(self, other)
-
-    def gt(self, other):
-        return _ops.elementwise.gt(self, other)
-
-    def ge(self, other):
-        return _ops.elementwise.ge(self, other)
-
     # --- in place -------------------------------------------------------------
-    def add_(self, other, alpha=1):
-        """``self += alpha * other`` in place."""
-        return _ops.inplace.add_(self, other, alpha=alpha)
-
     def sub_(self, other, alpha=1):
         """``self -= alpha * other`` in place."""
         return _ops.inplace.add_(self, other, alpha=-alpha)
-
-    def mul_(self, other):
-        """``self *= other`` in place."""
-        return _ops.inplace.mul_(self, other)
-
-    def div_(self, other):
-        """``self /= other`` in place."""
-        return _ops.inplace.div_(self, other)
 
     def zero_(self):
         """Fill with zeros in place."""
         return _ops.inplace.fill_(self, 0)
 
-    def fill_(self, value):
-        """Fill with ``value`` in place."""
-        return _ops.inplace.fill_(self, value)
-
-    def copy_(self, src):
-        """Copy ``src`` (broadcast to this shape) into this tensor in place."""
-        return _ops.inplace.copy_(self, src)
-
-    def __iadd__(self, other):
-        return _ops.inplace.add_(self, other)
-
     def __isub__(self, other):
         return _ops.inplace.add_(self, other, alpha=-1)
 
-    def __imul__(self, other):
-        return _ops.inplace.mul_(self, other)
+    # --- elementwise ------------------------------------------------------------
+    def pow(self, exponent):  # written out for PyTorch's keyword ``exponent`` (the op calls it ``b``)
+        return _ops.elementwise.pow(self, exponent)
 
-    def __itruediv__(self, other):
-        return _ops.inplace.div_(self, other)
-
-    # --- elementwise methods ------------------------------------------------------
-    def exp(self):
-        return _ops.elementwise.exp(self)
-
-    def log(self):
-        return _ops.elementwise.log(self)
-
-    def sqrt(self):
-        return _ops.elementwise.sqrt(self)
-
-    def tanh(self):
-        return _ops.elementwise.tanh(self)
-
-    def sigmoid(self):
-        return _ops.elementwise.sigmoid(self)
-
-    def abs(self):
-        return _ops.elementwise.abs(self)
-
-    def relu(self):
-        return _ops.elementwise.relu(self)
-
+    # Primitives with parameters are written out: a generic forwarder, (self, *args, **kwargs),
+    # would build a tuple and a dict on every call.
     def leaky_relu(self, negative_slope=0.01):
         return _ops.elementwise.leaky_relu(self, negative_slope)
 
@@ -473,58 +338,7 @@ class Tensor:
 
     clamp = clip
 
-    def maximum(self, other):
-        return _ops.elementwise.maximum(self, other)
-
-    def minimum(self, other):
-        return _ops.elementwise.minimum(self, other)
-
-    def pow(self, exponent):
-        return _ops.elementwise.pow(self, exponent)
-
-    def masked_fill(self, mask, value):
-        return _ops.elementwise.masked_fill(self, mask, value)
-
-    # --- reductions -----------------------------------------------------------------
-    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        return _ops.reduction.sum(self, axis, keepdims, dim=dim, keepdim=keepdim)
-
-    def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        return _ops.reduction.mean(self, axis, keepdims, dim=dim, keepdim=keepdim)
-
-    def var(self, axis=None, unbiased=None, keepdims=False, *, dim=None, keepdim=None, correction=None):
-        return _ops.reduction.var(self, axis, unbiased, keepdims, dim=dim, keepdim=keepdim, correction=correction)
-
-    def std(self, axis=None, unbiased=None, keepdims=False, *, dim=None, keepdim=None, correction=None):
-        return _ops.reduction.std(self, axis, unbiased, keepdims, dim=dim, keepdim=keepdim, correction=correction)
-
-    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        return _ops.reduction.max(self, axis, keepdims, dim=dim, keepdim=keepdim)
-
-    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        return _ops.reduction.min(self, axis, keepdims, dim=dim, keepdim=keepdim)
-
-    def amax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        return _ops.reduction.amax(self, axis, keepdims, dim=dim, keepdim=keepdim)
-
-    def amin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        return _ops.reduction.amin(self, axis, keepdims, dim=dim, keepdim=keepdim)
-
-    def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        return _ops.reduction.argmax(self, axis, keepdims, dim=dim, keepdim=keepdim)
-
-    def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        return _ops.reduction.argmin(self, axis, keepdims, dim=dim, keepdim=keepdim)
-
-    def logsumexp(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        return _ops.reduction.logsumexp(self, axis, keepdims, dim=dim, keepdim=keepdim)
-
-    def softmax(self, axis=-1, *, dim=None):
-        return _ops.reduction.softmax(self, axis, dim=dim)
-
-    def log_softmax(self, axis=-1, *, dim=None):
-        return _ops.reduction.log_softmax(self, axis, dim=dim)
-
+    # --- reductions -------------------------------------------------------------
     def any(self):
         """True where any element is nonzero (a 0-d bool tensor)."""
         return Tensor._wrap(self.xp.asarray(self.data.any()))
@@ -533,7 +347,7 @@ class Tensor:
         """True where every element is nonzero (a 0-d bool tensor)."""
         return Tensor._wrap(self.xp.asarray(self.data.all()))
 
-    # --- shape -------------------------------------------------------------------------
+    # --- shape ------------------------------------------------------------------
     def reshape(self, *shape):
         """The same data in a new shape: ``t.reshape(2, -1)`` or ``t.reshape((2, -1))``."""
         return _ops.shape.reshape(self, _shape_args(shape))
@@ -550,18 +364,6 @@ class Tensor:
         """Reshape to ``other.shape``."""
         return _ops.shape.reshape(self, other.shape)
 
-    def flatten(self, start_dim=0, end_dim=-1):
-        return _ops.shape.flatten(self, start_dim, end_dim)
-
-    def squeeze(self, axis=None, *, dim=None):
-        return _ops.shape.squeeze(self, axis, dim=dim)
-
-    def unsqueeze(self, dim):
-        return _ops.shape.unsqueeze(self, dim)
-
-    def transpose(self, dim0=None, dim1=None):
-        return _ops.shape.transpose(self, dim0, dim1)
-
     def permute(self, *dims):
         """Reorder the dimensions: ``t.permute(2, 0, 1)``."""
         return _ops.shape.permute(self, _shape_args(dims))
@@ -576,9 +378,6 @@ class Tensor:
         """The last two dimensions swapped (batched matrix transpose)."""
         return _ops.linalg._mT(self)
 
-    def broadcast_to(self, shape):
-        return _ops.shape.broadcast_to(self, shape)
-
     def repeat(self, *sizes):
         """Tile: ``sizes[i]`` copies along dimension i, ``t.repeat(2, 1)`` or ``t.repeat((2, 1))`` (PyTorch).
 
@@ -588,11 +387,8 @@ class Tensor:
         """
         return _ops.shape.repeat(self, _shape_args(sizes))
 
-    def split(self, split_size, dim=0):
+    def split(self, split_size, dim=0):  # PyTorch's keyword ``split_size`` (the op's is ``split_size_or_sections``)
         return _ops.shape.split(self, split_size, dim)
-
-    def chunk(self, chunks, dim=0):
-        return _ops.shape.chunk(self, chunks, dim)
 
     def expand(self, *shape):
         """Broadcast to ``shape``, where -1 keeps a dimension (PyTorch's ``expand``)."""
@@ -602,9 +398,158 @@ class Tensor:
         """Broadcast to ``other.shape``."""
         return _ops.shape.broadcast_to(self, other.shape)
 
-    def matmul(self, other):
-        """Matrix product, as ``self @ other``."""
-        return _ops.linalg.matmul(self, other)
+
+# --- the methods that are one call of an op -------------------------------------------
+# Each table maps a method name to the op it calls, as "module.name" in minigrad.ops.
+# _bind_forwarders, called at the end of this module once the ops (which import Tensor)
+# exist, turns every entry into a method with the op's docs. Methods with logic of their
+# own (to, reshape(*shape), __eq__ and None, sub_, ...) are written out in the class.
+
+_UNARY = {  # t.name() is op(t)
+    "__neg__": "elementwise.neg",
+    "__abs__": "elementwise.abs",
+    "__invert__": "elementwise.logical_not",
+    "abs": "elementwise.abs",
+    "exp": "elementwise.exp",
+    "log": "elementwise.log",
+    "sqrt": "elementwise.sqrt",
+    "tanh": "elementwise.tanh",
+    "sigmoid": "elementwise.sigmoid",
+    "relu": "elementwise.relu",
+    "clone": "elementwise.clone",
+}
+
+_BINARY = {  # t.name(other) is op(t, other)
+    "__add__": "elementwise.add",
+    "__sub__": "elementwise.sub",
+    "__mul__": "elementwise.mul",
+    "__truediv__": "elementwise.div",
+    "__pow__": "elementwise.pow",
+    "__matmul__": "linalg.matmul",
+    "__lt__": "elementwise.lt",
+    "__le__": "elementwise.le",
+    "__gt__": "elementwise.gt",
+    "__ge__": "elementwise.ge",
+    "__and__": "elementwise.logical_and",
+    "__or__": "elementwise.logical_or",
+    "__xor__": "elementwise.logical_xor",
+    "eq": "elementwise.eq",
+    "ne": "elementwise.ne",
+    "lt": "elementwise.lt",
+    "le": "elementwise.le",
+    "gt": "elementwise.gt",
+    "ge": "elementwise.ge",
+    "maximum": "elementwise.maximum",
+    "minimum": "elementwise.minimum",
+    "matmul": "linalg.matmul",
+}
+
+_REFLECTED = {  # t.name(other) is op(other, t): Python's ``other + t`` when ``other`` is not a Tensor
+    "__radd__": "elementwise.add",
+    "__rsub__": "elementwise.sub",
+    "__rmul__": "elementwise.mul",
+    "__rtruediv__": "elementwise.div",
+    "__rpow__": "elementwise.pow",
+    "__rmatmul__": "linalg.matmul",
+}
+
+_SAME_ARGS = {  # t.name(*args, **kwargs) is op(t, *args, **kwargs), with the op's parameters (plain functions only)
+    "masked_fill": "elementwise.masked_fill",
+    "sum": "reduction.sum",
+    "mean": "reduction.mean",
+    "var": "reduction.var",
+    "std": "reduction.std",
+    "max": "reduction.max",
+    "min": "reduction.min",
+    "amax": "reduction.amax",
+    "amin": "reduction.amin",
+    "argmax": "reduction.argmax",
+    "argmin": "reduction.argmin",
+    "logsumexp": "reduction.logsumexp",
+    "softmax": "reduction.softmax",
+    "log_softmax": "reduction.log_softmax",
+    "__getitem__": "shape.getitem",
+    "flatten": "shape.flatten",
+    "squeeze": "shape.squeeze",
+    "unsqueeze": "shape.unsqueeze",
+    "transpose": "shape.transpose",
+    "broadcast_to": "shape.broadcast_to",
+    "chunk": "shape.chunk",
+    "add_": "inplace.add_",
+    "mul_": "inplace.mul_",
+    "div_": "inplace.div_",
+    "fill_": "inplace.fill_",
+    "copy_": "inplace.copy_",
+    "__iadd__": "inplace.add_",
+    "__imul__": "inplace.mul_",
+    "__itruediv__": "inplace.div_",
+}
+
+
+def _unary(op):
+    def method(self):
+        return op(self)
+
+    return method
+
+
+def _binary(op):
+    def method(self, other):
+        return op(self, other)
+
+    return method
+
+
+def _reflected(op):
+    def method(self, other):
+        return op(other, self)
+
+    return method
+
+
+def _same_args(op):
+    if not isinstance(op, types.FunctionType):
+        raise TypeError(f"_SAME_ARGS takes plain functions (bound as methods as they are), not {op!r}")
+    # A copy of the op's function object (the same code, defaults and closure) with a
+    # method's name and docs: bound as a method it is the op itself, no call in between.
+    method = types.FunctionType(op.__code__, op.__globals__, op.__name__, op.__defaults__, op.__closure__)
+    method.__kwdefaults__ = op.__kwdefaults__
+    return method
+
+
+# kind: (its table, what makes the method from the op, how the method's docstring begins)
+_KINDS = {
+    "unary": (_UNARY, _unary, "Method form of ``{op}``"),
+    "binary": (_BINARY, _binary, "Method form of ``{op}``"),
+    "reflected": (_REFLECTED, _reflected, "Reflected form of ``{op}``, ``{op}(other, self)``"),
+    "same_args": (_SAME_ARGS, _same_args, "Method form of ``{op}``"),
+}
+
+
+def _forwarders() -> list:
+    """Every entry of the tables, as ``(kind, method name, "module.op")``."""
+    return [(kind, name, path) for kind, (table, _, _) in _KINDS.items() for name, path in table.items()]
+
+
+def _bind_forwarders(cls, lookup) -> None:
+    """Set every table entry as a method of ``cls``; ``lookup("module.op")`` returns the op.
+
+    Each method gets the op's docstring, led by the op's name, and the op's
+    signature with ``self`` first (``inspect.signature``, ``help``).
+    """
+    for kind, name, path in _forwarders():
+        _, make, lead = _KINDS[kind]
+        op = lookup(path)
+        method = make(op)
+        signature = inspect.signature(method)
+        first, *rest = signature.parameters.values()
+        method.__signature__ = signature.replace(parameters=[first.replace(name="self", annotation=first.empty), *rest])
+        method.__name__ = name
+        method.__qualname__ = f"{cls.__qualname__}.{name}"
+        method.__module__ = cls.__module__
+        method.__doc__ = lead.format(op=f"minigrad.ops.{path}") + ": " + (inspect.getdoc(op) or "")
+        method.__wrapped__ = op
+        setattr(cls, name, method)
 
 
 def _is_operand(value) -> bool:
@@ -678,5 +623,13 @@ def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
 
 
+def _op(path: str):
+    """The op named ``"module.name"`` in minigrad.ops."""
+    module, name = path.split(".")
+    return getattr(getattr(_ops, module), name)
+
+
 from . import autograd as _autograd  # noqa: E402  (the engine and the ops import Tensor from this module)
 from . import ops as _ops  # noqa: E402
+
+_bind_forwarders(Tensor, _op)

@@ -65,8 +65,9 @@ def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
 
 @primitive(name="mean")
 def _mean(x, *, axis=None, keepdims=False):
-    # ndarray.mean goes through NumPy's Python-level _methods: 3x slower on small arrays. Not for float16,
-    # which NumPy's mean accumulates in float32 (a float16 sum overflows at 65504).
+    # ndarray.mean goes through NumPy's Python-level _methods, slower than sum / n on small arrays
+    # (benchmarks/README.md has the figure). Not for float16, which NumPy's mean accumulates in
+    # float32 (a float16 sum overflows at 65504).
     if x.dtype.kind == "f" and x.dtype.itemsize >= 4:
         return x.sum(axis=axis, keepdims=keepdims) / _reduced_size(x.shape, axis)
     if x.ndim == 0 and axis is not None:  # axis 0 or -1 of a 0-d array, which NumPy's sum takes but its mean refuses
