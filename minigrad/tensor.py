@@ -487,24 +487,49 @@ _SAME_ARGS = {  # t.name(*args, **kwargs) is op(t, *args, **kwargs), with the op
 
 
 def _unary(op):
-    def method(self):
-        return op(self)
+    if _is_primitive(op):  # straight to the interpreter, as Primitive.__call__ would hand it on
+
+        def method(self):
+            return _PER_THREAD.interpreter.apply(op, (self,), {})
+
+    else:
+
+        def method(self):
+            return op(self)
 
     return method
 
 
 def _binary(op):
-    def method(self, other):
-        return op(self, other)
+    if _is_primitive(op):
+
+        def method(self, other):
+            return _PER_THREAD.interpreter.apply(op, (self, other), {})
+
+    else:
+
+        def method(self, other):
+            return op(self, other)
 
     return method
 
 
 def _reflected(op):
-    def method(self, other):
-        return op(other, self)
+    if _is_primitive(op):
+
+        def method(self, other):
+            return _PER_THREAD.interpreter.apply(op, (other, self), {})
+
+    else:
+
+        def method(self, other):
+            return op(other, self)
 
     return method
+
+
+def _is_primitive(op) -> bool:
+    return isinstance(op, _primitive.Primitive)
 
 
 def _same_args(op):
@@ -631,5 +656,7 @@ def _op(path: str):
 
 from . import autograd as _autograd  # noqa: E402  (the engine and the ops import Tensor from this module)
 from . import ops as _ops  # noqa: E402
+from . import primitive as _primitive  # noqa: E402
+from .interpreter import _PER_THREAD  # noqa: E402
 
 _bind_forwarders(Tensor, _op)
