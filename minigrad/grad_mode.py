@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 
-from .interpreter import _PER_THREAD
+from .interpreter import _PER_THREAD, Installs
 
 
 def is_grad_enabled() -> bool:
@@ -18,27 +18,13 @@ def is_grad_enabled() -> bool:
     return _PER_THREAD.interpreter.grad_enabled
 
 
-class _GradMode:
+class _GradMode(Installs):
     """Context manager and decorator that sets grad mode for this thread."""
 
     enabled: bool
 
-    def __enter__(self):
-        self._previous = _PER_THREAD.interpreter
-        _PER_THREAD.interpreter = self._previous.with_grad(self.enabled)
-        return self
-
-    def __exit__(self, *exc):
-        _PER_THREAD.interpreter = self._previous
-        return False
-
-    def __call__(self, fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with type(self)():
-                return fn(*args, **kwargs)
-
-        return wrapper
+    def installed(self, current):
+        return current.with_grad(self.enabled)
 
 
 class no_grad(_GradMode):

@@ -27,6 +27,7 @@ restoring the previous one afterwards, so contexts nest.
 
 from __future__ import annotations
 
+import functools
 import threading
 
 import numpy as np
@@ -176,22 +177,43 @@ def current():
     return _PER_THREAD.interpreter
 
 
-class using:
-    """``with using(interpreter):`` installs an interpreter for the block and restores the previous one."""
+class Installs:
+    """Base of the contexts that install an interpreter for a block and restore the previous one.
 
-    __slots__ = ("interpreter", "previous")
+    A subclass says what to install over the current interpreter
+    (:meth:`installed`): grad modes, monitors, :class:`using`. Each also works
+    as a decorator, entering a new instance around every call.
+    """
+
+    def installed(self, current):
+        raise NotImplementedError
+
+    def __enter__(self):
+        self._previous = _PER_THREAD.interpreter
+        _PER_THREAD.interpreter = self.installed(self._previous)
+        return self
+
+    def __exit__(self, *exc):
+        _PER_THREAD.interpreter = self._previous
+        return False
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with type(self)():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class using(Installs):
+    """``with using(interpreter):`` runs the block's ops with ``interpreter``."""
 
     def __init__(self, interpreter):
         self.interpreter = interpreter
 
-    def __enter__(self):
-        self.previous = _PER_THREAD.interpreter
-        _PER_THREAD.interpreter = self.interpreter
+    def installed(self, current):
         return self.interpreter
-
-    def __exit__(self, *exc):
-        _PER_THREAD.interpreter = self.previous
-        return False
 
 
 def _as_output_array(out, array_type):

@@ -10,7 +10,6 @@ contexts nest; outside them the eager path pays nothing.
 
 from __future__ import annotations
 
-import functools
 import linecache
 import os
 import sys
@@ -19,7 +18,7 @@ import numpy as np
 
 from . import backend
 from .errors import AnomalyError
-from .interpreter import _PER_THREAD, Monitored
+from .interpreter import _PER_THREAD, Installs, Monitored
 from .tensor import Tensor
 
 
@@ -73,36 +72,22 @@ def _arrays(op, args) -> list:
     return arrays
 
 
-class _Monitoring:
+class _Monitoring(Installs):
     """Turns on a monitor's features for the block (``with``, or as a decorator); subclasses say which."""
 
     features: dict = {}
 
-    def _monitor(self) -> Monitor:
-        previous = _PER_THREAD.interpreter.monitor
+    def installed(self, current):
+        inner = current.inner if isinstance(current, Monitored) else current
+        return Monitored(inner, self._monitor(current.monitor))
+
+    def _monitor(self, previous) -> Monitor:
+        """A monitor with this block's features on top of those of ``previous`` (None or the active one)."""
         merged = {"recorder": None, "anomaly": False, "sites": False}
         if previous is not None:
             merged.update(recorder=previous.recorder, anomaly=previous.anomaly, sites=previous.sites)
         merged.update(self.features)
         return Monitor(**merged, ops=previous.ops if previous is not None else 0)
-
-    def __enter__(self):
-        self._previous = current = _PER_THREAD.interpreter
-        inner = current.inner if isinstance(current, Monitored) else current
-        _PER_THREAD.interpreter = Monitored(inner, self._monitor())
-        return self
-
-    def __exit__(self, *exc):
-        _PER_THREAD.interpreter = self._previous
-        return False
-
-    def __call__(self, fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with type(self)():
-                return fn(*args, **kwargs)
-
-        return wrapper
 
 
 class record_sites(_Monitoring):

@@ -177,25 +177,25 @@ def check(
     fn,
     inputs,
     *,
-    eps: float = 1e-6,
-    rtol: float = 1e-7,
-    floor: float = 1e-12,
     fast_mode: bool = False,
-    check_kinks: bool = True,
-    fail_on_kinks: bool = False,
     max_coordinates: int | None = None,
-    seed: int = 0,
+    fail_on_kinks: bool = False,
     raise_exception: bool = True,
     in_place: bool = False,
+    **settings,
 ) -> GradcheckReport:
-    """:func:`minigrad.gradcheck` without localisation; its arguments are gradcheck's."""
+    """:func:`minigrad.gradcheck` without localisation; its arguments are gradcheck's.
+
+    ``settings`` are the comparison's: ``eps``, ``rtol``, ``floor``,
+    ``check_kinks`` and ``seed``, with gradcheck's defaults.
+    """
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     with backend.fork_rng():
-        checker = _Checker(fn, inputs, eps, rtol, floor, check_kinks, seed, promote=not in_place)
+        checker = _Checker(fn, inputs, promote=not in_place, **settings)
         try:
             report = checker.fast() if fast_mode else checker.full(max_coordinates)
         except _BackwardFailed as failure:
-            report = GradcheckReport(False, math.inf, mode="fast" if fast_mode else "full", rtol=rtol)
+            report = GradcheckReport(False, math.inf, mode="fast" if fast_mode else "full", rtol=checker.rtol)
             report.backward_error = failure.error
             report.notes.append(f"the backward raised {failure.error}; no gradient to compare")
     return _finish(report, fail_on_kinks, raise_exception)
@@ -218,7 +218,7 @@ class _Checker:
     and restored): this is how a model's own parameters are checked.
     """
 
-    def __init__(self, fn, inputs, eps, rtol, floor, check_kinks, seed, promote=True):
+    def __init__(self, fn, inputs, *, eps=1e-6, rtol=1e-7, floor=1e-12, check_kinks=True, seed=0, promote=True):
         self.fn, self.eps, self.rtol, self.floor = fn, eps, rtol, floor
         self.check_kinks, self.seed = check_kinks, seed
         self.evaluations = 0
