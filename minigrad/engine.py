@@ -119,22 +119,22 @@ def _fresh(gi, node, g) -> bool:
     if not node.op.fresh_vjps:
         return False
     kind = type(gi)
-    root = gi if gi.base is None else _root(gi)
-    if root is (g if type(g) is not kind or g.base is None else _root(g)):
-        return False
-    given = [node.out_data, *node.arrays]
+    root = _root(gi)
+    given = [g, node.out_data, *node.arrays]
     if node.op.residual:
         given.extend(node.ctx if isinstance(node.ctx, tuple) else (node.ctx,))
-    for a in given:
-        if type(a) is kind and root is (a if a.base is None else _root(a)):
-            return False
-    return True
+    return not any(type(a) is kind and _root(a) is root for a in given)
 
 
 def _root(array):
-    """The array that owns ``array``'s memory (itself, or the end of its chain of bases)."""
+    """The array that owns ``array``'s memory: itself, or the last array along its chain of bases.
+
+    The chain ends at an array whose base is no array of its kind: None, or the
+    buffer an array was made on (``np.frombuffer``, as pooled work buffers are).
+    """
+    kind = type(array)
     base = array.base
-    while base is not None:
+    while isinstance(base, kind):
         array = base
         base = array.base
     return array

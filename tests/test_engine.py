@@ -122,3 +122,13 @@ def test_fresh_sees_through_views_of_the_given_arrays():
     assert not engine._fresh(g.T, node, g)  # a view of the cotangent
     assert not engine._fresh(node.arrays[0].T, node, g)  # a view of an input
     assert engine._fresh(np.zeros((2, 3)), node, g)
+
+
+def test_the_memory_root_stops_at_a_buffer_that_is_no_array():
+    import mmap
+
+    block = mmap.mmap(-1, 64)
+    owner = np.frombuffer(block, np.float64, 8)  # its base is the mmap, not an array
+    view = owner.reshape(2, 4).T
+    assert engine._root(view) is owner
+    assert engine._root(owner) is owner
