@@ -508,6 +508,7 @@ SECOND_ORDER = {
 }
 
 
+@gradient_test("relu_grad")  # relu's vjp, differentiated by the relu case
 @pytest.mark.parametrize("name", sorted(SECOND_ORDER))
 @given(data=st.data())
 def test_second_order(name, data):
