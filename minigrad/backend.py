@@ -17,7 +17,7 @@ import copy
 import mmap
 import threading
 import weakref
-from collections import OrderedDict, deque
+from collections import deque
 
 import numpy as np
 
@@ -187,19 +187,27 @@ class BufferPool:
     The pool never guesses from reference counts, and it never lends a block
     that an array can still reach.
 
-    Free blocks are kept by size, at most ``keep_bytes`` in all; beyond that
-    the sizes used least recently are unmapped. A returned block waits in a
-    queue until the pool's lock is free (the callback may run inside the pool,
-    when the garbage collector frees an array there, or in another thread).
-    Blocks are ``mmap`` memory, so that the pool leaves malloc's own state
-    alone; blocks of 4 MiB and more are advised to use huge pages, as NumPy
-    does for its own large arrays.
+    How much it keeps: a *busy period* runs from a first loan until nothing
+    is lent any more (a training step, whose graph is freed at its end). Of
+    each size, the pool keeps as many free blocks as the last busy period (or
+    the current one, if more) had lent at once, so that the next step finds
+    all its buffers; blocks of sizes the last period did not use are unmapped
+    when it ends. A process that stops computing keeps one step's blocks;
+    :meth:`release` unmaps every free block.
+
+    A returned block waits in a queue until the pool's lock is free (the
+    callback may run inside the pool, when the garbage collector frees an
+    array there, or in another thread). Blocks are ``mmap`` memory, so that
+    the pool leaves malloc's own state alone; blocks of 4 MiB and more are
+    advised to use huge pages, as NumPy does for its own large arrays.
     """
 
-    def __init__(self, keep_bytes: int):
-        self.keep_bytes = keep_bytes
-        self._free: OrderedDict = OrderedDict()  # nbytes -> [block, ...], the size used least recently first
-        self._free_bytes = 0
+    def __init__(self):
+        self._free: dict = {}  # nbytes -> [block, ...], never an empty list
+        self._lent: dict = {}  # nbytes -> blocks lent now
+        self._lent_bytes = 0
+        self._needed: dict = {}  # nbytes -> the most blocks lent at once in the current busy period
+        self._last_needed: dict = {}  # ... and in the last one
         self._returned: deque = deque()  # blocks whose loan ended, not yet filed
         self._loans: dict = {}  # id -> the live _Loan references (a weak reference must live to call back)
         self._lock = threading.Lock()
@@ -214,10 +222,15 @@ class BufferPool:
         with self._lock:
             self._file_returned()
             blocks = self._free.get(nbytes)
-            block = blocks.pop() if blocks else None
-            if block is not None:
-                self._free_bytes -= nbytes
-                self._free.move_to_end(nbytes)
+            block = None
+            if blocks is not None:
+                block = blocks.pop()
+                if not blocks:
+                    del self._free[nbytes]
+            lent = self._lent[nbytes] = self._lent.get(nbytes, 0) + 1
+            self._lent_bytes += nbytes
+            if lent > self._needed.get(nbytes, 0):
+                self._needed[nbytes] = lent
         if block is None:
             block = mmap.mmap(-1, nbytes)
             if nbytes >= _HUGE_PAGE_BYTES and hasattr(mmap, "MADV_HUGEPAGE"):
@@ -229,10 +242,16 @@ class BufferPool:
         return owner.reshape(shape)
 
     def free_bytes(self) -> int:
-        """The bytes of the blocks held free for reuse (returned ones included)."""
+        """The bytes of the blocks held free for reuse."""
         with self._lock:
             self._file_returned()
-            return self._free_bytes
+            return sum(nbytes * len(blocks) for nbytes, blocks in self._free.items())
+
+    def release(self) -> None:
+        """Unmap every free block now (blocks still lent come back, and are kept, as usual)."""
+        with self._lock:
+            self._file_returned()
+            self._free.clear()
 
     def _loan_ended(self, loan: _Loan) -> None:
         """The weak reference's callback: queue the block, and file it now if nobody holds the lock."""
@@ -245,27 +264,32 @@ class BufferPool:
                 self._lock.release()
 
     def _file_returned(self) -> None:
-        """Put queued blocks on the free lists, then unmap the least recently used beyond ``keep_bytes``.
+        """Put queued blocks on the free lists, keeping of each size no more than a busy period needs.
 
         Called with the lock held.
         """
         while self._returned:
             block = self._returned.popleft()
             nbytes = len(block)
-            self._free.setdefault(nbytes, []).append(block)
-            self._free.move_to_end(nbytes)
-            self._free_bytes += nbytes
-        while self._free_bytes > self.keep_bytes:
-            nbytes, blocks = next(iter(self._free.items()))
-            blocks.pop(0)  # dropped: unmapped now, as no array is on it
-            self._free_bytes -= nbytes
-            if not blocks:
+            self._lent[nbytes] -= 1
+            self._lent_bytes -= nbytes
+            keep = max(self._needed.get(nbytes, 0), self._last_needed.get(nbytes, 0)) - self._lent[nbytes]
+            blocks = self._free.setdefault(nbytes, [])
+            if len(blocks) < keep:
+                blocks.append(block)
+            elif not blocks:  # dropped: unmapped now, as no array is on it
                 del self._free[nbytes]
+            if self._lent_bytes == 0:  # the end of a busy period: keep what it needed
+                self._last_needed, self._needed = self._needed, {}
+                for size in [size for size in self._free if size not in self._last_needed]:
+                    del self._free[size]
+                for size, blocks in self._free.items():
+                    del blocks[self._last_needed[size] :]
 
 
 POOL_MIN_BYTES = 2**17  # smaller arrays come from malloc's heap, which reuses them well
 _HUGE_PAGE_BYTES = 2**22
-pool = BufferPool(keep_bytes=64 * 2**20)
+pool = BufferPool()
 
 
 def empty(xp, shape: tuple, dtype):

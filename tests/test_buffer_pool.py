@@ -33,7 +33,7 @@ def test_a_block_is_not_lent_while_any_view_of_it_lives():
 
 
 def test_a_block_comes_back_when_its_last_view_dies():
-    pool = backend.BufferPool(keep_bytes=2**30)
+    pool = backend.BufferPool()
     a = pool.empty(BIG, np.float32)
     address = a.__array_interface__["data"][0]
     view = a.reshape(-1)[10:]
@@ -46,19 +46,26 @@ def test_a_block_comes_back_when_its_last_view_dies():
     assert pool.free_bytes() == 0
 
 
-def test_free_blocks_beyond_keep_bytes_are_unmapped_least_recently_used_first():
-    pool = backend.BufferPool(keep_bytes=5 * 2**19)  # 2.5 MiB
-    old = [pool.empty((2**18,), np.float32) for _ in range(2)]  # 1 MiB each
-    new = pool.empty((2**19,), np.float32)  # 2 MiB
-    del old
-    assert pool.free_bytes() == 2 * 2**20
-    del new  # 4 MiB free would exceed 2.5 MiB: the older size goes first
-    assert pool.free_bytes() == 2 * 2**20
-    assert list(pool._free) == [2**21]
+def test_the_pool_keeps_what_the_last_busy_period_had_lent_at_once():
+    pool = backend.BufferPool()
+    MiB = 2**18  # float32 elements
+    step = [pool.empty((MiB,), np.float32) for _ in range(2)]
+    step.pop()
+    step.append(pool.empty((2 * MiB,), np.float32))  # sizes of 1 and 2 MiB, two of 1 MiB at once
+    del step  # the end of a busy period: two 1 MiB blocks and a 2 MiB one are kept for the next
+    assert pool.free_bytes() == 4 * 2**20
+    again = [pool.empty((MiB,), np.float32) for _ in range(2)] + [pool.empty((2 * MiB,), np.float32)]
+    assert pool.free_bytes() == 0  # the same step finds its blocks
+    del again
+    smaller = [pool.empty((MiB,), np.float32)]
+    del smaller  # a period that used one 1 MiB block: the rest is unmapped
+    assert pool.free_bytes() == 2**20
+    pool.release()
+    assert pool.free_bytes() == 0
 
 
 def test_blocks_come_back_from_other_threads_and_the_garbage_collector():
-    pool = backend.BufferPool(keep_bytes=2**30)
+    pool = backend.BufferPool()
     arrays = [pool.empty(BIG, np.float32) for _ in range(4)]
     cycle = [pool.empty(BIG, np.float32)]
     cycle.append(cycle)  # freed only by the collector
