@@ -24,7 +24,10 @@ The cost is resident memory, for the whole process: it may hold up to
 thresholds stop adapting. That is a choice for the program that owns the
 process, so ``import minigrad`` makes it only when asked: the ``minigrad``
 command, the examples and the benchmarks call :func:`tune_malloc`; a user's
-training script may call it too.
+training script may call it too. minigrad's convolutions do not need it: they
+take their large arrays from a pool that reuses them (see
+:func:`minigrad.backend.empty`), so a library user who never calls it keeps
+their speed.
 
 The environment variable ``MINIGRAD_TUNE_MALLOC`` decides without code:
 

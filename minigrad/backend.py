@@ -324,7 +324,10 @@ def empty_like(array, dtype=None):
         return xp_of(array).empty_like(array, dtype=dtype)
     order = sorted(range(array.ndim), key=lambda axis: -abs(array.strides[axis]))
     out = empty(xp_of(array), tuple(array.shape[axis] for axis in order), array.dtype if dtype is None else dtype)
-    return out.transpose(np.argsort(order))
+    inverse = [0] * array.ndim
+    for position, axis in enumerate(order):
+        inverse[axis] = position
+    return out.transpose(inverse)
 
 
 # --- fused CuPy kernels -----------------------------------------------------

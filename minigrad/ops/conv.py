@@ -538,13 +538,13 @@ def _max_pool_grad(g, x, out, *, kernel, stride, padding, dilation):
     g6 = g.reshape(n, c, ho, 1, wo, 1)
     if counts is not None:
         g6 = xp.divide(g6, counts, out=backend.empty_like(g6))
-    dx = backend.empty_like(x, g.dtype)
     covered = (ho * kernel[0], wo * kernel[1])
-    if covered != tuple(x.shape[2:]):  # the rows and columns no window reaches get no gradient
-        dx[:, :, covered[0] :] = 0
-        dx[:, :, : covered[0], covered[1] :] = 0
-    xp.multiply(g6, won, out=_tiled(dx, kernel, ho, wo))
-    return dx
+    dx = xp.multiply(g6, won, out=backend.empty_like(won, g.dtype)).reshape(n, c, *covered)
+    if covered == tuple(x.shape[2:]):
+        return dx
+    full = backend.zeros(xp, x.shape, g.dtype)  # the rows and columns no window reaches get no gradient
+    full[:, :, : covered[0], : covered[1]] = dx
+    return full
 
 
 @primitive(name="max_pool2d_gather", saves=(1, 2), signature=_max_pool_signature)
