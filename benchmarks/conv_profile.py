@@ -150,7 +150,7 @@ def _conv_pieces(mc, label: str, n: int, c: int, o: int, s: int) -> list:
         (f"{label}: im2col incl. pad", lambda: mc._unfold_cols.forward(x_in, **geo), lambda: ref.im2col(x_nhwc)),
         (f"{label}: forward GEMM + bias / GEMM", lambda: mc._conv_cols.forward(cols, w, b, out_shape=(n, s, s),
          groups=1), lambda: ref.matrix() @ wmat),
-        (f"{label}: bias grad (ones @ g)", lambda: mc._bias_grad(g, None, cols, w, b, (n, s, s), 1), None),
+        (f"{label}: bias grad (ones @ g)", lambda: mc._conv_bias_grad.forward(g), None),
         (f"{label}: dW GEMM", lambda: mc._conv_cols_weight_grad.forward(cols, g, w_shape=w.shape, groups=1),
          lambda: ref.weight_grad(gmat_ref)),
         (f"{label}: dcols batched GEMM", lambda: mc._conv_cols_input_grad.forward(g, w, groups=1),
@@ -173,8 +173,8 @@ def _pool_pieces(mc, label: str, n: int, o: int, s: int) -> list:
     return [
         (f"{label}: forward (reshape + max) / incl. relu and mask", lambda: mc._max_pool2d.forward(a_view, **kw),
          lambda: conv_step._pool_relu(a)),
-        (f"{label}: backward (mask, ties, spread) / incl. relu", lambda: mc._max_pool_vjp(g, out, a_view, **kw),
-         lambda: conv_step._unpool(gp, pooled, mask.copy())),
+        (f"{label}: backward (mask, ties, spread) / incl. relu",
+         lambda: mc._max_pool_grad.forward(g, a_view, out, **kw), lambda: conv_step._unpool(gp, pooled, mask.copy())),
     ]  # fmt: skip
 
 
@@ -182,8 +182,8 @@ def profile_pieces() -> None:
     """The conv and pool pieces of minigrad (its own internal functions) against the NumPy reference's."""
     from minigrad.ops import conv as mc
 
-    needed = ("_channels_last_padded", "_unfold_cols", "_conv_cols", "_bias_grad", "_conv_cols_weight_grad",
-              "_conv_cols_input_grad", "_fold_cols", "_max_pool2d", "_max_pool_vjp")  # fmt: skip
+    needed = ("_channels_last_padded", "_unfold_cols", "_conv_cols", "_conv_bias_grad", "_conv_cols_weight_grad",
+              "_conv_cols_input_grad", "_fold_cols", "_max_pool2d", "_max_pool_grad")  # fmt: skip
     missing = [name for name in needed if not hasattr(mc, name)]
     if missing:
         print(f"\npieces: skipped, this minigrad's conv.py has no {', '.join(missing)}")

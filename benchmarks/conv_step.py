@@ -331,6 +331,7 @@ def minigrad_step(case: str):
     import minigrad.nn.functional as F
     from minigrad import nn, optim
 
+    mg.tune_malloc()  # a benchmark owns its process (MINIGRAD_TUNE_MALLOC=0: glibc's defaults)
     if case == "conv2d":
         prob = make_conv_problem()
         x = mg.tensor(prob["x"], requires_grad=True)
@@ -476,8 +477,9 @@ def run_each_case_alone(impls, cases, settings) -> h.Results:
     has freed its 29 MB column matrix, the CNN step's arrays no longer go
     through mmap and page faults, and that step ran twice as fast (minigrad
     13 ms -> 6 ms, NumPy 6.6 ms -> 5 ms) as in a process that runs it alone,
-    as a training script does. (minigrad now sets the thresholds itself at
-    import, minigrad/_malloc.py; the NumPy and PyTorch processes do not.)
+    as a training script does. (minigrad's processes fix the thresholds with
+    ``minigrad.tune_malloc()``, minigrad/_malloc.py; the NumPy and PyTorch
+    processes do not.)
     """
     merged = None
     for case in cases:

@@ -89,6 +89,7 @@ def minigrad_step(case: str):
     import minigrad.nn.functional as F
     from minigrad import nn, optim
 
+    mg.tune_malloc()  # a benchmark owns its process (MINIGRAD_TUNE_MALLOC=0: glibc's defaults)
     prob = make_problem(case)
     model = nn.Sequential(*_layers(nn, case.split("-")[0])).to("cuda")
     for param, value in zip(model.parameters(), prob["params"]):

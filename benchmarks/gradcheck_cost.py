@@ -80,6 +80,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="sample coordinates in full mode and extrapolate")
     args = parser.parse_args()
+    mg.tune_malloc()  # a benchmark owns its process (MINIGRAD_TUNE_MALLOC=0: glibc's defaults)
     n_params = sum(p.data.size for p in MLP().parameters())
     print(f"network: MLP 784-128-10, {n_params:,} parameters, 4 samples")
     timed("fast mode", fast_mode=True)

@@ -110,6 +110,7 @@ def minigrad_step(case: str = CASE):
     import minigrad.nn.functional as F
     from minigrad import nn, optim
 
+    mg.tune_malloc()  # a benchmark owns its process (MINIGRAD_TUNE_MALLOC=0: glibc's defaults)
     weights, biases, x_np, y_np = make_problem()
     model = nn.Sequential(*[layer for n_in, n_out in zip(SIZES[:-1], SIZES[1:])
                             for layer in (nn.Linear(n_in, n_out), nn.ReLU())][:-1])  # fmt: skip

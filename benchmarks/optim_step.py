@@ -244,6 +244,7 @@ def minigrad_step(case: str):
     import minigrad as mg
     from minigrad import nn, optim
 
+    mg.tune_malloc()  # a benchmark owns its process (MINIGRAD_TUNE_MALLOC=0: glibc's defaults)
     params_np, grads_np = make_problem()
     params = [nn.Parameter(p) for p in params_np]
     for p, g in zip(params, grads_np):

@@ -118,6 +118,7 @@ def _forward_backward(lib, op: str):
 def minigrad_forward_backward(op: str):
     import minigrad
 
+    minigrad.tune_malloc()  # a benchmark owns its process (MINIGRAD_TUNE_MALLOC=0: glibc's defaults)
     return _forward_backward(minigrad, op)
 
 
@@ -131,6 +132,7 @@ def minigrad_forward(op: str):
     """minigrad's forward alone, recording the tape (inputs require grad) but never running it."""
     import minigrad
 
+    minigrad.tune_malloc()  # a benchmark owns its process (MINIGRAD_TUNE_MALLOC=0: glibc's defaults)
     a, b = _inputs(op)
     x = minigrad.tensor(a, requires_grad=True)
     y = minigrad.tensor(b, requires_grad=op in _BINARY)

@@ -7,6 +7,11 @@ import os
 
 
 def arguments(description: str, argv=None) -> argparse.Namespace:
+    """The parsed command line. Every example owns its process, so this also tunes malloc for training
+    steps (``minigrad.tune_malloc``; your own training script may call it too)."""
+    import minigrad
+
+    minigrad.tune_malloc()
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="a tiny setting, for tests")
     parser.add_argument("--out", default="example-output", help="folder for plots")

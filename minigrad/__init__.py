@@ -1,9 +1,17 @@
 """minigrad: a small automatic-differentiation engine on NumPy (CPU) and CuPy (GPU).
 
 The public names, in PyTorch's spelling where PyTorch has one.
+
+Importing minigrad changes nothing outside it. :func:`tune_malloc` fixes
+glibc's malloc thresholds for the whole process (freed arrays are then kept
+for the next training step instead of being page-faulted in again), for a
+program that owns its process; ``MINIGRAD_TUNE_MALLOC=1`` makes the import
+call it, ``MINIGRAD_TUNE_MALLOC=0`` turns it off everywhere (see
+``minigrad/_malloc.py``).
 """
 
 from . import _malloc, checks, cuda, data, nn, optim
+from ._malloc import tune_malloc
 from .autograd import (
     backward,
     detect_anomaly,
@@ -134,4 +142,4 @@ true_divide = div
 
 __version__ = "0.1.0"
 
-_malloc.keep_freed_memory()  # a training step's freed arrays are reused, not page-faulted in again
+_malloc.tune_if_asked()  # only with MINIGRAD_TUNE_MALLOC=1: malloc's settings belong to the process's owner

@@ -4,7 +4,8 @@ Every array operation in minigrad asks this module for the array module
 (``xp``) of the arrays it holds, so the same primitive runs on both. The few
 functions whose names differ between the libraries (scatter-add, random
 generators, sliding windows) live here too, and so does every rule about
-devices.
+devices, and the pool of large work buffers that NumPy arrays reuse (CuPy has
+its own memory pool).
 
 Devices are plain strings, as PyTorch users write them: ``"cpu"`` (NumPy) and
 ``"cuda"`` (CuPy, optionally ``"cuda:N"``).
@@ -13,6 +14,10 @@ Devices are plain strings, as PyTorch users write them: ``"cpu"`` (NumPy) and
 from __future__ import annotations
 
 import copy
+import mmap
+import threading
+import weakref
+from collections import deque
 
 import numpy as np
 
@@ -80,6 +85,15 @@ def device_of(array) -> str:
     return "cpu" if isinstance(array, _HOST) else "cuda"
 
 
+def is_host_array(value) -> bool:
+    """True for a NumPy array or scalar: values that can be read on the host without waiting for a device.
+
+    Code that reads an array's values to choose a faster path (count a mask,
+    check targets) asks this first: on a GPU the read would stall the device.
+    """
+    return isinstance(value, (np.ndarray, np.generic))
+
+
 def is_array(value) -> bool:
     """True for a NumPy array, or a CuPy array once CuPy is loaded."""
     return isinstance(value, np.ndarray) or (_cupy is not None and isinstance(value, _cupy.ndarray))
@@ -97,7 +111,7 @@ def broadcast_to(array, shape):
     """A read-only view of ``array`` broadcast to ``shape``, as ``xp.broadcast_to``.
 
     For contiguous NumPy arrays the view is built directly from strides,
-    about ten times faster than ``np.broadcast_to``, which matters because
+    much faster than ``np.broadcast_to``, which matters because
     every reduction's vjp broadcasts its cotangent back.
     """
     if isinstance(array, np.generic):  # a NumPy scalar, as reductions return in a plain backward
@@ -144,6 +158,176 @@ def scatter_add(target, index, values) -> None:
         import cupyx
 
         cupyx.scatter_add(target, index, values)
+
+
+# --- reused work buffers ----------------------------------------------------
+# A training step allocates the same large arrays every step (im2col columns,
+# padded inputs, col2im buffers, a conv's output and its gradients). From
+# glibc's malloc each comes back on fresh pages the kernel must fault in and
+# zero, whenever malloc has returned the previous step's memory to the system
+# (see minigrad/_malloc.py), which is what its default thresholds do to such a
+# step. The convolutions take those arrays from this pool instead, which keeps
+# the blocks itself, outside malloc's heap, and lends them again.
+
+
+class _Loan(weakref.ref):
+    """The weak reference to one loan's array, holding the block it lends."""
+
+    __slots__ = ("block",)
+
+
+class BufferPool:
+    """Blocks of anonymous memory lent as NumPy arrays, taken back when no array can reach them.
+
+    Each loan is a fresh array made on a block with ``np.frombuffer``. Its
+    ``base`` is not an array, so NumPy makes every view of it (a reshape, a
+    transpose, a slice a node saved, the gradient a user holds) keep that
+    array itself as their ``base``: it dies exactly when the last array on
+    the block does, and a weak-reference callback then puts the block back.
+    The pool never guesses from reference counts, and it never lends a block
+    that an array can still reach.
+
+    How much it keeps: a *busy period* runs from a first loan until nothing
+    is lent any more (a training step, whose graph is freed at its end). Of
+    each size, the pool keeps as many free blocks as the last busy period (or
+    the current one, if more) had lent at once, so that the next step finds
+    all its buffers; blocks of sizes the last period did not use are unmapped
+    when it ends. A process that stops computing keeps one step's blocks;
+    :meth:`release` unmaps every free block.
+
+    A returned block waits in a queue until the pool's lock is free (the
+    callback may run inside the pool, when the garbage collector frees an
+    array there, or in another thread). Blocks are ``mmap`` memory, so that
+    the pool leaves malloc's own state alone; blocks of 4 MiB and more are
+    advised to use huge pages, as NumPy does for its own large arrays.
+    """
+
+    def __init__(self):
+        self._free: dict = {}  # nbytes -> [block, ...], never an empty list
+        self._lent: dict = {}  # nbytes -> blocks lent now
+        self._lent_bytes = 0
+        self._needed: dict = {}  # nbytes -> the most blocks lent at once in the current busy period
+        self._last_needed: dict = {}  # ... and in the last one
+        self._returned: deque = deque()  # blocks whose loan ended, not yet filed
+        self._loans: dict = {}  # id -> the live _Loan references (a weak reference must live to call back)
+        self._lock = threading.Lock()
+
+    def empty(self, shape: tuple, dtype) -> np.ndarray:
+        """An uninitialized C-contiguous NumPy array of ``shape`` and ``dtype`` on a pooled block."""
+        dtype = np.dtype(dtype)
+        count = 1
+        for size in shape:
+            count *= size
+        nbytes = count * dtype.itemsize
+        with self._lock:
+            self._file_returned()
+            blocks = self._free.get(nbytes)
+            block = None
+            if blocks is not None:
+                block = blocks.pop()
+                if not blocks:
+                    del self._free[nbytes]
+            lent = self._lent[nbytes] = self._lent.get(nbytes, 0) + 1
+            self._lent_bytes += nbytes
+            if lent > self._needed.get(nbytes, 0):
+                self._needed[nbytes] = lent
+        if block is None:
+            block = mmap.mmap(-1, nbytes)
+            if nbytes >= _HUGE_PAGE_BYTES and hasattr(mmap, "MADV_HUGEPAGE"):
+                block.madvise(mmap.MADV_HUGEPAGE)
+        owner = np.frombuffer(block, dtype, count)
+        loan = _Loan(owner, self._loan_ended)
+        loan.block = block
+        self._loans[id(loan)] = loan
+        return owner.reshape(shape)
+
+    def free_bytes(self) -> int:
+        """The bytes of the blocks held free for reuse."""
+        with self._lock:
+            self._file_returned()
+            return sum(nbytes * len(blocks) for nbytes, blocks in self._free.items())
+
+    def release(self) -> None:
+        """Unmap every free block now (blocks still lent come back, and are kept, as usual)."""
+        with self._lock:
+            self._file_returned()
+            self._free.clear()
+
+    def _loan_ended(self, loan: _Loan) -> None:
+        """The weak reference's callback: queue the block, and file it now if nobody holds the lock."""
+        del self._loans[id(loan)]
+        self._returned.append(loan.block)
+        if self._lock.acquire(blocking=False):
+            try:
+                self._file_returned()
+            finally:
+                self._lock.release()
+
+    def _file_returned(self) -> None:
+        """Put queued blocks on the free lists, keeping of each size no more than a busy period needs.
+
+        Called with the lock held.
+        """
+        while self._returned:
+            block = self._returned.popleft()
+            nbytes = len(block)
+            self._lent[nbytes] -= 1
+            self._lent_bytes -= nbytes
+            keep = max(self._needed.get(nbytes, 0), self._last_needed.get(nbytes, 0)) - self._lent[nbytes]
+            blocks = self._free.setdefault(nbytes, [])
+            if len(blocks) < keep:
+                blocks.append(block)
+            elif not blocks:  # dropped: unmapped now, as no array is on it
+                del self._free[nbytes]
+            if self._lent_bytes == 0:  # the end of a busy period: keep what it needed
+                self._last_needed, self._needed = self._needed, {}
+                for size in [size for size in self._free if size not in self._last_needed]:
+                    del self._free[size]
+                for size, blocks in self._free.items():
+                    del blocks[self._last_needed[size] :]
+
+
+POOL_MIN_BYTES = 2**17  # smaller arrays come from malloc's heap, which reuses them well
+_HUGE_PAGE_BYTES = 2**22
+pool = BufferPool()
+
+
+def empty(xp, shape: tuple, dtype):
+    """``xp.empty(shape, dtype)``, C-contiguous; a NumPy array of ``POOL_MIN_BYTES`` or more is on a pooled block.
+
+    Use it for the large arrays an op makes every step; the block is reused
+    once no array references it (see :class:`BufferPool`). CuPy keeps its own
+    memory pool, so on a GPU this is ``cupy.empty``.
+    """
+    if xp is np:
+        count = np.dtype(dtype).itemsize
+        for size in shape:
+            count *= size
+        if count >= POOL_MIN_BYTES:
+            return pool.empty(shape, dtype)
+    return xp.empty(shape, dtype=dtype)
+
+
+def zeros(xp, shape: tuple, dtype):
+    """``xp.zeros(shape, dtype)``, from the pool as :func:`empty` (a reused block is zeroed by one fill)."""
+    if xp is not np:
+        return xp.zeros(shape, dtype=dtype)
+    out = empty(xp, shape, dtype)
+    out.fill(0)
+    return out
+
+
+def empty_like(array, dtype=None):
+    """An uninitialized array of ``array``'s shape, its dtype (or ``dtype``) and its memory order (``order="K"``),
+    as :func:`empty`: an elementwise result written into it runs over memory in the order of its input."""
+    if array.nbytes < POOL_MIN_BYTES:
+        return xp_of(array).empty_like(array, dtype=dtype)
+    order = sorted(range(array.ndim), key=lambda axis: -abs(array.strides[axis]))
+    out = empty(xp_of(array), tuple(array.shape[axis] for axis in order), array.dtype if dtype is None else dtype)
+    inverse = [0] * array.ndim
+    for position, axis in enumerate(order):
+        inverse[axis] = position
+    return out.transpose(inverse)
 
 
 # --- fused CuPy kernels -----------------------------------------------------

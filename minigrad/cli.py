@@ -3,7 +3,9 @@
 ``minigrad train`` with no arguments trains the small CNN on the bundled
 digits and prints ``test accuracy: NN.NN%``; ``minigrad check`` runs the
 sanity checks and gradcheck on a model. Bad arguments print a usage message;
-errors print one line, never a traceback.
+errors print one line, never a traceback. The command owns its process, so it
+tunes glibc's malloc for training steps (:func:`minigrad.tune_malloc`;
+``MINIGRAD_TUNE_MALLOC=0`` turns that off).
 """
 
 from __future__ import annotations
@@ -121,8 +123,11 @@ def _check(args) -> int:
 
 
 def main(argv=None) -> int:
+    from ._malloc import tune_malloc
+
     args = _parser().parse_args(argv)
     try:
+        tune_malloc()
         return _train(args) if args.command == "train" else _check(args)
     except (MinigradError, ValueError, OSError) as exc:
         print(f"minigrad {args.command}: error: {exc}", file=sys.stderr)

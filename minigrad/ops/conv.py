@@ -27,8 +27,16 @@ Pooling: ``max_pool2d`` and ``avg_pool2d`` reduce each window; when windows
 tile the input (stride = kernel, no padding) this is a reshape and a reduction,
 and the backward a broadcast multiply. Otherwise the vjp spreads the
 cotangent over the windows and folds it back (``fold``/``unfold``, adjoint
-primitives). Max-pool declares which element won each window as its branch
+primitives). Max-pool's vjp is a primitive too, ``max_pool2d_grad`` (the
+cotangent sent to each window's winners), whose own vjp is its adjoint
+``max_pool2d_gather``; both read the winners from x and the pooled output as
+constants. Max-pool declares which element won each window as its branch
 signature: a tie is a kink.
+
+The large arrays made every step (the padded input, ``cols``, the products,
+col2im's buffer, the pooling's masks and gradients) come from
+:func:`minigrad.backend.empty`, which on the CPU reuses blocks that no array
+references any more instead of getting fresh pages from malloc each step.
 """
 
 from __future__ import annotations
@@ -40,9 +48,7 @@ import numpy as np
 from .. import backend
 from ..errors import ShapeError
 from ..primitive import primitive
-from ..tensor import Tensor
-from .linalg import matmul
-from .shape import broadcast_to, pad, permute, reshape
+from .shape import broadcast_to, pad, reshape
 
 _INTS = (int, np.integer)
 
@@ -98,10 +104,10 @@ def _channels_last_padded(x, padding):
     n, c, h, w = x.shape
     (ph, pw) = padding
     xp = backend.xp_of(x)
-    if xp is not np:  # on a GPU each fill is a kernel launch, which costs more than zeroing the interior too
+    if not backend.is_host_array(x):  # on a GPU each fill is a kernel launch, which costs more than zeroing it all
         buf = xp.zeros((n, h + 2 * ph, w + 2 * pw, c), dtype=x.dtype)
     else:  # on the CPU only the border is zeroed: the interior is written once below
-        buf = xp.empty((n, h + 2 * ph, w + 2 * pw, c), dtype=x.dtype)
+        buf = backend.empty(xp, (n, h + 2 * ph, w + 2 * pw, c), x.dtype)
         buf[:, :ph] = 0
         buf[:, ph + h :] = 0
         buf[:, ph : ph + h, :pw] = 0
@@ -119,13 +125,14 @@ def _im2col(x, kernel, stride, padding, dilation, groups):
     n, c = x.shape[:2]
     (kh, kw), cg = kernel, c // groups
     padded = _channels_last_padded(x, padding)  # (N, Hp, Wp, C)
-    # With one channel, K-major columns take one contiguous slab copy per kernel offset: on the CPU ~7x
+    # With one channel, K-major columns take one contiguous slab copy per kernel offset: on the CPU much
     # faster than copying runs of one value. On a GPU those kh*kw copies are as many kernel launches, so
     # there the single window copy below does it.
-    if c == 1 and isinstance(x, np.ndarray):
+    xp = backend.xp_of(x)
+    if c == 1 and backend.is_host_array(x):
         (sh, sw), (dh, dw) = stride, dilation
         plane = padded[..., 0]
-        cols = backend.xp_of(x).empty((kh * kw, n, ho, wo), dtype=x.dtype)
+        cols = backend.empty(xp, (kh * kw, n, ho, wo), x.dtype)
         for i in range(kh):
             for j in range(kw):
                 cols[i * kw + j] = plane[
@@ -134,7 +141,9 @@ def _im2col(x, kernel, stride, padding, dilation, groups):
         return cols.reshape(kh * kw, n * ho * wo).T.reshape(n * ho * wo, 1, kh * kw, 1)  # a view
     win = backend.windows(padded.transpose(0, 3, 1, 2), kernel, stride, dilation, (ho, wo))  # (N, C, Ho, Wo, kh, kw)
     win = win.reshape(n, groups, cg, ho, wo, kh, kw).transpose(0, 3, 4, 1, 5, 6, 2)  # (N, Ho, Wo, g, kh, kw, C/g)
-    return win.reshape(n * ho * wo, groups, kh * kw, cg)
+    cols = backend.empty(xp, win.shape, x.dtype)
+    cols[...] = win
+    return cols.reshape(n * ho * wo, groups, kh * kw, cg)
 
 
 def _col2im(dcols, x_shape, kernel, stride, padding, dilation, groups):
@@ -144,14 +153,13 @@ def _col2im(dcols, x_shape, kernel, stride, padding, dilation, groups):
     the result is its interior as an NCHW view (NHWC memory, no copy). The
     adds are fast when each offset's block ``dcols[:, :, k, :]`` is contiguous,
     as :func:`_conv_cols_input_grad` lays it out; from the row-major layout of
-    ``cols`` each add reads runs of only C/groups values (5-7x slower).
+    ``cols`` each add reads runs of only C/groups values, several times slower.
     """
     n, c, h, w = x_shape
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
     ho, wo = _geometry("conv2d", x_shape, kernel, stride, padding, dilation)
     cg = c // groups
-    xp = backend.xp_of(dcols)
-    out = xp.zeros((n, h + 2 * ph, w + 2 * pw, groups, cg), dtype=dcols.dtype)
+    out = backend.zeros(backend.xp_of(dcols), (n, h + 2 * ph, w + 2 * pw, groups, cg), dcols.dtype)
     for i in range(kh):
         for j in range(kw):
             rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
@@ -169,8 +177,7 @@ def _window_col2im(dwin, x_shape, kernel, stride, padding, dilation):
     n, c, h, w = x_shape
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
     ho, wo = dwin.shape[2:4]
-    xp = backend.xp_of(dwin)
-    out = xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=dwin.dtype)
+    out = backend.zeros(backend.xp_of(dwin), (n, c, h + 2 * ph, w + 2 * pw), dwin.dtype)
     for i in range(kh):
         for j in range(kw):
             rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
@@ -225,7 +232,7 @@ def _add_bias(out, b):
     """out += b, in place, for a C-contiguous (R, O) matrix and an (O,) bias.
 
     A broadcast add over rows of only O values runs one short inner loop per
-    row (3x slower for O = 8); k rows taken as one row of k*O values, against b
+    row, slow for a small O; k rows taken as one row of k*O values, against b
     tiled k times, give long ones. k is the largest power of two that divides R,
     up to 4096 / O.
     """
@@ -242,8 +249,9 @@ def _conv_cols(cols, w, b, *, out_shape, groups):
     cols = _cols_matrix(cols)
     wmat = _weight_matrix(w, groups)
     o = w.shape[0]
-    if groups == 1:
-        out = cols[:, 0, :] @ wmat[0].T  # (N*Ho*Wo, O): one GEMM
+    if groups == 1:  # (N*Ho*Wo, O): one GEMM
+        xp = backend.xp_of(cols)
+        out = xp.matmul(cols[:, 0, :], wmat[0].T, out=backend.empty(xp, (len(cols), o), xp.result_type(cols, w)))
     else:
         out = (cols.transpose(1, 0, 2) @ wmat.transpose(0, 2, 1)).transpose(1, 0, 2).reshape(-1, o)
     if getattr(b, "ndim", 0):
@@ -258,12 +266,14 @@ def _conv_cols(cols, w, b, *, out_shape, groups):
 def _conv_cols_input_grad(g, w, *, groups):
     """dcols = g_mat @ w_mat, of the shape of cols, computed as one batched GEMM over the kernel offsets,
     g_mat @ w[:, :, i, j], into a (groups, kh*kw, N*Ho*Wo, C/g) buffer: each offset's block is then
-    contiguous for col2im's slice-adds (the GEMM costs ~15% more than a single one; col2im 5-7x less)."""
+    contiguous for col2im's slice-adds (the GEMM costs a little more than a single one; col2im several times
+    less)."""
     o, cg, kh, kw = w.shape
     xp = backend.xp_of(w)
     gmat = _grad_matrix(g, groups).transpose(1, 0, 2)[:, None]  # (g, 1, N*Ho*Wo, O/g)
     w_offsets = xp.ascontiguousarray(w.reshape(groups, o // groups, cg, kh * kw).transpose(0, 3, 1, 2))
-    return xp.matmul(gmat, w_offsets).transpose(2, 0, 1, 3)  # (N*Ho*Wo, g, kh*kw, C/g), a view
+    out = backend.empty(xp, (groups, kh * kw, gmat.shape[2], cg), xp.result_type(g, w))
+    return xp.matmul(gmat, w_offsets, out=out).transpose(2, 0, 1, 3)  # (N*Ho*Wo, g, kh*kw, C/g), a view
 
 
 @primitive(name="conv2d_weight_grad", saves=(0, 1))
@@ -288,19 +298,22 @@ _unfold_cols.defvjp(lambda g, ans, x, **p: _fold_cols(g, x_shape=x.shape, **p))
 _fold_cols.defvjp(lambda g, ans, dcols, x_shape, **p: _unfold_cols(g, **p))
 
 
-def _bias_grad(g, ans, cols, w, b, out_shape, groups):
-    """db = the output cotangent summed over N, Ho, Wo: ones @ its (N*Ho*Wo, O) matrix (a view when g is NHWC
-    in memory; NumPy's reduction over axes (0, 2, 3), or over axis 0 of that matrix, costs 5-25x more)."""
+@primitive(name="conv2d_bias_grad")
+def _conv_bias_grad(g):
+    """db = the output cotangent (N, O, Ho, Wo) summed over N, Ho and Wo, as ones @ its (N*Ho*Wo, O) matrix
+    (a view when g is NHWC in memory): a GEMV, where NumPy's reduction over those axes, or over axis 0 of
+    that tall, narrow matrix, runs short inner loops and is many times slower."""
     n, o, ho, wo = g.shape
-    xp = g.xp if isinstance(g, Tensor) else backend.xp_of(g)
-    ones = xp.ones(n * ho * wo, dtype=g.dtype)  # a GEMV: ~20x faster than NumPy's sum(axis=0) of a narrow matrix
-    return matmul(ones, reshape(permute(g, (0, 2, 3, 1)), (n * ho * wo, o)))
+    ones = backend.empty(backend.xp_of(g), (n * ho * wo,), g.dtype)
+    ones.fill(1)
+    return ones @ g.transpose(0, 2, 3, 1).reshape(n * ho * wo, o)
 
 
+_conv_bias_grad.defvjp(lambda gg, ans, g: broadcast_to(reshape(gg, (1, g.shape[1], 1, 1)), g.shape))
 _conv_cols.defvjp(
     lambda g, ans, cols, w, b, out_shape, groups: _conv_cols_input_grad(g, w, groups=groups),
     lambda g, ans, cols, w, b, out_shape, groups: _conv_cols_weight_grad(cols, g, w_shape=w.shape, groups=groups),
-    _bias_grad,
+    lambda g, ans, cols, w, b, out_shape, groups: _conv_bias_grad(g),
 )
 _conv_cols_input_grad.defvjp(
     lambda gg, ans, g, w, groups: _conv_cols(gg, w, 0, out_shape=_nhw(g), groups=groups),
@@ -356,10 +369,6 @@ _unfold.defvjp(lambda g, ans, x, **p: _fold(g, x_shape=x.shape, **p))
 _fold.defvjp(lambda g, ans, dwin, x_shape, **p: _unfold(g, **p))
 
 
-def _array(value):
-    return value.data if isinstance(value, Tensor) else value
-
-
 def _tiles(x_shape, kernel, stride, padding, dilation) -> bool:
     """True when the windows tile the input without overlap or padding (the fast path)."""
     return kernel == stride and padding == (0, 0) and dilation == (1, 1)
@@ -410,12 +419,13 @@ def _reduce_offsets(a, axis, ufunc):
     Several times faster than NumPy's reduction over a strided axis. Reducing
     the kernel-row axis first is fastest: in NHWC memory its slices are runs of
     whole image rows, and the kernel-column axis is then left on an array of
-    1/kh the size. A view of ``a`` when the axis has length 1: read it only.
+    1/kh the size. The result keeps a's memory order. A view of ``a`` when the
+    axis has length 1: read it only.
     """
     parts = [a[(slice(None),) * axis + (i,)] for i in range(a.shape[axis])]
     if len(parts) == 1:
         return parts[0]
-    total = ufunc(parts[0], parts[1])  # a ufunc's result keeps a's memory order (.copy() would not)
+    total = ufunc(parts[0], parts[1], out=backend.empty_like(parts[0]))
     for part in parts[2:]:
         ufunc(total, part, out=total)
     return total
@@ -435,10 +445,13 @@ def _channels_last(a) -> bool:
 
 
 def _as_channels_last(g):
-    """g (N, C, H, W), array or tensor, as an NCHW view of NHWC memory: one copy, none when it is one already."""
-    n, c, h, w = g.shape
-    flat = reshape(permute(g, (0, 2, 3, 1)), (n * h * w * c,))  # copies unless g is NHWC in memory
-    return permute(reshape(flat, (n, h, w, c)), (0, 3, 1, 2))
+    """g (N, C, H, W) as an NCHW view of NHWC memory: g itself when it is one, else one copy."""
+    nhwc = g.transpose(0, 2, 3, 1)
+    if nhwc.flags.c_contiguous:
+        return g
+    out = backend.empty(backend.xp_of(g), nhwc.shape, g.dtype)
+    out[...] = nhwc
+    return out.transpose(0, 3, 1, 2)
 
 
 def _may_have_ties(won, windows: int) -> bool:
@@ -448,7 +461,7 @@ def _may_have_ties(won, windows: int) -> bool:
     NumPy that is free and saves the division; on a GPU it would stall the
     device in every backward, so there the sharing is always computed.
     """
-    if not isinstance(won, np.ndarray):
+    if not backend.is_host_array(won):
         return True
     return int(np.count_nonzero(won)) != windows
 
@@ -458,7 +471,7 @@ def _winners_per_window(won, dtype):
     over kh and kw, as (N, C, Ho, Wo) numbers that divide a ``dtype`` array without promoting it.
 
     The bools are added as bytes (their uint8 view, no copy) when a count fits
-    in one: a quarter of the memory traffic of float counts, twice as fast;
+    in one: a quarter of the memory traffic of float counts;
     uint8 promotes no float dtype. Larger kernels count in ``dtype`` itself.
     """
     counts = won.view("uint8") if won.shape[3] * won.shape[5] < 256 else won.astype(dtype)
@@ -471,38 +484,85 @@ def _winner_mask(win, out):
 
     out is first spread over the kernel columns, into an (N, C, Ho, Wo, kw)
     array in win's memory order (1/kh of the mask's size), so that the
-    comparison runs over whole image rows of NHWC memory: 1.4x faster than
+    comparison runs over whole image rows of NHWC memory, faster than
     broadcasting out over both kernel axes, whose inner loops are C long.
     """
     n, c, ho, kh, wo, kw = win.shape
-    row = backend.xp_of(win).empty_like(win[:, :, :, 0])
+    row = backend.empty_like(win[:, :, :, 0])
     row[...] = out.reshape(n, c, ho, wo, 1)
-    return win == row.reshape(n, c, ho, 1, wo, kw)
+    return backend.xp_of(win).equal(win, row.reshape(n, c, ho, 1, wo, kw), out=backend.empty_like(win, bool))
 
 
-def _max_pool_vjp(g, ans, x, *, kernel, stride, padding, dilation):
-    """The cotangent goes to each window's max; tied maxima share it evenly."""
+def _tiled_winners(x, out, kernel):
+    """For windows that tile x: the winners' mask (N, C, Ho, kh, Wo, kw) in x's memory order, and the number
+    of winners of each window shaped to broadcast against it, or None when no window has a tie."""
+    n, c, ho, wo = out.shape
+    won = _winner_mask(_tiled(x, kernel, ho, wo), out)
+    if not _may_have_ties(won, out.size):
+        return won, None
+    return won, _winners_per_window(won, out.dtype).reshape(n, c, ho, 1, wo, 1)
+
+
+def _window_shares(x, out, dtype, kernel, stride, padding, dilation):
+    """For overlapping or padded windows: each element's share of its window's cotangent (N, C, Ho, Wo, kh, kw),
+    1/k for each of a window's k winners, 0 elsewhere, in ``dtype``."""
+    n, c, ho, wo = out.shape
+    win = backend.windows(_padded(x, padding, _lowest(x.dtype)), kernel, stride, dilation, (ho, wo))
+    won = win == out.reshape(n, c, ho, wo, 1, 1)
+    return (won / won.sum(axis=(4, 5), keepdims=True)).astype(dtype, copy=False)
+
+
+def _max_pool_signature(g, x, out, **p):
+    return _max_pool_winners(x, **p)
+
+
+@primitive(name="max_pool2d_grad", saves=(1, 2), signature=_max_pool_signature)
+def _max_pool_grad(g, x, out, *, kernel, stride, padding, dilation):
+    """dx of max-pool: the cotangent g (N, C, Ho, Wo) of the pooled ``out`` sent to the winners of each window
+    of x, tied winners sharing it evenly. Linear in g; x and out only say where the winners are (constants:
+    they change only across a kink), so their vjps are None.
+
+    For tiling windows: one multiply of g by the winners' mask into dx, in x's
+    memory order (g is first put in that order too, or the multiply runs over
+    short strided loops and is several times slower); the mask's bools need no
+    cast. Ties, when there are any, divide g, a quarter of dx's size.
+    """
     n, c, ho, wo = g.shape
-    x_data, out_data = _array(x), _array(ans)  # the winners are constants, in either backward mode
-    if _tiles(x.shape, kernel, stride, padding, dilation):
-        win = _tiled(x_data, kernel, ho, wo)
-        won = _winner_mask(win, out_data)
-        if _channels_last(x_data):  # g in x's memory order too, or the product below is several times slower
-            g = _as_channels_last(g)
-        g6 = reshape(g, (n, c, ho, 1, wo, 1))
-        if _may_have_ties(won, out_data.size):
-            g6 = g6 / _winners_per_window(won, out_data.dtype).reshape(n, c, ho, 1, wo, 1)
-        dx = reshape(g6 * won, (n, c, ho * kernel[0], wo * kernel[1]))  # float times bool: no cast, no float64
-        extra = (x.shape[2] - ho * kernel[0], x.shape[3] - wo * kernel[1])
-        return pad(dx, ((0, 0), (0, 0), (0, extra[0]), (0, extra[1]))) if any(extra) else dx
-    win = backend.windows(_padded(x_data, padding, _lowest(x_data.dtype)), kernel, stride, dilation, (ho, wo))
-    won = win == out_data.reshape(n, c, ho, wo, 1, 1)
-    share = won / won.sum(axis=(4, 5), keepdims=True)
-    spread = reshape(g, (n, c, ho, wo, 1, 1)) * share.astype(g.dtype, copy=False)
-    return _fold(spread, x_shape=x.shape, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
+    xp = backend.xp_of(g)
+    if not _tiles(x.shape, kernel, stride, padding, dilation):
+        shares = _window_shares(x, out, g.dtype, kernel, stride, padding, dilation)
+        return _window_col2im(g.reshape(n, c, ho, wo, 1, 1) * shares, x.shape, kernel, stride, padding, dilation)
+    won, counts = _tiled_winners(x, out, kernel)
+    if _channels_last(x):
+        g = _as_channels_last(g)
+    g6 = g.reshape(n, c, ho, 1, wo, 1)
+    if counts is not None:
+        g6 = xp.divide(g6, counts, out=backend.empty_like(g6))
+    covered = (ho * kernel[0], wo * kernel[1])
+    dx = xp.multiply(g6, won, out=backend.empty_like(won, g.dtype)).reshape(n, c, *covered)
+    if covered == tuple(x.shape[2:]):
+        return dx
+    full = backend.zeros(xp, x.shape, g.dtype)  # the rows and columns no window reaches get no gradient
+    full[:, :, : covered[0], : covered[1]] = dx
+    return full
 
 
-_max_pool2d.defvjp(_max_pool_vjp)
+@primitive(name="max_pool2d_gather", saves=(1, 2), signature=_max_pool_signature)
+def _max_pool_gather(d, x, out, *, kernel, stride, padding, dilation):
+    """The adjoint of :func:`_max_pool_grad` (its vjp, so second derivatives pass through max-pool): for each
+    window of x, the mean of d (x's shape) over the window's winners, of out's shape (N, C, Ho, Wo)."""
+    n, c, ho, wo = out.shape
+    if not _tiles(x.shape, kernel, stride, padding, dilation):
+        shares = _window_shares(x, out, d.dtype, kernel, stride, padding, dilation)
+        return (backend.windows(_padded(d, padding), kernel, stride, dilation, (ho, wo)) * shares).sum(axis=(4, 5))
+    won, counts = _tiled_winners(x, out, kernel)
+    total = (_tiled(d, kernel, ho, wo) * won).sum(axis=(3, 5))
+    return total if counts is None else total / counts.reshape(n, c, ho, wo)
+
+
+_max_pool2d.defvjp(lambda g, ans, x, **p: _max_pool_grad(g, x, ans, **p))
+_max_pool_grad.defvjp(lambda gg, ans, g, x, out, **p: _max_pool_gather(gg, x, out, **p), None, None)
+_max_pool_gather.defvjp(lambda gg, ans, d, x, out, **p: _max_pool_grad(gg, x, out, **p), None, None)
 
 
 def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1):

@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from .. import backend
 from ..backend import xp_of
 from ..errors import DTypeError, ShapeError
 from ..primitive import primitive
@@ -188,11 +189,30 @@ def sign(x):
 
 @primitive(saves=(0,), signature=_positive)
 def relu(x):
-    """max(x, 0). d/dx = 1 where x > 0, else 0 (0 at the kink x = 0, as PyTorch)."""
-    return _xp(x).maximum(x, 0).astype(x.dtype, copy=False)
+    """max(x, 0). d/dx = 1 where x > 0, else 0 (0 at the kink x = 0, as PyTorch).
+
+    A large float result comes from the buffer pool (see :func:`minigrad.backend.empty`): a CNN makes one
+    per layer and step.
+    """
+    xp = _xp(x)
+    if x.dtype.kind == "f" and x.nbytes >= backend.POOL_MIN_BYTES:
+        return xp.maximum(x, 0, out=backend.empty_like(x))
+    return xp.maximum(x, 0).astype(x.dtype, copy=False)
 
 
-relu.defvjp(lambda g, ans, x: g * (x > 0))
+@primitive(name="relu_grad", saves=(1,), signature=lambda g, x: x > 0)
+def _relu_grad(g, x):
+    """relu's vjp: g where x > 0, else 0. Linear in g; x only says on which side of the kink each element is
+    (no gradient). A primitive rather than ``g * (x > 0)`` so that a large result and its mask come from
+    the buffer pool, as relu's output does."""
+    if g.nbytes < backend.POOL_MIN_BYTES or g.shape != x.shape:
+        return g * (x > 0)
+    xp = _xp(g)
+    return xp.multiply(g, xp.greater(x, 0, out=backend.empty_like(x, bool)), out=backend.empty_like(g))
+
+
+relu.defvjp(lambda g, ans, x: _relu_grad(g, x))
+_relu_grad.defvjp(lambda gg, ans, g, x: _relu_grad(gg, x), None)
 
 
 @primitive(saves=(0,), signature=_positive)

@@ -24,9 +24,9 @@ from .. import backend
 from ..errors import ArgumentError, DTypeError, ShapeError
 from ..monitor import is_anomaly_enabled
 from ..primitive import primitive
-from .conv import _array
 from .elementwise import sigmoid
 from .reduction import _as_float, _softmax
+from .shape import reshape
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -51,12 +51,12 @@ def _check_targets(x, t, ignore_index) -> bool:
     expected = () if x.ndim == 1 else (x.shape[0],) + x.shape[2:]
     if tuple(t.shape) != expected:
         raise ShapeError(f"input of shape {tuple(x.shape)} needs a target of shape {expected}, got {tuple(t.shape)}")
-    if not (isinstance(t, np.ndarray) or is_anomaly_enabled()):
+    if not (backend.is_host_array(t) or is_anomaly_enabled()):
         return False
     classes = x.shape[_class_axis(x)]
     # As unsigned numbers negative targets are huge, so one comparison finds every target in [0, C).
     if (t.astype(np.uint64) < classes).all():
-        return not 0 <= ignore_index < classes and isinstance(t, np.ndarray)
+        return not 0 <= ignore_index < classes and backend.is_host_array(t)
     bad = ((t < 0) | (t >= classes)) & (t != ignore_index)
     if bad.any():
         value = int(t[bad].ravel()[0]) if t.ndim else int(t)
@@ -91,7 +91,7 @@ def _count(valid, dtype):
     On CUDA it stays on the device: reading it as a Python int would copy it
     to the host and stall the device in every training step.
     """
-    if isinstance(valid, (np.ndarray, np.generic)):  # np.generic: the np.bool_ of a 0-d target (1-D logits)
+    if backend.is_host_array(valid):  # a NumPy scalar too: the np.bool_ of a 0-d target (1-D logits)
         return np.asarray(max(np.count_nonzero(valid), 1), dtype)
     return backend.xp_of(valid).maximum(valid.sum(dtype=dtype), 1)
 
@@ -114,7 +114,7 @@ def _sample_weights(g, valid, reduction, dtype, axis):
     For a mean or a sum on the CPU with no ignored target, one number for all
     samples (g / N or g), which spares building and multiplying a weight per sample.
     """
-    if reduction != "none" and isinstance(valid, np.ndarray) and valid.all():
+    if reduction != "none" and backend.is_host_array(valid) and valid.all():
         return g / _count(valid, dtype) if reduction == "mean" else g
     weights = valid.astype(dtype)
     if reduction == "mean":
@@ -191,11 +191,12 @@ def _cross_entropy_vjp(g, kept, x, t, *, reduction, label_smoothing, ignore_inde
     the tensor x, so that it is differentiated too.
     """
     if kept is None:
-        x_data = _array(x)
-        q, valid = _target_distribution(x_data, _array(t), ignore_index, label_smoothing)
-        return (_softmax(x, axis=_class_axis(x_data)) - q) * _sample_weights(
-            g, valid, reduction, q.dtype, _class_axis(q)
-        )
+        axis = _class_axis(x)
+        q = _target_q(x, t, ignore_index=ignore_index, label_smoothing=label_smoothing)
+        weights = _target_weights(x, t, reduction=reduction, ignore_index=ignore_index)
+        if reduction == "none":
+            g = reshape(g, g.shape[:axis] + (1,) + g.shape[axis:])
+        return (_softmax(x, axis=axis) - q) * (g * weights)
     logp, q, valid = kept
     p = backend.xp_of(logp).exp(logp)
     if valid is None:  # plain targets: q is their positions
@@ -209,6 +210,33 @@ def _cross_entropy_vjp(g, kept, x, t, *, reduction, label_smoothing, ignore_inde
 
 
 _cross_entropy.defvjp(_cross_entropy_vjp, None)
+
+
+# The constants of the losses' vjps, which depend on the targets alone: primitives without a gradient, so that
+# a vjp gets them as arrays in a plain backward and as constant tensors in a recorded one, as every op's result.
+
+
+@primitive(name="cross_entropy_target", differentiable=False)
+def _target_q(x, t, *, ignore_index, label_smoothing):
+    """q, the class distribution that cross-entropy compares softmax(x) with (x gives the shape and dtype)."""
+    return _target_distribution(x, t, ignore_index, label_smoothing)[0]
+
+
+@primitive(name="loss_sample_weights", differentiable=False)
+def _target_weights(x, t, *, reduction, ignore_index):
+    """Each sample's weight in the reduction (0 for an ignored target, else 1, or 1 / the number of valid
+    targets for a mean) in x's dtype, shaped to broadcast along the class axis of x."""
+    valid = t != ignore_index
+    weights = valid.astype(x.dtype)
+    if reduction == "mean":
+        weights /= _count(valid, x.dtype)
+    return _expand(weights, _class_axis(x))
+
+
+@primitive(name="nll_loss_target", differentiable=False)
+def _negative_onehot(x, t, *, ignore_index):
+    """-onehot(t) along the class axis of x, rows of zeros for ignored targets: d (-x_t) / dx."""
+    return -_onehot(x, t, ignore_index)[0]
 
 
 def cross_entropy(input, target, reduction="mean", label_smoothing=0.0, ignore_index=-100):
@@ -245,10 +273,20 @@ def _nll_loss(x, t, *, reduction, ignore_index):
 
 
 def _nll_vjp(g, ans, x, t, *, reduction, ignore_index):
-    x_data, t_data = _array(x), _array(t)
-    axis = _class_axis(x_data)
-    onehot, valid = _onehot(x_data, t_data, ignore_index)
-    return _sample_weights(g, valid, reduction, x_data.dtype, axis) * -onehot
+    """-onehot(t) times each sample's cotangent: g, g / (the number of valid targets) for a mean, or per sample."""
+    d_loss = _negative_onehot(x, t, ignore_index=ignore_index)
+    if reduction == "none":
+        axis = _class_axis(x)
+        return reshape(g, g.shape[:axis] + (1,) + g.shape[axis:]) * d_loss
+    if reduction == "mean":
+        g = g / _count_valid(t, dtype=x.dtype, ignore_index=ignore_index)
+    return g * d_loss
+
+
+@primitive(name="nll_loss_count", differentiable=False)
+def _count_valid(t, *, dtype, ignore_index):
+    """max(number of targets other than ``ignore_index``, 1) as a 0-d array of ``dtype``: a mean's divisor."""
+    return _count(t != ignore_index, dtype)
 
 
 _nll_loss.defvjp(_nll_vjp, None)

@@ -467,7 +467,7 @@ def test_a_plain_backward_inside_the_context_records_nothing_more():
         # the contrast, so that the assertions above can fail: a recorded backward runs the same vjps as ops
         (g,) = minigrad.grad(y, x, create_graph=True)
         assert rec.ops > ops and g.requires_grad
-        assert [name for name, _, _ in rec.log] == ["relu", "relu", "minimum"]
+        assert [name for name, _, _ in rec.log] == ["relu", "relu_grad", "relu", "minimum"]
 
 
 # --- errors ------------------------------------------------------------------------------------------
