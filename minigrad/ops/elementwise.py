@@ -211,7 +211,16 @@ def _relu_grad(g, x):
     return xp.multiply(g, xp.greater(x, 0, out=backend.empty_like(x, bool)), out=backend.empty_like(g))
 
 
-relu.defvjp(lambda g, ans, x: _relu_grad(g, x))
+def _relu_vjp(g, ans, x):
+    """g where x > 0. For a large cotangent the relu_grad primitive, whose result and mask come from the
+    buffer pool; for a small one the plain product, where one more primitive call costs more than the
+    arithmetic. Both work on arrays and tensors alike, so create_graph differentiates either."""
+    if math.prod(g.shape) * g.dtype.itemsize >= backend.POOL_MIN_BYTES:
+        return _relu_grad(g, x)
+    return g * (x > 0)
+
+
+relu.defvjp(_relu_vjp)
 _relu_grad.defvjp(lambda gg, ans, g, x: _relu_grad(gg, x), None)
 
 
