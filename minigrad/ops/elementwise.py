@@ -287,7 +287,7 @@ def _clip(x, min=None, max=None):
     d/dx = 1 where min <= x <= max, else 0 (PyTorch's convention at the bounds).
     """
     if min is None and max is None:
-        raise ArgumentError("clamp: at least one of min and max must be given")
+        raise ArgumentError("at least one of min and max must be given")
     xp = _xp(x)
     out = x
     if min is not None:
@@ -369,7 +369,7 @@ def clip(input, min=None, max=None):
 
     With number bounds the result keeps a floating input's dtype; a tensor
     bound takes part in the promotion (float32 input, float64 bound: float64).
-    Raises ArgumentError when both bounds are None.
+    Raises ArgumentError (naming the op ``clip``) when both bounds are None.
     """
     if isinstance(min, (int, float, type(None))) and isinstance(max, (int, float, type(None))):
         return _clip(input, min=min, max=max)
