@@ -231,8 +231,9 @@ rsqrt.defvjp(lambda g, ans, x: g * ans * ans * ans * -0.5)
 # erf by W. J. Cody's rational approximations (Math. Comp. 23, 1969; the coefficients of his CALERF):
 # erf(x) = x P(x^2)/Q(x^2) for |x| <= 0.46875; beyond, erf = 1 - erfc with erfc(x) = e^(-x^2) R(|x|)
 # for |x| <= 4 and e^(-x^2) (1/sqrt(pi) - S(1/x^2)/x^2) / |x| above (erf is 1 to double precision from
-# |x| = 6). Their error is below 1e-17, so the result is as exact as double rounding allows (tests hold
-# it to a few ulps of math.erf on many points). Written with array operations only, it runs unchanged
+# |x| = 6). The approximations' own error is below 1e-17; what remains is the rounding of their evaluation
+# (worst near |x| = 0.47, where erf = 1 - erfc cancels a little): within 4 ulps (6.4e-16 relative) of
+# math.erf on ~60k points in the tests, 0.2 ulp on average. Written with array operations only, it runs unchanged
 # on NumPy (which has no erf) and CuPy, without SciPy, and vectorised: math.erf through np.frompyfunc
 # would cost a Python call per element and leave CuPy out.
 _ERF_A = (3.16112374387056560e00, 1.13864154151050156e02, 3.77485237685302021e02, 3.20937758913846947e03)
@@ -312,7 +313,8 @@ def erf(x):
     """The error function 2/sqrt(pi) int_0^x e^(-t^2) dt. d/dx = 2/sqrt(pi) e^(-x^2).
 
     Computed with W. J. Cody's rational approximations in array code (see
-    the comment above): exact to double rounding, on NumPy and CuPy alike.
+    the comment above): within 4 ulps of ``math.erf`` in float64 (a few
+    float32 ulps in float32), on NumPy and CuPy alike, without SciPy.
     """
     (x,) = _floating(x)
     return _erf_array(x).astype(x.dtype, copy=False)
