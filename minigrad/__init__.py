@@ -64,6 +64,7 @@ from .ops.elementwise import (
     div,
     eq,
     exp,
+    floor_divide,
     ge,
     gt,
     le,
@@ -79,12 +80,50 @@ from .ops.elementwise import (
     pow,
     relu,
     sigmoid,
+    sign,
     sqrt,
     sub,
     tanh,
+    true_divide,
     where,
 )
 from .ops.linalg import matmul
+from .ops.pointwise import (
+    acos,
+    acosh,
+    allclose,
+    asin,
+    asinh,
+    atan,
+    atan2,
+    atanh,
+    ceil,
+    copysign,
+    cos,
+    cosh,
+    erf,
+    exp2,
+    expm1,
+    floor,
+    fmod,
+    hypot,
+    isclose,
+    isfinite,
+    isinf,
+    isnan,
+    lerp,
+    log1p,
+    log2,
+    log10,
+    logaddexp,
+    remainder,
+    round,
+    rsqrt,
+    sin,
+    sinh,
+    tan,
+    trunc,
+)
 from .ops.reduction import (
     amax,
     amin,
@@ -138,7 +177,8 @@ from .tensor import (
 )
 
 multiply, subtract, divide, negative = mul, sub, div, neg
-true_divide = div
+arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
+arcsinh, arccosh, arctanh, fix = asinh, acosh, atanh, trunc
 
 __version__ = "0.1.0"
 

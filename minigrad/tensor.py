@@ -338,6 +338,12 @@ class Tensor:
 
     clamp = clip
 
+    def round(self, decimals=0):
+        return _ops.pointwise.round(self, decimals=decimals)
+
+    def lerp(self, end, weight):
+        return _ops.pointwise.lerp(self, end, weight)
+
     # --- reductions -------------------------------------------------------------
     def any(self):
         """True where any element is nonzero (a 0-d bool tensor)."""
@@ -417,13 +423,45 @@ _UNARY = {  # t.name() is op(t)
     "sigmoid": "elementwise.sigmoid",
     "relu": "elementwise.relu",
     "clone": "elementwise.clone",
+    "sign": "elementwise.sign",
+    "sin": "pointwise.sin",
+    "cos": "pointwise.cos",
+    "tan": "pointwise.tan",
+    "asin": "pointwise.asin",
+    "acos": "pointwise.acos",
+    "atan": "pointwise.atan",
+    "sinh": "pointwise.sinh",
+    "cosh": "pointwise.cosh",
+    "asinh": "pointwise.asinh",
+    "acosh": "pointwise.acosh",
+    "atanh": "pointwise.atanh",
+    "log1p": "pointwise.log1p",
+    "expm1": "pointwise.expm1",
+    "log2": "pointwise.log2",
+    "log10": "pointwise.log10",
+    "exp2": "pointwise.exp2",
+    "rsqrt": "pointwise.rsqrt",
+    "erf": "pointwise.erf",
+    "floor": "pointwise.floor",
+    "ceil": "pointwise.ceil",
+    "trunc": "pointwise.trunc",
+    "isnan": "pointwise.isnan",
+    "isinf": "pointwise.isinf",
+    "isfinite": "pointwise.isfinite",
+    "arcsin": "pointwise.asin",
+    "arccos": "pointwise.acos",
+    "arctan": "pointwise.atan",
+    "arcsinh": "pointwise.asinh",
+    "arccosh": "pointwise.acosh",
+    "arctanh": "pointwise.atanh",
+    "fix": "pointwise.trunc",
 }
 
 _BINARY = {  # t.name(other) is op(t, other)
     "__add__": "elementwise.add",
     "__sub__": "elementwise.sub",
     "__mul__": "elementwise.mul",
-    "__truediv__": "elementwise.div",
+    "__truediv__": "elementwise.true_divide",
     "__pow__": "elementwise.pow",
     "__matmul__": "linalg.matmul",
     "__lt__": "elementwise.lt",
@@ -442,19 +480,35 @@ _BINARY = {  # t.name(other) is op(t, other)
     "maximum": "elementwise.maximum",
     "minimum": "elementwise.minimum",
     "matmul": "linalg.matmul",
+    "atan2": "pointwise.atan2",
+    "fmod": "pointwise.fmod",
+    "remainder": "pointwise.remainder",
+    "copysign": "pointwise.copysign",
+    "logaddexp": "pointwise.logaddexp",
+    "hypot": "pointwise.hypot",
+    "arctan2": "pointwise.atan2",
+    "__mod__": "pointwise.remainder",
+    "__floordiv__": "elementwise.floor_divide",
+    "floor_divide": "elementwise.floor_divide",
 }
 
 _REFLECTED = {  # t.name(other) is op(other, t): Python's ``other + t`` when ``other`` is not a Tensor
     "__radd__": "elementwise.add",
     "__rsub__": "elementwise.sub",
     "__rmul__": "elementwise.mul",
-    "__rtruediv__": "elementwise.div",
+    "__rtruediv__": "elementwise.true_divide",
     "__rpow__": "elementwise.pow",
     "__rmatmul__": "linalg.matmul",
+    "__rmod__": "pointwise.remainder",
+    "__rfloordiv__": "elementwise.floor_divide",
 }
 
 _SAME_ARGS = {  # t.name(*args, **kwargs) is op(t, *args, **kwargs), with the op's parameters (plain functions only)
     "masked_fill": "elementwise.masked_fill",
+    "div": "elementwise.div",
+    "divide": "elementwise.div",
+    "isclose": "pointwise.isclose",
+    "allclose": "pointwise.allclose",
     "sum": "reduction.sum",
     "mean": "reduction.mean",
     "var": "reduction.var",

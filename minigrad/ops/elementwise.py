@@ -5,8 +5,11 @@ rules; each vjp is the local derivative times the cotangent ``g``, written
 with minigrad ops so that it can itself be differentiated. Broadcast inputs
 get their cotangent summed back to their shape by the primitive machinery.
 
-Non-smooth ops (abs, relu, leaky_relu, clip, maximum, minimum) declare a
-branch signature: which side of the kink each element is on.
+Non-smooth ops (abs, relu, leaky_relu, clip, maximum, minimum, sign, div
+with a rounding mode) declare a branch signature: which side of the kink each
+element is on, or for piecewise-constant ops the step it is on. More pointwise
+math (trigonometric, rounding, atan2, fmod, lerp, predicates) is in
+:mod:`minigrad.ops.pointwise`.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import numpy as np
 
 from .. import backend
 from ..backend import xp_of
-from ..errors import DTypeError, ShapeError
+from ..errors import ArgumentError, DTypeError, ShapeError
 from ..primitive import primitive
 from ..tensor import Tensor
 
@@ -59,13 +62,74 @@ def mul(a, b):
 mul.defvjp(lambda g, ans, a, b: g * b, lambda g, ans, a, b: g * a)
 
 
-@primitive(saves=(1,), saves_output=True)
-def div(a, b):
+@primitive(name="div", saves=(1,), saves_output=True)
+def true_divide(a, b):
     """a / b, with NumPy broadcasting. d/da = 1/b, d/db = -a/b^2 = -(a/b)/b."""
     return a / b
 
 
-div.defvjp(lambda g, ans, a, b: g / b, lambda g, ans, a, b: -g * ans / b)
+true_divide.defvjp(lambda g, ans, a, b: g / b, lambda g, ans, a, b: -g * ans / b)
+
+
+def div(input, other, *, rounding_mode=None):
+    """input / other with broadcasting, PyTorch's ``div``: true division, or rounded by ``rounding_mode``.
+
+    ``rounding_mode=None`` is true division (d/dinput = 1/other, d/dother =
+    -input/other^2). ``"trunc"`` rounds the quotient toward zero (C's integer
+    division), ``"floor"`` toward minus infinity (Python's ``//``); integer
+    inputs then give integers. The rounded quotient is piecewise constant: its
+    gradient is zero, as PyTorch's, and it declares a kink wherever the
+    quotient steps. Raises ArgumentError for another ``rounding_mode``.
+    """
+    if rounding_mode is None:
+        return true_divide(input, other)
+    if rounding_mode not in ("trunc", "floor"):
+        raise ArgumentError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+    return div_rounded(input, other, rounding_mode=rounding_mode)
+
+
+def floor_divide(input, other):
+    """input // other: the quotient rounded toward minus infinity (``div(..., rounding_mode="floor")``)."""
+    return div_rounded(input, other, rounding_mode="floor")
+
+
+def _rounded_quotient(a, b, rounding_mode):
+    xp = _xp(a, b)
+    floor = xp.floor_divide(a, b)  # Python's floor division, for floats too (PyTorch's div_floor)
+    if rounding_mode == "floor":
+        return floor
+    kinds = {np.asarray(v).dtype.kind if not hasattr(v, "dtype") else v.dtype.kind for v in (a, b)}
+    if "f" in kinds:
+        return xp.trunc(a / b)  # PyTorch's trunc division of floats
+    # integers: floor division is one below the truncated quotient where the division is inexact and negative
+    return floor + ((xp.remainder(a, b) != 0) & ((a < 0) != (b < 0)))
+
+
+def _quotient_step(a, b, rounding_mode):
+    return _rounded_quotient(a, b, rounding_mode)
+
+
+@primitive(signature=_quotient_step)
+def div_rounded(a, b, *, rounding_mode):
+    """a / b rounded toward zero (``rounding_mode="trunc"``) or minus infinity (``"floor"``); see :func:`div`.
+
+    d/da = d/db = 0 (piecewise constant, as PyTorch); the branch signature is
+    the rounded quotient itself, so a step crossed by gradcheck is a kink.
+    """
+    return _rounded_quotient(a, b, rounding_mode)
+
+
+def zero_vjp(g, ans, *args, **params):
+    """The cotangent of a piecewise-constant op: zeros of ``g``'s shape and dtype (PyTorch's ``zeros_like``).
+
+    Under ``create_graph=True`` it is a constant tensor: its derivative is zero too.
+    """
+    if isinstance(g, Tensor):
+        return Tensor._wrap(g.xp.zeros_like(g.data))
+    return xp_of(g).zeros_like(g)
+
+
+div_rounded.defvjp(zero_vjp, zero_vjp)
 
 
 @primitive
@@ -181,10 +245,17 @@ def abs(x):
 abs.defvjp(lambda g, ans, x: g * sign(x))
 
 
-@primitive(differentiable=False)
-def sign(x):
-    """-1, 0 or 1 by the sign of x. Its derivative is 0 almost everywhere: not differentiable here."""
+def _sign_step(x):
     return _xp(x).sign(x)
+
+
+@primitive(signature=_sign_step)
+def sign(x):
+    """-1, 0 or 1 by the sign of x. d/dx = 0 (PyTorch's convention, also at the jump at 0, its kink)."""
+    return _xp(x).sign(x)
+
+
+sign.defvjp(zero_vjp)
 
 
 @primitive(saves=(0,), signature=_positive)
@@ -238,15 +309,14 @@ def _clip_side(x, min=None, max=None):
     return side if max is None else side + (x > max)
 
 
-@primitive(saves=(0,), signature=_clip_side)
-def clip(x, min=None, max=None):
-    """Clamp to [min, max] (either bound may be None).
+@primitive(name="clip", saves=(0,), signature=_clip_side)
+def _clip(x, min=None, max=None):
+    """Clamp to number bounds [min, max] (either may be None); see :func:`clip`. Kinks at min and max.
 
-    d/dx = 1 where min <= x <= max, else 0 (PyTorch's convention at the
-    bounds). Kinks at min and max.
+    d/dx = 1 where min <= x <= max, else 0 (PyTorch's convention at the bounds).
     """
     if min is None and max is None:
-        raise ValueError("at least one of min and max must be given")
+        raise ArgumentError("at least one of min and max must be given")
     xp = _xp(x)
     out = x
     if min is not None:
@@ -264,7 +334,77 @@ def _clip_vjp(g, ans, x, min=None, max=None):
     return g
 
 
-clip.defvjp(_clip_vjp)
+_clip.defvjp(_clip_vjp)
+
+
+class _NoBound(float):
+    """The bound :func:`clip` passes for a missing one next to a tensor bound: a number, so no input to record."""
+
+    def __repr__(self) -> str:
+        return "None"
+
+
+_NO_BOUND = _NoBound("nan")
+
+
+def _clamp_side(x, min, max):
+    if max is _NO_BOUND:
+        return (x >= min).astype(np.int8)
+    if min is _NO_BOUND:
+        return (x > max).astype(np.int8)
+    return (x >= min).astype(np.int8) + (x > max) + 3 * (min > max)  # where min > max the output is max
+
+
+@primitive(name="clamp", saves=(0, 1, 2), signature=_clamp_side)
+def _clamp_tensors(x, min, max):
+    """min(max(x, min), max) with tensor bounds, the three broadcast together; see :func:`clip`."""
+    xp = _xp(x, min, max)
+    out = x if min is _NO_BOUND else xp.maximum(x, min)
+    return out if max is _NO_BOUND else xp.minimum(out, max)
+
+
+def _clamp_vjp_x(g, ans, x, min, max):
+    if min is not _NO_BOUND:
+        g = where(x >= min, g, 0)
+    if max is not _NO_BOUND:
+        g = where(x <= max, g, 0)
+    return g
+
+
+def _clamp_vjp_min(g, ans, x, min, max):
+    if max is _NO_BOUND:
+        return where(x < min, g, 0)
+    return where((x < min) & (min < max), g, 0)
+
+
+def _clamp_vjp_max(g, ans, x, min, max):
+    if min is _NO_BOUND:
+        return where(x > max, g, 0)
+    return where((x > max) | (max < min), g, 0)
+
+
+_clamp_tensors.defvjp(_clamp_vjp_x, _clamp_vjp_min, _clamp_vjp_max)
+
+
+def clip(input, min=None, max=None):
+    """Clamp to [min, max], PyTorch's ``clamp``: ``minimum(maximum(input, min), max)``.
+
+    Either bound may be None (not both); each is a number or a tensor that
+    broadcasts with ``input``. Where min > max every element is max, as in
+    PyTorch. Gradients follow PyTorch: ``input`` gets the cotangent where
+    min <= input <= max (the bounds themselves included), a tensor ``min``
+    where input < min (and min < max), a tensor ``max`` where input > max
+    or max < min. Kinks at both bounds (and where min and max cross).
+
+    With number bounds the result keeps a floating input's dtype; a tensor
+    bound takes part in the promotion (float32 input, float64 bound: float64).
+    Raises ArgumentError (naming the op ``clip``) when both bounds are None.
+    """
+    if isinstance(min, (int, float, type(None))) and isinstance(max, (int, float, type(None))):
+        return _clip(input, min=min, max=max)
+    return _clamp_tensors(input, _NO_BOUND if min is None else min, _NO_BOUND if max is None else max)
+
+
 clamp = clip
 
 

@@ -119,7 +119,7 @@ def mul_(self: Tensor, other) -> Tensor:
 def div_(self: Tensor, other) -> Tensor:
     """self /= other, in place."""
     if _records(self, other):
-        return _recorded("div_", self, elementwise.div, other)
+        return _recorded("div_", self, elementwise.true_divide, other)
     return _write("div_", self, "true_divide", _operand("div_", self, other))
 
 

@@ -42,7 +42,7 @@ from ophelpers import arrays, axes, distinct_arrays, nonzero, separated_pair, sh
 
 import minigrad
 import minigrad.nn.functional as F
-from minigrad.ops import conv, elementwise, linalg, loss, reduction
+from minigrad.ops import conv, elementwise, linalg, loss, pointwise, reduction
 from minigrad.ops import shape as shape_ops
 from minigrad.primitive import Primitive
 
@@ -175,7 +175,7 @@ ELEMENTWISE = [
     _binary(elementwise.add, minigrad.add, np.add, values(), values(), operator.add),
     _binary(elementwise.sub, minigrad.sub, np.subtract, values(), values(), operator.sub),
     _binary(elementwise.mul, minigrad.mul, np.multiply, values(), values(), operator.mul),
-    _binary(elementwise.div, minigrad.div, np.divide, values(), nonzero(), operator.truediv),
+    _binary(elementwise.true_divide, minigrad.div, np.divide, values(), nonzero(), operator.truediv),
     _binary(elementwise.pow, minigrad.pow, np.power, values(0.5, 2.0), values(-2.0, 2.0), operator.pow),
     _unary(elementwise.neg, minigrad.neg, np.negative, values(), spellings={"operator": operator.neg}),
     _unary(elementwise.exp, minigrad.exp, np.exp, values(), spellings={"method": lambda x: x.exp()}),
@@ -212,7 +212,7 @@ ELEMENTWISE = [
         signature_shape=_broadcast_shape,
     ),
     OpRecord(
-        elementwise.clip,
+        elementwise._clip,
         lambda x, min, max: minigrad.clip(x, min, max),
         _clip_ref,
         case_of(
@@ -260,6 +260,239 @@ ELEMENTWISE = [
         exact=True,
         keeps_dtype=False,
         spellings={"method": lambda x: x.double()},
+    ),
+]
+
+
+# --- pointwise math (minigrad.ops.pointwise), clamp with tensor bounds, div with a rounding mode -------------
+
+FEW = {"examples": 8, "forward_examples": 8}  # a small budget each: there are many of these records
+
+
+def _method(name):
+    return {"method": lambda *ts: getattr(ts[0], name)(*ts[1:])}
+
+
+def _smooth(prim, ref, elements, **options):
+    return _unary(prim, getattr(minigrad, prim.name), ref, elements, spellings=_method(prim.name), **FEW, **options)
+
+
+def _erf_ref(x):
+    return np.vectorize(math.erf, otypes=[np.float64])(np.asarray(x, dtype=np.float64))
+
+
+def _stepwise(prim, ref, avoid, **options):
+    """A piecewise-constant unary op: values kept away from its steps, exact against NumPy, no second order."""
+    return _unary(
+        prim,
+        getattr(minigrad, prim.name),
+        ref,
+        values(avoid=avoid, gap=1e-2),
+        spellings=_method(prim.name),
+        kinked=True,
+        exact=True,
+        second_order=False,
+        signature_shape=_broadcast_shape,
+        **FEW,
+        **options,
+    )
+
+
+INTEGERS = tuple(float(k) for k in range(-3, 4))
+HALVES = tuple(k + 0.5 for k in range(-4, 4))
+
+
+@st.composite
+def _round_case(draw):
+    """round(x, decimals): x kept 1% of a step away from every half step at that many decimals."""
+    decimals = draw(st.sampled_from([0, 1, 2, -1]))
+    scale = 10.0**decimals
+    hi = 3.0 * max(1.0, 1 / scale)
+    elements = st.floats(-hi, hi).filter(lambda v: abs(abs(math.remainder(v * scale, 1.0)) - 0.5) > 1e-2)
+    return Case((draw(arrays(draw(shapes()), elements)),), {"decimals": decimals})
+
+
+@st.composite
+def _quotient_case(draw, modes=(None,)):
+    """a, b that broadcast, b nonzero and a / b at least 0.05 away from every integer (the steps of trunc and
+    floor): one operand is drawn, the other made from it and a drawn quotient (so it has the broadcast shape)."""
+    shape_a, shape_b = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=4)).input_shapes
+    full = np.broadcast_shapes(shape_a, shape_b)
+    whole = draw(hnp.arrays(np.int64, full, elements=st.integers(-3, 3)))
+    frac = draw(hnp.arrays(np.float64, full, elements=st.floats(0.05, 0.95)))
+    q = whole + frac
+    if draw(st.booleans()):
+        b = draw(arrays(shape_b, nonzero()))
+        arrays_ = (q * b, b)
+    else:
+        a = draw(arrays(shape_a, nonzero(0.5, 3.0)))
+        arrays_ = (a, a / q)
+    mode = draw(st.sampled_from(modes))
+    return Case(arrays_, {} if mode is None else {"rounding_mode": mode})
+
+
+def _div_rounded_ref(a, b, rounding_mode):
+    return np.floor_divide(a, b) if rounding_mode == "floor" else np.trunc(a / b)
+
+
+def _div_rounded_spelled(a, b, rounding_mode):
+    return a // b if rounding_mode == "floor" else a.div(b, rounding_mode=rounding_mode)
+
+
+@st.composite
+def _clamp_case(draw):
+    """x and tensor bounds that broadcast, pairwise at least 0.04 apart (x on 0.25 k + 0.16, min on 0.25 k,
+    max on 0.25 k + 0.08, each with jitter below 0.04): no element at a bound, and min > max in places."""
+    which = draw(st.sampled_from(["both", "min", "max"]))
+    n = 3 if which == "both" else 2
+    drawn = draw(hnp.mutually_broadcastable_shapes(num_shapes=n, max_dims=3, max_side=4)).input_shapes
+
+    def grid(shape, offset):
+        k = draw(hnp.arrays(np.int64, shape, elements=st.integers(-8, 8)))
+        return 0.25 * k + offset + draw(hnp.arrays(np.float64, shape, elements=st.floats(0, 0.04)))
+
+    offsets = {"both": (0.16, 0.0, 0.08), "min": (0.16, 0.0), "max": (0.16, 0.08)}[which]
+    return Case(tuple(grid(s, o) for s, o in zip(drawn, offsets)), {"which": which})
+
+
+def _clamp_call(x, *bounds, which, spell=minigrad.clamp):
+    if which == "both":
+        return spell(x, bounds[0], bounds[1])
+    return spell(x, **{which: bounds[0]})
+
+
+def _clamp_ref(x, *bounds, which):
+    lo, hi = bounds if which == "both" else (bounds[0], None) if which == "min" else (None, bounds[0])
+    out = x if lo is None else np.maximum(x, lo)
+    return out if hi is None else np.minimum(out, hi)
+
+
+@st.composite
+def _lerp_case(draw, tensor_weight=True):
+    n = 3 if tensor_weight else 2
+    drawn = draw(hnp.mutually_broadcastable_shapes(num_shapes=n, max_dims=3, max_side=4)).input_shapes
+    parts = tuple(draw(arrays(s)) for s in drawn[:2])
+    if tensor_weight:
+        return Case((*parts, draw(arrays(drawn[2], values(-0.5, 1.5)))))
+    return Case(parts, {"weight": draw(st.sampled_from([0.0, 0.25, 0.5, 0.75, 1.0, 1.5]))})
+
+
+def _lerp_ref(start, end, weight):
+    return start + weight * (end - start)
+
+
+def _binary_record(prim, ref, case, **options):
+    options = {**FEW, "spellings": _method(prim.name), **options}
+    return OpRecord(prim, getattr(minigrad, prim.name), ref, case, **options)
+
+
+POINTWISE = [
+    _smooth(pointwise.sin, np.sin, values()),
+    _smooth(pointwise.cos, np.cos, values()),
+    _smooth(pointwise.tan, np.tan, values(-1.2, 1.2)),
+    _smooth(pointwise.asin, np.arcsin, values(-0.9, 0.9)),
+    _smooth(pointwise.acos, np.arccos, values(-0.9, 0.9)),
+    _smooth(pointwise.atan, np.arctan, values()),
+    _smooth(pointwise.sinh, np.sinh, values()),
+    _smooth(pointwise.cosh, np.cosh, values()),
+    _smooth(pointwise.asinh, np.arcsinh, values()),
+    _smooth(pointwise.acosh, np.arccosh, values(1.1, 3.0)),
+    _smooth(pointwise.atanh, np.arctanh, values(-0.9, 0.9)),
+    _smooth(pointwise.log1p, np.log1p, values(-0.9, 3.0)),
+    _smooth(pointwise.expm1, np.expm1, values()),
+    _smooth(pointwise.log2, np.log2, values(0.1, 3.0)),
+    _smooth(pointwise.log10, np.log10, values(0.1, 3.0)),
+    _smooth(pointwise.exp2, np.exp2, values()),
+    _smooth(pointwise.rsqrt, lambda x: 1 / np.sqrt(x), values(0.1, 3.0)),
+    _smooth(pointwise.erf, _erf_ref, values()),
+    _stepwise(elementwise.sign, np.sign, (0.0,)),
+    _stepwise(pointwise.floor, np.floor, INTEGERS),
+    _stepwise(pointwise.ceil, np.ceil, INTEGERS),
+    _stepwise(pointwise.trunc, np.trunc, INTEGERS),
+    OpRecord(
+        pointwise.round,
+        lambda x, decimals: minigrad.round(x, decimals=decimals),
+        lambda x, decimals: np.round(x, decimals),
+        _round_case(),
+        spellings={"method": lambda x, decimals: x.round(decimals=decimals)},
+        kinked=True,
+        exact=True,
+        second_order=False,
+        signature_shape=_broadcast_shape,
+        **FEW,
+    ),
+    _binary_record(
+        pointwise.atan2,
+        np.arctan2,
+        case_of(nonzero(0.1, 3.0), values()),
+        kinked=True,
+        signature_shape=_broadcast_shape,
+    ),
+    _binary_record(
+        pointwise.fmod, np.fmod, _quotient_case(), kinked=True, exact=True, signature_shape=_broadcast_shape
+    ),
+    _binary_record(
+        pointwise.remainder,
+        np.remainder,
+        _quotient_case(),
+        spellings={"method": lambda a, b: a.remainder(b), "operator": operator.mod},
+        kinked=True,
+        exact=True,
+        signature_shape=_broadcast_shape,
+    ),
+    _binary_record(
+        pointwise.copysign,
+        np.copysign,
+        case_of(values(avoid=(0.0,), gap=1e-2), nonzero(0.1, 3.0)),
+        kinked=True,
+        exact=True,
+        second_order=False,  # d/dother is a constant zero, as PyTorch's (test_copysign_second_order for input)
+        signature_shape=_broadcast_shape,
+    ),
+    _binary_record(pointwise.logaddexp, np.logaddexp, case_of(values(), values())),
+    _binary_record(pointwise.hypot, np.hypot, case_of(nonzero(0.3, 3.0), nonzero(0.3, 3.0))),
+    OpRecord(
+        pointwise.lerp,
+        minigrad.lerp,
+        _lerp_ref,
+        _lerp_case(),
+        spellings={"method": lambda s, e, w: s.lerp(e, w)},
+        **FEW,
+    ),
+    OpRecord(
+        pointwise.lerp,
+        lambda s, e, weight: minigrad.lerp(s, e, weight),
+        lambda s, e, weight: _lerp_ref(s, e, s.dtype.type(weight)),
+        _lerp_case(tensor_weight=False),
+        spellings={"method": lambda s, e, weight: s.lerp(e, weight)},
+        id="lerp-number-weight",
+        **FEW,
+    ),
+    OpRecord(
+        elementwise._clamp_tensors,
+        _clamp_call,
+        _clamp_ref,
+        _clamp_case(),
+        spellings={
+            "clip": lambda x, *b, which: _clamp_call(x, *b, which=which, spell=minigrad.clip),
+            "method": lambda x, *b, which: _clamp_call(x, *b, which=which, spell=lambda t, *a, **k: t.clamp(*a, **k)),
+        },
+        kinked=True,
+        exact=True,
+        signature_shape=_broadcast_shape,
+        **FEW,
+    ),
+    OpRecord(
+        elementwise.div_rounded,
+        lambda a, b, rounding_mode: minigrad.div(a, b, rounding_mode=rounding_mode),
+        _div_rounded_ref,
+        _quotient_case(modes=("trunc", "floor")),
+        spellings={"spelled": _div_rounded_spelled},
+        kinked=True,
+        exact=True,
+        second_order=False,
+        signature_shape=_broadcast_shape,
+        **FEW,
     ),
 ]
 
@@ -883,7 +1116,7 @@ LOSSES = [
 ]
 
 
-RECORDS = ELEMENTWISE + REDUCTIONS + SHAPE + LINALG + CONV + LOSSES
+RECORDS = ELEMENTWISE + POINTWISE + REDUCTIONS + SHAPE + LINALG + CONV + LOSSES
 BY_NAME = {r.name: r for r in RECORDS}
 
 # Differentiable primitives without a record of their own, and why. Each is an internal step of a public
@@ -902,7 +1135,7 @@ EXEMPT = {
     "max_pool2d_gather": "max_pool2d_grad's vjp: max_pool2d's second order (and third order through its adjoint)",
 }
 
-OP_MODULES = ["elementwise", "reduction", "shape", "linalg", "inplace", "conv", "loss"]
+OP_MODULES = ["elementwise", "pointwise", "reduction", "shape", "linalg", "inplace", "conv", "loss"]
 
 
 def defined_primitives(modules) -> dict:
