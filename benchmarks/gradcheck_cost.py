@@ -16,12 +16,17 @@ Run: ``python benchmarks/gradcheck_cost.py [--quick]``.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
+import _harness as h
 import numpy as np
 
-import minigrad as mg
-from minigrad import checks
+if h.REPO_ROOT not in sys.path:
+    sys.path.insert(0, h.REPO_ROOT)  # the working tree's minigrad, as the other benchmarks use
+
+import minigrad as mg  # noqa: E402
+from minigrad import checks  # noqa: E402
 
 
 class MLP:
