@@ -54,7 +54,16 @@ class Tensor:
 
     Create one with :func:`minigrad.tensor` (or ``Tensor(data, ...)``, which
     takes the same arguments). ``.data`` is the backend array itself;
-    ``.grad`` is filled by :meth:`backward` for leaves that require grad.
+    ``.grad`` is filled by :meth:`backward` for leaves that require grad
+    (and for non-leaves after :meth:`retain_grad`).
+
+    Unlike PyTorch, where ``t.data`` is a detached tensor sharing memory,
+    ``.data`` here is the raw array, so PyTorch's ``p.data.add_(...)``,
+    ``p.data.copy_(...)`` or ``x.data.numpy()`` are spelled
+    ``p.detach().add_(...)``, ``p.detach().copy_(...)``, ``x.detach().numpy()``:
+    :meth:`detach` shares memory and the version counter, and its in-place
+    changes are not recorded (they do bump the version, as PyTorch's
+    ``detach()`` does, so a graph that saved the old values raises).
     """
 
     __slots__ = ("data", "grad", "requires_grad", "_node", "_vc", "__weakref__")
