@@ -12,7 +12,7 @@ import pathlib
 
 import minigrad as mg
 import minigrad.nn.functional as F
-from minigrad import checks, data, nn, optim, testing
+from minigrad import checks, data, nn, optim, testing, viz
 from minigrad.nn import init
 from minigrad.optim import lr_scheduler, schedules
 
@@ -47,6 +47,7 @@ def _sections():
         ("minigrad.data", data, data.__all__),
         ("minigrad.checks", checks, [n for n in checks.__all__ if n != "GradcheckReport"]),
         ("minigrad.testing", testing, [n for n in testing.__all__ if n != "Tensor"]),
+        ("minigrad.viz", viz, ["draw", "Graph"]),
     ]
 
 

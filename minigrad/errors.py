@@ -39,3 +39,9 @@ class AnomalyError(MinigradError, RuntimeError):
 
 class ArgumentError(MinigradError, ValueError):
     """An argument outside its allowed values: a dropout probability above 1, an unknown reduction."""
+
+
+class MissingDependency(MinigradError, ImportError):
+    """An optional extra that a feature needs is not installed (Graphviz for drawings, mpi4py for MPI).
+
+    The message says what to install."""

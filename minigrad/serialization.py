@@ -3,9 +3,11 @@
 A checkpoint is an ``.npz`` archive: every array under its own key
 (``a0``, ``a1``, ...) plus ``__minigrad__``, a JSON description of the
 container tree (dicts with their key types, lists, tuples, numbers, strings,
-None) in which each array appears as a reference. Loading reads arrays with
-``allow_pickle=False``, so no file can run code, and validates the whole file
-before returning anything. Saving writes to a temporary file in the same
+None) in which each array appears as a reference. Loading never unpickles,
+so no file can run code; it checks every size a file declares against the
+bytes really stored before allocating anything (:mod:`minigrad.npz`), bounds
+the tree's size and depth, and validates the whole file before returning
+anything. Saving writes to a temporary file in the same
 folder and renames it into place, so a crash mid-save never leaves a
 half-written checkpoint under the real name.
 """
@@ -15,29 +17,27 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import zipfile
 
 import numpy as np
 
 from . import backend
-from .errors import MinigradError
+from .npz import DTYPE_KINDS, STRUCTURE_MEMBER, CheckpointError, read_members
 from .tensor import Tensor
 
 FORMAT = "minigrad-checkpoint"
 VERSION = 1
 _STRUCTURE_KEY = "__minigrad__"
-_DTYPE_KINDS = "biuf"  # bool, signed and unsigned integers, floats: nothing that needs pickle
-
-
-class CheckpointError(MinigradError, ValueError):
-    """A file that is not a valid minigrad checkpoint: truncated, foreign, or holding unsafe data."""
+MAX_TREE_BYTES = 4 * 2**20  # the JSON of a state dict of ~50,000 tensors
+MAX_TREE_NODES = 200_000
+MAX_TREE_DEPTH = 100  # a state dict is 2-5 levels deep
 
 
 def save(obj, path) -> None:
     """Save a tensor, an array, or nested dicts/lists/tuples of them (and of numbers, strings, None) to ``path``.
 
     State dicts of modules and optimizers are such containers. The file is
-    written atomically (temporary file, then rename).
+    written atomically (temporary file, synced, then renamed into place, and the folder synced so that
+    the rename survives a power loss).
     """
     arrays: dict = {}
     structure = _encode(obj, arrays)
@@ -57,6 +57,21 @@ def save(obj, path) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+    _fsync_folder(folder)
+
+
+def _fsync_folder(folder: str) -> None:
+    """Make the rename durable: on POSIX a rename lives in the folder, which a power loss can lose unless synced.
+
+    Windows cannot open a folder for syncing (and its renames are journalled), so there it is a no-op.
+    """
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _umask() -> int:
@@ -69,52 +84,65 @@ def _umask() -> int:
 def load(path, device: str | None = None):
     """Load what :func:`save` wrote; tensors go to ``device`` (default: the CPU).
 
+    The file is validated before anything is allocated from its claims (see
+    :mod:`minigrad.npz`: member names, sizes, dtypes, header lengths), and its
+    container tree is at most :data:`MAX_TREE_BYTES` of JSON, :data:`MAX_TREE_NODES`
+    entries and :data:`MAX_TREE_DEPTH` levels deep; so loading an untrusted
+    file never runs code and never needs much more memory than the file's size.
+
     Raises CheckpointError for a truncated, foreign or unsafe file, and
     FileNotFoundError for a missing one.
     """
     path = os.fspath(path)
+    members = read_members(path, max_bytes={STRUCTURE_MEMBER: MAX_TREE_BYTES})
+    tree = _read_tree(members.pop(_STRUCTURE_KEY), path)
+    target = backend.normalize_device(device)
+    return _decode(tree, members, target, path)
+
+
+def _read_tree(header: np.ndarray, path: str):
+    """The container tree of the ``__minigrad__`` member, checked for format, version, size and depth."""
+    if header.dtype != np.uint8 or header.ndim != 1:
+        raise CheckpointError(f"load: {path} is not a readable minigrad checkpoint (its header is not JSON bytes)")
+    text = header.tobytes()
+    if text.count(b"{") > MAX_TREE_NODES:  # every entry of the tree is a JSON object
+        raise CheckpointError(f"load: {path} has a structure of more than {MAX_TREE_NODES} entries")
     try:
-        archive = np.load(path, allow_pickle=False)
-        if not isinstance(archive, np.lib.npyio.NpzFile):  # a bare .npy array is no context manager
-            raise CheckpointError(f"load: {path} is a bare .npy array, not a minigrad checkpoint")
-        with archive:
-            if _STRUCTURE_KEY not in archive.files:
-                raise CheckpointError(
-                    f"load: {path} is an .npz file but not a minigrad checkpoint (no {_STRUCTURE_KEY})"
-                )
-            header = json.loads(bytes(archive[_STRUCTURE_KEY]).decode("utf-8"))
-            if not isinstance(header, dict):
-                raise CheckpointError(f"load: {path} has an unknown format header")
-            if header.get("format") != FORMAT or not isinstance(header.get("version"), int):
-                raise CheckpointError(f"load: {path} has an unknown format header")
-            if "tree" not in header:
-                raise CheckpointError(f"load: {path} has a damaged structure (its header has no tree)")
-            if header["version"] > VERSION:
-                raise CheckpointError(
-                    f"load: {path} was written by a newer minigrad (format version {header['version']})"
-                )
-            arrays = {key: archive[key] for key in archive.files if key != _STRUCTURE_KEY}
-    except CheckpointError:
-        raise
-    except FileNotFoundError:
-        raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError, UnicodeDecodeError, RecursionError) as exc:
+        parsed = json.loads(text.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise CheckpointError(
             f"load: {path} is not a readable minigrad checkpoint ({type(exc).__name__}: {exc})"
         ) from exc
-    for key, array in arrays.items():
-        if not isinstance(array, np.ndarray):  # NpzFile hands back the raw bytes of a member that is no .npy
-            raise CheckpointError(f"load: {path} holds a member {key!r} that is not an .npy array")
-        if array.dtype.kind not in _DTYPE_KINDS:
-            raise CheckpointError(f"load: {path} holds array {key!r} of unsupported dtype {array.dtype}")
-    target = backend.normalize_device(device)
-    return _decode(header["tree"], arrays, target, path)
+    if not isinstance(parsed, dict):
+        raise CheckpointError(f"load: {path} has an unknown format header")
+    if parsed.get("format") != FORMAT or not isinstance(parsed.get("version"), int):
+        raise CheckpointError(f"load: {path} has an unknown format header")
+    if "tree" not in parsed:
+        raise CheckpointError(f"load: {path} has a damaged structure (its header has no tree)")
+    if parsed["version"] > VERSION:
+        raise CheckpointError(f"load: {path} was written by a newer minigrad (format version {parsed['version']})")
+    _check_depth(parsed["tree"], path)
+    return parsed["tree"]
+
+
+def _check_depth(tree, path: str) -> None:
+    """Refuse a tree nested deeper than :data:`MAX_TREE_DEPTH` (walked without recursion)."""
+    level, depth = [tree], 0
+    while level:
+        depth += 1
+        if depth > MAX_TREE_DEPTH:
+            raise CheckpointError(f"load: {path} has a structure nested more than {MAX_TREE_DEPTH} levels deep")
+        level = [child for node in level if isinstance(node, (dict, list)) for child in _children(node)]
+
+
+def _children(node):
+    return node.values() if isinstance(node, dict) else node
 
 
 def _encode(obj, arrays: dict):
     if isinstance(obj, Tensor) or backend.is_array(obj):
         data = obj.data if isinstance(obj, Tensor) else obj
-        if data.dtype.kind not in _DTYPE_KINDS:  # load would refuse it: fail now, not at load time
+        if data.dtype.kind not in DTYPE_KINDS:  # load would refuse it: fail now, not at load time
             raise TypeError(f"save: cannot store an array of dtype {data.dtype}; only bool, integer and float arrays")
         key = f"a{len(arrays)}"
         arrays[key] = backend.to_device(data, "cpu")
@@ -140,6 +168,8 @@ def _encode_key(key):
 
 
 def _decode(node, arrays: dict, device: str, path: str):
+    if not isinstance(node, dict):
+        raise CheckpointError(f"load: {path} has a damaged structure (an entry is a {type(node).__name__})")
     try:
         if "array" in node:
             data = arrays[node["array"]]

@@ -65,6 +65,33 @@ def test_decorator_form_and_gradcheck_still_works_inside():
     assert run()
 
 
+# Ops of the breadth issues that make NaN or Inf from finite inputs, each with such an input.
+FIRST_NAN = {
+    "asin": lambda x: mg.asin(x + 1.5),
+    "acos": lambda x: mg.acos(x + 1.5),
+    "acosh": lambda x: mg.acosh(x - 1.0),
+    "atanh": lambda x: mg.atanh(x + 1.5),
+    "log1p": lambda x: mg.log1p(x - 2.0),
+    "log2": lambda x: mg.log2(x - 1.0),
+    "log10": lambda x: mg.log10(x - 1.0),
+    "rsqrt": lambda x: mg.rsqrt(x - 1.0),
+    "fmod": lambda x: mg.fmod(x, x * 0),
+    "remainder": lambda x: mg.remainder(x, x * 0),
+    "exp2": lambda x: mg.exp2(x * 4000),
+    "expm1": lambda x: mg.expm1(x * 2000),
+    "cosh": lambda x: mg.cosh(x * 2000),
+}
+
+
+@pytest.mark.parametrize("name", list(FIRST_NAN))
+def test_the_first_op_that_makes_a_nan_or_inf_is_named(name):
+    x = mg.tensor([0.5, 0.25], dtype=mg.float64, requires_grad=True)
+    with mg.detect_anomaly(), np.errstate(all="ignore"), pytest.raises(AnomalyError) as info:
+        FIRST_NAN[name](x).sum()
+    assert str(info.value).startswith(f"{name} (op "), str(info.value)
+    assert "produced" in str(info.value) and "test_anomaly.py" in str(info.value)
+
+
 def test_set_detect_anomaly_as_a_call_and_as_a_context_as_pytorch():
     x = mg.tensor([-1.0], requires_grad=True)
     mg.autograd.set_detect_anomaly(True)

@@ -23,7 +23,7 @@ def example(monkeypatch):
 
 def test_every_example_is_tested():
     tested = {"train_digits", "optimizer_zoo", "momentum_theory", "schedules", "gradcheck_tour", "sanity_checks",
-              "newton_vs_gd"}  # fmt: skip
+              "newton_vs_gd", "draw_graph"}  # fmt: skip
     assert {p.stem for p in EXAMPLES.glob("*.py") if not p.stem.startswith("_")} == tested
 
 
@@ -62,3 +62,8 @@ def test_newton_converges_quadratically_and_gd_linearly(example, tmp_path):
     best = min(newton.min(), gd.min())
     errors = newton[:4] - best
     assert errors[2] < errors[1] ** 1.5 and np.all(np.diff(gd) < 0)
+
+
+def test_draw_graph_draws_both_tapes(example, tmp_path):
+    graphs = example("draw_graph").main(["--quick", "--out", str(tmp_path)])
+    assert {name: g.boxes for name, g in graphs.items()} == {"tape.svg": 7, "mlp_tape.svg": 8}

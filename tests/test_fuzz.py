@@ -1255,6 +1255,111 @@ def _nn_losses(draw):
                 f"{choice}({reduction}), x {x.shape} {x.dtype}, t {t.shape} {t.dtype}")  # fmt: skip
 
 
+# --- pointwise math (minigrad.ops.pointwise): PyTorch's dtype rule, integers and bools become float32 ----------
+
+
+def _torch_floats(*values):
+    """``values`` with integer and bool arrays cast as PyTorch does for float-only functions: to the float
+    arrays' promoted dtype, else float32. Python numbers stay numbers."""
+    arrays_ = [v for v in values if isinstance(v, np.ndarray)]
+    floats = [a.dtype for a in arrays_ if a.dtype.kind == "f"]
+    target = np.result_type(*floats) if floats else np.dtype(np.float32)
+    return [v.astype(target) if isinstance(v, np.ndarray) and v.dtype.kind in "biu" else v for v in values]
+
+
+def _erf_ref(a):
+    (x,) = _torch_floats(a)
+    return np.vectorize(math.erf, otypes=[np.float64])(x.astype(np.float64)).astype(x.dtype) if x.size else x.copy()
+
+
+def _rounding_ref(fn):
+    def ref(a):
+        if a.dtype.kind in "biu":
+            return a.copy()  # PyTorch: rounding an integer tensor returns it unchanged
+        return fn(a)
+
+    return ref
+
+
+POINTWISE_UNARY = {
+    **{name: (getattr(minigrad, name), numpy_fn) for name, numpy_fn in {
+        "sin": np.sin, "cos": np.cos, "tan": np.tan, "asin": np.arcsin, "acos": np.arccos, "atan": np.arctan,
+        "sinh": np.sinh, "cosh": np.cosh, "asinh": np.arcsinh, "acosh": np.arccosh, "atanh": np.arctanh,
+        "log1p": np.log1p, "expm1": np.expm1, "log2": np.log2, "log10": np.log10, "exp2": np.exp2,
+    }.items()},
+}  # fmt: skip
+
+
+def _pointwise_unary(name):
+    op, numpy_fn = POINTWISE_UNARY[name]
+
+    def build(draw):
+        x = tensor(draw)
+        method = draw(st.booleans())
+        fn = (lambda: getattr(x, name)()) if method else (lambda: op(x))
+        return call(fn, [x], name, lambda a: numpy_fn(*_torch_floats(a)), True, f"x {x.shape} {x.dtype}")
+
+    return build
+
+
+def _erf_rsqrt(draw):
+    x = tensor(draw)
+    name = draw(st.sampled_from(["erf", "rsqrt"]))
+    if name == "erf":
+        return call(lambda: minigrad.erf(x), [x], "erf", _erf_ref, False, f"x {x.shape} {x.dtype}")
+    return call(lambda: x.rsqrt(), [x], "rsqrt", lambda a: 1 / np.sqrt(*_torch_floats(a)), False,
+                f"x {x.shape} {x.dtype}")  # fmt: skip
+
+
+def _rounding(draw):
+    x = tensor(draw, dtypes=FLOATS + INTS)
+    name = draw(st.sampled_from(["floor", "ceil", "trunc", "round"]))
+    numpy_fn = {"floor": np.floor, "ceil": np.ceil, "trunc": np.trunc, "round": np.rint}[name]
+    return call(lambda: getattr(minigrad, name)(x), [x], name, _rounding_ref(numpy_fn), True,
+                f"x {x.shape} {x.dtype}")  # fmt: skip
+
+
+def _pointwise_binary(draw):
+    name = draw(st.sampled_from(["atan2", "logaddexp", "hypot", "copysign"]))
+    numpy_fn = {"atan2": np.arctan2, "logaddexp": np.logaddexp, "hypot": np.hypot, "copysign": np.copysign}[name]
+    a = tensor(draw)
+    b = operand(draw, a.shape)
+    inputs = [a, b]
+
+    def reference(*datas):
+        it = iter(datas)
+        return numpy_fn(*_torch_floats(*(next(it) if isinstance(v, Tensor) else v for v in inputs)))
+
+    def d(v):
+        return f"{v.shape} {v.dtype}" if isinstance(v, Tensor) else repr(v)
+
+    return call(lambda: getattr(minigrad, name)(a, b), inputs, name, reference, False, f"a {d(a)}, b {d(b)}")
+
+
+def _lerp(draw):
+    start = float_tensor(draw)
+    end = float_tensor(draw, other_shape(draw, start.shape))
+    weight = draw(st.one_of(st.floats(-1, 2), st.just(None)))
+    weight = float_tensor(draw, other_shape(draw, start.shape)) if weight is None else weight
+    inputs = [start, end, weight]
+
+    def reference(*datas):
+        it = iter(datas)
+        s, e, w = (next(it) if isinstance(v, Tensor) else v for v in inputs)
+        # PyTorch's formula, from the nearer end: lerp(0, inf, 1) is nan there too (checked with torch 2.13).
+        # Mixed float dtypes promote, as in minigrad's arithmetic (PyTorch refuses them).
+        return np.where(np.abs(w) < 0.5, s + w * (e - s), e - (e - s) * (1 - w))
+
+    describe = f"start {start.shape} {start.dtype}, end {end.shape} {end.dtype}, weight {weight!r:.40}"
+    return call(lambda: minigrad.lerp(start, end, weight), inputs, "lerp", reference, False, describe)
+
+
+def _predicates(draw):
+    x = tensor(draw)
+    name = draw(st.sampled_from(["isnan", "isinf", "isfinite"]))
+    return call(lambda: getattr(x, name)(), [x], name, getattr(np, name), True, f"x {x.shape} {x.dtype}")
+
+
 # --- the table ------------------------------------------------------------------------------------------------------
 
 CASES: dict[str, Callable] = {
@@ -1302,6 +1407,12 @@ CASES: dict[str, Callable] = {
     "nn.Embedding": _nn_embedding,
     "nn.parameter_free": _nn_simple,
     "nn.losses": _nn_losses,
+    **{name: _pointwise_unary(name) for name in POINTWISE_UNARY},
+    "erf_rsqrt": _erf_rsqrt,
+    "rounding": _rounding,
+    "pointwise_binary": _pointwise_binary,
+    "lerp": _lerp,
+    "predicates": _predicates,
 }
 
 
