@@ -148,6 +148,8 @@ def test_jacobian_of_a_function_ignoring_an_input_is_zero_unless_strict():
     x, y = _t([1.0, 2.0]), _t([3.0])
     J = jacobian(lambda x, y: x * 2, (x, y))
     np.testing.assert_array_equal(_host(J[1]), np.zeros((2, 1)))
+    J = jacobian(lambda x, y: x * 2, (x, _t([np.inf])))  # zeros, not inf * 0
+    np.testing.assert_array_equal(_host(J[1]), np.zeros((2, 1)))
     with pytest.raises(GraphError, match="does not depend on input 1"):
         jacobian(lambda x, y: x * 2, (x, y), strict=True)
     with pytest.raises(ArgumentError, match="strategy"):

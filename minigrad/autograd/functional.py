@@ -126,16 +126,20 @@ def _vjp_of(name, outputs, inputs, cotangents, create_graph: bool, strict: bool,
                     f"{name}: the output of func does not depend on input {j} (shape {tuple(x.shape)}); "
                     "pass strict=False to get zeros for it"
                 )
-            g = x.detach() * 0
+            g = _zeros(x)
         results.append(g)
     return results
+
+
+def _zeros(like) -> Tensor:
+    return Tensor._wrap(like.xp.zeros(like.shape, like.dtype))
 
 
 def _ones_for_scalars(name: str, outputs: tuple, what: str) -> tuple:
     for k, o in enumerate(outputs):
         if o.numel() != 1:
             raise ShapeError(
-                f"{name}: v can be left out only when {what} has one element, but {what}[{k}] has shape "
+                f"{name}: v can be left out only when every {what} has one element, but {what} {k} has shape "
                 f"{tuple(o.shape)}; pass v"
             )
     return tuple(Tensor._wrap(o.xp.ones(o.shape, o.dtype)) for o in outputs)
@@ -159,7 +163,7 @@ def vjp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool
     xs = _prepare(inputs, create_graph)
     out_tuple, outputs = _call("vjp", func, xs)
     if v is None:
-        vs = _ones_for_scalars("vjp", outputs, "the output of func")
+        vs = _ones_for_scalars("vjp", outputs, "output of func")
     else:
         _, vs = _as_tuple("vjp", "v", v)
         _check_v("vjp", vs, outputs, "the output of func")
@@ -185,7 +189,7 @@ def jvp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool
     """
     in_tuple, inputs = _as_tuple("jvp", "inputs", inputs)
     if v is None:
-        vs = _ones_for_scalars("jvp", inputs, "the input")
+        vs = _ones_for_scalars("jvp", inputs, "input")
     else:
         _, vs = _as_tuple("jvp", "v", v)
         _check_v("jvp", vs, inputs, "the input")
@@ -231,7 +235,7 @@ def _jvp_of(name, outputs, xs, vs, create_graph: bool, strict: bool, retain_grap
                     f"{name}: output {k} of func (shape {tuple(o.shape)}) does not depend on the inputs; "
                     "pass strict=False to get zeros for it"
                 )
-            results[k] = o.detach() * 0
+            results[k] = _zeros(o)
     return results
 
 
@@ -407,7 +411,7 @@ def hvp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool
 def _hessian_product(name, func, inputs, v, create_graph: bool, strict: bool, forward: bool):
     in_tuple, inputs = _as_tuple(name, "inputs", inputs)
     if v is None:
-        vs = _ones_for_scalars(name, inputs, "the input")
+        vs = _ones_for_scalars(name, inputs, "input")
     else:
         _, vs = _as_tuple(name, "v", v)
         _check_v(name, vs, inputs, "the input")
