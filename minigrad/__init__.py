@@ -180,6 +180,9 @@ multiply, subtract, divide, negative = mul, sub, div, neg
 arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
 arcsinh, arccosh, arctanh, fix = asinh, acosh, atanh, trunc
 
+# torch.autograd (with .functional) and torch.utils.data, as ported code reaches them from ``import torch``
+from . import autograd, utils  # noqa: E402
+
 __version__ = "0.1.0"
 
 _malloc.tune_if_asked()  # only with MINIGRAD_TUNE_MALLOC=1: malloc's settings belong to the process's owner

@@ -20,6 +20,13 @@ like any forward, so the gradients can be differentiated again.
 
 Nodes are freed only once the whole pass has succeeded, so an error leaves
 the graph and every ``.grad`` as they were.
+
+Gradient hooks (``Tensor.register_hook``, ``retain_grad``; see
+:class:`minigrad.tape.Hooks`) run on a non-leaf's gradient once all of it has
+arrived, which is when its node comes up in sequence order, before its vjp
+and before :func:`minigrad.grad` keeps it; on a leaf's, once summed, before
+the sink gets it. Their tables are looked at only when not empty: with no
+hook anywhere a backward pays one ``is None`` test per node.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from __future__ import annotations
 from . import backend
 from .interpreter import _PER_THREAD, RAW
 from .monitor import _check_finite
-from .tape import collect
+from .tape import LEAF_HOOKS, NODE_HOOKS, collect, drop_hooks
 
 
 def run_backward(roots, root_grads, sink, *, retain_graph: bool, create_graph: bool) -> None:
@@ -51,11 +58,19 @@ def run_backward(roots, root_grads, sink, *, retain_graph: bool, create_graph: b
     previous = _PER_THREAD.interpreter
     anomaly = previous.monitor is not None and previous.monitor.anomaly
     _PER_THREAD.interpreter = previous.with_grad(True) if create_graph else RAW
+    node_hooks = NODE_HOOKS if _NODE_HOOKED else None  # the tables' dicts: an emptiness test costs no call
+    if node_hooks is not None or _LEAF_HOOKED:
+        hook_mode = previous.with_grad(create_graph)  # hooks run as PyTorch's: recording only under create_graph
+        retains = sink is GRAD_SINK  # retain_grad fills .grad in backward(), not in grad()
     try:
         for node in nodes:
             g = pop(node, None)
             if g is None:
                 continue
+            if node_hooks is not None:
+                hooks = node_hooks.get(node)
+                if hooks is not None:
+                    g = hooks.run(g, raw, hook_mode, retains)
             if wanted is not None and node in wanted:
                 wanted[node] = g
             inputs = node.inputs
@@ -77,14 +92,25 @@ def run_backward(roots, root_grads, sink, *, retain_graph: bool, create_graph: b
                 else:
                     old = get(parent)
                     node_grads[parent] = gi if old is None else old + gi
+        if _LEAF_HOOKED:
+            for entry in leaf_grads.values():
+                hooks = LEAF_HOOKS.get(entry[0])
+                if hooks is not None:
+                    g = hooks.run(entry[1], raw, hook_mode, retains)
+                    if g is not entry[1]:
+                        entry[1], entry[2] = g, _BORROWED  # the hook's array: copied into .grad
     finally:
         _PER_THREAD.interpreter = previous
     sink.finish(leaf_grads.values(), create_graph)  # before freeing: freshness reads the nodes' arrays
     if not retain_graph:
         for node in nodes:
             node.free()
+        if node_hooks is not None:  # a freed node's hooks can never run again
+            for node in nodes:
+                drop_hooks(node)
 
 
+_NODE_HOOKED, _LEAF_HOOKED = NODE_HOOKS.data, LEAF_HOOKS.data
 _BORROWED = object()  # marks a leaf cotangent that is the caller's array, or a tensor (create_graph)
 
 

@@ -63,6 +63,7 @@ class FunctionOp:
     def __init__(self, cls):
         self.cls = cls
         self.name = cls.__name__
+        self.backward_name = cls.__name__ + "Backward"  # grad_fn.name(), as PyTorch names a custom Function's node
         self.signature = cls.signature
         self.declares_kinks = cls.signature is not None
 

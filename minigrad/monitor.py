@@ -17,7 +17,7 @@ import sys
 import numpy as np
 
 from . import backend
-from .errors import AnomalyError
+from .errors import AnomalyError, ArgumentError
 from .interpreter import _PER_THREAD, Installs, Monitored
 from .tensor import Tensor
 
@@ -108,6 +108,46 @@ class detect_anomaly(_Monitoring):
     """
 
     features = {"anomaly": True}
+
+
+class set_detect_anomaly:
+    """Turn anomaly mode on or off (``mode``), as PyTorch's ``torch.autograd.set_detect_anomaly``.
+
+    It takes effect on construction, so a bare ``set_detect_anomaly(True)``
+    call switches anomaly mode on in this thread until switched off, and
+    ``with set_detect_anomaly(False):`` turns it off for a block (inside a
+    :class:`detect_anomaly` block, say), restoring the previous mode on exit.
+    What anomaly mode checks: see :class:`detect_anomaly`. ``check_nan`` is
+    accepted for PyTorch's signature; minigrad's anomaly mode always checks
+    for NaN and Inf, and ``check_nan=False`` raises ArgumentError.
+    """
+
+    def __init__(self, mode: bool, check_nan: bool = True):
+        if not check_nan and mode:
+            raise ArgumentError(
+                "set_detect_anomaly: check_nan=False is not supported; minigrad's anomaly mode always checks "
+                "results for NaN and Inf"
+            )
+        self.mode = bool(mode)
+        self._previous = _PER_THREAD.interpreter
+        _PER_THREAD.interpreter = self._installed(self._previous)
+
+    def _installed(self, current):
+        if self.mode:
+            return detect_anomaly().installed(current)
+        if current.monitor is None or not current.monitor.anomaly:
+            return current
+        monitor = current.monitor  # anomaly on: drop it, and the creation sites it turned on
+        if monitor.recorder is None:
+            return current.inner  # back to the plain interpreter, which pays nothing for monitors
+        return Monitored(current.inner, Monitor(recorder=monitor.recorder, ops=monitor.ops))
+
+    def __enter__(self):  # already set by the constructor; __exit__ restores
+        return self
+
+    def __exit__(self, *exc):
+        _PER_THREAD.interpreter = self._previous
+        return False
 
 
 class record_signatures(_Monitoring):

@@ -34,6 +34,7 @@ graph by reference counting alone; there is no global tape to clear.
 from __future__ import annotations
 
 import itertools
+import weakref
 from operator import attrgetter
 
 from .errors import GraphError
@@ -66,6 +67,7 @@ class Node:
         "seq",
         "ctx",
         "site",
+        "__weakref__",  # for the hook tables (see Hooks); costs a node nothing when no hook is registered
     )
 
     def __init__(self, op, inputs, arrays, params, needs, parents, saved, out_data, out_vc, ctx=None):
@@ -135,6 +137,251 @@ class Node:
 
     def __repr__(self) -> str:
         return f"<Node #{self.seq} {self.name}>"
+
+
+class Hooks:
+    """The gradient hooks of one tensor (``Tensor.register_hook``, ``Tensor.retain_grad``), in registration order.
+
+    A non-leaf's hooks are kept by its node, a leaf's by the tensor, in the
+    weak tables :data:`NODE_HOOKS` and :data:`LEAF_HOOKS`: the engine looks
+    there only when a table is not empty, so a backward with no hook
+    anywhere pays one test per node. ``retain`` is a weak reference to the
+    non-leaf tensor whose ``.grad`` a ``backward()`` fills (after the hooks, as
+    PyTorch's ``retain_grad`` does), or None.
+    """
+
+    __slots__ = ("fns", "retain")
+
+    def __init__(self):
+        self.fns: list = []
+        self.retain = None
+
+    def run(self, g, raw: bool, interpreter, retain: bool):
+        """Call each hook on the gradient ``g`` (an array when ``raw``, else a tensor) and return the result.
+
+        A hook gets a tensor and returns None (keep the gradient) or a
+        replacement of the same shape. Hooks run with ``interpreter``
+        installed: recording under ``create_graph=True``, so what they compute
+        is differentiated too, and not recording otherwise.
+        """
+        if not self.fns and (self.retain is None or not retain):
+            return g
+        previous = _interpreter._PER_THREAD.interpreter
+        _interpreter._PER_THREAD.interpreter = interpreter
+        try:
+            t = _tensor.Tensor._wrap(g) if raw else g
+            for fn in list(self.fns):
+                out = fn(t)
+                if out is None:
+                    continue
+                if not isinstance(out, _tensor.Tensor):
+                    out = _tensor._to_tensor(out, like=t)
+                if tuple(out.shape) != tuple(t.shape):
+                    raise GraphError(
+                        f"register_hook: the hook {getattr(fn, '__name__', fn)!r} returned a gradient of shape "
+                        f"{tuple(out.shape)} for a tensor of shape {tuple(t.shape)}; a hook must keep the shape"
+                    )
+                t = out
+            if retain and self.retain is not None:
+                target = self.retain()
+                if target is not None:
+                    _retain(target, t, raw)
+        finally:
+            _interpreter._PER_THREAD.interpreter = previous
+        return t.data if raw else t
+
+
+def _retain(target, g, raw: bool) -> None:
+    """Sum the gradient ``g`` of the non-leaf ``target`` into its ``.grad`` (a copy: the engine reuses its arrays)."""
+    if not raw:
+        target.grad = g if target.grad is None else target.grad + g
+    elif target.grad is None:
+        target.grad = _tensor.Tensor._wrap(g.data.copy())
+    else:
+        target.grad.data += g.data
+        target.grad._vc[0] += 1
+
+
+class WeakTable:
+    """A table keyed by object identity that forgets an entry when its key is collected.
+
+    Not a ``weakref.WeakKeyDictionary``: that compares keys with ``==``,
+    which for tensors is elementwise. Empty, it is false, which is all the
+    engine asks of it when no hook is registered.
+    """
+
+    __slots__ = ("data",)
+
+    def __init__(self):
+        self.data: dict = {}  # id(key) -> (weak reference to key, value)
+
+    def __bool__(self) -> bool:
+        return bool(self.data)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def get(self, key, default=None):
+        entry = self.data.get(id(key))
+        if entry is None or entry[0]() is not key:
+            return default
+        return entry[1]
+
+    def __setitem__(self, key, value) -> None:
+        k, data = id(key), self.data
+
+        def forget(ref, k=k, data=data):
+            entry = data.get(k)
+            if entry is not None and entry[0] is ref:
+                del data[k]
+
+        data[k] = (weakref.ref(key, forget), value)
+
+    def pop(self, key, default=None):
+        entry = self.data.get(id(key))
+        if entry is None or entry[0]() is not key:
+            return default
+        del self.data[id(key)]
+        return entry[1]
+
+
+NODE_HOOKS = WeakTable()  # node -> Hooks (non-leaf tensors)
+LEAF_HOOKS = WeakTable()  # leaf tensor -> Hooks
+
+
+def drop_hooks(node) -> None:
+    """Forget the hooks of a node that a backward freed (they can never run again); ``retain_grad`` stays set."""
+    hooks = NODE_HOOKS.get(node)
+    if hooks is not None:
+        hooks.fns = []
+        if hooks.retain is None:
+            NODE_HOOKS.pop(node)
+
+
+def hooks_of(tensor, create: bool = False) -> Hooks | None:
+    """The :class:`Hooks` of ``tensor`` (kept by its node when it has one), made when ``create``."""
+    table, key = (LEAF_HOOKS, tensor) if tensor._node is None else (NODE_HOOKS, tensor._node)
+    hooks = table.get(key)
+    if hooks is None and create:
+        hooks = table[key] = Hooks()
+    return hooks
+
+
+class RemovableHandle:
+    """What ``register_hook`` returns: ``handle.remove()`` unregisters the hook (again: no effect)."""
+
+    __slots__ = ("_table", "_key", "_fn", "__weakref__")
+
+    def __init__(self, table, key, fn):
+        self._table, self._key, self._fn = table, weakref.ref(key), fn
+
+    def remove(self) -> None:
+        key = self._key()
+        hooks = None if key is None else self._table.get(key)
+        if hooks is None:
+            return
+        hooks.fns = [f for f in hooks.fns if f is not self._fn]
+        if not hooks.fns and hooks.retain is None:
+            self._table.pop(key)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+        return False
+
+
+def add_hook(tensor, fn) -> RemovableHandle:
+    """Register ``fn`` on the gradient of ``tensor``; see ``Tensor.register_hook``."""
+    hooks = hooks_of(tensor, create=True)
+    hooks.fns.append(fn)
+    table, key = (LEAF_HOOKS, tensor) if tensor._node is None else (NODE_HOOKS, tensor._node)
+    return RemovableHandle(table, key, fn)
+
+
+class GradFn:
+    """``tensor.grad_fn``: the recorded node of a non-leaf, as PyTorch shows it.
+
+    ``name()`` is PyTorch's style of name, the op's name in CamelCase plus
+    ``Backward0`` (``MulBackward0``; a custom Function ``Cube`` gives
+    ``CubeBackward``, as in PyTorch); ``node`` is the tape's
+    :class:`Node` itself. Two GradFn of one node compare equal.
+    """
+
+    __slots__ = ("node",)
+
+    def __init__(self, node):
+        self.node = node
+
+    def name(self) -> str:
+        return backward_name(self.node.op)
+
+    @property
+    def next_functions(self) -> tuple:
+        """``(fn, 0)`` for each tensor input: its GradFn, an :class:`AccumulateGrad` for a leaf, None without grad.
+
+        Raises GraphError once a backward has freed the node (minigrad drops the graph's links with its saved values).
+        """
+        if self.node.inputs is None:
+            raise GraphError(
+                f"next_functions: {self.name()} (node #{self.node.seq}) was freed by a backward, which drops the "
+                "graph's links; read next_functions before backward, or pass retain_graph=True to it"
+            )
+        parent_of = dict(zip(self.node.needs, self.node.parents))
+        out = []
+        for i, value in enumerate(self.node.inputs):
+            if not isinstance(value, _tensor.Tensor):
+                continue
+            if i not in parent_of:
+                out.append((None, 0))
+            elif parent_of[i] is None:
+                out.append((AccumulateGrad(value), 0))
+            else:
+                out.append((GradFn(parent_of[i]), 0))
+        return tuple(out)
+
+    def register_hook(self, hook):
+        raise NotImplementedError(
+            "grad_fn.register_hook: hooks on nodes are not supported; register the hook on the tensor "
+            "(Tensor.register_hook), which gets the same gradient"
+        )
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, GradFn) and other.node is self.node
+
+    def __hash__(self) -> int:
+        return hash(self.node)
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {hex(id(self.node))}>"
+
+
+class AccumulateGrad:
+    """The entry of a leaf in ``next_functions`` (``variable`` is the leaf), as PyTorch's."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    @property
+    def next_functions(self) -> tuple:
+        return ()
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {hex(id(self.variable))}>"
+
+
+def backward_name(op) -> str:
+    """PyTorch's style of grad_fn name: op ``mul`` -> ``MulBackward0``, a custom Function ``F`` -> ``FBackward``."""
+    custom = getattr(op, "backward_name", None)
+    if custom is not None:
+        return custom
+    return "".join(part[:1].upper() + part[1:] for part in op.name.split("_")) + "Backward0"
 
 
 def check_history(op: str, tensor) -> None:

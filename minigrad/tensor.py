@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import inspect
 import types
+import weakref
 
 import numpy as np
 
 from . import backend
-from .errors import DTypeError, GraphError, IndexOutOfRange, ShapeError
+from .errors import ArgumentError, DTypeError, GraphError, IndexOutOfRange, ShapeError
 
 float16 = np.float16
 float32 = np.float32
@@ -53,7 +54,16 @@ class Tensor:
 
     Create one with :func:`minigrad.tensor` (or ``Tensor(data, ...)``, which
     takes the same arguments). ``.data`` is the backend array itself;
-    ``.grad`` is filled by :meth:`backward` for leaves that require grad.
+    ``.grad`` is filled by :meth:`backward` for leaves that require grad
+    (and for non-leaves after :meth:`retain_grad`).
+
+    Unlike PyTorch, where ``t.data`` is a detached tensor sharing memory,
+    ``.data`` here is the raw array, so PyTorch's ``p.data.add_(...)``,
+    ``p.data.copy_(...)`` or ``x.data.numpy()`` are spelled
+    ``p.detach().add_(...)``, ``p.detach().copy_(...)``, ``x.detach().numpy()``:
+    :meth:`detach` shares memory and the version counter, and its in-place
+    changes are not recorded (they do bump the version, as PyTorch's
+    ``detach()`` does, so a graph that saved the old values raises).
     """
 
     __slots__ = ("data", "grad", "requires_grad", "_node", "_vc", "__weakref__")
@@ -113,8 +123,59 @@ class Tensor:
 
     @property
     def grad_fn(self):
-        """The node that produced this tensor, or None for a leaf."""
-        return self._node
+        """None for a leaf; for a result, its recorded op as PyTorch shows it.
+
+        A :class:`minigrad.tape.GradFn`: ``grad_fn.name()`` is PyTorch's style
+        of name (``"MulBackward0"``), ``grad_fn.next_functions`` the ops of the
+        inputs, ``grad_fn.node`` the tape's node itself.
+        """
+        node = self._node
+        return None if node is None else _tape.GradFn(node)
+
+    @property
+    def retains_grad(self) -> bool:
+        """True for a non-leaf whose ``.grad`` backward fills, after :meth:`retain_grad` (always False for leaves)."""
+        if self._node is None:
+            return False
+        hooks = _tape.hooks_of(self)
+        return hooks is not None and hooks.retain is not None and hooks.retain() is self
+
+    def retain_grad(self) -> None:
+        """Make :meth:`backward` fill ``.grad`` of this non-leaf tensor too (a leaf already has it: no effect).
+
+        The gradient is summed into ``.grad`` across backward calls, as a
+        leaf's is, after any hooks of the tensor have run; :func:`minigrad.grad`
+        leaves it alone. Raises GraphError when the tensor does not require grad.
+        """
+        if not self.requires_grad:
+            raise GraphError("retain_grad: the tensor does not require grad, so no gradient reaches it")
+        if self._node is not None:
+            _tape.hooks_of(self, create=True).retain = weakref.ref(self)
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` with the gradient flowing into this tensor during every backward.
+
+        ``hook`` gets a tensor (the full gradient of this tensor, summed over
+        every use of it) and returns None or a replacement of the same shape,
+        which then flows on instead: into the inputs' gradients for a
+        non-leaf, into ``.grad`` (or :func:`minigrad.grad`'s result) for a
+        leaf. Hooks run in registration order, with recording on only under
+        ``create_graph=True`` (so a hook's arithmetic is differentiated with
+        the rest of the backward). A hook must not modify its argument in
+        place. Works on leaves and non-leaves; a non-leaf's hooks are dropped
+        with its graph when a backward frees it.
+
+        Returns a handle whose ``remove()`` unregisters the hook. Raises
+        GraphError when the tensor does not require grad.
+        """
+        if not self.requires_grad:
+            raise GraphError(
+                f"register_hook: the tensor of shape {tuple(self.shape)} does not require grad, "
+                "so no gradient reaches it; set requires_grad=True first"
+            )
+        if not callable(hook):
+            raise TypeError(f"register_hook: hook must be callable, got {type(hook).__name__}")
+        return _tape.add_hook(self, hook)
 
     @property
     def _version(self) -> int:
@@ -139,6 +200,38 @@ class Tensor:
     def dim(self) -> int:
         """The number of dimensions (PyTorch's name for ``ndim``)."""
         return self.data.ndim
+
+    def ndimension(self) -> int:
+        """The number of dimensions (PyTorch's alias of :meth:`dim`)."""
+        return self.data.ndim
+
+    def nelement(self) -> int:
+        """The number of elements (PyTorch's alias of :meth:`numel`)."""
+        return int(self.data.size)
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        """True when the data is C-contiguous (row-major with no gaps), as PyTorch's default memory format."""
+        return bool(self.data.flags.c_contiguous)
+
+    def contiguous(self, memory_format=None) -> Tensor:
+        """``self`` when the data is C-contiguous, else a C-contiguous copy (differentiable: gradients pass through).
+
+        Only PyTorch's default ``memory_format`` (contiguous) is supported;
+        the copy is :func:`minigrad.ops.elementwise.clone`, as PyTorch's
+        ``contiguous`` records a ``CloneBackward0``.
+        """
+        if memory_format is not None and str(memory_format).split(".")[-1] != "contiguous_format":
+            raise ArgumentError(f"contiguous: only the contiguous memory format is supported, got {memory_format!r}")
+        if self.data.flags.c_contiguous:
+            return self
+        return _ops.elementwise.clone(self)
+
+    def data_ptr(self) -> int:
+        """The address of the first element of the data (shared by tensors that share memory, as views do)."""
+        data = self.data
+        if isinstance(data, np.ndarray):
+            return int(data.__array_interface__["data"][0])
+        return int(data.data.ptr)  # CuPy: the device pointer of the view's first element
 
     def __len__(self) -> int:
         if self.data.ndim == 0:
@@ -194,6 +287,12 @@ class Tensor:
     def detach(self) -> Tensor:
         """A tensor sharing this one's data (and version counter) but cut from the graph."""
         return Tensor._wrap(self.data, vc=self._vc)
+
+    def detach_(self) -> Tensor:
+        """Cut this tensor from the graph in place: it becomes a leaf that does not require grad (as ``detach_``)."""
+        self._node = None
+        self.requires_grad = False
+        return self
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place on a leaf; only floating-point tensors can require grad."""
@@ -274,7 +373,7 @@ class Tensor:
         if self.device != "cpu":
             extras.append(f"device='{self.device}'")
         if self._node is not None:
-            extras.append(f"grad_fn=<{self._node.name}>")
+            extras.append(f"grad_fn=<{_tape.backward_name(self._node.op)}>")
         elif self.requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + ", ".join([body, *extras]) + ")"
@@ -711,6 +810,7 @@ def _op(path: str):
 from . import autograd as _autograd  # noqa: E402  (the engine and the ops import Tensor from this module)
 from . import ops as _ops  # noqa: E402
 from . import primitive as _primitive  # noqa: E402
+from . import tape as _tape  # noqa: E402
 from .interpreter import _PER_THREAD  # noqa: E402
 
 _bind_forwarders(Tensor, _op)

@@ -90,3 +90,29 @@ def test_the_first_op_that_makes_a_nan_or_inf_is_named(name):
         FIRST_NAN[name](x).sum()
     assert str(info.value).startswith(f"{name} (op "), str(info.value)
     assert "produced" in str(info.value) and "test_anomaly.py" in str(info.value)
+
+
+def test_set_detect_anomaly_as_a_call_and_as_a_context_as_pytorch():
+    x = mg.tensor([-1.0], requires_grad=True)
+    mg.autograd.set_detect_anomaly(True)
+    try:
+        assert mg.is_anomaly_enabled()
+        with np.errstate(invalid="ignore"), pytest.raises(AnomalyError, match="sqrt"):
+            x.sqrt()
+        with mg.autograd.set_detect_anomaly(False):  # off for a block, back on after it
+            assert not mg.is_anomaly_enabled()
+            with np.errstate(invalid="ignore"):
+                x.sqrt()
+        assert mg.is_anomaly_enabled()
+    finally:
+        mg.autograd.set_detect_anomaly(False)
+    assert not mg.is_anomaly_enabled()
+    assert mg.interpreter.current() is mg.interpreter.RECORDING  # the plain interpreter again, paying nothing
+    with mg.autograd.set_detect_anomaly(True):
+        assert mg.is_anomaly_enabled()
+    assert not mg.is_anomaly_enabled()
+    with mg.detect_anomaly(), mg.autograd.set_detect_anomaly(False):
+        assert not mg.is_anomaly_enabled()
+    with pytest.raises(mg.ArgumentError, match="check_nan=False"):
+        mg.autograd.set_detect_anomaly(True, check_nan=False)
+    assert not mg.is_anomaly_enabled()

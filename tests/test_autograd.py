@@ -314,7 +314,7 @@ def test_nodes_are_in_sequence_order():
     y = (x.exp() + x.tanh()).sum()
     seqs = [n.seq for n in mg.autograd.tape_nodes(y)]
     assert seqs == sorted(seqs)
-    assert y.grad_fn.name == "sum" and not y.is_leaf and x.is_leaf
+    assert y.grad_fn.node.name == "sum" and y.grad_fn.name() == "SumBackward0" and not y.is_leaf and x.is_leaf
 
 
 # --- kinks ------------------------------------------------------------------------------

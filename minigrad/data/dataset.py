@@ -19,6 +19,12 @@ class Dataset:
     def __getitem__(self, index):
         raise NotImplementedError
 
+    def __add__(self, other):
+        """``a + b``: the samples of ``a`` then those of ``b`` (a :class:`~minigrad.data.ConcatDataset`)."""
+        from .subsets import ConcatDataset
+
+        return ConcatDataset([self, other])
+
 
 class TensorDataset(Dataset):
     """Samples are the i-th rows of equally long tensors.

@@ -11,8 +11,9 @@ import warnings
 import numpy as np
 
 from .. import backend
-from ..autograd import enable_grad, grad, no_grad
-from ..ops.shape import concatenate, reshape
+from ..autograd import enable_grad, no_grad
+from ..autograd.functional import _jacobian_blocks, _vjp_of
+from ..tensor import Tensor
 from .optimizer import Optimizer
 
 
@@ -97,8 +98,9 @@ class GradientDescentLineSearch(_ClosureOptimizer):
 class Newton(_ClosureOptimizer):
     r"""Damped Newton's method for small problems, with a backtracking line search.
 
-    The Hessian H is assembled column by column from Hessian-vector products
-    of the engine (``create_graph=True``). The step solves
+    The Hessian H is the Jacobian of the gradient (taken with
+    ``create_graph=True``), by :mod:`minigrad.autograd.functional`'s reverse
+    mode: one Hessian-vector product per parameter element. The step solves
 
         (H + mu I) d = -g,   mu = 0 if H is positive definite, else -lambda_min(H) + damping * max(1, |lambda|_max),
 
@@ -116,20 +118,29 @@ class Newton(_ClosureOptimizer):
         super().__init__(params, {"lr": lr, "damping": damping, "c": c, "shrink": shrink, "max_shrinks": max_shrinks})
 
     def hessian(self, closure):
-        """(loss, gradient, Hessian) at the current parameters, in float64 NumPy."""
+        """(loss, gradient, Hessian) at the current parameters, in float64 NumPy.
+
+        The gradient is taken with ``create_graph=True`` and the Hessian is its
+        Jacobian with respect to the parameters, by the machinery of
+        :func:`minigrad.autograd.functional.hessian` (one Hessian-vector
+        product per parameter element); the closure reads the parameters
+        themselves, so the blocks are computed on its output rather than
+        through ``hessian``'s function-of-inputs form.
+        """
         params = self._params()
         with enable_grad():
             loss = closure()
-            grads = grad(loss, params, create_graph=True)
-            g = concatenate([reshape(gi, (-1,)) for gi in grads])
-            n = g.shape[0]
-            rows = []
-            for i in range(n):
-                selector = np.zeros(n, dtype=g.dtype)
-                selector[i] = 1.0
-                hv = grad((g * g.xp.asarray(selector)).sum(), params, retain_graph=True, allow_unused=True)
-                rows.append(_flat([h.data if h is not None else p.data * 0 for h, p in zip(hv, params)]))
-        return float(loss.item()), _flat([g.data]), np.array(rows)
+            ones = Tensor._wrap(loss.xp.ones(loss.shape, loss.dtype))
+            grads = tuple(_vjp_of("Newton", (loss,), params, (ones,), True, False))
+            blocks = _jacobian_blocks(grads, params, False, False, "reverse-mode")
+        sizes = [p.data.size for p in params]
+        hessian = np.block(
+            [
+                [backend.to_device(b.data, "cpu").reshape(m, n).astype(np.float64) for b, n in zip(row, sizes)]
+                for row, m in zip(blocks, sizes)
+            ]
+        )
+        return float(loss.item()), _flat([g.data for g in grads]), hessian
 
     def step(self, closure=None):
         if closure is None:

@@ -1,5 +1,10 @@
 """Reverse mode's public API: ``backward``, ``grad``, and the names of PyTorch's ``torch.autograd``.
 
+As ported code spells them: ``Function`` (custom ops, :mod:`minigrad.function`),
+``gradcheck``/``gradgradcheck`` (:mod:`minigrad.gradcheck`),
+``set_detect_anomaly`` and ``detect_anomaly``, and the transforms of
+:mod:`minigrad.autograd.functional` (``vjp jvp jacobian hessian hvp vhp``).
+
 The machinery lives in modules by job:
 
 * :mod:`minigrad.interpreter` -- what calling an op does now (raw arrays in a
@@ -12,12 +17,19 @@ The machinery lives in modules by job:
 
 from __future__ import annotations
 
-from . import backend
-from .engine import GRAD_SINK, TargetSink, run_backward
-from .errors import GraphError
-from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .monitor import detect_anomaly, is_anomaly_enabled, record_signatures, record_sites, user_site
-from .tape import Node, check_history, format_tape, print_tape, tape_nodes
+from .. import backend
+from ..engine import GRAD_SINK, TargetSink, run_backward
+from ..errors import GraphError
+from ..grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from ..monitor import (
+    detect_anomaly,
+    is_anomaly_enabled,
+    record_signatures,
+    record_sites,
+    set_detect_anomaly,
+    user_site,
+)
+from ..tape import Node, check_history, format_tape, print_tape, tape_nodes
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
@@ -105,22 +117,30 @@ def _root_grads(op: str, outputs, grad_outputs):
 
 
 __all__ = [
+    "Function",
     "Node",
     "backward",
     "check_history",
     "detect_anomaly",
     "enable_grad",
     "format_tape",
+    "functional",
     "grad",
+    "gradcheck",
+    "gradgradcheck",
     "is_anomaly_enabled",
     "is_grad_enabled",
     "no_grad",
     "print_tape",
     "record_signatures",
     "record_sites",
+    "set_detect_anomaly",
     "set_grad_enabled",
     "tape_nodes",
     "user_site",
 ]
 
-from . import tensor as _tensor  # noqa: E402  (tensor.py imports this module first)
+from .. import tensor as _tensor  # noqa: E402  (tensor.py imports this module first)
+from ..function import Function  # noqa: E402  (PyTorch's torch.autograd.Function)
+from ..gradcheck import gradcheck, gradgradcheck  # noqa: E402  (torch.autograd.gradcheck, .gradgradcheck)
+from . import functional  # noqa: E402  (torch.autograd.functional: vjp, jvp, jacobian, hessian, hvp, vhp)
