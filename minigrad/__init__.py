@@ -55,6 +55,7 @@ from .errors import (
 )
 from .function import Function, FunctionCtx
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck, gradgradcheck
+from .ops.construct import flip, fliplr, flipud, meshgrid, roll, t, tril, triu, unflatten
 from .ops.elementwise import (
     abs,
     add,
@@ -87,7 +88,19 @@ from .ops.elementwise import (
     true_divide,
     where,
 )
-from .ops.linalg import matmul
+from .ops.linalg import (
+    bmm,
+    diag,
+    diag_embed,
+    diagonal,
+    einsum,
+    ger,
+    matmul,
+    mm,
+    norm,
+    outer,
+    trace,
+)
 from .ops.pointwise import (
     acos,
     acosh,
