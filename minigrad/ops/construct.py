@@ -80,7 +80,7 @@ def triu(input, diagonal=0):
 
 def _dim_list(op, x, dims) -> tuple:
     """dims (an int or a sequence of ints) as non-negative axes of x, checked."""
-    dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+    dims = tuple(dims) if isinstance(dims, (list, tuple)) else (dims,)
     n = max(x.ndim, 1)  # a 0-d tensor takes dim 0 or -1, as PyTorch
     for d in dims:
         if isinstance(d, bool) or not isinstance(d, (int, np.integer)):
@@ -145,7 +145,7 @@ def roll(input, shifts, dims=None):
     Raises ShapeError when shifts and dims do not pair up, IndexOutOfRange
     for a dim outside the tensor, DTypeError for shifts that are not ints.
     """
-    shift_list = (shifts,) if isinstance(shifts, (int, np.integer)) else tuple(shifts)
+    shift_list = tuple(shifts) if isinstance(shifts, (list, tuple)) else (shifts,)
     for s in shift_list:
         if isinstance(s, bool) or not isinstance(s, (int, np.integer)):
             raise DTypeError(f"roll: shifts must be ints, got {shifts!r}")
