@@ -10,7 +10,7 @@ call it, ``MINIGRAD_TUNE_MALLOC=0`` turns it off everywhere (see
 ``minigrad/_malloc.py``).
 """
 
-from . import _malloc, checks, cuda, data, nn, optim, viz
+from . import _malloc, checks, cuda, data, linalg, nn, optim, viz
 from ._malloc import tune_malloc
 from .autograd import (
     backward,

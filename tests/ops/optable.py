@@ -1149,12 +1149,15 @@ def _einsum_terms(equation):
 
 @st.composite
 def _einsum_case(draw, equations):
-    """An equation and operands that fit it: a size 0-3 per subscript, size-1 dimensions that broadcast
-    now and then (never on a repeated subscript), and '...' shapes that broadcast together."""
+    """An equation and operands that fit it: a size 1-3 per subscript (0 for one of them now and then),
+    size-1 dimensions that broadcast now and then (never on a repeated subscript), and '...' shapes that
+    broadcast together."""
     equation = draw(st.sampled_from(equations))
     terms = _einsum_terms(equation)
     letters = sorted({c for term in terms for c in term if c.isalpha()})
-    sizes = {c: draw(st.sampled_from([0, 1, 2, 3, 3, 2])) for c in letters}
+    sizes = {c: draw(st.integers(1, 3)) for c in letters}
+    if letters and draw(st.integers(0, 5)) == 0:  # now and then an empty dimension
+        sizes[draw(st.sampled_from(letters))] = 0
     ellipses = draw(
         hnp.mutually_broadcastable_shapes(num_shapes=len(terms), min_dims=0, max_dims=2, max_side=3)
     ).input_shapes

@@ -373,3 +373,18 @@ def test_diagonal_errors():
         minigrad.trace(minigrad.ones(3))
     with pytest.raises(minigrad.ShapeError, match="diag_embed: expects a tensor of at least 1 dimension"):
         minigrad.diag_embed(minigrad.tensor(1.0))
+
+
+def test_linalg_vector_norm():
+    rng = np.random.default_rng(14)
+    x = rng.standard_normal((2, 3, 4))
+    t = minigrad.tensor(x, requires_grad=True)
+    np.testing.assert_allclose(minigrad.linalg.vector_norm(t).item(), np.linalg.norm(x.ravel()), rtol=1e-12)
+    for ord_ in (1, 2, 3.5, np.inf, -np.inf, 0):
+        out = minigrad.linalg.vector_norm(t, ord_, dim=(0, 2), keepdim=True)
+        want = np.linalg.norm(np.moveaxis(x, 1, 0).reshape(3, -1), ord_, axis=1).reshape(1, 3, 1)
+        np.testing.assert_allclose(out.detach().numpy(), want, rtol=1e-12)
+    assert minigrad.linalg.vector_norm(t, dtype=np.float32).dtype == np.float32
+    check_gradients(lambda y: minigrad.linalg.vector_norm(y, 3, dim=-1), x)
+    with pytest.raises(minigrad.ArgumentError, match="vector_norm: the order must be a number"):
+        minigrad.linalg.vector_norm(t, "fro")
