@@ -296,39 +296,42 @@ def _sublist_labels(sublist, position: str) -> list:
 
 
 def _einsum_call(equation, operands):
-    """(the equation as written, the operands, their subscripts, the output's or None) from either calling form."""
+    """(the equation as a string, the operands) from either calling form."""
     if isinstance(equation, str):
         if len(operands) == 1 and isinstance(operands[0], (list, tuple)):  # einsum("ij,jk", [a, b])
             operands = tuple(operands[0])
-        text = equation.replace(" ", "")
-        if text.count("->") > 1 or ("-" in text.replace("->", "")) or (">" in text.replace("->", "")):
-            raise ArgumentError(f"einsum: the equation {equation!r} must have at most one '->'")
-        lhs, arrow, rhs = text.partition("->")
-        inputs = [_parse_term(term, equation) for term in lhs.split(",")]
-        output = _parse_term(rhs, equation) if arrow else None
-        return equation, tuple(operands), inputs, output
+        return equation, tuple(operands)
     args = (equation, *operands)  # einsum(op0, sublist0, op1, sublist1, ..., [sublist_out])
     pairs, rest = args[: len(args) // 2 * 2], args[len(args) // 2 * 2 :]
-    operands = pairs[0::2]
     inputs = [_sublist_labels(s, f"operand {k}") for k, s in enumerate(pairs[1::2])]
     output = _sublist_labels(rest[0], "the output") if rest else None
     written = ",".join("".join(t) for t in inputs) + ("" if output is None else "->" + "".join(output))
-    return written, tuple(operands), inputs, output
+    return written, tuple(pairs[0::2])
 
 
-def _label_sizes(equation, operands, terms, ellipsis_letters) -> dict:
+def _parse(equation: str):
+    """The subscripts of each operand and of the output (None without '->'), as lists of labels."""
+    text = equation.replace(" ", "")
+    if text.count("->") > 1 or ("-" in text.replace("->", "")) or (">" in text.replace("->", "")):
+        raise ArgumentError(f"einsum: the equation {equation!r} must have at most one '->'")
+    lhs, arrow, rhs = text.partition("->")
+    inputs = [_parse_term(term, equation) for term in lhs.split(",")]
+    return inputs, (_parse_term(rhs, equation) if arrow else None)
+
+
+def _label_sizes(equation, shapes, terms, ellipsis_letters) -> dict:
     """The size of every label; a label's dimensions must agree or be 1 (broadcast), within an operand agree."""
     sizes = {}
 
     def named(c):
         return "a dimension covered by '...'" if c in ellipsis_letters else f"subscript {c!r}"
 
-    for k, (labels, x) in enumerate(zip(terms, operands)):
+    for k, (labels, shape) in enumerate(zip(terms, shapes)):
         own = {}
-        for c, s in zip(labels, x.shape):
+        for c, s in zip(labels, shape):
             if c in own and own[c] != s:
                 raise ShapeError(
-                    f"einsum: {named(c)} is repeated in operand {k} (shape {tuple(x.shape)}) for dimensions of sizes "
+                    f"einsum: {named(c)} is repeated in operand {k} (shape {shape}) for dimensions of sizes "
                     f"{own[c]} and {s}; a repeated subscript takes a diagonal, which needs equal sizes "
                     f"(equation {equation!r})"
                 )
@@ -337,87 +340,67 @@ def _label_sizes(equation, operands, terms, ellipsis_letters) -> dict:
             if c not in sizes or sizes[c] == 1:
                 sizes[c] = s
             elif s not in (1, sizes[c]):
-                shapes = ", ".join(str(tuple(x.shape)) for x in operands)
                 raise ShapeError(
                     f"einsum: {named(c)} has size {sizes[c]} in one operand and {s} in operand {k}; the sizes of a "
-                    f"subscript must match or be 1 (equation {equation!r}, shapes {shapes})"
+                    f"subscript must match or be 1 (equation {equation!r}, shapes {', '.join(map(str, shapes))})"
                 )
     return sizes
 
 
-def _normalize(x, labels, sizes):
-    """Take the diagonals of repeated labels and squeeze the size-1 dimensions that broadcast."""
+def _normalize(shape, labels, sizes):
+    """The steps that take the diagonals of repeated labels and squeeze the size-1 dimensions that broadcast,
+    and the shape and labels after them."""
+    steps = []
     while len(set(labels)) < len(labels):
         first = next(i for i, c in enumerate(labels) if labels.index(c) != i)
         i = labels.index(labels[first])
-        x = _diagonal(x, offset=0, dim1=i, dim2=first)
+        steps.append(("diagonal", (i, first)))
+        shape = tuple(s for j, s in enumerate(shape) if j not in (i, first)) + (shape[i],)
         labels = [c for j, c in enumerate(labels) if j not in (i, first)] + [labels[i]]
-    broadcast = [j for j, c in enumerate(labels) if x.shape[j] == 1 and sizes[c] != 1]
+    broadcast = [j for j, c in enumerate(labels) if shape[j] == 1 and sizes[c] != 1]
     if broadcast:
-        x = reshape(x, tuple(s for j, s in enumerate(x.shape) if j not in broadcast))
+        shape = tuple(s for j, s in enumerate(shape) if j not in broadcast)
+        steps.append(("reshape", shape))
         labels = [c for j, c in enumerate(labels) if j not in broadcast]
-    return x, labels
+    return steps, shape, labels
 
 
-def _contraction_order(terms, output) -> list:
+def _contraction_order(parts, output) -> list:
     """Pairs of positions to contract, as ``np.einsum_path`` (greedy) finds them from the shapes alone."""
-    if len(terms) == 2:
+    if len(parts) == 2:
         return [(0, 1)]
-    equation = ",".join("".join(labels) for _, labels in terms) + "->" + "".join(output)
-    shapes = [np.broadcast_to(np.zeros((), np.float64), tuple(x.shape)) for x, _ in terms]
-    path = np.einsum_path(equation, *shapes, optimize="greedy")[0][1:]
-    if all(len(p) == 2 for p in path) and len(path) == len(terms) - 1:
+    equation = ",".join("".join(labels) for _, labels in parts) + "->" + "".join(output)
+    dummies = [np.broadcast_to(np.zeros((), np.float64), shape) for shape, _ in parts]
+    path = np.einsum_path(equation, *dummies, optimize="greedy")[0][1:]
+    if all(len(p) == 2 for p in path) and len(path) == len(parts) - 1:
         return [tuple(p) for p in path]
-    return [(0, 1)] * (len(terms) - 1)
+    return [(0, 1)] * (len(parts) - 1)
 
 
-def einsum(equation, *operands):
-    """Sums of products of the operands' elements over the subscripts named in ``equation``, ``torch.einsum``.
+@functools.lru_cache(maxsize=1024)
+def _plan(equation: str, shapes: tuple):
+    """What einsum does for this equation and these operand shapes, worked out once and cached.
 
-    ``einsum("ij,jk->ik", a, b)`` is a matrix product: out[i, k] = sum_j
-    a[i, j] b[j, k]. The equation takes what NumPy's and PyTorch's take: one
-    letter (a-z, A-Z) per dimension, operands separated by commas, spaces
-    anywhere; ``...`` for the dimensions not named, which broadcast (right
-    aligned, as in arithmetic); a subscript repeated in one operand takes
-    its diagonal (``"ii->i"``, ``"ii"`` is the trace); dimensions of size 1
-    broadcast against the same subscript's size in other operands. Without
-    ``->`` the output has the ellipsis dimensions, then the subscripts that
-    appear once, in alphabetical order (upper case first). The operands may
-    also be given as one list, ``einsum("ij,jk", [a, b])``, or in NumPy's
-    and PyTorch's sublist form, ``einsum(a, [0, 1], b, [1, 2], [0, 2])``.
-
-    Computed from differentiable steps: each repeated subscript a diagonal,
-    each subscript of one operand only (and not in the output) a sum, and
-    every pair of operands one contraction (a batched matrix product) in the
-    order ``np.einsum_path`` finds; the vjp of a contraction is a
-    contraction, so gradients of every order are einsums too.
-
-    Raises ArgumentError for a malformed equation (letters other than a-z
-    and A-Z, two ellipses in a term, an output subscript repeated or absent
-    from the inputs, a count of terms other than the operands'), ShapeError
-    when subscripts do not fit the operands' dimensions or sizes, DTypeError
-    for an operand that is not a tensor.
+    Returns (steps per operand, pairs to contract with their equations, the
+    final permutation for a single operand or None). A step is ("diagonal",
+    (dim1, dim2)), ("reshape", shape) or ("sum", axes). Raises the errors of
+    :func:`einsum` (an exception is not cached).
     """
-    equation, operands, inputs, output = _einsum_call(equation, operands)
-    if not operands:
-        raise ArgumentError("einsum: needs at least one operand")
-    if len(inputs) != len(operands):
+    inputs, output = _parse(equation)
+    if len(inputs) != len(shapes):
         raise ArgumentError(
             f"einsum: the equation {equation!r} has subscripts for {len(inputs)} operand(s), "
-            f"but {len(operands)} were given"
+            f"but {len(shapes)} were given"
         )
-    for k, x in enumerate(operands):
-        if not (isinstance(x, Tensor) or backend.is_array(x)):
-            raise DTypeError(f"einsum: operand {k} must be a tensor, got {type(x).__name__}")
     spans = []  # how many dimensions each operand's ellipsis covers
-    for k, (labels, x) in enumerate(zip(inputs, operands)):
+    for k, (labels, shape) in enumerate(zip(inputs, shapes)):
         named = len(labels) - labels.count("...")
-        if x.ndim < named or ("..." not in labels and x.ndim != named):
+        if len(shape) < named or ("..." not in labels and len(shape) != named):
             raise ShapeError(
-                f"einsum: operand {k} has {x.ndim} dimension(s) (shape {tuple(x.shape)}), but its subscripts "
+                f"einsum: operand {k} has {len(shape)} dimension(s) (shape {shape}), but its subscripts "
                 f"{''.join(labels)!r} name {named}{' or more' if '...' in labels else ''} (equation {equation!r})"
             )
-        spans.append(x.ndim - named)
+        spans.append(len(shape) - named)
     used = {c for labels in inputs + [output or []] for c in labels}
     width = max(spans)
     free = [c for c in _LETTERS if c not in used]
@@ -448,27 +431,92 @@ def einsum(equation, *operands):
         missing = [c for c in output if not any(c in labels for labels in terms)]
         if missing:
             raise ArgumentError(f"einsum: output subscript {missing[0]!r} of {equation!r} is in no operand")
-    sizes = _label_sizes(equation, operands, terms, set(ellipsis))
-    parts = [list(_normalize(x, labels, sizes)) for x, labels in zip(operands, terms)]
-    for k, (x, labels) in enumerate(parts):  # a subscript of one operand only, not in the output: summed first
+    sizes = _label_sizes(equation, shapes, terms, set(ellipsis))
+    steps, parts = [], []
+    for shape, labels in zip(shapes, terms):
+        own, shape, labels = _normalize(shape, labels, sizes)
+        steps.append(own)
+        parts.append((shape, labels))
+    for k, (shape, labels) in enumerate(parts):  # a subscript of one operand only, not in the output: summed first
         others = set(output).union(*(set(p[1]) for j, p in enumerate(parts) if j != k))
         alone = [j for j, c in enumerate(labels) if c not in others]
         if alone:
-            parts[k] = [_sum(x, axis=tuple(alone), keepdims=False), [c for j, c in enumerate(labels) if j not in alone]]
+            steps[k].append(("sum", tuple(alone)))
+            keep = [j for j in range(len(labels)) if j not in alone]
+            parts[k] = (tuple(shape[j] for j in keep), [labels[j] for j in keep])
     if len(parts) == 1:
-        x, labels = parts[0]
-        return _permute(x, axes=tuple(labels.index(c) for c in output))
+        return steps, [], tuple(parts[0][1].index(c) for c in output)
+    pairs = []
     for i, j in _contraction_order(parts, output):
-        (a, la), (b, lb) = parts[i], parts[j]
+        (sa, la), (sb, lb) = parts[i], parts[j]
         rest = [p for k, p in enumerate(parts) if k not in (i, j)]
         if rest:
             keep = set(output).union(*(set(p[1]) for p in rest))
             lc = [c for c in la + [c for c in lb if c not in la] if c in keep]
         else:
             lc = list(output)
-        c = _einsum(a, b, equation=f"{''.join(la)},{''.join(lb)}->{''.join(lc)}")
-        parts = rest + [[c, lc]]
-    return parts[0][0]
+        pairs.append((i, j, f"{''.join(la)},{''.join(lb)}->{''.join(lc)}"))
+        size = {**dict(zip(lb, sb)), **dict(zip(la, sa))}
+        parts = rest + [(tuple(size[c] for c in lc), lc)]
+    return steps, pairs, None
+
+
+def _apply_step(x, step):
+    kind, arg = step
+    if kind == "diagonal":
+        return _diagonal(x, offset=0, dim1=arg[0], dim2=arg[1])
+    if kind == "reshape":
+        return reshape(x, arg)
+    return _sum(x, axis=arg, keepdims=False)
+
+
+def einsum(equation, *operands):
+    """Sums of products of the operands' elements over the subscripts named in ``equation``, ``torch.einsum``.
+
+    ``einsum("ij,jk->ik", a, b)`` is a matrix product: out[i, k] = sum_j
+    a[i, j] b[j, k]. The equation takes what NumPy's and PyTorch's take: one
+    letter (a-z, A-Z) per dimension, operands separated by commas, spaces
+    anywhere; ``...`` for the dimensions not named, which broadcast (right
+    aligned, as in arithmetic); a subscript repeated in one operand takes
+    its diagonal (``"ii->i"``, ``"ii"`` is the trace); dimensions of size 1
+    broadcast against the same subscript's size in other operands. Without
+    ``->`` the output has the ellipsis dimensions, then the subscripts that
+    appear once, in alphabetical order (upper case first). As in NumPy, an
+    explicit output must keep the '...' when it covers any dimension. The
+    operands may also be given as one list, ``einsum("ij,jk", [a, b])``, or
+    in NumPy's and PyTorch's sublist form, ``einsum(a, [0, 1], b, [1, 2],
+    [0, 2])``.
+
+    Computed from differentiable steps: each repeated subscript a diagonal,
+    each subscript of one operand only (and not in the output) a sum, and
+    every pair of operands one contraction (a batched matrix product) in the
+    order ``np.einsum_path`` finds; the vjp of a contraction is a
+    contraction, so gradients of every order are einsums too. The plan is
+    worked out once per equation and operand shapes, and cached.
+
+    Raises ArgumentError for a malformed equation (letters other than a-z
+    and A-Z, two ellipses in a term, an output subscript repeated or absent
+    from the inputs, a count of terms other than the operands'), ShapeError
+    when subscripts do not fit the operands' dimensions or sizes, DTypeError
+    for an operand that is not a tensor.
+    """
+    equation, operands = _einsum_call(equation, operands)
+    if not operands:
+        raise ArgumentError("einsum: needs at least one operand")
+    for k, x in enumerate(operands):
+        if not (isinstance(x, Tensor) or backend.is_array(x)):
+            raise DTypeError(f"einsum: operand {k} must be a tensor, got {type(x).__name__}")
+    steps, pairs, final = _plan(equation, tuple(tuple(x.shape) for x in operands))
+    parts = list(operands)
+    for k, own in enumerate(steps):
+        for step in own:
+            parts[k] = _apply_step(parts[k], step)
+    if final is not None:
+        return _permute(parts[0], axes=final)
+    for i, j, contraction in pairs:
+        c = _einsum(parts[i], parts[j], equation=contraction)
+        parts = [p for k, p in enumerate(parts) if k not in (i, j)] + [c]
+    return parts[0]
 
 
 # --- norms ------------------------------------------------------------------------------------------
