@@ -418,12 +418,7 @@ def _plan(equation: str, shapes: tuple):
     if output is None:
         counts = Counter(c for labels in inputs for c in labels if c != "...")
         output = ellipsis + sorted(c for c, n in counts.items() if n == 1)
-    else:
-        if width and "..." not in output:
-            raise ShapeError(
-                f"einsum: the operands' '...' covers {width} dimension(s), so the output {''.join(output)!r} "
-                f"must have '...' too (equation {equation!r})"
-            )
+    else:  # an explicit output without '...' sums over its dimensions, as PyTorch (NumPy refuses)
         output = expand(output, width)
         repeated = sorted({c for c in output if output.count(c) > 1})
         if repeated:
@@ -481,8 +476,9 @@ def einsum(equation, *operands):
     its diagonal (``"ii->i"``, ``"ii"`` is the trace); dimensions of size 1
     broadcast against the same subscript's size in other operands. Without
     ``->`` the output has the ellipsis dimensions, then the subscripts that
-    appear once, in alphabetical order (upper case first). As in NumPy, an
-    explicit output must keep the '...' when it covers any dimension. The
+    appear once, in alphabetical order (upper case first). An explicit
+    output without ``...`` sums over the dimensions it covers, as PyTorch
+    (``"...ij->ij"`` sums a batch of matrices; NumPy refuses that). The
     operands may also be given as one list, ``einsum("ij,jk", [a, b])``, or
     in NumPy's and PyTorch's sublist form, ``einsum(a, [0, 1], b, [1, 2],
     [0, 2])``.

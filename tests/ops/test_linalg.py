@@ -232,7 +232,6 @@ def test_einsum_float32_stays_float32_and_attention_is_one_batched_product():
         ("ij", ((2, 3, 4),), minigrad.ShapeError, r"einsum: operand 0 has 3 dimension\(s\) .* name 2"),
         ("ijk->i", ((2, 3),), minigrad.ShapeError, r"einsum: operand 0 has 2 dimension"),
         ("ii", ((2, 3),), minigrad.ShapeError, r"einsum: subscript 'i' is repeated in operand 0"),
-        ("...ij->ij", ((5, 2, 3),), minigrad.ShapeError, r"must have '...' too"),
         ("ij,jk", ((2, 3),), minigrad.ArgumentError, r"einsum: the equation 'ij,jk' has subscripts for 2 operand"),
         ("i->ii", ((2,),), minigrad.ArgumentError, r"output subscript 'i' appears more than once"),
         ("i->j", ((2,),), minigrad.ArgumentError, r"output subscript 'j' .* is in no operand"),
@@ -246,6 +245,16 @@ def test_einsum_errors_name_the_op_and_leave_the_graph_alone(equation, shapes, e
     with pytest.raises(error, match=match):
         minigrad.einsum(equation, *operands)
     assert all(x.grad is None and x.is_leaf for x in operands)
+
+
+def test_einsum_sums_the_ellipsis_dimensions_an_explicit_output_leaves_out():
+    """PyTorch's rule (NumPy raises instead): "...ij->ij" sums over the batch dimensions."""
+    rng = np.random.default_rng(15)
+    x, y = rng.standard_normal((5, 2, 3)), rng.standard_normal((4, 1, 3, 2))
+    np.testing.assert_allclose(minigrad.einsum("...ij->ij", minigrad.tensor(x)).numpy(), x.sum(0), rtol=1e-12)
+    out = minigrad.einsum("...ij,...jk->ik", minigrad.tensor(x), minigrad.tensor(y))
+    np.testing.assert_allclose(out.numpy(), np.einsum("...ij,...jk->...ik", x, y).sum((0, 1)), rtol=1e-12)
+    check_gradients(lambda a, b: minigrad.einsum("...ij,...jk->ik", a, b), x, y)
 
 
 def test_einsum_operand_kinds():
