@@ -56,6 +56,7 @@ from .errors import (
 from .function import Function, FunctionCtx
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck, gradgradcheck
 from .ops.construct import flip, fliplr, flipud, meshgrid, roll, t, tril, triu, unflatten
+from .ops.contraction import einsum
 from .ops.elementwise import (
     abs,
     add,
@@ -93,7 +94,6 @@ from .ops.linalg import (
     diag,
     diag_embed,
     diagonal,
-    einsum,
     ger,
     matmul,
     mm,

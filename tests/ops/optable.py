@@ -42,7 +42,7 @@ from ophelpers import arrays, axes, distinct_arrays, nonzero, separated_pair, sh
 
 import minigrad
 import minigrad.nn.functional as F
-from minigrad.ops import construct, conv, elementwise, linalg, loss, pointwise, reduction
+from minigrad.ops import construct, contraction, conv, elementwise, linalg, loss, pointwise, reduction
 from minigrad.ops import shape as shape_ops
 from minigrad.primitive import Primitive
 
@@ -1332,7 +1332,7 @@ def _roll_ref(x, shifts, dims):
 
 LINALG_BREADTH = [
     OpRecord(
-        linalg._einsum,
+        contraction._einsum,
         lambda *xs, equation: minigrad.einsum(equation, *xs),
         lambda *xs, equation: np.einsum(equation, *xs),
         _einsum_case(EINSUM_TWO),
@@ -1340,7 +1340,7 @@ LINALG_BREADTH = [
         **BREADTH,
     ),
     OpRecord(
-        linalg._einsum,
+        contraction._einsum,
         lambda *xs, equation: minigrad.einsum(equation, *xs),
         lambda *xs, equation: np.einsum(equation, *xs),
         _einsum_case(EINSUM_ONE),
@@ -1349,7 +1349,7 @@ LINALG_BREADTH = [
         **BREADTH,
     ),
     OpRecord(
-        linalg._einsum,
+        contraction._einsum,
         lambda *xs, equation: minigrad.einsum(equation, *xs),
         lambda *xs, equation: np.einsum(equation, *xs),
         _einsum_case(EINSUM_THREE),
@@ -1463,7 +1463,7 @@ EXEMPT = {
 }
 
 OP_MODULES = ["elementwise", "pointwise", "reduction", "shape", "linalg", "inplace", "conv", "loss"]
-OP_MODULES += ["construct"]
+OP_MODULES += ["construct", "contraction"]
 
 
 def defined_primitives(modules) -> dict:
