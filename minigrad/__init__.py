@@ -10,7 +10,7 @@ call it, ``MINIGRAD_TUNE_MALLOC=0`` turns it off everywhere (see
 ``minigrad/_malloc.py``).
 """
 
-from . import _malloc, checks, cuda, data, nn, optim, viz
+from . import _malloc, checks, cuda, data, linalg, nn, optim, viz
 from ._malloc import tune_malloc
 from .autograd import (
     backward,
@@ -55,6 +55,8 @@ from .errors import (
 )
 from .function import Function, FunctionCtx
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck, gradgradcheck
+from .ops.construct import flip, fliplr, flipud, meshgrid, roll, t, tril, triu, unflatten
+from .ops.contraction import einsum
 from .ops.elementwise import (
     abs,
     add,
@@ -87,7 +89,18 @@ from .ops.elementwise import (
     true_divide,
     where,
 )
-from .ops.linalg import matmul
+from .ops.linalg import (
+    bmm,
+    diag,
+    diag_embed,
+    diagonal,
+    ger,
+    matmul,
+    mm,
+    norm,
+    outer,
+    trace,
+)
 from .ops.pointwise import (
     acos,
     acosh,

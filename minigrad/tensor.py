@@ -503,6 +503,13 @@ class Tensor:
         """Broadcast to ``other.shape``."""
         return _ops.shape.broadcast_to(self, other.shape)
 
+    def flip(self, *args, dims=None):
+        """Reverse the order along ``dims``: ``t.flip(0, 1)``, ``t.flip((0, 1))`` or ``t.flip(dims=[0])`` (PyTorch).
+
+        A copy; see :func:`minigrad.ops.construct.flip`.
+        """
+        return _ops.construct.flip(self, _shape_args(args) if dims is None else dims)
+
 
 # --- the methods that are one call of an op -------------------------------------------
 # Each table maps a method name to the op it calls, as "module.name" in minigrad.ops.
@@ -554,6 +561,9 @@ _UNARY = {  # t.name() is op(t)
     "arccosh": "pointwise.acosh",
     "arctanh": "pointwise.atanh",
     "fix": "pointwise.trunc",
+    "t": "construct.t",
+    "fliplr": "construct.fliplr",
+    "flipud": "construct.flipud",
 }
 
 _BINARY = {  # t.name(other) is op(t, other)
@@ -636,6 +646,19 @@ _SAME_ARGS = {  # t.name(*args, **kwargs) is op(t, *args, **kwargs), with the op
     "__iadd__": "inplace.add_",
     "__imul__": "inplace.mul_",
     "__itruediv__": "inplace.div_",
+    "mm": "linalg.mm",
+    "bmm": "linalg.bmm",
+    "outer": "linalg.outer",
+    "ger": "linalg.outer",
+    "norm": "linalg.norm",
+    "diag": "linalg.diag",
+    "diagonal": "linalg.diagonal",
+    "diag_embed": "linalg.diag_embed",
+    "trace": "linalg.trace",
+    "tril": "construct.tril",
+    "triu": "construct.triu",
+    "roll": "construct.roll",
+    "unflatten": "construct.unflatten",
 }
 
 

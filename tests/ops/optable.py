@@ -42,7 +42,7 @@ from ophelpers import arrays, axes, distinct_arrays, nonzero, separated_pair, sh
 
 import minigrad
 import minigrad.nn.functional as F
-from minigrad.ops import conv, elementwise, linalg, loss, pointwise, reduction
+from minigrad.ops import construct, contraction, conv, elementwise, linalg, loss, pointwise, reduction
 from minigrad.ops import shape as shape_ops
 from minigrad.primitive import Primitive
 
@@ -1116,7 +1116,334 @@ LOSSES = [
 ]
 
 
+# --- linear algebra and construction beyond matmul (einsum, norms, diagonals, triangles, flip, roll) ------
+
+BREADTH = {"examples": 15, "forward_examples": 10}
+
+EINSUM_TWO = [
+    "ij,jk->ik",
+    "ij,jk",
+    "bij,bjk->bik",
+    "i,i->",
+    "i,j->ij",
+    "ij,kj->ik",
+    "ij,ij->ij",
+    "ii,i->i",
+    "iij,jk->ik",
+    "...ij,...jk->...ik",
+    "...i,...i->...",
+    "i...,j...->ij...",
+    "...ij,j",
+    "ab,ba->",
+    "Ba,aC->BC",
+    "ijk,ikl->jl",
+]
+EINSUM_ONE = ["ii->i", "ii", "ij->ji", "ij->", "ji", "...ij->...ji", "i...i->...", "ijk->kj"]
+EINSUM_THREE = ["ij,jk,kl->il", "i,i,i->", "...i,...j,ij->...", "bi,bj,bk->bijk", "ij,jk,ki"]
+
+
+def _einsum_terms(equation):
+    lhs, _, rhs = equation.partition("->")
+    return lhs.split(",")
+
+
+@st.composite
+def _einsum_case(draw, equations):
+    """An equation and operands that fit it: a size 1-3 per subscript (0 for one of them now and then),
+    size-1 dimensions that broadcast now and then (never on a repeated subscript), and '...' shapes that
+    broadcast together."""
+    equation = draw(st.sampled_from(equations))
+    terms = _einsum_terms(equation)
+    letters = sorted({c for term in terms for c in term if c.isalpha()})
+    sizes = {c: draw(st.integers(1, 3)) for c in letters}
+    if letters and draw(st.integers(0, 5)) == 0:  # now and then an empty dimension
+        sizes[draw(st.sampled_from(letters))] = 0
+    ellipses = draw(
+        hnp.mutually_broadcastable_shapes(num_shapes=len(terms), min_dims=0, max_dims=2, max_side=3)
+    ).input_shapes
+    operands = []
+    for term, ell in zip(terms, ellipses):
+        shape = []
+        for part in term.replace("...", "."):
+            if part == ".":
+                shape.extend(ell)
+            elif term.count(part) == 1 and sizes[part] > 1 and draw(st.integers(0, 5)) == 0:
+                shape.append(1)  # broadcasts against the subscript's size in the other operands
+            else:
+                shape.append(sizes[part])
+        operands.append(draw(arrays(tuple(shape))))
+    return Case(tuple(operands), {"equation": equation})
+
+
+def _sublists(equation):
+    """The equation in einsum's other calling form: integers for letters, Ellipsis for '...'."""
+    lhs, arrow, rhs = equation.partition("->")
+
+    def sublist(term):
+        return [
+            Ellipsis if c == "." else (ord(c) - 65 if c.isupper() else ord(c) - 71) for c in term.replace("...", ".")
+        ]
+
+    return [sublist(t) for t in lhs.split(",")], (sublist(rhs) if arrow else None)
+
+
+def _einsum_sublist_call(*xs, equation):
+    subs, out = _sublists(equation)
+    args = [v for pair in zip(xs, subs) for v in pair]
+    return minigrad.einsum(*args, *([] if out is None else [out]))
+
+
+EINSUM_SPELLINGS = {
+    "list": lambda *xs, equation: minigrad.einsum(equation, list(xs)),
+    "sublist": _einsum_sublist_call,
+    "spaced": lambda *xs, equation: minigrad.einsum(" " + equation.replace(",", " , ") + " ", *xs),
+}
+
+
+NORM_ORDERS = {  # p: the element strategy that keeps gradcheck away from the kinks of that p
+    2: "any",
+    "fro": "any",
+    3: "any",
+    1.5: "far",
+    1: "far",
+    0.5: "far",
+    -1: "far",
+    math.inf: "distinct",
+    -math.inf: "distinct",
+}
+
+
+@st.composite
+def _distinct_magnitudes(draw, shape):
+    """Values whose absolute values differ pairwise by at least 0.19 (no ties for max |x|), random signs."""
+    n = math.prod(shape)
+    order = np.array(draw(st.permutations(range(n))), dtype=np.float64)
+    jitter = draw(hnp.arrays(np.float64, (n,), elements=st.floats(0, 0.06)))
+    signs = draw(hnp.arrays(np.float64, (n,), elements=st.sampled_from([-1.0, 1.0])))
+    return (signs * ((order + 1) * 0.25 + jitter)).reshape(shape)
+
+
+@st.composite
+def _norm_case(draw, orders=tuple(NORM_ORDERS)):
+    p = draw(st.sampled_from(orders))
+    shape = draw(shapes(min_dims=0))
+    if isinstance(p, float) and math.isinf(p):
+        shape = tuple(max(s, 1) for s in shape)
+    kind = NORM_ORDERS.get(p, "far")
+    if kind == "distinct":
+        x = draw(_distinct_magnitudes(shape))
+    else:
+        x = draw(arrays(shape, values(avoid=(0.0,), gap=1e-3 if kind == "any" else 0.1)))
+    ndim = len(shape)
+    options = ["none"] + (["int", "tuple"] if ndim else [])
+    kind_of_dim = draw(st.sampled_from(options))
+    if kind_of_dim == "none":
+        dim = None
+    elif kind_of_dim == "int":
+        dim = draw(st.integers(-ndim, ndim - 1))
+    else:
+        dim = tuple(
+            draw(st.lists(st.integers(0, ndim - 1), min_size=1, max_size=2 if p == "fro" else ndim, unique=True))
+        )
+    return Case((x,), {"p": p, "dim": dim, "keepdim": draw(st.booleans())})
+
+
+def _norm_ref(x, p, dim, keepdim):
+    """||x||_p over dim from the formula, in float64."""
+    a = np.abs(np.asarray(x, dtype=np.float64))
+    axis = dim if dim is None or isinstance(dim, int) else tuple(dim)
+    if p == "fro" or p == 2:
+        out = np.sqrt(np.sum(a * a, axis=axis, keepdims=keepdim))
+    elif p == math.inf:
+        out = np.max(a, axis=axis, keepdims=keepdim)
+    elif p == -math.inf:
+        out = np.min(a, axis=axis, keepdims=keepdim)
+    elif p == 0:
+        out = np.sum(a != 0, axis=axis, keepdims=keepdim).astype(np.float64)
+    else:
+        out = np.sum(a**p, axis=axis, keepdims=keepdim) ** (1 / p)
+    return out
+
+
+NORM_SPELLINGS = {
+    "method": lambda x, p, dim, keepdim: x.norm(p=p, dim=dim, keepdim=keepdim),
+    "positional": lambda x, p, dim, keepdim: minigrad.norm(x, p, dim, keepdim),
+    "numpy-names": lambda x, p, dim, keepdim: minigrad.norm(x, p, axis=dim, keepdims=keepdim),
+}
+
+
+@st.composite
+def _diagonal_case(draw):
+    shape = draw(shapes(min_dims=2, max_dims=4))
+    ndim = len(shape)
+    dim1, dim2 = draw(st.lists(st.integers(-ndim, ndim - 1), min_size=2, max_size=2, unique_by=lambda d: d % ndim))
+    return Case((draw(arrays(shape)),), {"offset": draw(st.integers(-3, 3)), "dim1": dim1, "dim2": dim2})
+
+
+@st.composite
+def _diag_embed_case(draw):
+    shape = draw(shapes(min_dims=1, max_dims=3))
+    ndim = len(shape) + 1
+    dim1, dim2 = draw(st.lists(st.integers(-ndim, ndim - 1), min_size=2, max_size=2, unique_by=lambda d: d % ndim))
+    return Case((draw(arrays(shape)),), {"offset": draw(st.integers(-2, 2)), "dim1": dim1, "dim2": dim2})
+
+
+def _diag_embed_ref(x, offset, dim1, dim2):
+    """Zeros with x's last dimension on the offset diagonal of the (dim1, dim2) planes, by loops."""
+    n = x.shape[-1]
+    side = n + abs(offset)
+    ndim = x.ndim + 1
+    d1, d2 = dim1 % ndim, dim2 % ndim
+    plane = np.zeros(x.shape[:-1] + (side, side), dtype=x.dtype)
+    for i in range(n):
+        r, c = (i, i + offset) if offset >= 0 else (i - offset, i)
+        plane[..., r, c] = x[..., i]
+    return np.moveaxis(plane, (-2, -1), (d1, d2))
+
+
+@st.composite
+def _triangle_case(draw):
+    shape = draw(shapes(min_dims=2, max_dims=4))
+    return Case((draw(arrays(shape)),), {"diagonal": draw(st.integers(-3, 3))})
+
+
+@st.composite
+def _flip_case(draw):
+    shape = draw(shapes(min_dims=0, max_dims=3))
+    n = max(len(shape), 1)
+    dims = draw(st.lists(st.integers(-n, n - 1), max_size=n, unique_by=lambda d: d % n)) if shape else []
+    return Case((draw(arrays(shape)),), {"dims": tuple(dims)})
+
+
+@st.composite
+def _roll_case(draw):
+    shape = draw(shapes(min_dims=0, max_dims=3))
+    ndim = len(shape)
+    if not ndim or draw(st.booleans()):
+        return Case((draw(arrays(shape)),), {"shifts": draw(st.integers(-5, 5)), "dims": None})
+    dims = tuple(draw(st.lists(st.integers(-ndim, ndim - 1), min_size=1, max_size=3)))
+    shifts = tuple(draw(st.lists(st.integers(-5, 5), min_size=len(dims), max_size=len(dims))))
+    return Case((draw(arrays(shape)),), {"shifts": shifts, "dims": dims})
+
+
+def _roll_ref(x, shifts, dims):
+    return np.roll(x, shifts) if dims is None else np.roll(x, shifts, dims)
+
+
+LINALG_BREADTH = [
+    OpRecord(
+        contraction._einsum,
+        lambda *xs, equation: minigrad.einsum(equation, *xs),
+        lambda *xs, equation: np.einsum(equation, *xs),
+        _einsum_case(EINSUM_TWO),
+        spellings=EINSUM_SPELLINGS,
+        **BREADTH,
+    ),
+    OpRecord(
+        contraction._einsum,
+        lambda *xs, equation: minigrad.einsum(equation, *xs),
+        lambda *xs, equation: np.einsum(equation, *xs),
+        _einsum_case(EINSUM_ONE),
+        spellings=EINSUM_SPELLINGS,
+        id="einsum-one-operand",  # diagonals, sums and a permutation: no contraction is left
+        **BREADTH,
+    ),
+    OpRecord(
+        contraction._einsum,
+        lambda *xs, equation: minigrad.einsum(equation, *xs),
+        lambda *xs, equation: np.einsum(equation, *xs),
+        _einsum_case(EINSUM_THREE),
+        spellings=EINSUM_SPELLINGS,
+        positions=(0, 1, None),  # two contractions: the third operand enters the second one
+        id="einsum-three-operands",
+        examples=8,
+        forward_examples=8,
+    ),
+    OpRecord(
+        linalg._vector_norm,
+        lambda x, p, dim, keepdim: minigrad.norm(x, p=p, dim=dim, keepdim=keepdim),
+        _norm_ref,
+        _norm_case(),
+        spellings=NORM_SPELLINGS,
+        kinked=True,
+        signature_shape=lambda case: case.arrays[0].shape,
+        examples=30,
+        forward_examples=20,
+    ),
+    OpRecord(
+        linalg._vector_norm,
+        lambda x, p, dim, keepdim: minigrad.norm(x, p=p, dim=dim, keepdim=keepdim),
+        _norm_ref,
+        _norm_case(orders=(0,)),
+        spellings=NORM_SPELLINGS,
+        kinked=True,
+        second_order=False,  # the count of nonzeros: its gradient is a constant 0, as PyTorch's
+        signature_shape=lambda case: case.arrays[0].shape,
+        id="vector_norm-count",
+        **BREADTH,
+    ),
+    OpRecord(
+        linalg._diagonal,
+        lambda x, offset, dim1, dim2: minigrad.diagonal(x, offset, dim1, dim2),
+        lambda x, offset, dim1, dim2: np.diagonal(x, offset, dim1, dim2),
+        _diagonal_case(),
+        spellings={"method": lambda x, offset, dim1, dim2: x.diagonal(offset=offset, dim1=dim1, dim2=dim2)},
+        exact=True,
+        **BREADTH,
+    ),
+    OpRecord(
+        linalg._diag_embed,
+        lambda x, offset, dim1, dim2: minigrad.diag_embed(x, offset, dim1, dim2),
+        _diag_embed_ref,
+        _diag_embed_case(),
+        spellings={"method": lambda x, offset, dim1, dim2: x.diag_embed(offset=offset, dim1=dim1, dim2=dim2)},
+        exact=True,
+        **BREADTH,
+    ),
+    OpRecord(
+        construct._tril,
+        lambda x, diagonal: minigrad.tril(x, diagonal),
+        lambda x, diagonal: np.tril(x, diagonal),
+        _triangle_case(),
+        spellings={"method": lambda x, diagonal: x.tril(diagonal=diagonal)},
+        exact=True,
+        **BREADTH,
+    ),
+    OpRecord(
+        construct._triu,
+        lambda x, diagonal: minigrad.triu(x, diagonal),
+        lambda x, diagonal: np.triu(x, diagonal),
+        _triangle_case(),
+        spellings={"method": lambda x, diagonal: x.triu(diagonal=diagonal)},
+        exact=True,
+        **BREADTH,
+    ),
+    OpRecord(
+        construct._flip,
+        lambda x, dims: minigrad.flip(x, dims),
+        lambda x, dims: np.flip(x, dims).copy() if x.ndim else x.copy(),
+        _flip_case(),
+        spellings={
+            "method-varargs": lambda x, dims: x.flip(*dims),
+            "method-dims": lambda x, dims: x.flip(dims=list(dims)),
+        },
+        exact=True,
+        **BREADTH,
+    ),
+    OpRecord(
+        construct._roll,
+        lambda x, shifts, dims: minigrad.roll(x, shifts, dims),
+        _roll_ref,
+        _roll_case(),
+        spellings={"method": lambda x, shifts, dims: x.roll(shifts, dims)},
+        exact=True,
+        **BREADTH,
+    ),
+]
+
+
 RECORDS = ELEMENTWISE + POINTWISE + REDUCTIONS + SHAPE + LINALG + CONV + LOSSES
+RECORDS += LINALG_BREADTH
 BY_NAME = {r.name: r for r in RECORDS}
 
 # Differentiable primitives without a record of their own, and why. Each is an internal step of a public
@@ -1136,6 +1463,7 @@ EXEMPT = {
 }
 
 OP_MODULES = ["elementwise", "pointwise", "reduction", "shape", "linalg", "inplace", "conv", "loss"]
+OP_MODULES += ["construct", "contraction"]
 
 
 def defined_primitives(modules) -> dict:
