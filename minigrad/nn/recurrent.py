@@ -1,0 +1,441 @@
+"""Recurrent layers with PyTorch's names, arguments, parameter names, shapes and initialization.
+
+Cells (one time step): :class:`RNNCell`, :class:`LSTMCell`, :class:`GRUCell`.
+Sequence layers (stacked, optionally bidirectional): :class:`RNN`, :class:`LSTM`, :class:`GRU`.
+
+Everything is composed of existing primitives (``linear``, ``sigmoid``, ``tanh``, ``relu``,
+slicing, ``stack``, ``concatenate``), so gradients, ``create_graph`` and gradcheck come from
+those. The input-to-hidden product of a whole sequence is one GEMM per layer and direction;
+only the hidden-to-hidden product runs step by step. Backward through time is handled by the
+iterative engine, so long sequences (thousands of steps) need no recursion, and the saved
+state grows linearly with the length.
+
+Gate layouts, as PyTorch (the rows of ``weight_ih`` / ``weight_hh`` / biases, in blocks of
+``hidden_size``):
+
+- RNN:  h' = act(W_ih x + b_ih + W_hh h + b_hh), act = tanh or relu
+- LSTM: rows (i, f, g, o); i, f, o = sigmoid(...), g = tanh(...); c' = f * c + i * g; h' = o * tanh(c')
+- GRU:  rows (r, z, n); r, z = sigmoid(W_i x + b_i + W_h h + b_h);
+  n = tanh(W_in x + b_in + r * (W_hn h + b_hn)); h' = (1 - z) * n + z * h
+"""
+
+from __future__ import annotations
+
+import math
+
+from .. import creation
+from ..errors import ArgumentError, ShapeError
+from ..ops.elementwise import relu, sigmoid, tanh
+from ..ops.linalg import linear
+from ..ops.shape import concatenate, stack
+from ..tensor import Tensor
+from . import functional as F
+from . import init
+from .module import Module, Parameter
+
+_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+# --- one time step ---------------------------------------------------------------------------------------------
+
+
+def _rnn_step(xw, h, w_hh, b_hh, act):
+    """h' = act(xw + W_hh h + b_hh), where xw = W_ih x + b_ih is precomputed."""
+    return act(xw + linear(h, w_hh, b_hh))
+
+
+def _lstm_step(xw, state, w_hh, b_hh):
+    h, c = state
+    gates = xw + linear(h, w_hh, b_hh)
+    n = h.shape[-1]
+    i = sigmoid(gates[..., :n])
+    f = sigmoid(gates[..., n : 2 * n])
+    g = tanh(gates[..., 2 * n : 3 * n])
+    o = sigmoid(gates[..., 3 * n :])
+    c_new = f * c + i * g
+    return o * tanh(c_new), c_new
+
+
+def _gru_step(xw, h, w_hh, b_hh):
+    hw = linear(h, w_hh, b_hh)
+    n = h.shape[-1]
+    r = sigmoid(xw[..., :n] + hw[..., :n])
+    z = sigmoid(xw[..., n : 2 * n] + hw[..., n : 2 * n])
+    cand = tanh(xw[..., 2 * n :] + r * hw[..., 2 * n :])
+    return (1 - z) * cand + z * h
+
+
+def _check_sizes(op: str, input_size: int, hidden_size: int) -> None:
+    for name, value in (("input_size", input_size), ("hidden_size", hidden_size)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ArgumentError(f"{op}: {name} must be a non-negative int, got {value!r}")
+    if hidden_size == 0:
+        raise ArgumentError(f"{op}: hidden_size must be greater than zero")
+
+
+def _reset_uniform(module: Module, hidden_size: int) -> None:
+    """Every parameter ~ U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), as PyTorch's reset_parameters."""
+    bound = 1.0 / math.sqrt(hidden_size)
+    for param in module.parameters():
+        init.uniform_(param, -bound, bound)
+
+
+# --- cells -------------------------------------------------------------------------------------------------------
+
+
+class _CellBase(Module):
+    _mode = ""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, dtype=None, device=None):
+        super().__init__()
+        _check_sizes(type(self).__name__, input_size, hidden_size)
+        self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
+        rows = _GATES[self._mode] * hidden_size
+        self.weight_ih = Parameter(creation.empty_tensor((rows, input_size), dtype, device))
+        self.weight_hh = Parameter(creation.empty_tensor((rows, hidden_size), dtype, device))
+        if bias:
+            self.bias_ih = Parameter(creation.empty_tensor((rows,), dtype, device))
+            self.bias_hh = Parameter(creation.empty_tensor((rows,), dtype, device))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        _reset_uniform(self, self.hidden_size)
+
+    def _prepare(self, input, hx):
+        """Check shapes; return (batched input, batched states or None, whether the input was unbatched)."""
+        name = type(self).__name__
+        if input.ndim not in (1, 2):
+            raise ShapeError(f"{name}: expected input of shape (N, {self.input_size}) or ({self.input_size},), "
+                             f"got {tuple(input.shape)}")  # fmt: skip
+        if input.shape[-1] != self.input_size:
+            raise ShapeError(
+                f"{name}: input has {input.shape[-1]} features, expected input_size={self.input_size} "
+                f"(shape {tuple(input.shape)})"
+            )
+        unbatched = input.ndim == 1
+        if unbatched:
+            input = input.unsqueeze(0)
+        states = None
+        if hx is not None:
+            states = list(hx) if isinstance(hx, (tuple, list)) else [hx]
+            expected = (input.shape[0], self.hidden_size)
+            for k, s in enumerate(states):
+                if not isinstance(s, Tensor):
+                    raise ArgumentError(f"{name}: hidden state {k} must be a Tensor, got {type(s).__name__}")
+                if s.ndim != (1 if unbatched else 2) or (s.unsqueeze(0) if unbatched else s).shape != expected:
+                    raise ShapeError(
+                        f"{name}: hidden state {k} has shape {tuple(s.shape)}, expected "
+                        f"{expected[1:] if unbatched else expected} for input of shape "
+                        f"{tuple(input.shape[1:] if unbatched else input.shape)}"
+                    )
+            states = [s.unsqueeze(0) if unbatched else s for s in states]
+        return input, states, unbatched
+
+    def _zeros(self, input):
+        return creation.zeros((input.shape[0], self.hidden_size), dtype=input.dtype, device=input.device)
+
+    def extra_repr(self) -> str:
+        extra = f"{self.input_size}, {self.hidden_size}"
+        if not self.bias:
+            extra += ", bias=False"
+        if getattr(self, "nonlinearity", "tanh") != "tanh":
+            extra += f", nonlinearity={self.nonlinearity!r}"
+        return extra
+
+
+class RNNCell(_CellBase):
+    """An Elman RNN cell: h' = act(W_ih x + b_ih + W_hh h + b_hh), act = ``tanh`` or ``relu``.
+
+    ``weight_ih`` (hidden_size, input_size), ``weight_hh`` (hidden_size, hidden_size), ``bias_ih``,
+    ``bias_hh`` (hidden_size,), all ~ U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)). Input (N, H_in) or
+    (H_in,); ``hx`` (N, H_out) or (H_out,), zeros when omitted; returns h' of hx's shape.
+    """
+
+    _mode = "RNN_TANH"
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh",
+                 dtype=None, device=None):  # fmt: skip
+        if nonlinearity not in ("tanh", "relu"):
+            raise ArgumentError(f"RNNCell: unknown nonlinearity {nonlinearity!r}; expected 'tanh' or 'relu'")
+        super().__init__(input_size, hidden_size, bias, dtype, device)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input, hx=None):
+        x, states, unbatched = self._prepare(input, hx)
+        h = self._zeros(x) if states is None else states[0]
+        act = tanh if self.nonlinearity == "tanh" else relu
+        out = _rnn_step(linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh, act)
+        return out.squeeze(0) if unbatched else out
+
+
+class LSTMCell(_CellBase):
+    """A long short-term memory cell, PyTorch's gate order (i, f, g, o) in the rows of the weights:
+
+    i = sigmoid(W_ii x + b_ii + W_hi h + b_hi), f = sigmoid(...), g = tanh(...), o = sigmoid(...),
+    c' = f * c + i * g, h' = o * tanh(c').
+
+    ``weight_ih`` (4*hidden_size, input_size), ``weight_hh`` (4*hidden_size, hidden_size), biases
+    (4*hidden_size,), all ~ U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)). ``hx`` is ``(h_0, c_0)``
+    (zeros when omitted); returns ``(h_1, c_1)``.
+    """
+
+    _mode = "LSTM"
+
+    def forward(self, input, hx=None):
+        x, states, unbatched = self._prepare(input, hx)
+        if states is not None and len(states) != 2:
+            raise ArgumentError(f"LSTMCell: hx must be a tuple (h_0, c_0), got {len(states)} tensor(s)")
+        if states is None:
+            states = [self._zeros(x), self._zeros(x)]
+        h, c = _lstm_step(linear(x, self.weight_ih, self.bias_ih), states, self.weight_hh, self.bias_hh)
+        return (h.squeeze(0), c.squeeze(0)) if unbatched else (h, c)
+
+
+class GRUCell(_CellBase):
+    """A gated recurrent unit cell, PyTorch's gate order (r, z, n):
+
+    r = sigmoid(W_ir x + b_ir + W_hr h + b_hr), z = sigmoid(W_iz x + b_iz + W_hz h + b_hz),
+    n = tanh(W_in x + b_in + r * (W_hn h + b_hn)), h' = (1 - z) * n + z * h.
+
+    ``weight_ih`` (3*hidden_size, input_size), ``weight_hh`` (3*hidden_size, hidden_size), biases
+    (3*hidden_size,), all ~ U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)).
+    """
+
+    _mode = "GRU"
+
+    def forward(self, input, hx=None):
+        x, states, unbatched = self._prepare(input, hx)
+        h = self._zeros(x) if states is None else states[0]
+        out = _gru_step(linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh)
+        return out.squeeze(0) if unbatched else out
+
+
+# --- sequence layers -----------------------------------------------------------------------------------------------
+
+
+class _RNNBase(Module):
+    """What RNN, LSTM and GRU share: the stacked, optionally bidirectional loop over time."""
+
+    def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
+                 dtype=None, device=None):  # fmt: skip
+        super().__init__()
+        name = type(self).__name__
+        _check_sizes(name, input_size, hidden_size)
+        if not isinstance(num_layers, int) or isinstance(num_layers, bool) or num_layers < 1:
+            raise ArgumentError(f"{name}: num_layers must be a positive int, got {num_layers!r}")
+        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout <= 1.0:
+            raise ArgumentError(f"{name}: dropout must be a number in [0, 1], got {dropout!r}")
+        if proj_size != 0:
+            raise ArgumentError(f"{name}: proj_size={proj_size} (LSTM with projections) is not supported by minigrad")
+        self.mode = mode
+        self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
+        self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
+        self.bidirectional, self.proj_size = bidirectional, proj_size
+        rows = _GATES[mode] * hidden_size
+        directions = 2 if bidirectional else 1
+        self._flat_weights_names = []
+        for layer in range(num_layers):
+            layer_input = input_size if layer == 0 else hidden_size * directions
+            for direction in range(directions):
+                suffix = f"_l{layer}" + ("_reverse" if direction == 1 else "")
+                shapes = [("weight_ih", (rows, layer_input)), ("weight_hh", (rows, hidden_size))]
+                if bias:
+                    shapes += [("bias_ih", (rows,)), ("bias_hh", (rows,))]
+                for base, shape in shapes:
+                    setattr(self, base + suffix, Parameter(creation.empty_tensor(shape, dtype, device)))
+                    self._flat_weights_names.append(base + suffix)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        _reset_uniform(self, self.hidden_size)
+
+    def flatten_parameters(self) -> None:
+        """A no-op, as PyTorch's on the CPU (there it packs weights for cuDNN); kept so ported code runs."""
+
+    @property
+    def all_weights(self) -> list:
+        """The parameters of each layer and direction: [[w_ih, w_hh, b_ih, b_hh], ...], as PyTorch."""
+        per = 4 if self.bias else 2
+        params = [getattr(self, n) for n in self._flat_weights_names]
+        return [params[k : k + per] for k in range(0, len(params), per)]
+
+    def _weights(self, layer: int, direction: int):
+        suffix = f"_l{layer}" + ("_reverse" if direction == 1 else "")
+        get = self._parameters.get
+        return get("weight_ih" + suffix), get("weight_hh" + suffix), get("bias_ih" + suffix), get("bias_hh" + suffix)
+
+    def _check_input(self, input):
+        name = type(self).__name__
+        if not isinstance(input, Tensor):
+            raise ArgumentError(f"{name}: input must be a Tensor, got {type(input).__name__}")
+        if input.ndim not in (2, 3):
+            layout = "(N, L, H_in)" if self.batch_first else "(L, N, H_in)"
+            raise ShapeError(f"{name}: expected input of shape {layout} or (L, H_in), got {tuple(input.shape)}")
+        if input.shape[-1] != self.input_size:
+            raise ShapeError(
+                f"{name}: input has {input.shape[-1]} features in its last dimension, expected "
+                f"input_size={self.input_size} (shape {tuple(input.shape)})"
+            )
+
+    def _check_state(self, state, k: int, batch: int, unbatched: bool):
+        name = type(self).__name__
+        layers = self.num_layers * (2 if self.bidirectional else 1)
+        expected = (layers, self.hidden_size) if unbatched else (layers, batch, self.hidden_size)
+        if not isinstance(state, Tensor):
+            raise ArgumentError(f"{name}: initial state {k} must be a Tensor, got {type(state).__name__}")
+        if tuple(state.shape) != expected:
+            raise ShapeError(f"{name}: initial state {k} has shape {tuple(state.shape)}, expected {expected}")
+        return state.unsqueeze(1) if unbatched else state
+
+    def _step(self, layer_weights, xw, state):
+        _, w_hh, _, b_hh = layer_weights
+        if self.mode == "LSTM":
+            return _lstm_step(xw, state, w_hh, b_hh)
+        if self.mode == "GRU":
+            return _gru_step(xw, state, w_hh, b_hh)
+        return _rnn_step(xw, state, w_hh, b_hh, tanh if self.mode == "RNN_TANH" else relu)
+
+    def _run(self, input, states):
+        """input (L, N, H_in); states: per layer*direction, an h (N, H) or (h, c). Returns output, final states."""
+        directions = 2 if self.bidirectional else 1
+        length = input.shape[0]
+        finals = []
+        x = input
+        for layer in range(self.num_layers):
+            if layer > 0 and self.dropout > 0 and self.training:
+                x = F.dropout(x, self.dropout, True)
+            outputs = []
+            for direction in range(directions):
+                weights = self._weights(layer, direction)
+                xw = linear(x, weights[0], weights[2])  # every time step's input product in one GEMM
+                state = states[layer * directions + direction]
+                steps = [None] * length
+                for t in range(length) if direction == 0 else range(length - 1, -1, -1):
+                    state = self._step(weights, xw[t], state)
+                    steps[t] = state[0] if self.mode == "LSTM" else state
+                finals.append(state)
+                outputs.append(stack(steps, axis=0))
+            x = outputs[0] if directions == 1 else concatenate(outputs, axis=-1)
+        return x, finals
+
+    def _forward(self, input, hx):
+        self._check_input(input)
+        name = type(self).__name__
+        unbatched = input.ndim == 2
+        if unbatched:
+            input = input.unsqueeze(1)
+        elif self.batch_first:
+            input = input.transpose(0, 1)
+        if input.shape[0] == 0:
+            raise ShapeError(f"{name}: the input sequence is empty (length 0)")
+        batch = input.shape[1]
+        layers = self.num_layers * (2 if self.bidirectional else 1)
+        lstm = self.mode == "LSTM"
+        if hx is None:
+            shape = (layers, self.hidden_size) if unbatched else (layers, batch, self.hidden_size)
+            zeros = creation.zeros(shape, dtype=input.dtype, device=input.device)
+            hx = (zeros, zeros) if lstm else zeros
+        if lstm:
+            if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+                raise ArgumentError(f"{name}: hx must be a tuple (h_0, c_0)")
+            h0, c0 = (self._check_state(s, k, batch, unbatched) for k, s in enumerate(hx))
+            states = [(h0[k], c0[k]) for k in range(layers)]
+        else:
+            if isinstance(hx, (tuple, list)):
+                raise ArgumentError(f"{name}: hx must be a single Tensor h_0, got a {type(hx).__name__}")
+            h0 = self._check_state(hx, 0, batch, unbatched)
+            states = [h0[k] for k in range(layers)]
+        output, finals = self._run(input, states)
+        if lstm:
+            h_n = stack([f[0] for f in finals], axis=0)
+            c_n = stack([f[1] for f in finals], axis=0)
+        else:
+            h_n = stack(finals, axis=0)
+        if unbatched:
+            output, h_n = output.squeeze(1), h_n.squeeze(1)
+            c_n = c_n.squeeze(1) if lstm else None
+        elif self.batch_first:
+            output = output.transpose(0, 1)
+        return (output, (h_n, c_n)) if lstm else (output, h_n)
+
+    def forward(self, input, hx=None):
+        return self._forward(input, hx)
+
+    def extra_repr(self) -> str:
+        extra = f"{self.input_size}, {self.hidden_size}"
+        if self.num_layers != 1:
+            extra += f", num_layers={self.num_layers}"
+        if not self.bias:
+            extra += ", bias=False"
+        if self.batch_first:
+            extra += ", batch_first=True"
+        if self.dropout:
+            extra += f", dropout={self.dropout}"
+        if self.bidirectional:
+            extra += ", bidirectional=True"
+        return extra
+
+
+class RNN(_RNNBase):
+    """A multi-layer Elman RNN: h_t = act(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh), act = tanh or relu.
+
+    Arguments as PyTorch: ``RNN(input_size, hidden_size, num_layers=1, nonlinearity='tanh', bias=True,
+    batch_first=False, dropout=0.0, bidirectional=False)``. Input (L, N, H_in), (N, L, H_in) with
+    ``batch_first``, or unbatched (L, H_in); ``h_0`` (D*num_layers, N, H_out), zeros when omitted.
+    Returns ``output`` (L, N, D*H_out) (the last layer's h_t; both directions concatenated) and ``h_n``
+    (D*num_layers, N, H_out). Parameters ``weight_ih_l{k}``, ``weight_hh_l{k}``, ``bias_ih_l{k}``,
+    ``bias_hh_l{k}`` (and ``..._reverse``), all ~ U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)).
+    Dropout (training only) applies to each layer's output except the last.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 dtype=None, device=None):  # fmt: skip
+        if nonlinearity not in ("tanh", "relu"):
+            raise ArgumentError(f"RNN: unknown nonlinearity {nonlinearity!r}; expected 'tanh' or 'relu'")
+        mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
+        super().__init__(mode, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         dtype=dtype, device=device)  # fmt: skip
+        self.nonlinearity = nonlinearity
+
+    def extra_repr(self) -> str:
+        extra = super().extra_repr()
+        return extra + (f", nonlinearity={self.nonlinearity!r}" if self.nonlinearity != "tanh" else "")
+
+
+class LSTM(_RNNBase):
+    """A multi-layer LSTM, PyTorch's gate order (i, f, g, o) in the rows of each weight (see LSTMCell).
+
+    Arguments as PyTorch: ``LSTM(input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+    dropout=0.0, bidirectional=False, proj_size=0)`` (a non-zero ``proj_size`` raises ArgumentError).
+    ``hx`` is ``(h_0, c_0)``, each (D*num_layers, N, H_out); returns ``output, (h_n, c_n)``. Weight
+    shapes (4*hidden_size, ...), initialized U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)).
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
+                 dtype=None, device=None):  # fmt: skip
+        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         proj_size, dtype=dtype, device=device)  # fmt: skip
+
+
+class GRU(_RNNBase):
+    """A multi-layer GRU, PyTorch's gate order (r, z, n) with n = tanh(W_in x + b_in + r * (W_hn h + b_hn)).
+
+    Arguments as PyTorch: ``GRU(input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+    dropout=0.0, bidirectional=False)``; returns ``output, h_n``. Weight shapes (3*hidden_size, ...),
+    initialized U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)).
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 dtype=None, device=None):  # fmt: skip
+        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         dtype=dtype, device=device)  # fmt: skip
+
+
+__all__ = ["RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU"]
