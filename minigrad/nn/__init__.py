@@ -21,6 +21,7 @@ from .layers import (
 )
 from .loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .module import Module, ModuleList, Parameter, Sequential, StateDictError
+from .module import ModuleDict, ParameterDict, ParameterList
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 __all__ = [
@@ -28,5 +29,6 @@ __all__ = [
     "Identity", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "ReLU", "LeakyReLU", "Tanh", "Sigmoid",
     "Softmax", "LogSoftmax", "Dropout", "BatchNorm1d", "BatchNorm2d", "Embedding",
     "CrossEntropyLoss", "NLLLoss", "MSELoss", "BCEWithLogitsLoss",
+    "ModuleDict", "ParameterList", "ParameterDict",
     "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU",
 ]  # fmt: skip

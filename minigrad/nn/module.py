@@ -372,3 +372,181 @@ class ModuleList(_Container):
 def _check_shape(op: str, x, ndims, what: str):
     if x.ndim not in ndims:
         raise ShapeError(f"{op}: expected {what}, got shape {tuple(x.shape)}")
+
+
+class ModuleDict(Module):
+    """Modules held by string key, registered under those keys (``state_dict`` keys ``"<key>.weight"``...).
+
+    As PyTorch's: indexing, ``in``, ``len``, iteration over the keys (in insertion order), ``keys()``,
+    ``items()``, ``values()``, ``update()``, ``pop()``, ``clear()``; ``ModuleDict({"a": Linear(2, 2)})``.
+    """
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key: str) -> Module:
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        if not isinstance(key, str):
+            raise TypeError(f"ModuleDict: keys must be strings, got {type(key).__name__}")
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleDict[{key!r}]: expected a Module, got {type(module).__name__}")
+        self.add_module(key, module)
+
+    def __delitem__(self, key: str) -> None:
+        del self._modules[key]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def __contains__(self, key) -> bool:
+        return key in self._modules
+
+    def keys(self):
+        return self._modules.keys()
+
+    def items(self):
+        return self._modules.items()
+
+    def values(self):
+        return self._modules.values()
+
+    def pop(self, key: str) -> Module:
+        module = self._modules[key]
+        del self._modules[key]
+        return module
+
+    def clear(self) -> None:
+        self._modules.clear()
+
+    def update(self, modules) -> None:
+        """Add (or replace) entries from a mapping or an iterable of (key, module) pairs."""
+        items = modules.items() if hasattr(modules, "items") else modules
+        for entry in items:
+            if not isinstance(entry, (tuple, list)) or len(entry) != 2:
+                raise TypeError(f"ModuleDict.update: expected (key, module) pairs, got {entry!r}")
+            self[entry[0]] = entry[1]
+
+
+def _as_parameter(value, where: str) -> Parameter:
+    """A Parameter as is; another Tensor becomes a Parameter sharing its data, as PyTorch's containers do."""
+    if isinstance(value, Parameter):
+        return value
+    if isinstance(value, Tensor):
+        return Parameter(value)
+    raise TypeError(f"{where}: expected a Parameter or a Tensor, got {type(value).__name__}")
+
+
+class ParameterList(Module):
+    """A list of Parameters registered under ``"0"``, ``"1"``, ... (their ``state_dict`` keys).
+
+    As PyTorch's: ``append``, ``extend``, indexing by int (negative too) or slice (a new
+    ParameterList), assignment by index, ``len`` and iteration. Plain tensors are wrapped as Parameters.
+    """
+
+    def __init__(self, values=None):
+        super().__init__()
+        if values is not None:
+            self.extend(values)
+
+    def _index(self, idx: int) -> int:
+        n = len(self._parameters)
+        if not isinstance(idx, int) or not -n <= idx < n:
+            raise IndexError(f"ParameterList: index {idx!r} is out of range for {n} parameters")
+        return idx % n
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return ParameterList(list(self._parameters.values())[idx])
+        return self._parameters[str(self._index(idx))]
+
+    def __setitem__(self, idx: int, value) -> None:
+        self.register_parameter(str(self._index(idx)), _as_parameter(value, "ParameterList"))
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters.values())
+
+    def append(self, value) -> ParameterList:
+        self.register_parameter(str(len(self)), _as_parameter(value, "ParameterList.append"))
+        return self
+
+    def extend(self, values) -> ParameterList:
+        for value in values:
+            self.append(value)
+        return self
+
+    def extra_repr(self) -> str:
+        return "\n".join(f"({k}): Parameter containing: {tuple(p.shape)}" for k, p in self._parameters.items())
+
+
+class ParameterDict(Module):
+    """Parameters held by string key, registered under those keys (their ``state_dict`` keys).
+
+    As PyTorch's: indexing, ``in``, ``len``, iteration over the keys, ``keys()``, ``items()``,
+    ``values()``, ``get()``, ``update()``, ``pop()``, ``clear()``. Plain tensors are wrapped as Parameters.
+    """
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key: str) -> Parameter:
+        return self._parameters[key]
+
+    def __setitem__(self, key: str, value) -> None:
+        if not isinstance(key, str):
+            raise TypeError(f"ParameterDict: keys must be strings, got {type(key).__name__}")
+        self.register_parameter(key, _as_parameter(value, f"ParameterDict[{key!r}]"))
+
+    def __delitem__(self, key: str) -> None:
+        del self._parameters[key]
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters)
+
+    def __contains__(self, key) -> bool:
+        return key in self._parameters
+
+    def keys(self):
+        return self._parameters.keys()
+
+    def items(self):
+        return self._parameters.items()
+
+    def values(self):
+        return self._parameters.values()
+
+    def get(self, key: str, default=None):
+        return self._parameters.get(key, default)
+
+    def pop(self, key: str) -> Parameter:
+        value = self._parameters[key]
+        del self._parameters[key]
+        return value
+
+    def clear(self) -> None:
+        self._parameters.clear()
+
+    def update(self, parameters) -> None:
+        """Add (or replace) entries from a mapping or an iterable of (key, parameter) pairs."""
+        items = parameters.items() if hasattr(parameters, "items") else parameters
+        for entry in items:
+            if not isinstance(entry, (tuple, list)) or len(entry) != 2:
+                raise TypeError(f"ParameterDict.update: expected (key, parameter) pairs, got {entry!r}")
+            self[entry[0]] = entry[1]
+
+    def extra_repr(self) -> str:
+        return "\n".join(f"({k}): Parameter containing: {tuple(p.shape)}" for k, p in self._parameters.items())

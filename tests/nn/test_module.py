@@ -423,3 +423,74 @@ def test_module_list_registers_and_indexes():
     stack = Stack()
     assert [name for name, _ in stack.named_parameters()][-1] == "layers.1.bias"
     assert stack(_x(features=2)).shape == (5, 2)
+
+
+# --- ModuleDict, ParameterList, ParameterDict ------------------------------------------------------------------------
+
+
+def test_module_dict_registers_under_its_keys():
+    heads = nn.ModuleDict({"cls": nn.Linear(2, 3), "reg": nn.Linear(2, 1)})
+    assert list(heads) == ["cls", "reg"] and len(heads) == 2 and "cls" in heads and "x" not in heads
+    assert list(heads.state_dict()) == ["cls.weight", "cls.bias", "reg.weight", "reg.bias"]
+    heads["aux"] = nn.Linear(2, 2)
+    heads.update([("reg", nn.Linear(2, 5))])  # replaces in place, keeps the order
+    assert list(heads.keys()) == ["cls", "reg", "aux"] and heads["reg"].out_features == 5
+    popped = heads.pop("cls")
+    assert isinstance(popped, nn.Linear) and list(heads) == ["reg", "aux"]
+    assert [type(m) for m in heads.values()] == [nn.Linear, nn.Linear]
+    assert [k for k, _ in heads.items()] == ["reg", "aux"]
+    del heads["aux"]
+    assert len(list(heads.parameters())) == 2
+    with pytest.raises(TypeError, match="expected a Module"):
+        heads["bad"] = mg.zeros(2)
+    with pytest.raises(TypeError, match="pairs"):
+        heads.update([nn.ReLU()])
+    heads.clear()
+    assert len(heads) == 0 and list(heads.parameters()) == []
+
+
+def test_parameter_list_registers_indexes_and_loads():
+    params = nn.ParameterList([nn.Parameter(mg.zeros(2, 2)), mg.ones(3)])  # a plain tensor is wrapped
+    assert all(isinstance(p, nn.Parameter) and p.requires_grad for p in params)
+    params.append(nn.Parameter(mg.zeros(4))).extend([nn.Parameter(mg.zeros(1))])
+    assert len(params) == 4 and params[-1].shape == (1,) and params[1].shape == (3,)
+    assert list(params.state_dict()) == ["0", "1", "2", "3"]
+    part = params[1:3]
+    assert isinstance(part, nn.ParameterList) and part[0] is params[1] and list(part.state_dict()) == ["0", "1"]
+    params[0] = nn.Parameter(mg.ones(2, 2))
+    assert params[0].numpy().sum() == 4
+    with pytest.raises(IndexError, match="out of range for 4"):
+        params[4]
+    with pytest.raises(TypeError, match="expected a Parameter or a Tensor"):
+        params.append(np.zeros(2))
+
+    class Model(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ws = nn.ParameterList([nn.Parameter(mg.zeros(2)) for _ in range(2)])
+
+    m = Model()
+    assert list(m.state_dict()) == ["ws.0", "ws.1"]
+    m.load_state_dict({"ws.0": np.array([1.0, 2.0]), "ws.1": np.array([3.0, 4.0])})
+    np.testing.assert_array_equal(m.ws[1].numpy(), [3.0, 4.0])
+    (m.ws[0] * m.ws[1]).sum().backward()
+    np.testing.assert_array_equal(m.ws[0].grad.numpy(), [3.0, 4.0])
+
+
+def test_parameter_dict_registers_under_its_keys():
+    pd = nn.ParameterDict({"scale": nn.Parameter(mg.ones(3)), "shift": mg.zeros(3)})
+    assert list(pd) == ["scale", "shift"] and isinstance(pd["shift"], nn.Parameter)
+    assert list(pd.state_dict()) == ["scale", "shift"] and "scale" in pd
+    pd.update({"extra": nn.Parameter(mg.zeros(1))})
+    assert list(pd.keys()) == ["scale", "shift", "extra"] and len(pd) == 3
+    assert pd.get("missing") is None and pd.get("extra") is pd["extra"]
+    assert pd.pop("extra").shape == (1,) and len(list(pd.values())) == 2
+    assert [k for k, _ in pd.items()] == ["scale", "shift"]
+    del pd["shift"]
+    assert list(pd.state_dict()) == ["scale"]
+    with pytest.raises(TypeError, match="keys must be strings"):
+        pd[0] = mg.zeros(1)
+    with pytest.raises(nn.StateDictError, match="missing key: scale"):
+        pd.load_state_dict({})
+    pd.clear()
+    assert len(pd) == 0
