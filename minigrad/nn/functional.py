@@ -8,6 +8,7 @@ import numpy as np
 from .. import backend
 from ..autograd import is_anomaly_enabled, no_grad
 from ..errors import ArgumentError, DTypeError, IndexOutOfRange, ShapeError
+from ..ops.contraction import einsum
 from ..ops.conv import avg_pool2d, conv2d, max_pool2d
 from ..ops.elementwise import leaky_relu, relu, sigmoid, tanh, where
 from ..ops.linalg import linear
@@ -81,8 +82,14 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     return out
 
 
-def embedding(input, weight):
+def embedding(input, weight, padding_idx: int | None = None, max_norm: float | None = None, norm_type: float = 2.0,
+              scale_grad_by_freq: bool = False, sparse: bool = False):  # fmt: skip
     """Rows of ``weight`` at the integer indices ``input``; repeated indices accumulate their gradients.
+
+    As PyTorch's ``F.embedding``: ``padding_idx`` rows are looked up but get no gradient;
+    ``max_norm`` first renormalizes, in place, each looked-up row whose ``norm_type``-norm exceeds it
+    (row *= max_norm / (norm + 1e-7)); ``scale_grad_by_freq`` divides each row's gradient by how
+    often its index occurs in ``input``. ``sparse=True`` (sparse gradients) is not supported.
 
     Raises DTypeError for non-integer indices and IndexOutOfRange for an index
     outside [0, num_embeddings) (a negative index would otherwise wrap around).
@@ -90,23 +97,107 @@ def embedding(input, weight):
     step, so there it runs only in ``minigrad.detect_anomaly()``; otherwise an
     out-of-range index gives a row of NaN (and no gradient), never another row.
     """
+    if sparse:
+        raise ArgumentError("embedding: sparse=True (sparse gradients) is not supported by minigrad; use sparse=False")
+    rows = _embedding_rows(input, weight, padding_idx, max_norm, norm_type)
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += weight.shape[0]
+    indices = input.data if isinstance(input, Tensor) else input if backend.is_array(input) else np.asarray(input)
+    if padding_idx is not None:
+        rows = where((indices == padding_idx)[..., None], rows.detach(), rows)
+    if scale_grad_by_freq and indices.size:
+        xp = backend.xp_of(indices)
+        _, inverse, counts = xp.unique(indices.ravel(), return_inverse=True, return_counts=True)
+        scale = (1.0 / counts[inverse.ravel()]).reshape(indices.shape + (1,)).astype(rows.dtype)
+        frozen = rows.detach()
+        rows = frozen + (rows - frozen) * scale  # the same values; the gradient divided by the count
+    return rows
+
+
+def _embedding_rows(input, weight, padding_idx, max_norm, norm_type):
     indices = input.data if isinstance(input, Tensor) else input if backend.is_array(input) else np.asarray(input)
     if indices.dtype.kind not in "iu":
         raise DTypeError(f"embedding: indices must be integers, got dtype {indices.dtype}")
     if weight.ndim != 2:
         raise ShapeError(f"embedding: weight must be (num_embeddings, embedding_dim), got shape {tuple(weight.shape)}")
     count = weight.shape[0]
+    if padding_idx is not None and not -count <= padding_idx < count:
+        raise IndexOutOfRange(f"embedding: padding_idx {padding_idx} is out of range for {count} embeddings")
     if isinstance(indices, np.ndarray) or is_anomaly_enabled():
         if indices.size:
             low, high = int(indices.min()), int(indices.max())
             if low < 0 or high >= count:
                 bad = low if low < 0 else high
                 raise IndexOutOfRange(f"embedding: index {bad} is out of range for {count} embeddings")
+        _renorm(weight, indices, max_norm, norm_type)
         return weight[input]
     xp = backend.xp_of(indices)
+    _renorm(weight, xp.where((indices < 0) | (indices >= count), 0, indices), max_norm, norm_type)
     outside = (indices < 0) | (indices >= count)
     rows = getitem(weight, xp.where(outside, 0, indices), in_bounds=True)  # no bounds check: no copy to the host
     return where(outside[..., None], float("nan"), rows)
+
+
+def _renorm(weight, indices, max_norm, norm_type) -> None:
+    """PyTorch's embedding_renorm_: rows at ``indices`` with norm > max_norm scaled in place to max_norm."""
+    if max_norm is None or not indices.size:
+        return
+    xp = backend.xp_of(weight.data)
+    rows = xp.unique(indices.ravel())
+    norms = xp.linalg.norm(weight.data[rows].astype(xp.float64), ord=norm_type, axis=-1)
+    scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+    with no_grad():
+        weight.data[rows] *= scale[:, None].astype(weight.dtype)
+        weight._vc[0] += 1
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """y[..., o] = sum_ij input1[..., i] weight[o, i, j] input2[..., j] + bias[o], PyTorch's ``F.bilinear``.
+
+    ``weight`` is (out_features, in1_features, in2_features); the inputs share their leading dimensions.
+    """
+    if weight.ndim != 3:
+        raise ShapeError(
+            f"bilinear: weight must be (out_features, in1_features, in2_features), got {tuple(weight.shape)}"
+        )
+    if input1.shape[:-1] != input2.shape[:-1] or input1.ndim == 0:
+        raise ShapeError(
+            f"bilinear: input1 {tuple(input1.shape)} and input2 {tuple(input2.shape)} must share their leading "
+            "dimensions"
+        )
+    if input1.shape[-1] != weight.shape[1] or input2.shape[-1] != weight.shape[2]:
+        raise ShapeError(
+            f"bilinear: inputs with {input1.shape[-1]} and {input2.shape[-1]} features do not match weight "
+            f"{tuple(weight.shape)}"
+        )
+    out = einsum("...i,oij,...j->...o", input1, weight, input2)
+    return out if bias is None else out + bias
+
+
+def one_hot(tensor, num_classes: int = -1):
+    """int64 tensor with one more dimension of size ``num_classes`` (max + 1 when -1), 1 at each index.
+
+    Raises DTypeError for non-integer input and IndexOutOfRange for a negative index or one
+    >= ``num_classes``, as PyTorch's ``F.one_hot``. Not differentiable (an integer result).
+    """
+    data = tensor.data if isinstance(tensor, Tensor) else tensor
+    if not backend.is_array(data) or data.dtype.kind not in "iu":
+        raise DTypeError(f"one_hot: input must be an integer tensor, got {getattr(data, 'dtype', type(data).__name__)}")
+    xp = backend.xp_of(data)
+    low = int(data.min()) if data.size else 0
+    high = int(data.max()) if data.size else -1
+    if low < 0:
+        raise IndexOutOfRange(f"one_hot: class values must be non-negative, got {low}")
+    if num_classes == -1:
+        if not data.size:
+            raise ArgumentError("one_hot: cannot infer num_classes from an empty tensor; pass num_classes")
+        num_classes = high + 1
+    elif num_classes < 1 and not (num_classes == 0 and not data.size):
+        raise ArgumentError(f"one_hot: num_classes must be positive or -1, got {num_classes}")
+    if high >= num_classes:
+        raise IndexOutOfRange(f"one_hot: class value {high} is out of range for num_classes={num_classes}")
+    out = (data[..., None] == xp.arange(num_classes)).astype(xp.int64)
+    return Tensor._wrap(out)
 
 
 def mse_loss(input, target, reduction: str = "mean"):
@@ -145,4 +236,5 @@ __all__ = [
     "Tensor", "linear", "conv2d", "max_pool2d", "avg_pool2d", "relu", "leaky_relu", "tanh", "sigmoid",
     "softmax", "log_softmax", "dropout", "batch_norm", "embedding", "cross_entropy", "nll_loss", "mse_loss",
     "binary_cross_entropy_with_logits", "pad", "flatten",
+    "bilinear", "one_hot",
 ]  # fmt: skip

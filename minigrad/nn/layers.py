@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from .. import creation
-from ..errors import ArgumentError
+from ..errors import ArgumentError, ShapeError
 from ..ops.conv import pair
 from . import functional as F
 from . import init
@@ -263,16 +263,96 @@ class BatchNorm2d(_BatchNorm):
 
 
 class Embedding(Module):
-    """A lookup table of ``num_embeddings`` vectors of size ``embedding_dim``, initialized N(0, 1)."""
+    """A lookup table of ``num_embeddings`` vectors of size ``embedding_dim``, initialized N(0, 1).
 
-    def __init__(self, num_embeddings: int, embedding_dim: int, dtype=None, device=None):
+    As PyTorch's: the ``padding_idx`` row (negative counts from the end) starts at zero and gets no
+    gradient; ``max_norm`` renormalizes looked-up rows in place (see :func:`functional.embedding`);
+    ``scale_grad_by_freq`` divides gradients by index frequency; ``sparse=True`` is not supported.
+    """
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
+                 max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                 sparse: bool = False, _weight=None, _freeze: bool = False, dtype=None, device=None):  # fmt: skip
         super().__init__()
-        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
-        self.weight = Parameter(creation.empty_tensor((num_embeddings, embedding_dim), dtype, device))
+        if padding_idx is not None:
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise ArgumentError(
+                    f"Embedding: padding_idx {padding_idx} must be within [-{num_embeddings}, {num_embeddings})"
+                )
+            padding_idx %= num_embeddings
+        if sparse:
+            raise ArgumentError("Embedding: sparse=True (sparse gradients) is not supported by minigrad")
+        self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
+        self.max_norm, self.norm_type, self.scale_grad_by_freq, self.sparse = (
+            max_norm,
+            norm_type,
+            scale_grad_by_freq,
+            sparse,
+        )
+        if _weight is None:
+            self.weight = Parameter(creation.empty_tensor((num_embeddings, embedding_dim), dtype, device))
+            self.reset_parameters()
+        else:
+            if tuple(_weight.shape) != (num_embeddings, embedding_dim):
+                raise ShapeError(
+                    f"Embedding: _weight has shape {tuple(_weight.shape)}, expected ({num_embeddings}, {embedding_dim})"
+                )
+            self.weight = Parameter(_weight, requires_grad=not _freeze)
+
+    def reset_parameters(self) -> None:
         init.normal_(self.weight)
+        if self.padding_idx is not None:
+            self.weight.data[self.padding_idx] = 0
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze: bool = True, padding_idx: int | None = None,
+                        max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                        sparse: bool = False) -> Embedding:  # fmt: skip
+        """An Embedding holding ``embeddings`` (2-D, copied to a Parameter sharing its data), frozen by default."""
+        if embeddings.ndim != 2:
+            raise ShapeError(f"Embedding.from_pretrained: embeddings must be 2-D, got shape {tuple(embeddings.shape)}")
+        rows, dim = embeddings.shape
+        return cls(rows, dim, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse, _weight=embeddings,
+                   _freeze=freeze)  # fmt: skip
 
     def forward(self, indices):
-        return F.embedding(indices, self.weight)
+        return F.embedding(indices, self.weight, self.padding_idx, self.max_norm, self.norm_type,
+                           self.scale_grad_by_freq, self.sparse)  # fmt: skip
 
     def extra_repr(self) -> str:
-        return f"{self.num_embeddings}, {self.embedding_dim}"
+        extra = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.padding_idx is not None:
+            extra += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            extra += f", max_norm={self.max_norm}"
+        return extra
+
+
+class Bilinear(Module):
+    """y = x1^T A x2 + b for each output feature: weight A (out_features, in1_features, in2_features).
+
+    Initialized as PyTorch: weight and bias ~ U(-1/sqrt(in1_features), 1/sqrt(in1_features)).
+    """
+
+    def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True, dtype=None,
+                 device=None):  # fmt: skip
+        super().__init__()
+        self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features
+        self.weight = Parameter(creation.empty_tensor((out_features, in1_features, in2_features), dtype, device))
+        self.register_parameter(
+            "bias", Parameter(creation.empty_tensor((out_features,), dtype, device)) if bias else None
+        )
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        bound = 1 / math.sqrt(self.in1_features) if self.in1_features else 0
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1, input2):
+        return F.bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+                f"out_features={self.out_features}, bias={self.bias is not None}")  # fmt: skip

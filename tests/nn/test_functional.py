@@ -297,3 +297,37 @@ def test_pool_errors():
         F.max_pool2d(mg.zeros(4, 4), 2)
     with pytest.raises(mg.ShapeError, match="does not fit"):
         F.avg_pool2d(x, 5)
+
+
+# --- one_hot, bilinear --------------------------------------------------------------------------------------------
+
+
+def test_one_hot_matches_eye_rows():
+    idx = np.array([[0, 2], [1, 2]])
+    out = F.one_hot(mg.tensor(idx))
+    assert out.dtype == np.int64 and out.shape == (2, 2, 3)
+    np.testing.assert_array_equal(out.numpy(), np.eye(3, dtype=np.int64)[idx])
+    np.testing.assert_array_equal(F.one_hot(mg.tensor(np.array([1])), num_classes=4).numpy(), [[0, 1, 0, 0]])
+    assert F.one_hot(mg.tensor(np.zeros(0, dtype=np.int64)), 3).shape == (0, 3)
+
+
+def test_one_hot_errors_name_the_op():
+    with pytest.raises(mg.IndexOutOfRange, match="one_hot: class values must be non-negative, got -1"):
+        F.one_hot(mg.tensor(np.array([0, -1])))
+    with pytest.raises(mg.IndexOutOfRange, match="one_hot: class value 3 is out of range for num_classes=3"):
+        F.one_hot(mg.tensor(np.array([3])), 3)
+    with pytest.raises(mg.DTypeError, match="one_hot"):
+        F.one_hot(mg.tensor(np.array([1.0])))
+
+
+@settings(max_examples=10)
+@given(batch=st.lists(st.integers(0, 3), max_size=2), seed=st.integers(0, 1000))
+def test_bilinear_functional_against_einsum_and_gradcheck(batch, seed):
+    rng = np.random.default_rng(seed)
+    x1, x2 = rng.standard_normal((*batch, 2)), rng.standard_normal((*batch, 3))
+    w, b = rng.standard_normal((4, 2, 3)), rng.standard_normal(4)
+    got = F.bilinear(mg.tensor(x1), mg.tensor(x2), mg.tensor(w), mg.tensor(b)).numpy()
+    np.testing.assert_allclose(got, np.einsum("...i,oij,...j->...o", x1, w, x2) + b, rtol=1e-12, atol=1e-12)
+    ts = [mg.tensor(a, requires_grad=True) for a in (x1, x2, w, b)]
+    mg.gradcheck(F.bilinear, ts)
+    mg.gradgradcheck(F.bilinear, ts)

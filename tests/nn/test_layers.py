@@ -12,6 +12,7 @@ import pytest
 import minigrad as mg
 import minigrad.nn.functional as F
 from minigrad import nn
+from minigrad.errors import ArgumentError, ShapeError
 
 
 def _t(array, requires_grad=False, device="cpu"):
@@ -426,3 +427,76 @@ def test_embedding_init_and_errors():
     with pytest.raises(mg.DTypeError, match="integers"):
         emb(mg.tensor(np.array([0.0, 1.0])))
     assert repr(emb) == "Embedding(1000, 50)"
+
+
+# --- Embedding options, Bilinear ------------------------------------------------------------------------------------
+
+
+def test_embedding_padding_idx_zero_row_and_no_gradient():
+    emb = nn.Embedding(5, 3, padding_idx=-1, dtype=mg.float64)  # negative: counted from the end, as PyTorch
+    assert emb.padding_idx == 4 and np.all(emb.weight.numpy()[4] == 0)
+    assert repr(emb) == "Embedding(5, 3, padding_idx=4)"
+    emb.weight.data[4] = 7.0  # a row changed by the user is looked up as it is, but still not trained
+    idx = mg.tensor(np.array([[4, 1], [1, 4]]))
+    out = emb(idx)
+    np.testing.assert_array_equal(out.numpy()[0, 0], [7.0, 7.0, 7.0])
+    (out * out).sum().backward()
+    grad = emb.weight.grad.numpy()
+    np.testing.assert_array_equal(grad[4], 0)
+    np.testing.assert_allclose(grad[1], 4 * emb.weight.numpy()[1])
+    with pytest.raises(ArgumentError, match="padding_idx 5"):
+        nn.Embedding(5, 3, padding_idx=5)
+    # the other rows' gradients are exact (the padding row's is zero by design, so it is held constant here)
+    pad_row = emb.weight.detach()[4:]
+    rows = emb.weight.detach()[:4].requires_grad_()
+    mg.gradcheck(lambda r: (F.embedding(idx, mg.concatenate([r, pad_row]), padding_idx=4) ** 2).sum(), rows)
+
+
+def test_embedding_max_norm_renormalizes_looked_up_rows_in_place():
+    w = np.array([[3.0, 4.0], [0.3, 0.4], [6.0, 8.0], [1.0, 0.0]])
+    emb = nn.Embedding.from_pretrained(mg.tensor(w.copy()), freeze=False, max_norm=1.0)
+    out = emb(mg.tensor(np.array([0, 1, 0])))
+    want = w.copy()
+    want[0] *= 1.0 / (5.0 + 1e-7)  # PyTorch's embedding_renorm_: scale max_norm / (norm + 1e-7)
+    np.testing.assert_allclose(out.numpy(), want[[0, 1, 0]], rtol=1e-12)
+    np.testing.assert_allclose(emb.weight.numpy(), want, rtol=1e-12)  # row 2 was not looked up: unchanged
+    l1 = nn.Embedding.from_pretrained(mg.tensor(w.copy()), max_norm=3.0, norm_type=1.0)
+    np.testing.assert_allclose(l1(mg.tensor(np.array([2]))).numpy()[0], w[2] * 3.0 / (14.0 + 1e-7), rtol=1e-12)
+
+
+def test_embedding_from_pretrained_and_scale_grad_by_freq():
+    w = mg.randn(4, 2, dtype=mg.float64)
+    frozen = nn.Embedding.from_pretrained(w)
+    assert not frozen.weight.requires_grad and frozen.num_embeddings == 4 and frozen.embedding_dim == 2
+    np.testing.assert_array_equal(frozen(mg.tensor(np.array([3]))).numpy()[0], w.numpy()[3])
+    emb = nn.Embedding(4, 2, scale_grad_by_freq=True, dtype=mg.float64)
+    idx = mg.tensor(np.array([1, 1, 1, 2]))
+    out = emb(idx)
+    np.testing.assert_array_equal(out.numpy(), emb.weight.numpy()[[1, 1, 1, 2]])
+    out.sum().backward()
+    np.testing.assert_allclose(emb.weight.grad.numpy(), [[0, 0], [1, 1], [1, 1], [0, 0]])  # 3 * (1/3), 1 * 1
+    with pytest.raises(ArgumentError, match="sparse"):
+        nn.Embedding(4, 2, sparse=True)
+    with pytest.raises(ShapeError, match="2-D"):
+        nn.Embedding.from_pretrained(mg.zeros(4))
+
+
+def test_bilinear_forward_init_and_gradcheck():
+    layer = nn.Bilinear(3, 4, 2, dtype=mg.float64)
+    assert layer.weight.shape == (2, 3, 4) and layer.bias.shape == (2,)
+    assert list(layer.state_dict()) == ["weight", "bias"]
+    big = nn.Bilinear(100, 5, 50)
+    bound = 1 / math.sqrt(100)
+    assert np.abs(big.weight.numpy()).max() <= bound and np.abs(big.bias.numpy()).max() <= bound
+    assert big.weight.numpy().std() > bound / 3
+    rng = _rng(4)
+    x1, x2 = rng.standard_normal((5, 3)), rng.standard_normal((5, 4))
+    a, b = layer.weight.numpy(), layer.bias.numpy()
+    want = np.array([[x1[n] @ a[o] @ x2[n] for o in range(2)] for n in range(5)]) + b
+    np.testing.assert_allclose(layer(_t(x1), _t(x2)).numpy(), want, rtol=1e-12)
+    t1, t2 = _t(x1, requires_grad=True), _t(x2, requires_grad=True)
+    mg.gradcheck(lambda *_: layer(t1, t2), [t1, t2, *layer.parameters()], in_place=True)
+    nobias = nn.Bilinear(3, 4, 2, bias=False)
+    assert nobias.bias is None and list(nobias.state_dict()) == ["weight"]
+    with pytest.raises(ShapeError, match="bilinear"):
+        layer(_t(x1), _t(x1))
