@@ -9,6 +9,7 @@ from .layers import (
     Conv2d,
     Dropout,
     Embedding,
+    EmbeddingBag,
     Flatten,
     Identity,
     LeakyReLU,
@@ -29,6 +30,6 @@ __all__ = [
     "Identity", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "ReLU", "LeakyReLU", "Tanh", "Sigmoid",
     "Softmax", "LogSoftmax", "Dropout", "BatchNorm1d", "BatchNorm2d", "Embedding",
     "CrossEntropyLoss", "NLLLoss", "MSELoss", "BCEWithLogitsLoss",
-    "ModuleDict", "ParameterList", "ParameterDict", "Bilinear",
+    "ModuleDict", "ParameterList", "ParameterDict", "Bilinear", "EmbeddingBag",
     "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU",
 ]  # fmt: skip

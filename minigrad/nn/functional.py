@@ -14,7 +14,7 @@ from ..ops.elementwise import leaky_relu, relu, sigmoid, tanh, where
 from ..ops.linalg import linear
 from ..ops.loss import binary_cross_entropy_with_logits, cross_entropy, nll_loss
 from ..ops.reduction import log_softmax, mean, softmax
-from ..ops.shape import getitem
+from ..ops.shape import getitem, stack
 from ..ops.shape import pad as _numpy_pad
 from ..tensor import Tensor
 
@@ -151,6 +151,71 @@ def _renorm(weight, indices, max_norm, norm_type) -> None:
         weight._vc[0] += 1
 
 
+def embedding_bag(input, weight, offsets=None, max_norm: float | None = None, norm_type: float = 2,
+                  scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False, per_sample_weights=None,
+                  include_last_offset: bool = False, padding_idx: int | None = None):  # fmt: skip
+    """Sum, mean or max of the embedding rows of each bag, PyTorch's ``F.embedding_bag``.
+
+    ``input`` is 2-D (B, L): each row a bag; or 1-D with ``offsets`` (the start of each bag; with
+    ``include_last_offset`` the last offset ends the last bag). ``per_sample_weights`` (``input``'s
+    shape, ``mode='sum'`` only) scales each row before summing. Rows at ``padding_idx`` are left
+    out of their bag (and of the mean's count); an empty bag gives zeros. Returns (B, embedding_dim).
+    """
+    if mode not in ("sum", "mean", "max"):
+        raise ArgumentError(f"embedding_bag: mode must be 'sum', 'mean' or 'max', got {mode!r}")
+    if per_sample_weights is not None and mode != "sum":
+        raise ArgumentError(f"embedding_bag: per_sample_weights is only supported for mode='sum', got mode={mode!r}")
+    data = input.data if isinstance(input, Tensor) else input if backend.is_array(input) else np.asarray(input)
+    if data.ndim == 2:
+        if offsets is not None:
+            raise ArgumentError("embedding_bag: offsets must be None when input is 2-D (each row is a bag)")
+        length = data.shape[1]
+        starts = list(range(0, data.size, length)) if length else [0] * data.shape[0]
+        ends = [b + length for b in starts]
+        flat = data.reshape(-1)
+    elif data.ndim == 1:
+        if offsets is None:
+            raise ArgumentError("embedding_bag: offsets are required when input is 1-D")
+        off = backend.to_device(offsets.data if isinstance(offsets, Tensor) else np.asarray(offsets), "cpu")
+        off = [int(v) for v in np.asarray(off).reshape(-1)]
+        if not off or off[0] != 0 or any(b < a for a, b in zip(off, off[1:])) or off[-1] > data.shape[0]:
+            raise ArgumentError(
+                f"embedding_bag: offsets must start at 0, not decrease and stay within the input of length "
+                f"{data.shape[0]}, got {off}"
+            )
+        bounds = off if include_last_offset else off + [data.shape[0]]
+        starts, ends, flat = bounds[:-1], bounds[1:], data
+    else:
+        raise ShapeError(f"embedding_bag: input must be 1-D (with offsets) or 2-D, got shape {tuple(data.shape)}")
+    rows = embedding(flat, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse)
+    if per_sample_weights is not None:
+        if tuple(per_sample_weights.shape) != tuple(data.shape):
+            raise ShapeError(
+                f"embedding_bag: per_sample_weights has shape {tuple(per_sample_weights.shape)}, expected the "
+                f"input's {tuple(data.shape)}"
+            )
+        rows = rows * per_sample_weights.reshape(-1, 1)
+    keep = np.ones(len(flat), dtype=bool)
+    if padding_idx is not None:
+        keep = np.asarray(backend.to_device(flat, "cpu")) != padding_idx % weight.shape[0]
+    bags = []
+    for a, b in zip(starts, ends):
+        members = [k for k in range(a, b) if keep[k]]
+        if not members:
+            bags.append(rows[0:0].sum(axis=0))  # an empty bag gives zeros, as PyTorch (also for max)
+            continue
+        part = rows[np.asarray(members)]
+        if mode == "sum":
+            bags.append(part.sum(axis=0))
+        elif mode == "mean":
+            bags.append(part.sum(axis=0) / len(members))
+        else:
+            bags.append(part.amax(0))
+    if not bags:
+        return rows[0:0]
+    return stack(bags, axis=0)
+
+
 def bilinear(input1, input2, weight, bias=None):
     """y[..., o] = sum_ij input1[..., i] weight[o, i, j] input2[..., j] + bias[o], PyTorch's ``F.bilinear``.
 
@@ -236,5 +301,5 @@ __all__ = [
     "Tensor", "linear", "conv2d", "max_pool2d", "avg_pool2d", "relu", "leaky_relu", "tanh", "sigmoid",
     "softmax", "log_softmax", "dropout", "batch_norm", "embedding", "cross_entropy", "nll_loss", "mse_loss",
     "binary_cross_entropy_with_logits", "pad", "flatten",
-    "bilinear", "one_hot",
+    "bilinear", "one_hot", "embedding_bag",
 ]  # fmt: skip

@@ -328,6 +328,52 @@ class Embedding(Module):
         return extra
 
 
+class EmbeddingBag(Module):
+    """Sums, means or maxima of bags of embeddings without materializing each row, as PyTorch's.
+
+    ``forward(input, offsets=None, per_sample_weights=None)``: see :func:`functional.embedding_bag`.
+    ``weight`` (num_embeddings, embedding_dim) ~ N(0, 1), the ``padding_idx`` row zero.
+    """
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, max_norm: float | None = None,
+                 norm_type: float = 2.0, scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False,
+                 _weight=None, include_last_offset: bool = False, padding_idx: int | None = None, dtype=None,
+                 device=None):  # fmt: skip
+        super().__init__()
+        if mode not in ("sum", "mean", "max"):
+            raise ArgumentError(f"EmbeddingBag: mode must be 'sum', 'mean' or 'max', got {mode!r}")
+        if sparse:
+            raise ArgumentError("EmbeddingBag: sparse=True (sparse gradients) is not supported by minigrad")
+        if padding_idx is not None:
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise ArgumentError(
+                    f"EmbeddingBag: padding_idx {padding_idx} must be within [-{num_embeddings}, {num_embeddings})"
+                )
+            padding_idx %= num_embeddings
+        self.num_embeddings, self.embedding_dim, self.mode, self.padding_idx = (
+            num_embeddings, embedding_dim, mode, padding_idx
+        )  # fmt: skip
+        self.max_norm, self.norm_type, self.scale_grad_by_freq, self.sparse = (
+            max_norm, norm_type, scale_grad_by_freq, sparse
+        )  # fmt: skip
+        self.include_last_offset = include_last_offset
+        if _weight is None:
+            self.weight = Parameter(creation.empty_tensor((num_embeddings, embedding_dim), dtype, device))
+            init.normal_(self.weight)
+            if padding_idx is not None:
+                self.weight.data[padding_idx] = 0
+        else:
+            self.weight = Parameter(_weight)
+
+    def forward(self, input, offsets=None, per_sample_weights=None):
+        return F.embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type, self.scale_grad_by_freq,
+                               self.mode, self.sparse, per_sample_weights, self.include_last_offset,
+                               self.padding_idx)  # fmt: skip
+
+    def extra_repr(self) -> str:
+        return f"{self.num_embeddings}, {self.embedding_dim}, mode={self.mode!r}"
+
+
 class Bilinear(Module):
     """y = x1^T A x2 + b for each output feature: weight A (out_features, in1_features, in2_features).
 

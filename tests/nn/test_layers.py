@@ -500,3 +500,48 @@ def test_bilinear_forward_init_and_gradcheck():
     assert nobias.bias is None and list(nobias.state_dict()) == ["weight"]
     with pytest.raises(ShapeError, match="bilinear"):
         layer(_t(x1), _t(x1))
+
+
+def _np_bags(w, bags, mode, weights=None, padding_idx=None):
+    out = []
+    for k, bag in enumerate(bags):
+        rows = [w[i] * (1 if weights is None else weights[k][j]) for j, i in enumerate(bag) if i != padding_idx]
+        if not rows:
+            out.append(np.zeros(w.shape[1]))
+        else:
+            out.append({"sum": np.sum, "mean": np.mean, "max": np.max}[mode](np.array(rows), axis=0))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+def test_embedding_bag_2d_and_offsets_against_numpy(mode):
+    bag = nn.EmbeddingBag(7, 3, mode=mode, padding_idx=0, dtype=mg.float64)
+    assert np.all(bag.weight.numpy()[0] == 0) and list(bag.state_dict()) == ["weight"]
+    w = bag.weight.numpy()
+    two_d = np.array([[1, 2, 0], [3, 3, 6]])
+    np.testing.assert_allclose(bag(_t(two_d)).numpy(), _np_bags(w, two_d.tolist(), mode, padding_idx=0), rtol=1e-12)
+    flat, offsets = np.array([1, 2, 4, 5, 4, 3, 0]), np.array([0, 2, 2, 6])
+    bags = [[1, 2], [], [4, 5, 4, 3], [0]]  # an empty bag and a bag of padding only: zeros
+    np.testing.assert_allclose(bag(_t(flat), _t(offsets)).numpy(), _np_bags(w, bags, mode, padding_idx=0), rtol=1e-12)
+    last = nn.EmbeddingBag(7, 3, mode=mode, include_last_offset=True, dtype=mg.float64)
+    got = last(_t(flat), _t(np.array([0, 2, 7]))).numpy()
+    np.testing.assert_allclose(got, _np_bags(last.weight.numpy(), [[1, 2], [4, 5, 4, 3, 0]], mode), rtol=1e-12)
+    wt = bag.weight.detach().requires_grad_()
+    mg.gradcheck(lambda v: F.embedding_bag(_t(flat[:6]), v, _t(np.array([0, 2, 3])), mode=mode), wt)
+
+
+def test_embedding_bag_per_sample_weights_and_errors():
+    bag = nn.EmbeddingBag(5, 2, mode="sum", dtype=mg.float64)
+    idx = np.array([[0, 1], [2, 4]])
+    psw = _t(_rng(5).standard_normal((2, 2)), requires_grad=True)
+    got = bag(_t(idx), per_sample_weights=psw)
+    np.testing.assert_allclose(got.numpy(), _np_bags(bag.weight.numpy(), idx.tolist(), "sum", psw.numpy()), rtol=1e-12)
+    mg.gradcheck(lambda *_: bag(_t(idx), per_sample_weights=psw), [psw, bag.weight], in_place=True)
+    with pytest.raises(ArgumentError, match="per_sample_weights is only supported for mode='sum'"):
+        F.embedding_bag(_t(idx), bag.weight, mode="mean", per_sample_weights=psw)
+    with pytest.raises(ArgumentError, match="offsets are required"):
+        bag(_t(np.array([0, 1])))
+    with pytest.raises(ArgumentError, match="offsets must start at 0"):
+        bag(_t(np.array([0, 1])), _t(np.array([1])))
+    with pytest.raises(ArgumentError, match="mode must be"):
+        nn.EmbeddingBag(5, 2, mode="median")
