@@ -509,6 +509,10 @@ def reduce(x, name, style, axis, keepdims):
     if style == "method":
         return getattr(x, name)(axis=axis, keepdims=keepdims)
     if style == "positional":
+        if name in ("max", "min") and axis is not None:  # PyTorch's max(x, dim): (values, indices), one dim
+            if isinstance(axis, tuple):
+                return getattr(x, "a" + name)(axis, keepdims)
+            return getattr(x, name)(axis, keepdims).values
         return getattr(x, name)(axis, keepdims)
     if name in ("max", "min") and axis is not None:
         if isinstance(axis, tuple):  # PyTorch's max(dim=) takes one dim; amax takes several
