@@ -152,6 +152,7 @@ from .ops.reduction import (
     sum,
     var,
 )
+from .ops.scan import cumsum
 from .ops.shape import (
     broadcast_to,
     cat,

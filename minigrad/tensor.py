@@ -659,6 +659,7 @@ _SAME_ARGS = {  # t.name(*args, **kwargs) is op(t, *args, **kwargs), with the op
     "triu": "construct.triu",
     "roll": "construct.roll",
     "unflatten": "construct.unflatten",
+    "cumsum": "scan.cumsum",
 }
 
 

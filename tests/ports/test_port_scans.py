@@ -1,9 +1,10 @@
-"""A PyTorch program, unchanged but for its import: the evaluation loop of a classifier.
+"""A PyTorch program, unchanged but for its import: the evaluation loop of a classifier
+and a smoothed loss curve.
 
-``pred = output.max(1)[1]``, ``output.max(1, keepdim=True)``, ``correct += pred.eq(target).sum().item()``
-and a margin loss through ``output.max(dim=1).values`` are how PyTorch examples score a batch; they
-rely on ``max`` with a positional dim returning ``(values, indices)``. The numbers are checked
-against NumPy, the gradient of the margin loss too.
+``pred = output.max(1)[1]``, ``output.max(1, keepdim=True)``, ``correct += pred.eq(target).sum().item()``,
+a margin loss through ``torch.max(output, 1).values`` and a running mean by ``cumsum`` are how PyTorch
+examples score and log; they rely on ``max`` with a positional dim returning ``(values, indices)``.
+The numbers are checked against NumPy, the gradients too.
 """
 
 import numpy as np
@@ -29,6 +30,11 @@ def margin_loss(output, target):
     return (best - true).mean()
 
 
+def running_mean(losses):
+    """The running average of a loss curve, as logged by training loops: cumsum / count."""
+    return losses.cumsum(0) / torch.arange(1, losses.shape[0] + 1, device=losses.device)
+
+
 # --- the check ---------------------------------------------------------------------------------------
 
 
@@ -52,3 +58,12 @@ def test_classifier_evaluation_runs_unchanged(device):
     want[rows, logits.argmax(1)] += 1 / 8
     want[rows, labels] -= 1 / 8
     np.testing.assert_allclose(output.grad.numpy(), want, atol=1e-15)
+
+
+def test_running_mean_by_cumsum(device):
+    curve = np.array([4.0, 2.0, 3.0, 1.0, 0.5])
+    losses = torch.tensor(curve, device=device, requires_grad=True)
+    smoothed = running_mean(losses)
+    np.testing.assert_allclose(smoothed.numpy(), np.cumsum(curve) / np.arange(1, 6))
+    smoothed[-1].backward()  # the last running mean is the plain mean: gradient 1/n everywhere
+    np.testing.assert_allclose(losses.grad.numpy(), np.full(5, 1 / 5))
