@@ -138,8 +138,10 @@ from .ops.pointwise import (
     trunc,
 )
 from .ops.reduction import (
+    all,
     amax,
     amin,
+    any,
     argmax,
     argmin,
     log_softmax,

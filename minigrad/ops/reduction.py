@@ -263,6 +263,37 @@ def min(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     return _extremum("min", amin, argmin, minimum, x, dim, keepdim, axis, keepdims)
 
 
+# --- any and all ----------------------------------------------------------------------------------
+
+
+@primitive(name="any", differentiable=False)
+def _any(x, *, axis=None, keepdims=False):
+    return x.any(axis=axis, keepdims=keepdims)
+
+
+@primitive(name="all", differentiable=False)
+def _all(x, *, axis=None, keepdims=False):
+    return x.all(axis=axis, keepdims=keepdims)
+
+
+def any(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """``torch.any``: True where any element over ``dim`` (all when None) is nonzero; bool, no gradient.
+
+    ``dim`` may be an int or a tuple; NumPy's ``axis``/``keepdims`` are accepted. An empty reduction is False.
+    """
+    axis, keepdims = reduce_args("any", axis, bool(keepdims) if keepdims is not None else keepdim, dim, None)
+    return _any(input, axis=axis, keepdims=keepdims)
+
+
+def all(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """``torch.all``: True where every element over ``dim`` (all when None) is nonzero; bool, no gradient.
+
+    ``dim`` may be an int or a tuple; NumPy's ``axis``/``keepdims`` are accepted. An empty reduction is True.
+    """
+    axis, keepdims = reduce_args("all", axis, bool(keepdims) if keepdims is not None else keepdim, dim, None)
+    return _all(input, axis=axis, keepdims=keepdims)
+
+
 @primitive(name="argmax", differentiable=False)
 def _argmax(x, *, axis=None, keepdims=False):
     return x.argmax(axis=axis, keepdims=keepdims)

@@ -346,3 +346,32 @@ def test_smooth_reductions_record_no_signature():
     x = np.array([[1.0, 1.0], [0.0, 2.0]])
     for fn in (minigrad.sum, minigrad.mean, minigrad.logsumexp, minigrad.softmax, minigrad.log_softmax):
         assert _signatures(fn, x) == []
+
+
+@pytest.mark.parametrize("name", ["any", "all"])
+@given(data=st.data())
+def test_any_all_match_numpy_in_every_spelling(name, data):
+    shape = data.draw(shapes())
+    x = data.draw(arrays(shape, st.sampled_from([0.0, 1.0, -2.0])))
+    axis = data.draw(st.none() | st.integers(-max(len(shape), 1), max(len(shape), 1) - 1)) if shape else None
+    keep = data.draw(st.booleans())
+    t = minigrad.tensor(x, requires_grad=True)
+    want = getattr(np, name)(x, axis=axis, keepdims=keep)
+    for out in (
+        getattr(minigrad, name)(t, axis, keep),
+        getattr(t, name)(dim=axis, keepdim=keep),
+        getattr(t, name)(axis=axis, keepdims=keep),
+    ):
+        assert out.dtype == np.bool_ and not out.requires_grad
+        np.testing.assert_array_equal(out.numpy(), want)
+
+
+def test_any_all_tuple_dims_empty_and_errors(device):
+    t = minigrad.tensor([[0, 2], [0, 0]], device=device)
+    assert t.any().item() and not t.all().item()
+    assert t.any(dim=(0, 1)).item() and t.any(1).tolist() == [True, False]
+    assert minigrad.all(minigrad.zeros(0)).item() and not minigrad.any(minigrad.zeros(0)).item()
+    with pytest.raises(TypeError, match="any: give axis or dim"):
+        t.any(0, axis=1)
+    with pytest.raises(minigrad.IndexOutOfRange, match="all: axis 2 is out of bounds"):
+        t.all(2)
