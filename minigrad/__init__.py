@@ -154,7 +154,7 @@ from .ops.reduction import (
     sum,
     var,
 )
-from .ops.scan import cumsum
+from .ops.scan import argsort, cumsum
 from .ops.shape import (
     broadcast_to,
     cat,

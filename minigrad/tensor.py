@@ -660,6 +660,7 @@ _SAME_ARGS = {  # t.name(*args, **kwargs) is op(t, *args, **kwargs), with the op
     "roll": "construct.roll",
     "unflatten": "construct.unflatten",
     "cumsum": "scan.cumsum",
+    "argsort": "scan.argsort",
 }
 
 

@@ -1,4 +1,4 @@
-"""Scans (minigrad.ops.scan): cumsum.
+"""Scans and sorting (minigrad.ops.scan): cumsum, argsort.
 
 Forward against NumPy, gradcheck, second order and float32 are the op table's (the SCANS records
 in optable.py); here the semantics particular to scans, the spellings and the errors.
@@ -6,6 +6,9 @@ in optable.py); here the semantics particular to scans, the spellings and the er
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from ophelpers import arrays, shapes
 
 import minigrad
 from minigrad.errors import IndexOutOfRange
@@ -55,3 +58,30 @@ def test_cumsum_errors_name_the_op():
         minigrad.cumsum(t)
     with pytest.raises(TypeError, match="cumsum: give axis or dim"):
         minigrad.cumsum(t, 0, axis=1)
+
+
+@given(data=st.data())
+def test_argsort_is_numpys_stable_sort_in_both_directions(data):
+    shape = data.draw(shapes())
+    x = data.draw(arrays(shape, st.sampled_from([0.0, 1.0, -1.0, 2.5, np.nan])))  # many ties
+    dim = data.draw(st.integers(-max(len(shape), 1), max(len(shape), 1) - 1))
+    t = minigrad.tensor(x)
+    if x.ndim == 0:
+        assert minigrad.argsort(t, dim).item() == 0
+        return
+    ascending = np.argsort(x, axis=dim, kind="stable")
+    for out in (minigrad.argsort(t, dim), t.argsort(dim=dim), t.argsort(dim, stable=True)):
+        assert out.dtype == np.int64 and not out.requires_grad
+        np.testing.assert_array_equal(out.numpy(), ascending)
+    # descending, ties in index order: the stable ascending sort of -x, NaN (the largest) first
+    descending = np.argsort(np.where(np.isnan(x), -np.inf, -np.nan_to_num(x)), axis=dim, kind="stable")
+    np.testing.assert_array_equal(minigrad.argsort(t, dim, descending=True).numpy(), descending)
+
+
+def test_argsort_by_hand_and_errors(device):
+    t = minigrad.tensor([[3.0, 1.0, 3.0, 2.0]], device=device)
+    assert t.argsort().tolist() == [[1, 3, 0, 2]]
+    assert t.argsort(descending=True).tolist() == [[0, 2, 3, 1]]  # the tied 3s in index order
+    assert minigrad.argsort(t, 0).tolist() == [[0, 0, 0, 0]]
+    with pytest.raises(IndexOutOfRange, match="argsort"):
+        t.argsort(2)
