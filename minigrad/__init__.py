@@ -138,8 +138,10 @@ from .ops.pointwise import (
     trunc,
 )
 from .ops.reduction import (
+    all,
     amax,
     amin,
+    any,
     argmax,
     argmin,
     log_softmax,
@@ -152,6 +154,7 @@ from .ops.reduction import (
     sum,
     var,
 )
+from .ops.scan import argsort, cumsum
 from .ops.shape import (
     broadcast_to,
     cat,

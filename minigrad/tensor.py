@@ -444,13 +444,13 @@ class Tensor:
         return _ops.pointwise.lerp(self, end, weight)
 
     # --- reductions -------------------------------------------------------------
-    def any(self):
-        """True where any element is nonzero (a 0-d bool tensor)."""
-        return Tensor._wrap(self.xp.asarray(self.data.any()))
+    def any(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """True where any element over ``dim`` is nonzero; see :func:`minigrad.ops.reduction.any`."""
+        return _ops.reduction.any(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def all(self):
-        """True where every element is nonzero (a 0-d bool tensor)."""
-        return Tensor._wrap(self.xp.asarray(self.data.all()))
+    def all(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """True where every element over ``dim`` is nonzero; see :func:`minigrad.ops.reduction.all`."""
+        return _ops.reduction.all(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
     # --- shape ------------------------------------------------------------------
     def reshape(self, *shape):
@@ -659,6 +659,8 @@ _SAME_ARGS = {  # t.name(*args, **kwargs) is op(t, *args, **kwargs), with the op
     "triu": "construct.triu",
     "roll": "construct.roll",
     "unflatten": "construct.unflatten",
+    "cumsum": "scan.cumsum",
+    "argsort": "scan.argsort",
 }
 
 

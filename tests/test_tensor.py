@@ -139,7 +139,8 @@ def test_pytorch_style_methods():
     assert x.transpose(0, 1).shape == (3, 2) and x.permute(1, 0).shape == (3, 2) and x.T.shape == (3, 2)
     values, indices = x.max(dim=1)
     assert values.tolist() == [2.0, 5.0] and indices.tolist() == [2, 2]
-    assert x.max(1).tolist() == [2.0, 5.0]  # positional axis: NumPy's convention
+    assert x.max(1).values.tolist() == [2.0, 5.0] and x.max(1)[1].tolist() == [2, 2]  # positional dim: PyTorch's
+    assert x.max(axis=1).tolist() == [2.0, 5.0]  # NumPy's spelling: values only
     assert x.sum(dim=0, keepdim=True).shape == (1, 3)
     assert x.mean(axis=(0, 1)).item() == 2.5
 

@@ -13,7 +13,8 @@ from collections import namedtuple
 from ..backend import xp_of
 from ..errors import DTypeError, IndexOutOfRange, ShapeError
 from ..primitive import primitive
-from .elementwise import astype, exp, sqrt, where
+from ..tensor import Tensor
+from .elementwise import astype, exp, maximum, minimum, sqrt, where
 from .shape import _broadcast_to, reshape
 
 
@@ -212,7 +213,7 @@ _amax.defvjp(_extremum_vjp)
 _amin.defvjp(_extremum_vjp)
 
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
-ValuesIndices.__doc__ = "What ``max(dim=...)`` and ``min(dim=...)`` return, as PyTorch's ``torch.return_types.max``."
+ValuesIndices.__doc__ = "What ``max(x, dim)`` and ``min(x, dim)`` return, as PyTorch's ``torch.return_types.max``."
 
 
 def amax(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
@@ -227,24 +228,70 @@ def amin(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     return _amin(x, axis=axis, keepdims=keepdims)
 
 
-def max(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
-    """Largest value over ``axis`` (NumPy), or ``(values, indices)`` when called with ``dim=`` (PyTorch).
+def _extremum(op, best, pick, elementwise, x, dim, keepdim, axis, keepdims):
+    """Shared by :func:`max` and :func:`min`: PyTorch's three overloads plus NumPy's ``axis=`` spelling."""
+    if isinstance(dim, Tensor):  # torch.max(input, other): the elementwise maximum
+        if axis is not None or keepdims is not None or keepdim:
+            raise TypeError(f"{op}: with a tensor as second argument (the elementwise {op}imum) give no dim/axis")
+        return elementwise(x, dim)
+    if dim is None:  # no dim: NumPy's axis= (values only), or the full reduction
+        return best(x, axis, bool(keepdims) if keepdims is not None else bool(keepdim))
+    if axis is not None:
+        raise TypeError(f"{op}: give axis or dim, not both")
+    if keepdims is not None:
+        keepdim = keepdims
+    if isinstance(dim, (tuple, list)):
+        raise TypeError(f"{op}: dim must be an int, got {tuple(dim)}; use amax/amin (or axis=) to reduce several")
+    return ValuesIndices(best(x, dim=dim, keepdim=keepdim), pick(x, dim=dim, keepdim=keepdim))
 
-    ``x.max(axis=1)`` and ``x.max(1)`` return the values as NumPy does;
-    ``x.max(dim=1)`` returns a ``ValuesIndices`` named tuple as PyTorch does.
+
+def max(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """PyTorch's ``max``: ``max(x)`` is the largest value; ``max(x, dim)`` the named tuple ``(values, indices)``.
+
+    ``x.max(1)``, ``x.max(dim=1)`` and ``minigrad.max(x, 1, keepdim=True)`` return a ``ValuesIndices``
+    named tuple (``.values``, ``.indices``, unpackable) as ``torch.return_types.max``, so ported code
+    such as ``pred = output.max(1)[1]`` works. ``x.max(other)`` with a tensor ``other`` is
+    :func:`~minigrad.ops.elementwise.maximum`, as in PyTorch. NumPy's spelling ``x.max(axis=1)``
+    (an int or a tuple) returns the values only. Ties share the gradient evenly and are kinks; the
+    index of a tie is the first one (as NumPy's argmax).
     """
-    values = amax(x, axis, keepdims, dim=dim, keepdim=keepdim)
-    if dim is None:
-        return values
-    return ValuesIndices(values, argmax(x, dim=dim, keepdim=keepdim))
+    return _extremum("max", amax, argmax, maximum, x, dim, keepdim, axis, keepdims)
 
 
-def min(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
-    """Smallest value over ``axis`` (NumPy), or ``(values, indices)`` when called with ``dim=`` (PyTorch)."""
-    values = amin(x, axis, keepdims, dim=dim, keepdim=keepdim)
-    if dim is None:
-        return values
-    return ValuesIndices(values, argmin(x, dim=dim, keepdim=keepdim))
+def min(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """PyTorch's ``min``: ``min(x)``, ``min(x, dim)`` -> ``(values, indices)``, ``min(x, other)``; see :func:`max`."""
+    return _extremum("min", amin, argmin, minimum, x, dim, keepdim, axis, keepdims)
+
+
+# --- any and all ----------------------------------------------------------------------------------
+
+
+@primitive(name="any", differentiable=False)
+def _any(x, *, axis=None, keepdims=False):
+    return x.any(axis=axis, keepdims=keepdims)
+
+
+@primitive(name="all", differentiable=False)
+def _all(x, *, axis=None, keepdims=False):
+    return x.all(axis=axis, keepdims=keepdims)
+
+
+def any(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """``torch.any``: True where any element over ``dim`` (all when None) is nonzero; bool, no gradient.
+
+    ``dim`` may be an int or a tuple; NumPy's ``axis``/``keepdims`` are accepted. An empty reduction is False.
+    """
+    axis, keepdims = reduce_args("any", axis, bool(keepdims) if keepdims is not None else keepdim, dim, None)
+    return _any(input, axis=axis, keepdims=keepdims)
+
+
+def all(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """``torch.all``: True where every element over ``dim`` (all when None) is nonzero; bool, no gradient.
+
+    ``dim`` may be an int or a tuple; NumPy's ``axis``/``keepdims`` are accepted. An empty reduction is True.
+    """
+    axis, keepdims = reduce_args("all", axis, bool(keepdims) if keepdims is not None else keepdim, dim, None)
+    return _all(input, axis=axis, keepdims=keepdims)
 
 
 @primitive(name="argmax", differentiable=False)

@@ -42,7 +42,7 @@ from ophelpers import arrays, axes, distinct_arrays, nonzero, separated_pair, sh
 
 import minigrad
 import minigrad.nn.functional as F
-from minigrad.ops import construct, contraction, conv, elementwise, linalg, loss, pointwise, reduction
+from minigrad.ops import construct, contraction, conv, elementwise, linalg, loss, pointwise, reduction, scan
 from minigrad.ops import shape as shape_ops
 from minigrad.primitive import Primitive
 
@@ -509,6 +509,10 @@ def reduce(x, name, style, axis, keepdims):
     if style == "method":
         return getattr(x, name)(axis=axis, keepdims=keepdims)
     if style == "positional":
+        if name in ("max", "min") and axis is not None:  # PyTorch's max(x, dim): (values, indices), one dim
+            if isinstance(axis, tuple):
+                return getattr(x, "a" + name)(axis, keepdims)
+            return getattr(x, name)(axis, keepdims).values
         return getattr(x, name)(axis, keepdims)
     if name in ("max", "min") and axis is not None:
         if isinstance(axis, tuple):  # PyTorch's max(dim=) takes one dim; amax takes several
@@ -1442,8 +1446,37 @@ LINALG_BREADTH = [
 ]
 
 
+# --- scans (minigrad/ops/scan.py) -----------------------------------------------------------------
+
+
+@st.composite
+def _scan_case(draw):
+    shape = draw(shapes())  # empty dims included
+    dim = draw(st.integers(-max(len(shape), 1), max(len(shape), 1) - 1))
+    spelling = draw(st.sampled_from(["function", "method", "axis"]))
+    return Case((draw(arrays(shape)),), {"dim": dim, "spelling": spelling})
+
+
+def _cumsum_call(x, dim, spelling):
+    if spelling == "function":
+        return minigrad.cumsum(x, dim)
+    if spelling == "method":
+        return x.cumsum(dim=dim)
+    return minigrad.cumsum(x, axis=dim)
+
+
+SCANS = [
+    OpRecord(
+        scan._cumsum,
+        _cumsum_call,
+        lambda x, dim, spelling: np.cumsum(x, axis=dim) if np.ndim(x) else np.asarray(x).copy(),
+        _scan_case(),
+    ),
+]
+
 RECORDS = ELEMENTWISE + POINTWISE + REDUCTIONS + SHAPE + LINALG + CONV + LOSSES
 RECORDS += LINALG_BREADTH
+RECORDS += SCANS
 BY_NAME = {r.name: r for r in RECORDS}
 
 # Differentiable primitives without a record of their own, and why. Each is an internal step of a public
@@ -1464,6 +1497,7 @@ EXEMPT = {
 
 OP_MODULES = ["elementwise", "pointwise", "reduction", "shape", "linalg", "inplace", "conv", "loss"]
 OP_MODULES += ["construct", "contraction"]
+OP_MODULES += ["scan"]
 
 
 def defined_primitives(modules) -> dict:

@@ -31,6 +31,7 @@ from optable import reduction_case
 from optable import softmax_ref as _softmax_ref
 
 import minigrad
+from minigrad.ops import reduction
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -75,16 +76,40 @@ def test_max_with_dim_returns_values_and_indices(name, keepdim, data):
     np.testing.assert_array_equal(indices.numpy(), arg)
     assert indices.dtype == np.int64 and not indices.requires_grad
     assert values.requires_grad
-    # the function spelling and the positional (NumPy) spelling agree on the values
+    # the function spelling and the positional (PyTorch) spelling are the same named tuple
     np.testing.assert_array_equal(getattr(minigrad, name)(t, dim=dim, keepdim=keepdim).values.numpy(), values.numpy())
-    positional = getattr(t, name)(dim, keepdim)
-    assert isinstance(positional, minigrad.Tensor)
-    np.testing.assert_array_equal(positional.numpy(), values.numpy())
+    for positional in (getattr(t, name)(dim, keepdim), getattr(minigrad, name)(t, dim, keepdim)):
+        assert isinstance(positional, reduction.ValuesIndices)
+        np.testing.assert_array_equal(positional[0].numpy(), values.numpy())
+        np.testing.assert_array_equal(positional[1].numpy(), arg)
+    # NumPy's spelling axis= returns the values only
+    by_axis = getattr(t, name)(axis=dim, keepdims=keepdim)
+    assert isinstance(by_axis, minigrad.Tensor)
+    np.testing.assert_array_equal(by_axis.numpy(), values.numpy())
     # the gradient of the values is one-hot at the indices
     values.sum().backward()
     want = np.zeros(x.shape)
     np.put_along_axis(want, arg if keepdim else np.expand_dims(arg, dim), 1.0, axis=dim)
     np.testing.assert_array_equal(t.grad.numpy(), want)
+
+
+def test_max_min_overloads_as_pytorch():
+    """x.max() is the max; x.max(1)[1] the argmax (ported classifiers); x.max(other) the elementwise maximum."""
+    x = np.array([[1.0, 5.0, 2.0], [7.0, 0.0, 3.0]])
+    t = minigrad.tensor(x)
+    assert t.max().item() == 7.0 and minigrad.min(t).item() == 0.0
+    assert t.max(1)[1].tolist() == [1, 0] and t.min(0).indices.tolist() == [0, 1, 0]
+    assert minigrad.max(t, -1, True).values.shape == (2, 1)
+    other = minigrad.tensor([[3.0, 3.0, 3.0], [3.0, 3.0, 3.0]])
+    np.testing.assert_array_equal(t.max(other).numpy(), np.maximum(x, 3.0))
+    np.testing.assert_array_equal(minigrad.min(t, other).numpy(), np.minimum(x, 3.0))
+    with pytest.raises(TypeError, match="max: dim must be an int"):
+        t.max((0, 1))
+    with pytest.raises(TypeError, match="min: give axis or dim"):
+        t.min(0, axis=1)
+    with pytest.raises(TypeError, match="max: with a tensor"):
+        t.max(other, keepdim=True)
+    np.testing.assert_array_equal(t.max(axis=(0, 1)).numpy(), 7.0)  # NumPy's tuple axis: values
 
 
 def test_argmax_argmin():
@@ -321,3 +346,32 @@ def test_smooth_reductions_record_no_signature():
     x = np.array([[1.0, 1.0], [0.0, 2.0]])
     for fn in (minigrad.sum, minigrad.mean, minigrad.logsumexp, minigrad.softmax, minigrad.log_softmax):
         assert _signatures(fn, x) == []
+
+
+@pytest.mark.parametrize("name", ["any", "all"])
+@given(data=st.data())
+def test_any_all_match_numpy_in_every_spelling(name, data):
+    shape = data.draw(shapes())
+    x = data.draw(arrays(shape, st.sampled_from([0.0, 1.0, -2.0])))
+    axis = data.draw(st.none() | st.integers(-max(len(shape), 1), max(len(shape), 1) - 1)) if shape else None
+    keep = data.draw(st.booleans())
+    t = minigrad.tensor(x, requires_grad=True)
+    want = getattr(np, name)(x, axis=axis, keepdims=keep)
+    for out in (
+        getattr(minigrad, name)(t, axis, keep),
+        getattr(t, name)(dim=axis, keepdim=keep),
+        getattr(t, name)(axis=axis, keepdims=keep),
+    ):
+        assert out.dtype == np.bool_ and not out.requires_grad
+        np.testing.assert_array_equal(out.numpy(), want)
+
+
+def test_any_all_tuple_dims_empty_and_errors(device):
+    t = minigrad.tensor([[0, 2], [0, 0]], device=device)
+    assert t.any().item() and not t.all().item()
+    assert t.any(dim=(0, 1)).item() and t.any(1).tolist() == [True, False]
+    assert minigrad.all(minigrad.zeros(0)).item() and not minigrad.any(minigrad.zeros(0)).item()
+    with pytest.raises(TypeError, match="any: give axis or dim"):
+        t.any(0, axis=1)
+    with pytest.raises(minigrad.IndexOutOfRange, match="all: axis 2 is out of bounds"):
+        t.all(2)
