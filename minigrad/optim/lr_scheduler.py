@@ -187,6 +187,35 @@ class LinearLR(LRScheduler):
         return base_lr * (self.start_factor + (self.end_factor - self.start_factor) * fraction)
 
 
+class ConstantLR(LRScheduler):
+    """lr = base_lr * factor for t < total_iters, then base_lr (PyTorch's ``ConstantLR``)."""
+
+    def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
+        if not 0 <= factor <= 1:
+            raise ValueError(f"ConstantLR: factor must be in [0, 1], got {factor!r}")
+        self.factor, self.total_iters = factor, total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr, t):
+        return base_lr * (self.factor if t < self.total_iters else 1.0)
+
+
+class MultiplicativeLR(LRScheduler):
+    """lr_t = lr_{t-1} * lr_lambda(t) for t >= 1, i.e. base_lr * prod_{k=1}^{t} lr_lambda(k) (PyTorch's recurrence)."""
+
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        if not callable(lr_lambda):
+            raise TypeError(f"MultiplicativeLR: lr_lambda must be callable, got {type(lr_lambda).__name__}")
+        self.lr_lambda = lr_lambda
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr, t):
+        lr = base_lr
+        for k in range(1, t + 1):
+            lr *= self.lr_lambda(k)
+        return lr
+
+
 class SequentialLR(LRScheduler):
     """schedulers[i] from milestones[i-1] on, each restarted at its milestone (PyTorch's ``SequentialLR``)."""
 

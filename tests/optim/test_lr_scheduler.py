@@ -220,3 +220,38 @@ def test_a_zero_period_is_a_clear_error(make, message):
     # these used to fail with a bare ZeroDivisionError from the closed form
     with pytest.raises(ValueError, match=message):
         make(_opt())
+
+
+def test_constant_lr_matches_pytorch_closed_form():
+    got = _rates(L.ConstantLR(_opt(), factor=0.25, total_iters=4), steps=10)
+    want = [0.1 * (0.25 if t < 4 else 1.0) for t in range(11)]
+    assert got == pytest.approx(want, rel=1e-12)
+    with pytest.raises(ValueError, match="ConstantLR: factor"):
+        L.ConstantLR(_opt(), factor=1.5)
+
+
+def test_multiplicative_lr_matches_pytorch_recurrence():
+    got = _rates(L.MultiplicativeLR(_opt(), lambda t: 0.9 + 0.01 * t), steps=12)
+    want = [0.1]
+    for t in range(1, 13):
+        want.append(want[-1] * (0.9 + 0.01 * t))
+    assert got == pytest.approx(np.array(want), rel=1e-12)
+    with pytest.raises(TypeError, match="MultiplicativeLR: lr_lambda"):
+        L.MultiplicativeLR(_opt(), 0.9)
+
+
+def test_constant_and_multiplicative_chain_and_resume():
+    opt = _opt()
+    warm = L.ConstantLR(opt, factor=0.5, total_iters=3)
+    decay = L.MultiplicativeLR(opt, lambda t: 0.8)
+    rates = [opt.param_groups[0]["lr"]]
+    for _ in range(6):
+        opt.step()
+        warm.step()
+        decay.step()
+        rates.append(opt.param_groups[0]["lr"])
+    want = [0.1 * (0.5 if t < 3 else 1.0) * 0.8**t for t in range(7)]
+    assert rates == pytest.approx(want, rel=1e-12)
+    resumed = L.ConstantLR(_opt(), factor=0.5, total_iters=3)
+    resumed.load_state_dict(warm.state_dict())
+    assert resumed.last_epoch == warm.last_epoch
