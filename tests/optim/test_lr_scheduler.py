@@ -255,3 +255,34 @@ def test_constant_and_multiplicative_chain_and_resume():
     resumed = L.ConstantLR(_opt(), factor=0.5, total_iters=3)
     resumed.load_state_dict(warm.state_dict())
     assert resumed.last_epoch == warm.last_epoch
+
+
+def _sgdr_recurrence(T_0, T_mult, eta_min, steps, base=0.1):
+    """PyTorch's integer-step recurrence: T_cur += 1; on T_cur >= T_i restart with T_i *= T_mult."""
+    t_cur, t_i, out = 0, T_0, []
+    for _ in range(steps + 1):
+        out.append(eta_min + (base - eta_min) * (1 + np.cos(np.pi * t_cur / t_i)) / 2)
+        t_cur += 1
+        if t_cur >= t_i:
+            t_cur, t_i = t_cur - t_i, t_i * T_mult
+    return out
+
+
+@pytest.mark.parametrize("T_mult", [1, 2, 3])
+def test_cosine_warm_restarts_matches_pytorch_recurrence(T_mult):
+    got = _rates(L.CosineAnnealingWarmRestarts(_opt(), T_0=3, T_mult=T_mult, eta_min=0.01), steps=40)
+    assert got == pytest.approx(_sgdr_recurrence(3, T_mult, 0.01, 40), rel=1e-12)
+
+
+def test_cosine_warm_restarts_fractional_epochs_and_resume():
+    sched = L.CosineAnnealingWarmRestarts(_opt(), T_0=2, T_mult=2, eta_min=0.0)
+    for epoch, (t_cur, t_i) in [(0.5, (0.5, 2)), (2.5, (0.5, 4)), (7.25, (1.25, 8)), (1.0, (1.0, 2))]:
+        sched.step(epoch)
+        assert sched.get_last_lr()[0] == pytest.approx(0.1 * (1 + math.cos(math.pi * t_cur / t_i)) / 2, rel=1e-12)
+    sched.step(7.25)
+    resumed = L.CosineAnnealingWarmRestarts(_opt(), T_0=2, T_mult=2)
+    resumed.load_state_dict(sched.state_dict())
+    assert resumed.get_last_lr() == pytest.approx(sched.get_last_lr(), rel=1e-12)
+    for bad in [dict(T_0=0), dict(T_0=2, T_mult=0), dict(T_0=2.5)]:
+        with pytest.raises(ValueError, match="CosineAnnealingWarmRestarts: T_"):
+            L.CosineAnnealingWarmRestarts(_opt(), **bad)
