@@ -187,6 +187,76 @@ class LinearLR(LRScheduler):
         return base_lr * (self.start_factor + (self.end_factor - self.start_factor) * fraction)
 
 
+class ConstantLR(LRScheduler):
+    """lr = base_lr * factor for t < total_iters, then base_lr (PyTorch's ``ConstantLR``)."""
+
+    def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
+        if not 0 <= factor <= 1:
+            raise ValueError(f"ConstantLR: factor must be in [0, 1], got {factor!r}")
+        self.factor, self.total_iters = factor, total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr, t):
+        return base_lr * (self.factor if t < self.total_iters else 1.0)
+
+
+class MultiplicativeLR(LRScheduler):
+    """lr_t = lr_{t-1} * lr_lambda(t) for t >= 1, i.e. base_lr * prod_{k=1}^{t} lr_lambda(k) (PyTorch's recurrence)."""
+
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        if not callable(lr_lambda):
+            raise TypeError(f"MultiplicativeLR: lr_lambda must be callable, got {type(lr_lambda).__name__}")
+        self.lr_lambda = lr_lambda
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr, t):
+        lr = base_lr
+        for k in range(1, t + 1):
+            lr *= self.lr_lambda(k)
+        return lr
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """SGDR: lr = eta_min + (base_lr - eta_min)(1 + cos(pi T_cur / T_i)) / 2, restarting after each period.
+
+    The first period is T_0 steps, each next one T_mult times longer. With an
+    epoch t (fractional allowed, as PyTorch's ``step(epoch)``): for T_mult = 1,
+    T_cur = t mod T_0; otherwise n = floor(log_{T_mult}(t (T_mult - 1) / T_0 + 1)),
+    T_i = T_0 T_mult^n, T_cur = t - T_0 (T_mult^n - 1) / (T_mult - 1). Sets its
+    rate outright, as PyTorch's closed form does. ``last_epoch`` keeps the
+    (possibly fractional) epoch last given, so a saved state resumes exactly.
+    """
+
+    _chainable = False
+
+    def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
+        if not isinstance(T_0, int) or T_0 <= 0:
+            raise ValueError(f"CosineAnnealingWarmRestarts: T_0 must be a positive integer, got {T_0!r}")
+        if not isinstance(T_mult, int) or T_mult < 1:
+            raise ValueError(f"CosineAnnealingWarmRestarts: T_mult must be an integer >= 1, got {T_mult!r}")
+        self.T_0, self.T_mult, self.eta_min = T_0, T_mult, eta_min
+        super().__init__(optimizer, last_epoch)
+
+    def _period(self, t):
+        """(T_cur, T_i) at epoch t."""
+        if t < self.T_0:
+            return t, self.T_0
+        if self.T_mult == 1:
+            return t % self.T_0, self.T_0
+        n = int(math.log(t / self.T_0 * (self.T_mult - 1) + 1, self.T_mult))
+        return t - self.T_0 * (self.T_mult**n - 1) / (self.T_mult - 1), self.T_0 * self.T_mult**n
+
+    def lr_at(self, base_lr, t):
+        t_cur, t_i = self._period(t)
+        return self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * t_cur / t_i)) / 2
+
+    def step(self, epoch=None) -> None:
+        """Advance one step, or jump to ``epoch`` (which may be fractional, e.g. ``epoch + i / iters``)."""
+        if epoch is not None and epoch < 0:
+            raise ValueError(f"CosineAnnealingWarmRestarts: epoch must be non-negative, got {epoch!r}")
+        self._set_rates(self.last_epoch + 1 if epoch is None else epoch)
+
+
 class SequentialLR(LRScheduler):
     """schedulers[i] from milestones[i-1] on, each restarted at its milestone (PyTorch's ``SequentialLR``)."""
 

@@ -220,3 +220,69 @@ def test_a_zero_period_is_a_clear_error(make, message):
     # these used to fail with a bare ZeroDivisionError from the closed form
     with pytest.raises(ValueError, match=message):
         make(_opt())
+
+
+def test_constant_lr_matches_pytorch_closed_form():
+    got = _rates(L.ConstantLR(_opt(), factor=0.25, total_iters=4), steps=10)
+    want = [0.1 * (0.25 if t < 4 else 1.0) for t in range(11)]
+    assert got == pytest.approx(want, rel=1e-12)
+    with pytest.raises(ValueError, match="ConstantLR: factor"):
+        L.ConstantLR(_opt(), factor=1.5)
+
+
+def test_multiplicative_lr_matches_pytorch_recurrence():
+    got = _rates(L.MultiplicativeLR(_opt(), lambda t: 0.9 + 0.01 * t), steps=12)
+    want = [0.1]
+    for t in range(1, 13):
+        want.append(want[-1] * (0.9 + 0.01 * t))
+    assert got == pytest.approx(np.array(want), rel=1e-12)
+    with pytest.raises(TypeError, match="MultiplicativeLR: lr_lambda"):
+        L.MultiplicativeLR(_opt(), 0.9)
+
+
+def test_constant_and_multiplicative_chain_and_resume():
+    opt = _opt()
+    warm = L.ConstantLR(opt, factor=0.5, total_iters=3)
+    decay = L.MultiplicativeLR(opt, lambda t: 0.8)
+    rates = [opt.param_groups[0]["lr"]]
+    for _ in range(6):
+        opt.step()
+        warm.step()
+        decay.step()
+        rates.append(opt.param_groups[0]["lr"])
+    want = [0.1 * (0.5 if t < 3 else 1.0) * 0.8**t for t in range(7)]
+    assert rates == pytest.approx(want, rel=1e-12)
+    resumed = L.ConstantLR(_opt(), factor=0.5, total_iters=3)
+    resumed.load_state_dict(warm.state_dict())
+    assert resumed.last_epoch == warm.last_epoch
+
+
+def _sgdr_recurrence(T_0, T_mult, eta_min, steps, base=0.1):
+    """PyTorch's integer-step recurrence: T_cur += 1; on T_cur >= T_i restart with T_i *= T_mult."""
+    t_cur, t_i, out = 0, T_0, []
+    for _ in range(steps + 1):
+        out.append(eta_min + (base - eta_min) * (1 + np.cos(np.pi * t_cur / t_i)) / 2)
+        t_cur += 1
+        if t_cur >= t_i:
+            t_cur, t_i = t_cur - t_i, t_i * T_mult
+    return out
+
+
+@pytest.mark.parametrize("T_mult", [1, 2, 3])
+def test_cosine_warm_restarts_matches_pytorch_recurrence(T_mult):
+    got = _rates(L.CosineAnnealingWarmRestarts(_opt(), T_0=3, T_mult=T_mult, eta_min=0.01), steps=40)
+    assert got == pytest.approx(_sgdr_recurrence(3, T_mult, 0.01, 40), rel=1e-12)
+
+
+def test_cosine_warm_restarts_fractional_epochs_and_resume():
+    sched = L.CosineAnnealingWarmRestarts(_opt(), T_0=2, T_mult=2, eta_min=0.0)
+    for epoch, (t_cur, t_i) in [(0.5, (0.5, 2)), (2.5, (0.5, 4)), (7.25, (1.25, 8)), (1.0, (1.0, 2))]:
+        sched.step(epoch)
+        assert sched.get_last_lr()[0] == pytest.approx(0.1 * (1 + math.cos(math.pi * t_cur / t_i)) / 2, rel=1e-12)
+    sched.step(7.25)
+    resumed = L.CosineAnnealingWarmRestarts(_opt(), T_0=2, T_mult=2)
+    resumed.load_state_dict(sched.state_dict())
+    assert resumed.get_last_lr() == pytest.approx(sched.get_last_lr(), rel=1e-12)
+    for bad in [dict(T_0=0), dict(T_0=2, T_mult=0), dict(T_0=2.5)]:
+        with pytest.raises(ValueError, match="CosineAnnealingWarmRestarts: T_"):
+            L.CosineAnnealingWarmRestarts(_opt(), **bad)
