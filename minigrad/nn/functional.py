@@ -18,6 +18,11 @@ from ..ops.shape import getitem, stack
 from ..ops.shape import pad as _numpy_pad
 from ..tensor import Tensor
 
+# isort: split
+# convolution breadth (#17)
+from ..ops.conv import conv1d
+from ..ops.conv_transpose import conv_transpose1d, conv_transpose2d, fold, unfold
+
 
 def dropout(input, p: float = 0.5, training: bool = True):
     """Inverted dropout: zero each element with probability p and scale the rest by 1 / (1 - p).
@@ -303,3 +308,4 @@ __all__ = [
     "binary_cross_entropy_with_logits", "pad", "flatten",
     "bilinear", "one_hot", "embedding_bag",
 ]  # fmt: skip
+__all__ += ["conv1d", "conv_transpose1d", "conv_transpose2d", "fold", "unfold"]
