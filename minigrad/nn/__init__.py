@@ -25,6 +25,10 @@ from .loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .module import Module, ModuleDict, ModuleList, Parameter, ParameterDict, ParameterList, Sequential, StateDictError
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
+# isort: split
+# convolution breadth (#17)
+from .conv import Conv1d, ConvTranspose1d, ConvTranspose2d, Fold, Unfold
+
 __all__ = [
     "functional", "init", "utils", "Module", "ModuleList", "Parameter", "Sequential", "StateDictError",
     "Identity", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "ReLU", "LeakyReLU", "Tanh", "Sigmoid",
@@ -33,3 +37,4 @@ __all__ = [
     "ModuleDict", "ParameterList", "ParameterDict", "Bilinear", "EmbeddingBag",
     "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU",
 ]  # fmt: skip
+__all__ += ["Conv1d", "ConvTranspose1d", "ConvTranspose2d", "Fold", "Unfold"]
