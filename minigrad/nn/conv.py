@@ -20,7 +20,7 @@ import math
 from .. import backend, creation
 from ..errors import ArgumentError, ShapeError
 from ..ops.conv import padding_string, pair, single
-from ..ops.conv_transpose import output_padding_for
+from ..ops.conv_transpose import _transpose_sizes, output_padding_for
 from ..ops.shape import getitem
 from . import functional as F
 from . import init
@@ -201,10 +201,13 @@ class _ConvTransposeNd(_ConvNd):
     _transposed = True
 
     def _output_padding(self, input, output_size):
-        """The constructor's output_padding, or the one that gives ``output_size`` (PyTorch's rule)."""
-        if output_size is None:
-            return self.output_padding
+        """The constructor's output_padding (checked here, so that its error names the layer), or the one that
+        gives ``output_size`` (PyTorch's rule)."""
         in_sizes = tuple(input.shape[-self._dims :])
+        if output_size is None:
+            _transpose_sizes(type(self).__name__, in_sizes, self.kernel_size, self.stride, self.padding,
+                             self.output_padding, self.dilation)  # fmt: skip
+            return self.output_padding
         return output_padding_for(type(self).__name__, in_sizes, output_size, self.kernel_size, self.stride,
                                   self.padding, self.dilation)  # fmt: skip
 
