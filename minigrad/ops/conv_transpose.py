@@ -123,7 +123,9 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     n, c, length = x_shape if batched else (1, *x_shape)
     names = {"stride": stride, "padding": padding, "output_padding": output_padding, "dilation": dilation}
     s, p, o, d = (single(v, name, op) for name, v in names.items())
-    if int(groups) >= 1 and (c != w_shape[0] or c % int(groups)):
+    if int(groups) < 1:
+        raise ShapeError(f"{op}: groups must be positive, got {groups}")
+    if c != w_shape[0] or c % int(groups):
         raise ShapeError(
             f"{op}: input of shape {x_shape} ({c} channels) and weight of shape {w_shape} do not match "
             f"groups={groups} (need in_channels = weight.shape[0], divisible by groups)"

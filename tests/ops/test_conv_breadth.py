@@ -402,6 +402,8 @@ def test_conv_transpose_errors_name_the_op_and_the_shapes():
         F.conv_transpose2d(_t(np.zeros((1, 4, 1, 1))), _t(np.zeros((4, 3, 1, 1))), padding=1)
     with pytest.raises(minigrad.ShapeError, match=r"conv_transpose1d: output padding must be smaller"):
         F.conv_transpose1d(_t(np.zeros((1, 4, 5))), _t(np.zeros((4, 3, 3))), output_padding=1)
+    with pytest.raises(minigrad.ShapeError, match=r"conv_transpose1d: groups must be positive, got 0"):
+        F.conv_transpose1d(_t(np.zeros((1, 4, 5))), _t(np.zeros((4, 3, 3))), groups=0)
     with pytest.raises(minigrad.ShapeError, match=r"conv_transpose1d: expected an \(N, C_in, L\)"):
         F.conv_transpose1d(x, _t(np.zeros((4, 3, 3))))
 
