@@ -4,3 +4,6 @@ from . import construct, contraction, conv, elementwise, inplace, linalg, pointw
 
 __all__ = ["construct", "contraction", "conv", "elementwise", "inplace", "linalg", "pointwise", "reduction", "shape"]
 __all__ += ["scan"]
+from . import sorting  # noqa: E402
+
+__all__ += ["sorting"]
