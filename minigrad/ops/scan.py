@@ -153,8 +153,8 @@ def cumprod(input, dim=None, *, dtype=None, axis=None):
 
 CummaxResult = _named("cummax", "the running maximum and the index where it was reached.")
 CumminResult = _named("cummin", "the running minimum and the index where it was reached.")
-_cummax = _picker("cummax")
-_cummin = _picker("cummin")
+_cummax = _picker("cummax", __name__)
+_cummin = _picker("cummin", __name__)
 
 
 def _running_index(raw, axis, largest):
@@ -212,18 +212,24 @@ def _rev_logcumsumexp(v, axis):
 
 
 def _logcumsumexp_vjp(g, ans, x, axis):
-    """dL/dx_j = sum_{i >= j} g_i exp(x_j - out_i), summed in log space to stay finite.
+    """dL/dx_j = sum_{i >= j} g_i exp(x_j - out_i) (a softmax over each prefix, transposed).
 
-    The positive and the negative parts of g are summed apart, each as exp(x_j + a_j) with
-    a = reversed logcumsumexp(log|g| - out) (PyTorch's scheme); where a part is empty its log is a very
-    negative finite number rather than -inf, so that a second derivative meets no inf - inf.
+    In a plain backward the positive and negative parts of g are summed apart in log space, each as
+    exp(x_j + a_j) with a = reversed logcumsumexp(log|g| - out) (PyTorch's scheme): finite for inputs
+    of any range. Under create_graph=True the vjp must be differentiable in g also where g is 0 (log|g|
+    is not), so it is the linear form exp(x - c) revcumsum(g exp(c - out)) with c the slice's last
+    (largest) output: exact, but it overflows where the outputs of one slice span more than the
+    dtype's exp range (about 700 in float64, 88 in float32).
     """
     if x.ndim == 0:
         return g
-    raw = _raw(g)
-    low = float(np.finfo(raw.dtype).min) / 4
+    if isinstance(g, Tensor):
+        last = ans[(slice(None),) * axis + (slice(ans.shape[axis] - 1, None),)] if ans.shape[axis] else ans
+        c = where(_raw(last) == -np.inf, 0, last).detach()
+        return exp(x - c) * _rev_cumsum(g * exp(c - ans), axis)
+    low = float(np.finfo(g.dtype).min) / 4  # log of an empty part: very negative, finite
     parts = []
-    for sign, mask in ((1, raw > 0), (-1, raw < 0)):
+    for sign, mask in ((1, g > 0), (-1, g < 0)):
         logs = where(mask, log(where(mask, g * sign, 1)), low)
         parts.append(exp(x + _rev_logcumsumexp(logs - ans, axis)))
     return parts[0] - parts[1]

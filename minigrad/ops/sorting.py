@@ -112,7 +112,7 @@ def _pick_vjp(g, ans, x, picked, axis, keepdims=True):
     return _index_scatter(g, index=_grid(picked, axis), shape=tuple(x.shape))
 
 
-def _picker(name: str):
+def _picker(name: str, module: str = __name__):
     """A primitive ``name(x, picked=, axis=, keepdims=)``: x's elements at ``picked`` along ``axis``.
 
     ``picked`` (int64, x's number of dimensions) says which element won each output; it is the branch
@@ -122,7 +122,8 @@ def _picker(name: str):
     def forward(x, *, picked, axis, keepdims=True):
         return _pick_forward(x, picked, axis, keepdims)
 
-    forward.__name__ = name
+    forward.__name__ = forward.__qualname__ = name
+    forward.__module__ = module  # the module that defines the op (the op table's coverage looks there)
     op = primitive(forward, name=name, signature=lambda x, picked, axis, keepdims=True: picked)
     op.defvjp(_pick_vjp)
     return op
