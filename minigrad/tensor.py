@@ -660,7 +660,22 @@ _SAME_ARGS = {  # t.name(*args, **kwargs) is op(t, *args, **kwargs), with the op
     "roll": "construct.roll",
     "unflatten": "construct.unflatten",
     "cumsum": "scan.cumsum",
-    "argsort": "scan.argsort",
+    "argsort": "sorting.argsort",
+    "cumprod": "scan.cumprod",
+    "cummax": "scan.cummax",
+    "cummin": "scan.cummin",
+    "logcumsumexp": "scan.logcumsumexp",
+    "sort": "sorting.sort",
+    "msort": "sorting.msort",
+    "topk": "sorting.topk",
+    "kthvalue": "sorting.kthvalue",
+    "median": "sorting.median",
+    "mode": "sorting.mode",
+    "unique": "sorting.unique",
+    "nonzero": "sorting.nonzero",
+    "argwhere": "sorting.argwhere",
+    "prod": "reduction.prod",
+    "count_nonzero": "reduction.count_nonzero",
 }
 
 

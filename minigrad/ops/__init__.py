@@ -7,3 +7,6 @@ __all__ += ["scan"]
 from . import conv_transpose  # noqa: E402
 
 __all__ += ["conv_transpose"]
+from . import sorting  # noqa: E402
+
+__all__ += ["sorting"]
