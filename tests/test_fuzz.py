@@ -539,7 +539,9 @@ def _reduction(name):
         axis = axis_arg(draw, x.ndim)
         keepdims = draw(st.booleans())
         style = draw(st.sampled_from(["numpy", "torch", "method"]))
-        if style == "numpy":
+        if style == "numpy" and name in ("max", "min"):  # positionally these take PyTorch's (dim, keepdim)
+            fn = lambda: op(x, axis=axis, keepdims=keepdims)  # noqa: E731
+        elif style == "numpy":
             fn = lambda: op(x, axis, keepdims)  # noqa: E731
         elif style == "torch" and name not in ("max", "min"):  # max(dim=...) returns (values, indices), below
             fn = lambda: op(x, dim=axis, keepdim=keepdims)  # noqa: E731

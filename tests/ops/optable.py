@@ -1695,6 +1695,7 @@ EXEMPT = {
 OP_MODULES = ["elementwise", "pointwise", "reduction", "shape", "linalg", "inplace", "conv", "loss"]
 OP_MODULES += ["construct", "contraction"]
 OP_MODULES += ["scan"]
+OP_MODULES += ["conv_transpose"]
 OP_MODULES += ["sorting"]
 
 
