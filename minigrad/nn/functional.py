@@ -17,6 +17,23 @@ from ..ops.reduction import log_softmax, mean, softmax
 from ..ops.shape import getitem, stack
 from ..ops.shape import pad as _numpy_pad
 from ..tensor import Tensor
+from .losses_functional import (
+    binary_cross_entropy,
+    cosine_embedding_loss,
+    gaussian_nll_loss,
+    hinge_embedding_loss,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    margin_ranking_loss,
+    multi_margin_loss,
+    multilabel_margin_loss,
+    multilabel_soft_margin_loss,
+    poisson_nll_loss,
+    smooth_l1_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+)  # fmt: skip
 
 # isort: split
 # convolution breadth (#17)
@@ -309,3 +326,8 @@ __all__ = [
     "bilinear", "one_hot", "embedding_bag",
 ]  # fmt: skip
 __all__ += ["conv1d", "conv_transpose1d", "conv_transpose2d", "fold", "unfold"]
+__all__ += [
+    "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy", "kl_div", "poisson_nll_loss",
+    "gaussian_nll_loss", "cosine_embedding_loss", "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss",
+    "multilabel_soft_margin_loss", "multi_margin_loss", "multilabel_margin_loss", "triplet_margin_loss",
+]  # fmt: skip

@@ -42,6 +42,7 @@ from ophelpers import arrays, axes, distinct_arrays, nonzero, separated_pair, sh
 
 import minigrad
 import minigrad.nn.functional as F
+import minigrad.ops.loss_breadth as loss_breadth
 from minigrad.ops import construct, contraction, conv, elementwise, linalg, loss, pointwise, reduction, scan, sorting
 from minigrad.ops import shape as shape_ops
 from minigrad.primitive import Primitive
@@ -1670,10 +1671,31 @@ SORTING = [
     ),
 ]
 
+
+# --- binary cross-entropy of probabilities (minigrad.ops.loss_breadth) ------------------------------
+
+
+def _bce_probability_ref(x, t):
+    """-(t log x + (1 - t) log(1 - x)), each log clamped at -100, as PyTorch."""
+    return -(t * np.maximum(np.log(x), -100) + (1 - t) * np.maximum(np.log1p(-x), -100))
+
+
+LOSS_BREADTH = [
+    OpRecord(
+        loss_breadth._binary_cross_entropy,
+        lambda x, t: F.binary_cross_entropy(x, t, reduction="none"),
+        _bce_probability_ref,
+        case_of(values(0.05, 0.95), values(0.0, 1.0), broadcast=False),
+        examples=20,
+    ),
+]
+
+
 RECORDS = ELEMENTWISE + POINTWISE + REDUCTIONS + SHAPE + LINALG + CONV + LOSSES
 RECORDS += LINALG_BREADTH
 RECORDS += SCANS
 RECORDS += SORTING
+RECORDS += LOSS_BREADTH
 BY_NAME = {r.name: r for r in RECORDS}
 
 # Differentiable primitives without a record of their own, and why. Each is an internal step of a public
@@ -1697,6 +1719,7 @@ OP_MODULES += ["construct", "contraction"]
 OP_MODULES += ["scan"]
 OP_MODULES += ["conv_transpose"]
 OP_MODULES += ["sorting"]
+OP_MODULES += ["loss_breadth"]
 
 
 def defined_primitives(modules) -> dict:
