@@ -33,3 +33,9 @@ __all__ = [
     "ModuleDict", "ParameterList", "ParameterDict", "Bilinear", "EmbeddingBag",
     "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU",
 ]  # fmt: skip
+
+# activations and normalization (issue #17)
+from .activation import GELU  # noqa: E402
+from .normalization import LayerNorm  # noqa: E402
+
+__all__ += ["GELU", "LayerNorm"]

@@ -18,6 +18,10 @@ from ..ops.shape import getitem, stack
 from ..ops.shape import pad as _numpy_pad
 from ..tensor import Tensor
 
+# activations and normalization (issue #17)
+from .activation import gelu
+from .normalization import layer_norm
+
 
 def dropout(input, p: float = 0.5, training: bool = True):
     """Inverted dropout: zero each element with probability p and scale the rest by 1 / (1 - p).
@@ -303,3 +307,4 @@ __all__ = [
     "binary_cross_entropy_with_logits", "pad", "flatten",
     "bilinear", "one_hot", "embedding_bag",
 ]  # fmt: skip
+__all__ += ["gelu", "layer_norm"]

@@ -4,3 +4,7 @@ from . import construct, contraction, conv, elementwise, inplace, linalg, pointw
 
 __all__ = ["construct", "contraction", "conv", "elementwise", "inplace", "linalg", "pointwise", "reduction", "shape"]
 __all__ += ["scan"]
+
+from . import activation  # noqa: E402
+
+__all__ += ["activation"]
