@@ -63,3 +63,9 @@ __all__ += [
     "HingeEmbeddingLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss", "MultiLabelMarginLoss",
     "TripletMarginLoss", "PoissonNLLLoss", "GaussianNLLLoss",
 ]  # fmt: skip
+
+# activations and normalization (issue #17)
+from .activation import GELU  # noqa: E402
+from .normalization import LayerNorm  # noqa: E402
+
+__all__ += ["GELU", "LayerNorm"]

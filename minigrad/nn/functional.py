@@ -40,6 +40,10 @@ from .losses_functional import (
 from ..ops.conv import conv1d
 from ..ops.conv_transpose import conv_transpose1d, conv_transpose2d, fold, unfold
 
+# activations and normalization (issue #17)
+from .activation import gelu
+from .normalization import layer_norm
+
 
 def dropout(input, p: float = 0.5, training: bool = True):
     """Inverted dropout: zero each element with probability p and scale the rest by 1 / (1 - p).
@@ -331,3 +335,4 @@ __all__ += [
     "gaussian_nll_loss", "cosine_embedding_loss", "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss",
     "multilabel_soft_margin_loss", "multi_margin_loss", "multilabel_margin_loss", "triplet_margin_loss",
 ]  # fmt: skip
+__all__ += ["gelu", "layer_norm"]

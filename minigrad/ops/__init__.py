@@ -10,3 +10,7 @@ __all__ += ["conv_transpose"]
 from . import sorting  # noqa: E402
 
 __all__ += ["sorting"]
+
+from . import activation  # noqa: E402
+
+__all__ += ["activation"]

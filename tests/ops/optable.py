@@ -1687,6 +1687,25 @@ LOSS_BREADTH = [
         _bce_probability_ref,
         case_of(values(0.05, 0.95), values(0.0, 1.0), broadcast=False),
         examples=20,
+# --- activations (minigrad/ops/activation.py, issue #17) -------------------------------------------------
+
+from minigrad.ops import activation  # noqa: E402
+
+
+def _gelu_ref(x, approximate="none"):
+    x = np.asarray(x, dtype=np.float64)
+    if approximate == "tanh":
+        return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))
+    return 0.5 * x * (1 + _erf_ref(x / math.sqrt(2)))
+
+
+ACTIVATIONS = [
+    OpRecord(
+        activation.gelu,
+        lambda x, approximate: F.gelu(x, approximate=approximate),
+        _gelu_ref,
+        case_of(values(-5.0, 5.0), params=st.sampled_from([{"approximate": "none"}, {"approximate": "tanh"}])),
+        spellings={"module": lambda x, approximate: minigrad.nn.GELU(approximate)(x)},
     ),
 ]
 
@@ -1696,6 +1715,7 @@ RECORDS += LINALG_BREADTH
 RECORDS += SCANS
 RECORDS += SORTING
 RECORDS += LOSS_BREADTH
+RECORDS += ACTIVATIONS
 BY_NAME = {r.name: r for r in RECORDS}
 
 # Differentiable primitives without a record of their own, and why. Each is an internal step of a public
@@ -1712,6 +1732,7 @@ EXEMPT = {
     "conv2d_bias_grad": "conv2d's vjp for its bias, checked by conv2d's gradcheck and second order",
     "max_pool2d_grad": "max_pool2d's vjp: its gradcheck, and its own vjp by its second order",
     "max_pool2d_gather": "max_pool2d_grad's vjp: max_pool2d's second order (and third order through its adjoint)",
+    "normal_cdf": "Phi in gelu's vjp: gelu's second order; its forward by tests/nn/test_activation.py",
 }
 
 OP_MODULES = ["elementwise", "pointwise", "reduction", "shape", "linalg", "inplace", "conv", "loss"]
@@ -1720,6 +1741,7 @@ OP_MODULES += ["scan"]
 OP_MODULES += ["conv_transpose"]
 OP_MODULES += ["sorting"]
 OP_MODULES += ["loss_breadth"]
+OP_MODULES += ["activation"]
 
 
 def defined_primitives(modules) -> dict:
