@@ -1,6 +1,7 @@
 """Neural-network building blocks, with PyTorch's names: ``minigrad.nn.Linear``, ``Conv2d``, ..."""
 
 from . import functional, init, utils
+from .attention import MultiheadAttention
 from .layers import (
     AvgPool2d,
     BatchNorm1d,
@@ -32,4 +33,5 @@ __all__ = [
     "CrossEntropyLoss", "NLLLoss", "MSELoss", "BCEWithLogitsLoss",
     "ModuleDict", "ParameterList", "ParameterDict", "Bilinear", "EmbeddingBag",
     "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU",
+    "MultiheadAttention",
 ]  # fmt: skip

@@ -303,3 +303,7 @@ __all__ = [
     "binary_cross_entropy_with_logits", "pad", "flatten",
     "bilinear", "one_hot", "embedding_bag",
 ]  # fmt: skip
+
+from .attention import scaled_dot_product_attention  # noqa: E402
+
+__all__ += ["scaled_dot_product_attention"]
