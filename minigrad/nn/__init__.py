@@ -1,7 +1,14 @@
 """Neural-network building blocks, with PyTorch's names: ``minigrad.nn.Linear``, ``Conv2d``, ..."""
 
 from . import functional, init, utils
-from .attention import MultiheadAttention
+from .attention import (
+    MultiheadAttention,
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 from .layers import (
     AvgPool2d,
     BatchNorm1d,
@@ -33,5 +40,6 @@ __all__ = [
     "CrossEntropyLoss", "NLLLoss", "MSELoss", "BCEWithLogitsLoss",
     "ModuleDict", "ParameterList", "ParameterDict", "Bilinear", "EmbeddingBag",
     "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU",
-    "MultiheadAttention",
+    "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder", "TransformerDecoderLayer",
+    "TransformerDecoder", "Transformer",
 ]  # fmt: skip

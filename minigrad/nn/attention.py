@@ -27,22 +27,23 @@ does, so such a row is NaN in both the output and the weights; with ``need_weigh
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
 
 from .. import creation
 from ..errors import ArgumentError, DTypeError, ShapeError
-from ..ops.construct import tril
-from ..ops.elementwise import masked_fill, where
+from ..ops.construct import tril, triu
+from ..ops.elementwise import masked_fill, relu, where
 from ..ops.linalg import linear, matmul
 from ..ops.reduction import softmax
 from ..ops.shape import concatenate
 from ..tensor import Tensor
 from . import functional as F
 from . import init
-from .layers import Linear
-from .module import Module, Parameter
+from .layers import Dropout, Linear
+from .module import Module, ModuleList, Parameter
 
 # --- scaled dot-product attention ---------------------------------------------------------------------------
 
@@ -399,3 +400,293 @@ class MultiheadAttention(Module):
         if average_attn_weights:
             weights = weights.mean(dim=1)
         return out, (weights.squeeze(0) if unbatched else weights)
+
+
+# --- Transformer layers ----------------------------------------------------------------------------------------
+
+
+def _layer_norm(d_model: int, eps: float, bias: bool, device, dtype):
+    from .normalization import LayerNorm  # imported here: normalization is a sibling module of nn
+
+    return LayerNorm(d_model, eps=eps, bias=bias, device=device, dtype=dtype)
+
+
+def _activation(op: str, activation):
+    """``"relu"`` / ``"gelu"`` -> the function, a callable (a function or a Module) as it is."""
+    if isinstance(activation, str):
+        if activation == "relu":
+            return relu
+        if activation == "gelu":
+            from .activation import gelu
+
+            return gelu
+        raise ArgumentError(f"{op}: activation should be 'relu' or 'gelu' (or a callable), not {activation!r}")
+    if not callable(activation):
+        raise ArgumentError(f"{op}: activation must be 'relu', 'gelu' or a callable, got {activation!r}")
+    return activation
+
+
+def _check_layer_args(op: str, d_model, nhead, dim_feedforward, dropout) -> None:
+    _check_positive_int(op, "d_model", d_model)
+    _check_positive_int(op, "nhead", nhead)
+    _check_positive_int(op, "dim_feedforward", dim_feedforward)
+    if d_model % nhead:
+        raise ArgumentError(f"{op}: d_model={d_model} must be divisible by nhead={nhead}")
+    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout <= 1.0:
+        raise ArgumentError(f"{op}: dropout must be a number in [0, 1], got {dropout!r}")
+
+
+def _check_sequence(op: str, name: str, x, d_model: int, batch_first: bool) -> None:
+    if not isinstance(x, Tensor):
+        raise DTypeError(f"{op}: {name} must be a Tensor, got {type(x).__name__}")
+    layout = "(N, S, E)" if batch_first else "(S, N, E)"
+    if x.ndim not in (2, 3) or x.shape[-1] != d_model:
+        raise ShapeError(f"{op}: {name} must have shape {layout} (batch_first={batch_first}) or (S, E) unbatched, "
+                         f"E = d_model = {d_model}; got {tuple(x.shape)}")  # fmt: skip
+
+
+class TransformerEncoderLayer(Module):
+    """Self-attention and a feed-forward block, each with a residual connection and LayerNorm, PyTorch's
+    ``nn.TransformerEncoderLayer``:
+
+    post-norm (``norm_first=False``): x = norm1(x + SA(x)); x = norm2(x + FF(x));
+    pre-norm (``norm_first=True``):  x = x + SA(norm1(x)); x = x + FF(norm2(x)),
+
+    SA(x) = dropout1(self_attn(x, x, x)), FF(x) = dropout2(linear2(dropout(activation(linear1(x))))).
+    Submodules (and state-dict keys) as PyTorch: ``self_attn`` (MultiheadAttention(d_model, nhead,
+    dropout, bias, batch_first)), ``linear1`` (d_model -> dim_feedforward), ``dropout``, ``linear2``,
+    ``norm1``, ``norm2`` (LayerNorm(d_model, layer_norm_eps, bias)), ``dropout1``, ``dropout2``.
+    ``activation`` is ``"relu"``, ``"gelu"`` or a callable.
+
+    ``forward(src, src_mask=None, src_key_padding_mask=None, is_causal=False)``: src (S, N, E), or
+    (N, S, E) with ``batch_first``, or (S, E); masks as :class:`MultiheadAttention` (``is_causal`` is the
+    hint that ``src_mask`` is causal).
+    """
+
+    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
+                 activation="relu", layer_norm_eps: float = 1e-5, batch_first: bool = False,
+                 norm_first: bool = False, bias: bool = True, device=None, dtype=None):  # fmt: skip
+        super().__init__()
+        op = type(self).__name__
+        _check_layer_args(op, d_model, nhead, dim_feedforward, dropout)
+        kw = dict(device=device, dtype=dtype)
+        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, **kw)
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **kw)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **kw)
+        self.norm_first = norm_first
+        self.norm1 = _layer_norm(d_model, layer_norm_eps, bias, **kw)
+        self.norm2 = _layer_norm(d_model, layer_norm_eps, bias, **kw)
+        self.dropout1 = Dropout(dropout)
+        self.dropout2 = Dropout(dropout)
+        self.activation = _activation(op, activation)
+        self.d_model, self.batch_first = d_model, batch_first
+
+    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
+        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=False,
+                           is_causal=is_causal)[0]  # fmt: skip
+        return self.dropout1(x)
+
+    def _ff_block(self, x):
+        return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+
+    def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal: bool = False):
+        _check_sequence(type(self).__name__, "src", src, self.d_model, self.batch_first)
+        x = src
+        if self.norm_first:
+            x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
+            return x + self._ff_block(self.norm2(x))
+        x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
+        return self.norm2(x + self._ff_block(x))
+
+
+class TransformerDecoderLayer(Module):
+    """Self-attention, attention over the encoder's output (``memory``) and a feed-forward block, each with a
+    residual connection and LayerNorm, PyTorch's ``nn.TransformerDecoderLayer``:
+
+    post-norm: x = norm1(x + SA(x)); x = norm2(x + MHA(x, memory)); x = norm3(x + FF(x));
+    pre-norm:  x = x + SA(norm1(x)); x = x + MHA(norm2(x), memory); x = x + FF(norm3(x)).
+
+    Submodules as PyTorch: ``self_attn``, ``multihead_attn``, ``linear1``, ``dropout``, ``linear2``,
+    ``norm1``-``norm3``, ``dropout1``-``dropout3``.
+    ``forward(tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
+    memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False)``.
+    """
+
+    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
+                 activation="relu", layer_norm_eps: float = 1e-5, batch_first: bool = False,
+                 norm_first: bool = False, bias: bool = True, device=None, dtype=None):  # fmt: skip
+        super().__init__()
+        op = type(self).__name__
+        _check_layer_args(op, d_model, nhead, dim_feedforward, dropout)
+        kw = dict(device=device, dtype=dtype)
+        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, **kw)
+        self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
+                                                 **kw)  # fmt: skip
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **kw)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **kw)
+        self.norm_first = norm_first
+        self.norm1 = _layer_norm(d_model, layer_norm_eps, bias, **kw)
+        self.norm2 = _layer_norm(d_model, layer_norm_eps, bias, **kw)
+        self.norm3 = _layer_norm(d_model, layer_norm_eps, bias, **kw)
+        self.dropout1 = Dropout(dropout)
+        self.dropout2 = Dropout(dropout)
+        self.dropout3 = Dropout(dropout)
+        self.activation = _activation(op, activation)
+        self.d_model, self.batch_first = d_model, batch_first
+
+    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
+        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=False,
+                           is_causal=is_causal)[0]  # fmt: skip
+        return self.dropout1(x)
+
+    def _mha_block(self, x, mem, attn_mask, key_padding_mask, is_causal):
+        x = self.multihead_attn(x, mem, mem, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
+                                need_weights=False, is_causal=is_causal)[0]  # fmt: skip
+        return self.dropout2(x)
+
+    def _ff_block(self, x):
+        return self.dropout3(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+
+    def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
+                memory_key_padding_mask=None, tgt_is_causal: bool = False, memory_is_causal: bool = False):  # fmt: skip
+        op = type(self).__name__
+        _check_sequence(op, "tgt", tgt, self.d_model, self.batch_first)
+        _check_sequence(op, "memory", memory, self.d_model, self.batch_first)
+        x = tgt
+        if self.norm_first:
+            x = x + self._sa_block(self.norm1(x), tgt_mask, tgt_key_padding_mask, tgt_is_causal)
+            x = x + self._mha_block(self.norm2(x), memory, memory_mask, memory_key_padding_mask, memory_is_causal)
+            return x + self._ff_block(self.norm3(x))
+        x = self.norm1(x + self._sa_block(x, tgt_mask, tgt_key_padding_mask, tgt_is_causal))
+        x = self.norm2(x + self._mha_block(x, memory, memory_mask, memory_key_padding_mask, memory_is_causal))
+        return self.norm3(x + self._ff_block(x))
+
+
+def _clones(op: str, layer, num_layers):
+    if not isinstance(layer, Module):
+        raise ArgumentError(f"{op}: the layer to stack must be a Module, got {type(layer).__name__}")
+    _check_positive_int(op, "num_layers", num_layers)
+    return ModuleList([copy.deepcopy(layer) for _ in range(num_layers)])
+
+
+def _is_causal_mask(mask) -> bool:
+    """Whether ``mask`` is the square causal mask (-inf, or True for a bool mask, exactly above the diagonal)."""
+    if mask is None or mask.ndim != 2 or mask.shape[0] != mask.shape[1]:
+        return False
+    xp, data = mask.xp, mask.data
+    above = xp.triu(xp.ones(data.shape, dtype=bool), 1)
+    if data.dtype == np.bool_:
+        return bool(xp.array_equal(data, above))
+    return bool(xp.array_equal(data, xp.where(above, -np.inf, 0.0).astype(data.dtype)))
+
+
+class TransformerEncoder(Module):
+    """``num_layers`` deep copies of ``encoder_layer`` (``layers.0.``, ``layers.1.``, ... as PyTorch's
+    ``nn.TransformerEncoder``), then ``norm`` if given.
+
+    ``forward(src, mask=None, src_key_padding_mask=None, is_causal=None)``: ``is_causal=None`` detects
+    whether ``mask`` is the square causal mask, as PyTorch; the hint is passed on to every layer.
+    ``enable_nested_tensor`` and ``mask_check`` are accepted for PyTorch's signature (nested tensors are an
+    inference speed-up that changes no number).
+    """
+
+    def __init__(self, encoder_layer, num_layers: int, norm=None, enable_nested_tensor: bool = True,
+                 mask_check: bool = True):  # fmt: skip
+        super().__init__()
+        self.layers = _clones(type(self).__name__, encoder_layer, num_layers)
+        self.num_layers, self.norm = num_layers, norm
+        self.enable_nested_tensor, self.mask_check = enable_nested_tensor, mask_check
+
+    def forward(self, src, mask=None, src_key_padding_mask=None, is_causal: bool | None = None):
+        if is_causal is None:
+            is_causal = _is_causal_mask(mask)
+        x = src
+        for layer in self.layers:
+            x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask, is_causal=is_causal)
+        return x if self.norm is None else self.norm(x)
+
+
+class TransformerDecoder(Module):
+    """``num_layers`` deep copies of ``decoder_layer`` (``layers.0.`` ...), then ``norm`` if given, PyTorch's
+    ``nn.TransformerDecoder``. ``forward(tgt, memory, tgt_mask=None, memory_mask=None,
+    tgt_key_padding_mask=None, memory_key_padding_mask=None, tgt_is_causal=None, memory_is_causal=False)``."""
+
+    def __init__(self, decoder_layer, num_layers: int, norm=None):
+        super().__init__()
+        self.layers = _clones(type(self).__name__, decoder_layer, num_layers)
+        self.num_layers, self.norm = num_layers, norm
+
+    def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
+                memory_key_padding_mask=None, tgt_is_causal: bool | None = None,
+                memory_is_causal: bool = False):  # fmt: skip
+        if tgt_is_causal is None:
+            tgt_is_causal = _is_causal_mask(tgt_mask)
+        x = tgt
+        for layer in self.layers:
+            x = layer(x, memory, tgt_mask=tgt_mask, memory_mask=memory_mask, tgt_key_padding_mask=tgt_key_padding_mask,
+                      memory_key_padding_mask=memory_key_padding_mask, tgt_is_causal=tgt_is_causal,
+                      memory_is_causal=memory_is_causal)  # fmt: skip
+        return x if self.norm is None else self.norm(x)
+
+
+def generate_square_subsequent_mask(sz: int, device=None, dtype=None) -> Tensor:
+    """The (sz, sz) causal float mask: -inf above the diagonal, 0 elsewhere (minigrad's default float dtype
+    unless ``dtype``), PyTorch's ``nn.Transformer.generate_square_subsequent_mask``."""
+    _check_positive_int("generate_square_subsequent_mask", "sz", sz)
+    return triu(creation.full((sz, sz), float("-inf"), dtype=dtype, device=device), diagonal=1)
+
+
+class Transformer(Module):
+    """An encoder-decoder Transformer, PyTorch's ``nn.Transformer``: ``encoder`` (TransformerEncoder of
+    ``num_encoder_layers`` TransformerEncoderLayers and a final LayerNorm) and ``decoder`` (likewise), or
+    ``custom_encoder`` / ``custom_decoder``. Every parameter with more than one dimension is then
+    re-initialized with xavier_uniform_, as PyTorch.
+
+    ``forward(src, tgt, src_mask=None, tgt_mask=None, memory_mask=None, src_key_padding_mask=None,
+    tgt_key_padding_mask=None, memory_key_padding_mask=None, src_is_causal=None, tgt_is_causal=None,
+    memory_is_causal=False)`` returns decoder(tgt, encoder(src)).
+    """
+
+    def __init__(self, d_model: int = 512, nhead: int = 8, num_encoder_layers: int = 6, num_decoder_layers: int = 6,
+                 dim_feedforward: int = 2048, dropout: float = 0.1, activation="relu", custom_encoder=None,
+                 custom_decoder=None, layer_norm_eps: float = 1e-5, batch_first: bool = False,
+                 norm_first: bool = False, bias: bool = True, device=None, dtype=None):  # fmt: skip
+        super().__init__()
+        kw = dict(device=device, dtype=dtype)
+        layer_args = (d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first, norm_first,
+                      bias)  # fmt: skip
+        if custom_encoder is not None:
+            self.encoder = custom_encoder
+        else:
+            layer = TransformerEncoderLayer(*layer_args, **kw)
+            self.encoder = TransformerEncoder(
+                layer, num_encoder_layers, _layer_norm(d_model, layer_norm_eps, bias, **kw)
+            )
+        if custom_decoder is not None:
+            self.decoder = custom_decoder
+        else:
+            layer = TransformerDecoderLayer(*layer_args, **kw)
+            self.decoder = TransformerDecoder(
+                layer, num_decoder_layers, _layer_norm(d_model, layer_norm_eps, bias, **kw)
+            )
+        for p in self.parameters():
+            if p.ndim > 1:
+                init.xavier_uniform_(p)
+        self.d_model, self.nhead, self.batch_first = d_model, nhead, batch_first
+
+    generate_square_subsequent_mask = staticmethod(generate_square_subsequent_mask)
+
+    def forward(self, src, tgt, src_mask=None, tgt_mask=None, memory_mask=None, src_key_padding_mask=None,
+                tgt_key_padding_mask=None, memory_key_padding_mask=None, src_is_causal: bool | None = None,
+                tgt_is_causal: bool | None = None, memory_is_causal: bool = False):  # fmt: skip
+        b = 0 if self.batch_first else 1
+        if src.ndim == 3 and tgt.ndim == 3 and src.shape[b] != tgt.shape[b]:
+            raise ShapeError(f"Transformer: src {tuple(src.shape)} and tgt {tuple(tgt.shape)} have different batch "
+                             f"sizes (batch_first={self.batch_first})")  # fmt: skip
+        memory = self.encoder(src, mask=src_mask, src_key_padding_mask=src_key_padding_mask, is_causal=src_is_causal)
+        return self.decoder(tgt, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
+                            tgt_key_padding_mask=tgt_key_padding_mask,
+                            memory_key_padding_mask=memory_key_padding_mask, tgt_is_causal=tgt_is_causal,
+                            memory_is_causal=memory_is_causal)  # fmt: skip

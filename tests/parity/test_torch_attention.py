@@ -180,3 +180,88 @@ def test_mha_init_statistics_like_torch():
     assert float(t.in_proj_weight.abs().max()) <= bound
     assert not m.in_proj_bias.numpy().any() and not m.out_proj.bias.numpy().any()
     assert np.abs(m.out_proj.weight.numpy()).max() <= 1 / 8
+
+
+# --- Transformer layers ---------------------------------------------------------------------------------------------
+
+
+needs_layer_norm = pytest.mark.skipif(
+    not hasattr(nn, "LayerNorm"), reason="needs nn.LayerNorm and F.gelu (branch nn-act-norm, merged separately)"
+)
+
+LAYER_CONFIGS = [
+    dict(),
+    dict(norm_first=True),
+    dict(activation="gelu", batch_first=True),
+    dict(activation="gelu", norm_first=True, bias=False, layer_norm_eps=1e-3),
+]
+
+
+def _layer_inputs(batch_first, rng, S=5, N=2, E=8):
+    return _pair((N, S, E) if batch_first else (S, N, E), rng)
+
+
+@needs_layer_norm
+@pytest.mark.parametrize("config", LAYER_CONFIGS, ids=[str(c) for c in LAYER_CONFIGS])
+@pytest.mark.parametrize("masks", ["none", "causal", "padding"])
+def test_encoder_matches_torch(config, masks):
+    torch.manual_seed(0)
+    kw = dict(dim_feedforward=16, dropout=0.0, **config)
+    tl = torch.nn.TransformerEncoderLayer(8, 2, **kw).double()
+    te = torch.nn.TransformerEncoder(tl, 2, norm=torch.nn.LayerNorm(8).double(), enable_nested_tensor=False)
+    ml = nn.TransformerEncoderLayer(8, 2, dtype="float64", **kw)
+    me = nn.TransformerEncoder(ml, 2, norm=nn.LayerNorm(8, dtype="float64"))
+    _load(me, te)
+    rng = np.random.default_rng(5)
+    xm, xt = _layer_inputs(config.get("batch_first", False), rng)
+    kw_m, kw_t = {}, {}
+    if masks == "causal":
+        kw_m["mask"] = nn.Transformer.generate_square_subsequent_mask(5, dtype="float64")
+        kw_t["mask"] = torch.nn.Transformer.generate_square_subsequent_mask(5, dtype=torch.float64)
+    elif masks == "padding":
+        kp = np.zeros((2, 5), bool)
+        kp[1, 3:] = True
+        kw_m["src_key_padding_mask"], kw_t["src_key_padding_mask"] = mg.tensor(kp), torch.tensor(kp)
+    om, ot = me(xm, **kw_m), te(xt, **kw_t)
+    _close(om, ot)
+    om.sum().backward()
+    ot.sum().backward()
+    _close(xm.grad, xt.grad)
+    grads_t = dict(te.named_parameters())
+    for name, p in me.named_parameters():
+        _close(p.grad, grads_t[name].grad)
+
+
+@needs_layer_norm
+@pytest.mark.parametrize("config", LAYER_CONFIGS[:3], ids=[str(c) for c in LAYER_CONFIGS[:3]])
+def test_transformer_matches_torch(config):
+    torch.manual_seed(0)
+    kw = dict(d_model=8, nhead=2, num_encoder_layers=2, num_decoder_layers=2, dim_feedforward=16, dropout=0.0)
+    tt = torch.nn.Transformer(**kw, **config).double()
+    mt = nn.Transformer(**kw, **config, dtype="float64")
+    _load(mt, tt)
+    rng = np.random.default_rng(6)
+    bf = config.get("batch_first", False)
+    (sm, st_), (tm_, tt_) = _layer_inputs(bf, rng, S=5), _layer_inputs(bf, rng, S=4)
+    om = mt(sm, tm_, tgt_mask=mt.generate_square_subsequent_mask(4, dtype="float64"))
+    ot = tt(st_, tt_, tgt_mask=tt.generate_square_subsequent_mask(4, dtype=torch.float64))
+    _close(om, ot)
+    om.sum().backward()
+    ot.sum().backward()
+    _close(sm.grad, st_.grad)
+    _close(tm_.grad, tt_.grad)
+
+
+@needs_layer_norm
+def test_transformer_init_and_mask_like_torch():
+    m = nn.Transformer(8, 2, 1, 1, 16)
+    t = torch.nn.Transformer(8, 2, 1, 1, 16)
+    assert [(k, tuple(v.shape)) for k, v in m.state_dict().items()] == [
+        (k, tuple(v.shape)) for k, v in t.state_dict().items()
+    ]
+    w = m.encoder.layers[0].linear1.weight.numpy()  # xavier_uniform_ over every matrix, as PyTorch
+    bound = np.sqrt(6 / (8 + 16))
+    assert np.abs(w).max() <= bound and np.abs(w).max() > 0.8 * bound
+    mask = nn.Transformer.generate_square_subsequent_mask(4)
+    assert mask.dtype == np.float32
+    np.testing.assert_array_equal(mask.numpy(), torch.nn.Transformer.generate_square_subsequent_mask(4).numpy())
