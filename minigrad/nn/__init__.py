@@ -1,6 +1,14 @@
 """Neural-network building blocks, with PyTorch's names: ``minigrad.nn.Linear``, ``Conv2d``, ..."""
 
 from . import functional, init, utils
+from .attention import (
+    MultiheadAttention,
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 from .layers import (
     AvgPool2d,
     BatchNorm1d,
@@ -56,6 +64,8 @@ __all__ = [
     "CrossEntropyLoss", "NLLLoss", "MSELoss", "BCEWithLogitsLoss",
     "ModuleDict", "ParameterList", "ParameterDict", "Bilinear", "EmbeddingBag",
     "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU",
+    "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder", "TransformerDecoderLayer",
+    "TransformerDecoder", "Transformer",
 ]  # fmt: skip
 __all__ += ["Conv1d", "ConvTranspose1d", "ConvTranspose2d", "Fold", "Unfold"]
 __all__ += [

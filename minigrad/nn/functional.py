@@ -336,3 +336,7 @@ __all__ += [
     "multilabel_soft_margin_loss", "multi_margin_loss", "multilabel_margin_loss", "triplet_margin_loss",
 ]  # fmt: skip
 __all__ += ["gelu", "layer_norm"]
+
+from .attention import scaled_dot_product_attention  # noqa: E402
+
+__all__ += ["scaled_dot_product_attention"]

@@ -1687,6 +1687,10 @@ LOSS_BREADTH = [
         _bce_probability_ref,
         case_of(values(0.05, 0.95), values(0.0, 1.0), broadcast=False),
         examples=20,
+    ),
+]
+
+
 # --- activations (minigrad/ops/activation.py, issue #17) -------------------------------------------------
 
 from minigrad.ops import activation  # noqa: E402
