@@ -4,6 +4,7 @@ NumPy transcription of the documented formulas (float64), gradcheck on small hyp
 
 import numpy as np
 import pytest
+from helpers import check_gradients
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -11,7 +12,6 @@ import minigrad as mg
 from minigrad import nn
 from minigrad.errors import ArgumentError, DTypeError, ShapeError
 from minigrad.nn import functional as F
-from tests.helpers import check_gradients
 
 
 @pytest.fixture(autouse=True)

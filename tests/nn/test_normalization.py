@@ -3,16 +3,16 @@ gradients by gradcheck in float64 on hypothesis shapes, parameters, state-dict k
 
 import numpy as np
 import pytest
+from helpers import check_gradients
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from ophelpers import check_second_order, with_device
 
 import minigrad as mg
 import minigrad.nn as nn
 import minigrad.nn.functional as F
 from minigrad.errors import ShapeError
-from tests.helpers import check_gradients
-from tests.ops.ophelpers import check_second_order, with_device
 
 
 def _np(t):
