@@ -1,13 +1,18 @@
 """Normalization layers and functions (minigrad.nn.normalization): forwards against NumPy formulas,
 gradients by gradcheck in float64 on hypothesis shapes, parameters, state-dict keys and errors."""
 
+import os
+import sys
+
 import numpy as np
 import pytest
 from helpers import check_gradients
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from ophelpers import check_second_order, with_device
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), os.pardir, "ops"))
+from ophelpers import check_second_order, with_device  # noqa: E402
 
 import minigrad as mg
 import minigrad.nn as nn
