@@ -198,7 +198,16 @@ class Conv2d(_ConvNd):
 
 
 class _ConvTransposeNd(_ConvNd):
+    """What ConvTranspose1d/2d share: PyTorch's constructor order (output_padding and groups before bias,
+    dilation after it) and the output_padding that reaches a requested output size."""
+
     _transposed = True
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0,
+                 groups: int = 1, bias: bool = True, dilation=1, padding_mode: str = "zeros", device=None,
+                 dtype=None):  # fmt: skip
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, output_padding, groups,
+                         bias, padding_mode, device, dtype)  # fmt: skip
 
     def _output_padding(self, input, output_size):
         """The constructor's output_padding (checked here, so that its error names the layer), or the one that
@@ -220,12 +229,6 @@ class ConvTranspose1d(_ConvTransposeNd):
 
     _dims = 1
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0,
-                 groups: int = 1, bias: bool = True, dilation=1, padding_mode: str = "zeros", device=None,
-                 dtype=None):  # fmt: skip
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, output_padding, groups,
-                         bias, padding_mode, device, dtype)  # fmt: skip
-
     def forward(self, input, output_size=None):
         self._check_input(input)
         (o,) = self._output_padding(input, output_size)
@@ -238,12 +241,6 @@ class ConvTranspose2d(_ConvTransposeNd):
     ``nn.ConvTranspose2d``: ``F.conv_transpose2d`` with weight (in_channels, out_channels/groups, kh, kw).
     ``forward(input, output_size=None)``: a given output_size ((H, W), or with N and C) picks the
     output_padding that reaches it; it must lie within stride - 1 of the size without output padding."""
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0,
-                 groups: int = 1, bias: bool = True, dilation=1, padding_mode: str = "zeros", device=None,
-                 dtype=None):  # fmt: skip
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, output_padding, groups,
-                         bias, padding_mode, device, dtype)  # fmt: skip
 
     def forward(self, input, output_size=None):
         self._check_input(input)
