@@ -92,6 +92,19 @@ class Tensor:
 
     # --- attributes -------------------------------------------------------
     @property
+    def array(self):
+        """The backend array (NumPy or CuPy) that holds this tensor's values, shared, not copied.
+
+        Internal code and users who want the raw array read it here; ``.data``
+        is moving to PyTorch's meaning (a detached tensor sharing memory).
+        """
+        return self.data
+
+    @array.setter
+    def array(self, value) -> None:
+        self.data = value
+
+    @property
     def shape(self) -> tuple:
         """The size of each dimension, a tuple (NumPy's ``shape``)."""
         return self.data.shape
