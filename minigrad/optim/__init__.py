@@ -9,7 +9,14 @@ from .optimizer import Optimizer, OptimizerStateError
 from .rmsprop import RMSprop
 from .sgd import SGD
 
+# isort: split
+# Adamax, NAdam, RAdam (issue #18)
+from .adamax import Adamax
+from .nadam import NAdam
+from .radam import RAdam
+
 __all__ = [
     "Optimizer", "OptimizerStateError", "SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "Yogi",
     "GradientDescentLineSearch", "Newton", "lr_scheduler", "schedules",
+    "Adamax", "NAdam", "RAdam",
 ]  # fmt: skip
