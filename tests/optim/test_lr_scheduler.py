@@ -469,6 +469,18 @@ def _resume(make, steps, split, tmp_path):
     return straight, _walk(second, steps - split)
 
 
+def test_one_cycle_resuming_with_last_epoch_needs_the_groups_entries():
+    opt = _opt()
+    with pytest.raises(ArgumentError, match=r"OneCycleLR: resuming at last_epoch=3 needs the param groups' \['base_"):
+        L.OneCycleLR(opt, max_lr=1.0, total_steps=20, last_epoch=3)
+    first = _opt()
+    _rates(L.OneCycleLR(first, max_lr=1.0, total_steps=20), steps=3)
+    opt.load_state_dict(first.state_dict())  # now the groups carry initial_lr, max_lr, min_lr and the momenta
+    resumed = L.OneCycleLR(opt, max_lr=1.0, total_steps=20, last_epoch=3)
+    assert resumed.last_epoch == 4
+    assert resumed.get_last_lr() == pytest.approx([_one_cycle(1.0, 20)[4, 0]], rel=1e-12)
+
+
 def test_one_cycle_resumes_from_saved_state(tmp_path):
     straight, resumed = _resume(
         lambda o: L.OneCycleLR(o, max_lr=[1.0, 0.3], total_steps=30, three_phase=True), 30, 11, tmp_path

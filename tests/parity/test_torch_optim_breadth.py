@@ -287,3 +287,33 @@ def test_scheduler_state_has_torchs_entries(name):
     for mine, their in zip(opt.param_groups, topt.param_groups):  # the group entries the schedule lives in
         for key in ("initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum"):
             assert mine.get(key) == their.get(key), key
+
+
+@pytest.mark.parametrize(
+    "cls, make",
+    [
+        ("SGD", lambda m, o, last: m.OneCycleLR(o, [1.0, 0.5], 20, three_phase=True, last_epoch=last)),
+        ("Adam", lambda m, o, last: m.CyclicLR(o, 0.01, [0.1, 0.2], 3, mode="triangular2", last_epoch=last)),
+    ],
+)
+def test_resuming_with_last_epoch_matches_torch(cls, make):
+    # PyTorch's other way to resume: load the optimizer's state, then build the scheduler with last_epoch
+    walks = []
+    for module in (TL, ML):
+        _, opt, _ = _schedule(module, cls, lambda m, o: make(m, o, -1), 6)
+        fresh = _schedule(module, cls, lambda m, o: [], 0)[1]
+        fresh.load_state_dict(opt.state_dict())
+        walks.append(_schedule_on(module, fresh, make(module, fresh, 6), 8))
+    np.testing.assert_allclose(walks[1], walks[0], rtol=1e-12, atol=1e-15)
+
+
+def _schedule_on(module, opt, scheduler, steps):
+    def now():
+        return [[g["lr"], g["betas"][0] if "betas" in g else g["momentum"]] for g in opt.param_groups]
+
+    out = [now()]
+    for _ in range(steps):
+        opt.step()
+        scheduler.step()
+        out.append(now())
+    return np.array(out)
