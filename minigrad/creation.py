@@ -108,7 +108,7 @@ def empty_tensor(shape, dtype=None, device=None) -> Tensor:
 
 def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A tensor with uninitialized values."""
-    return _make(empty_tensor(size, dtype, device).data, requires_grad)
+    return _make(empty_tensor(size, dtype, device).array, requires_grad)
 
 
 def manual_seed(seed: int) -> None:

@@ -38,7 +38,7 @@ def _apply(op: str, input, fn, inplace: bool):
         from ..errors import DTypeError
 
         raise DTypeError(f"{op}: inplace=True cannot store a {out.dtype} result in a {input.dtype} tensor")
-    input.data[...] = out.data
+    input.array[...] = out.array
     input._vc[0] += 1
     return input
 

@@ -250,7 +250,7 @@ class Embedding(Module):
     def reset_parameters(self) -> None:
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0
+            self.weight.array[self.padding_idx] = 0
 
     @classmethod
     def from_pretrained(cls, embeddings, freeze: bool = True, padding_idx: int | None = None,
@@ -309,7 +309,7 @@ class EmbeddingBag(Module):
             self.weight = Parameter(creation.empty_tensor((num_embeddings, embedding_dim), dtype, device))
             init.normal_(self.weight)
             if padding_idx is not None:
-                self.weight.data[padding_idx] = 0
+                self.weight.array[padding_idx] = 0
         else:
             self.weight = Parameter(_weight)
 

@@ -418,7 +418,7 @@ def log_softmax(x, axis=-1, *, dim=None):
 
 def _raw(x):
     """The array of a tensor (a vjp runs on arrays in a plain backward, on tensors under create_graph)."""
-    return x.data if isinstance(x, Tensor) else x
+    return x.array if isinstance(x, Tensor) else x
 
 
 @primitive(name="prod", saves=(0,))

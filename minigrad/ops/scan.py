@@ -69,7 +69,7 @@ def _scan_dim(op, input, dim, axis=None):
 
 
 def _raw(x):
-    return x.data if isinstance(x, Tensor) else x
+    return x.array if isinstance(x, Tensor) else x
 
 
 def _positions(raw, axis):

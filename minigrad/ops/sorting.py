@@ -161,7 +161,7 @@ def msort(input) -> Tensor:
 
 
 def _raw(x):
-    return x.data if isinstance(x, Tensor) else x
+    return x.array if isinstance(x, Tensor) else x
 
 
 def _check_int(op: str, name: str, value) -> int:

@@ -1,6 +1,6 @@
 """The Optimizer base class: parameter groups, state, closures, state_dict.
 
-Optimizers read ``p.grad`` and update ``p.data`` in place with array
+Optimizers read ``p.grad`` and update ``p.array`` in place with array
 operations (no recording, no new tensors), bumping each parameter's version
 so that a graph built before the update refuses a stale backward.
 """
@@ -90,7 +90,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 else:
-                    p.grad.data[...] = 0
+                    p.grad.array[...] = 0
 
     def step(self, closure=None):
         """Update every parameter that has a gradient; returns the closure's loss, if one is given.
@@ -109,7 +109,7 @@ class Optimizer:
                 state = self.state.get(id(p))
                 if state is None:
                     state = self.state[id(p)] = self._init_state(p, group)
-                self._update(p.data, p.grad.data, state, group)
+                self._update(p.array, p.grad.array, state, group)
                 p._vc[0] += 1
         return loss
 
@@ -164,7 +164,7 @@ class Optimizer:
             converted = {}
             for name, value in entry.items():
                 if isinstance(value, Tensor) or backend.is_array(value):
-                    array = value.data if isinstance(value, Tensor) else value
+                    array = value.array if isinstance(value, Tensor) else value
                     if tuple(array.shape) not in (tuple(p.shape), ()):
                         raise OptimizerStateError(
                             f"{type(self).__name__}.load_state_dict: state {name!r} of parameter {key} has shape "
