@@ -179,7 +179,7 @@ class LBFGS(Optimizer):
     moderate size (curve fitting, small regressions, style transfer on one
     image), where a few dozen iterations reach what first-order methods need
     thousands for. It is not made for noisy minibatch gradients, and it
-    stores 2 ``history_size`` + 3 flat copies of the parameters.
+    stores about 2 ``history_size`` + 4 flat copies of the parameters.
 
     Args:
         params: the parameters (one group only, as in PyTorch).
