@@ -3,7 +3,10 @@
 All parameters are handled as one flat vector x (their values concatenated
 in order) in the parameters' dtype, on their device, through the backend's
 array module: the gradient g, the direction d and the stored pairs are flat
-arrays of the same length.
+arrays of the same length. The scalars made from them (g^T d, y^T s, the
+line search's slopes and interpolations) stay 0-d values of that dtype, as
+PyTorch's 0-d tensors do, so that in float32 the tests compare what PyTorch
+compares; losses are Python floats, as there.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ class _NoFiniteTrial(Exception):
         self.evals, self.first_bad = evals, first_bad
 
 
-def _cubic_minimizer(x1: float, f1: float, g1: float, x2: float, f2: float, g2: float, bounds=None) -> float:
+def _cubic_minimizer(x1, f1: float, g1, x2, f2: float, g2, bounds=None):
     r"""The minimiser of the cubic through (x1, f1) and (x2, f2) with slopes g1 and g2, clipped to ``bounds``.
 
     The cubic's stationary point is, with x2 the far end (x1 < x2)
@@ -46,12 +49,12 @@ def _cubic_minimizer(x1: float, f1: float, g1: float, x2: float, f2: float, g2: 
     d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
     d2_square = d1 * d1 - g1 * g2
     if d2_square >= 0:
-        d2 = math.sqrt(d2_square)
+        d2 = backend.xp_of(d2_square).sqrt(d2_square)
         if x1 <= x2:
             x = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
         else:
             x = x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2))
-        if math.isfinite(x):
+        if math.isfinite(float(x)):
             return min(max(x, low), high)
     return (low + high) / 2.0
 
@@ -79,15 +82,15 @@ def _strong_wolfe(evaluate, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1
     search backs off from it); if no trial was finite, ``_NoFiniteTrial``.
     """
     xp = backend.xp_of(d)
-    d_norm = float(xp.abs(d).max())
+    d_norm = xp.abs(d).max()
     evals, finite, first_bad = 0, 0, None
 
     def trial(step):
         nonlocal evals, finite, first_bad
         loss, grad = evaluate(step)
         evals += 1
-        slope = float(grad @ d)
-        if math.isfinite(loss) and math.isfinite(slope):
+        slope = grad @ d
+        if math.isfinite(loss) and math.isfinite(float(slope)):
             finite += 1
         else:
             first_bad = loss if first_bad is None else first_bad
@@ -332,7 +335,7 @@ class LBFGS(Optimizer):
                 "the strong-Wolfe line search needs a finite one (parameters left unchanged)"
             )
         flat_grad = self._gather_flat_grad()
-        opt_cond = float(xp.abs(flat_grad).max()) <= tolerance_grad
+        opt_cond = bool(xp.abs(flat_grad).max() <= tolerance_grad)
         if opt_cond:
             return orig_loss
 
@@ -362,15 +365,16 @@ class LBFGS(Optimizer):
                         ro.pop(0)
                     old_dirs.append(y)
                     old_stps.append(s)
-                    ro.append(1.0 / ys)
-                    H_diag = ys / (y @ y)
+                    # scalars as 0-d arrays of the parameters' dtype (0-d tensors in PyTorch's state)
+                    ro.append(xp.asarray(1.0 / ys))
+                    H_diag = xp.asarray(ys / (y @ y))
                 num_old = len(old_dirs)
                 al = state.setdefault("al", [None] * history_size)
                 if len(al) < num_old:  # history_size was raised (e.g. by load_state_dict)
                     al.extend([None] * (num_old - len(al)))
                 q = -flat_grad
                 for i in range(num_old - 1, -1, -1):
-                    al[i] = (old_stps[i] @ q) * ro[i]
+                    al[i] = xp.asarray((old_stps[i] @ q) * ro[i])
                     q += -al[i] * old_dirs[i]
                 d = r = q * H_diag
                 for i in range(num_old):
@@ -382,11 +386,10 @@ class LBFGS(Optimizer):
 
             # the step length
             if state["n_iter"] == 1:
-                g_l1 = float(xp.abs(flat_grad).sum())
-                t = min(1.0, 1.0 / g_l1 if g_l1 > 0 else math.inf) * lr
+                t = min(1.0, 1.0 / xp.abs(flat_grad).sum()) * lr  # |g|_1 > 0, or opt_cond would have held
             else:
                 t = lr
-            gtd = float(flat_grad @ d)
+            gtd = flat_grad @ d
             if gtd > -tolerance_change:  # not a descent direction (to working precision)
                 break
 
@@ -407,13 +410,13 @@ class LBFGS(Optimizer):
                     failure, t, ls_func_evals = exc, 0.0, exc.evals
                 else:
                     self._add_grad(t, d)
-                    opt_cond = float(xp.abs(flat_grad).max()) <= tolerance_grad
+                    opt_cond = bool(xp.abs(flat_grad).max() <= tolerance_grad)
             else:
                 self._add_grad(t, d)
                 if n_iter != max_iter:  # the last iteration does not re-evaluate (no use in a stochastic setting)
                     _, loss = self._evaluate(closure)
                     flat_grad = self._gather_flat_grad()
-                    opt_cond = float(xp.abs(flat_grad).max()) <= tolerance_grad
+                    opt_cond = bool(xp.abs(flat_grad).max() <= tolerance_grad)
                     ls_func_evals = 1
 
             current_evals += ls_func_evals
@@ -421,7 +424,7 @@ class LBFGS(Optimizer):
 
             if failure is not None or n_iter == max_iter or current_evals >= max_eval or opt_cond:
                 break
-            if float(xp.abs(d * t).max()) <= tolerance_change:  # lack of progress
+            if xp.abs(d * t).max() <= tolerance_change:  # lack of progress
                 break
             if abs(loss - prev_loss) < tolerance_change:
                 break

@@ -412,3 +412,21 @@ def test_line_search_backs_off_from_non_finite_trial_points():
     opt.step(closure)
     assert any(not np.isfinite(c[1]) for c in calls)
     assert np.isfinite(x.numpy()).all() and float(boxed(x)) < float(boxed(mg.tensor(np.ones(5))))
+
+
+def test_state_scalars_are_0d_arrays_and_come_back_as_tensors():
+    x, opt, closure, _ = _setup(_quadratic, np.ones(5), dtype="float32", max_iter=4, max_eval=10)
+    opt.step(closure)
+    state = _state(opt, x)
+    for value in [state["H_diag"], *state["ro"], *[a for a in state["al"] if a is not None]]:
+        assert value.shape == () and value.dtype == np.float32
+    saved = opt.state_dict()["state"][0]
+    assert isinstance(saved["H_diag"], mg.Tensor) and all(isinstance(r, mg.Tensor) for r in saved["ro"])
+    assert saved["al"][-1] is None  # PyTorch's scratch list has history_size slots, filled as pairs arrive
+
+
+def test_step_runs_the_closure_with_recording_on_inside_no_grad():
+    x, opt, closure, calls = _setup(_quadratic, np.zeros(5), line_search_fn="strong_wolfe", **EXACT)
+    with mg.no_grad():
+        opt.step(closure)
+    np.testing.assert_allclose(x.numpy(), X_STAR, rtol=0, atol=1e-9)

@@ -140,3 +140,32 @@ def _run_state(lib):
     opt.step(closure)
     opt.step(closure)
     return opt.state_dict()["state"][0]
+
+
+@pytest.mark.parametrize("name", ["rosenbrock-2d", "logistic", "mlp"])
+def test_float32_runs_follow_torch(name):
+    """In float32 the problems' own rounding differs (a loss one ulp apart), so iterates agree to float32 noise
+    over a few iterations, and the line search makes the same decisions (its scalars are float32, as torch's)."""
+    init, loss_fn = PROBLEMS[name]
+    runs = []
+    for lib in (mg, torch):
+        params = [lib.tensor(a.astype(np.float32), requires_grad=True) for a in init]
+        opt = (optim.LBFGS if lib is mg else torch.optim.LBFGS)(params, max_iter=1, max_eval=25, **SW)
+        f32 = type("f32", (), {"tensor": staticmethod(lambda a, lib=lib: lib.tensor(np.asarray(a, np.float32)))})
+
+        def closure(opt=opt, params=params, f32=f32):
+            opt.zero_grad()
+            loss = loss_fn(f32, *params)
+            loss.backward()
+            return loss
+
+        trace = []
+        for _ in range(5):
+            opt.step(closure)
+            state = opt.state[id(params[0])] if lib is mg else opt.state[params[0]]
+            trace.append((np.concatenate([p.detach().numpy().ravel() for p in params]), state["func_evals"]))
+        assert trace[-1][0].dtype == np.float32
+        runs.append(trace)
+    for (a, evals_a), (b, evals_b) in zip(*runs):
+        assert evals_a == evals_b
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
