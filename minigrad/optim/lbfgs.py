@@ -344,101 +344,103 @@ class LBFGS(Optimizer):
         H_diag, prev_flat_grad, prev_loss = state.get("H_diag"), state.get("prev_flat_grad"), state.get("prev_loss")
 
         n_iter = 0
-        failure = None
-        while n_iter < max_iter:
-            n_iter += 1
-            state["n_iter"] += 1
+        try:  # the state stays consistent even when the closure raises or the line search fails
+            while n_iter < max_iter:
+                n_iter += 1
+                state["n_iter"] += 1
 
-            # the direction: steepest descent at first, then the two-loop recursion
-            if state["n_iter"] == 1:
-                d = -flat_grad
-                old_dirs, old_stps, ro = [], [], []
-                H_diag = 1
-            else:
-                y = flat_grad - prev_flat_grad
-                s = d * t
-                ys = y @ s
-                if ys > 1e-10:  # keep only pairs of positive curvature
-                    if len(old_dirs) == history_size:
-                        old_dirs.pop(0)
-                        old_stps.pop(0)
-                        ro.pop(0)
-                    old_dirs.append(y)
-                    old_stps.append(s)
-                    # scalars as 0-d arrays of the parameters' dtype (0-d tensors in PyTorch's state)
-                    ro.append(xp.asarray(1.0 / ys))
-                    H_diag = xp.asarray(ys / (y @ y))
-                num_old = len(old_dirs)
-                al = state.setdefault("al", [None] * history_size)
-                if len(al) < num_old:  # history_size was raised (e.g. by load_state_dict)
-                    al.extend([None] * (num_old - len(al)))
-                q = -flat_grad
-                for i in range(num_old - 1, -1, -1):
-                    al[i] = xp.asarray((old_stps[i] @ q) * ro[i])
-                    q += -al[i] * old_dirs[i]
-                d = r = q * H_diag
-                for i in range(num_old):
-                    be_i = (old_dirs[i] @ r) * ro[i]
-                    r += (al[i] - be_i) * old_stps[i]
-
-            prev_flat_grad = flat_grad.copy()
-            prev_loss = loss
-
-            # the step length
-            if state["n_iter"] == 1:
-                t = min(1.0, 1.0 / xp.abs(flat_grad).sum()) * lr  # |g|_1 > 0, or opt_cond would have held
-            else:
-                t = lr
-            gtd = flat_grad @ d
-            if gtd > -tolerance_change:  # not a descent direction (to working precision)
-                break
-
-            ls_func_evals = 0
-            if line_search_fn is not None:
-                x_init = self._clone_param()
-                try:
-                    loss, flat_grad, t, ls_func_evals = _strong_wolfe(
-                        partial(self._directional_evaluate, closure, x_init, d=d),
-                        t,
-                        d,
-                        loss,
-                        flat_grad,
-                        gtd,
-                        max_ls=max_eval - current_evals,
-                    )
-                except _NoFiniteTrial as exc:
-                    failure, t, ls_func_evals = exc, 0.0, exc.evals
+                # the direction: steepest descent at first, then the two-loop recursion
+                if state["n_iter"] == 1:
+                    d = -flat_grad
+                    old_dirs, old_stps, ro = [], [], []
+                    H_diag = 1
                 else:
+                    y = flat_grad - prev_flat_grad
+                    s = d * t
+                    ys = y @ s
+                    if ys > 1e-10:  # keep only pairs of positive curvature
+                        if len(old_dirs) == history_size:
+                            old_dirs.pop(0)
+                            old_stps.pop(0)
+                            ro.pop(0)
+                        old_dirs.append(y)
+                        old_stps.append(s)
+                        # scalars as 0-d arrays of the parameters' dtype (0-d tensors in PyTorch's state)
+                        ro.append(xp.asarray(1.0 / ys))
+                        H_diag = xp.asarray(ys / (y @ y))
+                    num_old = len(old_dirs)
+                    al = state.setdefault("al", [None] * history_size)
+                    if len(al) < num_old:  # history_size was raised (e.g. by load_state_dict)
+                        al.extend([None] * (num_old - len(al)))
+                    q = -flat_grad
+                    for i in range(num_old - 1, -1, -1):
+                        al[i] = xp.asarray((old_stps[i] @ q) * ro[i])
+                        q += -al[i] * old_dirs[i]
+                    d = r = q * H_diag
+                    for i in range(num_old):
+                        be_i = (old_dirs[i] @ r) * ro[i]
+                        r += (al[i] - be_i) * old_stps[i]
+
+                prev_flat_grad = flat_grad.copy()
+                prev_loss = loss
+
+                # the step length
+                if state["n_iter"] == 1:
+                    t = min(1.0, 1.0 / xp.abs(flat_grad).sum()) * lr  # |g|_1 > 0, or opt_cond would have held
+                else:
+                    t = lr
+                gtd = flat_grad @ d
+                if gtd > -tolerance_change:  # not a descent direction (to working precision)
+                    break
+
+                ls_func_evals = 0
+                if line_search_fn is not None:
+                    x_init = self._clone_param()
+                    try:
+                        loss, flat_grad, t, ls_func_evals = _strong_wolfe(
+                            partial(self._directional_evaluate, closure, x_init, d=d),
+                            t,
+                            d,
+                            loss,
+                            flat_grad,
+                            gtd,
+                            max_ls=max_eval - current_evals,
+                        )
+                    except _NoFiniteTrial as exc:  # no step taken: t = 0, the evaluations counted
+                        t = 0.0
+                        state["func_evals"] += exc.evals
+                        raise ArgumentError(
+                            f"LBFGS.step: the closure returned a non-finite loss or gradient at all {exc.evals} "
+                            f"trial points of the strong-Wolfe line search (the first loss: {exc.first_bad}); "
+                            "parameters left where the line search started"
+                        ) from None
+                    except BaseException:  # the closure raised: the parameters are back at x_init, no step taken
+                        t = 0.0
+                        raise
                     self._add_grad(t, d)
                     opt_cond = bool(xp.abs(flat_grad).max() <= tolerance_grad)
-            else:
-                self._add_grad(t, d)
-                if n_iter != max_iter:  # the last iteration does not re-evaluate (no use in a stochastic setting)
-                    _, loss = self._evaluate(closure)
-                    flat_grad = self._gather_flat_grad()
-                    opt_cond = bool(xp.abs(flat_grad).max() <= tolerance_grad)
-                    ls_func_evals = 1
+                else:
+                    self._add_grad(t, d)
+                    if n_iter != max_iter:  # the last iteration does not re-evaluate (no use in a stochastic setting)
+                        _, loss = self._evaluate(closure)
+                        flat_grad = self._gather_flat_grad()
+                        opt_cond = bool(xp.abs(flat_grad).max() <= tolerance_grad)
+                        ls_func_evals = 1
 
-            current_evals += ls_func_evals
-            state["func_evals"] += ls_func_evals
+                current_evals += ls_func_evals
+                state["func_evals"] += ls_func_evals
 
-            if failure is not None or n_iter == max_iter or current_evals >= max_eval or opt_cond:
-                break
-            if xp.abs(d * t).max() <= tolerance_change:  # lack of progress
-                break
-            if abs(loss - prev_loss) < tolerance_change:
-                break
-
-        state.update(
-            d=d, t=t, old_dirs=old_dirs, old_stps=old_stps, ro=ro, H_diag=H_diag,
-            prev_flat_grad=prev_flat_grad, prev_loss=prev_loss,
-        )  # fmt: skip
-        if failure is not None:
-            raise ArgumentError(
-                f"LBFGS.step: the closure returned a non-finite loss ({failure.first_bad}) or gradient at all "
-                f"{failure.evals} trial points of the strong-Wolfe line search; parameters left where the "
-                "line search started"
-            )
+                if n_iter == max_iter or current_evals >= max_eval or opt_cond:
+                    break
+                if xp.abs(d * t).max() <= tolerance_change:  # lack of progress
+                    break
+                if abs(loss - prev_loss) < tolerance_change:
+                    break
+        finally:
+            state.update(
+                d=d, t=t, old_dirs=old_dirs, old_stps=old_stps, ro=ro, H_diag=H_diag,
+                prev_flat_grad=prev_flat_grad, prev_loss=prev_loss,
+            )  # fmt: skip
         return orig_loss
 
 

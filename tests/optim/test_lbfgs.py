@@ -385,13 +385,40 @@ def _finite_only_at_start(x):
 
 def test_non_finite_loss_at_every_trial_point_raises_and_leaves_the_parameters():
     x, opt, closure, calls = _setup(_finite_only_at_start, np.ones(5), line_search_fn="strong_wolfe")
-    with pytest.raises(ArgumentError, match="LBFGS.step: the closure returned a non-finite loss \\(nan\\)"):
+    with pytest.raises(
+        ArgumentError, match="LBFGS.step: the closure returned a non-finite loss or gradient at all 25 trial points"
+    ):
         opt.step(closure)
     np.testing.assert_array_equal(x.numpy(), np.ones(5))
     assert x.grad is not None
     state = _state(opt, x)
     assert state["func_evals"] == len(calls) == 26 and state["t"] == 0.0  # 1, then 1 + max_eval - 1 trials
     assert all(not np.isfinite(c[1]) for c in calls[1:])
+
+    def sane():  # the failed step left a usable state: the next step on a finite loss goes on from it
+        opt.zero_grad()
+        loss = _quadratic(x)
+        loss.backward()
+        return loss
+
+    assert float(opt.step(sane)) > float(_quadratic(x))
+
+
+def test_a_closure_error_in_the_line_search_restores_the_parameters_and_keeps_the_state_usable():
+    x, opt, closure, calls = _setup(_rosenbrock, [-1.2, 1.0], line_search_fn="strong_wolfe", **EXACT, max_iter=5)
+    opt.step(closure)  # build some history first
+    x_before, n, n_iter = x.numpy().copy(), len(calls), _state(opt, x)["n_iter"]
+
+    def failing():  # fine at the start of the step, None at the line search's first trial
+        return None if len(calls) > n else closure()
+
+    with pytest.raises(ArgumentError, match="the closure returned None"):
+        opt.step(failing)
+    np.testing.assert_array_equal(x.numpy(), x_before)
+    assert _state(opt, x)["n_iter"] == n_iter + 1 and _state(opt, x)["t"] == 0  # no step taken
+    for _ in range(40):
+        opt.step(closure)
+    np.testing.assert_allclose(x.numpy(), [1.0, 1.0], rtol=0, atol=1e-8)
 
 
 def test_non_finite_loss_at_the_start_raises_with_the_line_search():
