@@ -4,6 +4,7 @@ from . import lr_scheduler, schedules
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW, Yogi
+from .lbfgs import LBFGS
 from .line_search import GradientDescentLineSearch, Newton
 from .optimizer import Optimizer, OptimizerStateError
 from .rmsprop import RMSprop
@@ -19,4 +20,5 @@ __all__ = [
     "Optimizer", "OptimizerStateError", "SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "Yogi",
     "GradientDescentLineSearch", "Newton", "lr_scheduler", "schedules",
     "Adamax", "NAdam", "RAdam",
+    "LBFGS",
 ]  # fmt: skip
