@@ -5,6 +5,7 @@ from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW, Yogi
 from .line_search import GradientDescentLineSearch, Newton
+from .newton_cg import NewtonCG
 from .optimizer import Optimizer, OptimizerStateError
 from .rmsprop import RMSprop
 from .sgd import SGD
@@ -12,4 +13,5 @@ from .sgd import SGD
 __all__ = [
     "Optimizer", "OptimizerStateError", "SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "Yogi",
     "GradientDescentLineSearch", "Newton", "lr_scheduler", "schedules",
+    "NewtonCG",
 ]  # fmt: skip
