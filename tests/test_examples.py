@@ -23,7 +23,7 @@ def example(monkeypatch):
 
 def test_every_example_is_tested():
     tested = {"train_digits", "optimizer_zoo", "momentum_theory", "schedules", "gradcheck_tour", "sanity_checks",
-              "newton_vs_gd", "draw_graph"}  # fmt: skip
+              "newton_vs_gd", "draw_graph", "newton_cg"}  # fmt: skip
     assert {p.stem for p in EXAMPLES.glob("*.py") if not p.stem.startswith("_")} == tested
 
 
@@ -67,3 +67,11 @@ def test_newton_converges_quadratically_and_gd_linearly(example, tmp_path):
 def test_draw_graph_draws_both_tapes(example, tmp_path):
     graphs = example("draw_graph").main(["--quick", "--out", str(tmp_path)])
     assert {name: g.boxes for name, g in graphs.items()} == {"tape.svg": 7, "mlp_tape.svg": 8}
+
+
+def test_newton_cg_beats_gradient_descent_by_gradient_evaluations(example, tmp_path):
+    results = example("newton_cg").main(["--quick", "--out", str(tmp_path)])
+    assert all(r["f"] <= 1e-8 for r in results.values())
+    gd = results["gradient descent (lr 2/(L+mu))"]["cost"]
+    assert 10 * results["NewtonCG, damping 1e-8"]["cost"] < gd and 5 * results["NewtonCG"]["cost"] < gd
+    assert results["Newton (dense H)"]["grads"] == 1  # one Newton step solves a quadratic
