@@ -70,8 +70,11 @@ def test_draw_graph_draws_both_tapes(example, tmp_path):
 
 
 def test_newton_cg_beats_gradient_descent_by_gradient_evaluations(example, tmp_path):
-    results = example("newton_cg").main(["--quick", "--out", str(tmp_path)])
-    assert all(r["f"] <= 1e-8 for r in results.values())
-    gd = results["gradient descent (lr 2/(L+mu))"]["cost"]
-    assert 10 * results["NewtonCG, damping 1e-8"]["cost"] < gd and 5 * results["NewtonCG"]["cost"] < gd
-    assert results["Newton (dense H)"]["grads"] == 1  # one Newton step solves a quadratic
+    quadratic, mlp = example("newton_cg").main(["--quick", "--out", str(tmp_path)])
+    assert all(r["f"] <= 1e-8 for r in quadratic.values())
+    gd = quadratic["gradient descent (lr 2/(L+mu))"]["cost"]
+    assert 10 * quadratic["NewtonCG, damping 1e-8"]["cost"] < gd and 5 * quadratic["NewtonCG"]["cost"] < gd
+    assert quadratic["Newton (dense H)"]["grads"] == 1  # one Newton step solves a quadratic
+    assert all(r["curve"][-1, 1] < r["curve"][0, 1] / 2 for r in mlp.values())  # every method fits the MLP
+    for name in ("Newton (dense H)", "NewtonCG"):  # a line search / a rejected step never lets the loss rise
+        assert np.all(np.diff(mlp[name]["curve"][:, 1]) <= 0)
