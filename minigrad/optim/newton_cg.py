@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from .. import backend
 from ..autograd.functional import _vjp_of
-from ..errors import ArgumentError, DeviceError, ShapeError
+from ..errors import ArgumentError, DeviceError, GraphError, ShapeError
 from ..grad_mode import enable_grad, no_grad
 from ..tensor import Tensor
 from .optimizer import Optimizer
@@ -125,7 +125,8 @@ class NewtonCG(Optimizer):
     are left unchanged), or a preconditioner that is not positive definite;
     ShapeError when the closure's loss has more than one element or a
     callable preconditioner returns the wrong shape; DeviceError when the
-    parameters are on different devices.
+    parameters are on different devices; GraphError when the closure's graph
+    cannot be differentiated (e.g. the closure already called ``backward``).
     """
 
     def __init__(
@@ -276,7 +277,13 @@ class NewtonCG(Optimizer):
 
         with enable_grad():
             ones = Tensor._wrap(loss.xp.ones(loss.shape, loss.dtype))
-            grads = _vjp_of("NewtonCG", (loss,), params, (ones,), True, False)
+            try:
+                grads = _vjp_of("NewtonCG", (loss,), params, (ones,), True, False)
+            except GraphError as exc:
+                raise GraphError(
+                    f"NewtonCG: could not differentiate the closure's loss ({exc}); the closure must return the loss "
+                    "without calling backward() (NewtonCG differentiates it itself)"
+                ) from exc
         state["grad_evals"] += 1
         g = self._flat(xp, dtype, [t.array for t in grads])
         gnorm = float(xp.sqrt(g @ g))

@@ -12,7 +12,7 @@ import minigrad as mg
 import minigrad.nn as nn
 import minigrad.nn.functional as F
 from minigrad import optim
-from minigrad.errors import ArgumentError, ShapeError
+from minigrad.errors import ArgumentError, GraphError, ShapeError
 
 
 def _spd(n, low, high, seed=0):
@@ -263,7 +263,7 @@ def test_several_parameters_of_several_shapes_and_a_frozen_one():
     np.testing.assert_array_equal(frozen.numpy(), np.ones(3))
 
 
-def test_state_dict_round_trip_resumes_the_same_trajectory():
+def test_state_dict_round_trip_resumes_the_same_trajectory(tmp_path):
     def make():
         w = mg.tensor([-1.2, 1.0], dtype=mg.float64, requires_grad=True)
         return w, optim.NewtonCG([w], damping=0.5)
@@ -271,7 +271,9 @@ def test_state_dict_round_trip_resumes_the_same_trajectory():
     w, opt = make()
     for _ in range(4):
         opt.step(_rosenbrock(w))
-    saved, at = opt.state_dict(), w.numpy().copy()
+    mg.save(opt.state_dict(), tmp_path / "newton_cg.npz")  # numbers and flags only: .npz stores them as they are
+    saved, at = mg.load(tmp_path / "newton_cg.npz"), w.numpy().copy()
+    assert saved == opt.state_dict()
     w2, opt2 = make()
     w2.array[...] = at
     opt2.load_state_dict(saved)
@@ -333,6 +335,19 @@ def test_errors():
         with pytest.raises(ArgumentError, match="NewtonCG: the closure returned a non-finite loss"):
             opt.step(lambda v=value: (x * v).sum())
     assert x.numpy().tolist() == [1.0, 2.0] and x._version == 0  # parameters unchanged
+    z = mg.tensor([0.0, 1.0], requires_grad=True)
+    with np.errstate(divide="ignore"), pytest.raises(ArgumentError, match="NewtonCG: the gradient is not finite"):
+        optim.NewtonCG([z]).step(lambda: mg.sqrt(z).sum())  # d sqrt(z) / dz = inf at 0
+    assert z.numpy().tolist() == [0.0, 1.0]
+
+    def calls_backward():
+        loss = (x**4).sum()
+        loss.backward()  # frees the graph NewtonCG needs
+        return loss
+
+    with pytest.raises(GraphError, match=r"NewtonCG: could not differentiate .* without calling backward\(\)"):
+        opt.step(calls_backward)
+    x.grad = None
 
     wrong_shape = optim.NewtonCG([x], preconditioner=lambda r: r[:1])
     with pytest.raises(ShapeError, match=r"NewtonCG: the preconditioner must return M\^-1 r of shape \(2,\)"):
