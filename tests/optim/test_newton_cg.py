@@ -50,6 +50,25 @@ def test_one_step_reaches_the_minimiser_of_an_spd_quadratic_within_n_cg_iteratio
     assert loss.item() == 0.0 and not loss.requires_grad  # the loss before the step, detached
 
 
+def test_lr_scales_the_step_and_the_predicted_decrease():
+    a, rng = _spd(5, 1.0, 10.0)
+    xstar = rng.standard_normal(5)
+    x = mg.tensor(np.zeros(5), requires_grad=True)
+    opt = optim.NewtonCG([x], lr=0.5, damping=0.0, cg_tol=1e-12)
+    opt.step(_quadratic(a, xstar, x))
+    np.testing.assert_allclose(x.numpy(), xstar / 2, atol=1e-10)  # half of the exact Newton step
+    assert opt.state[id(x)]["rho"] == pytest.approx(1.0, abs=1e-8)  # the model of s = lr d is still exact
+
+
+def test_cg_max_iter_defaults_to_n_capped_at_250():
+    for n, expected in ((40, 40), (300, 250)):
+        scales = mg.tensor(np.logspace(-6, 0, n))  # condition number 1e6: CG does not finish early
+        x = mg.tensor(np.zeros(n), requires_grad=True)
+        opt = optim.NewtonCG([x], damping=0.0, cg_tol=0.0)
+        opt.step(lambda x=x, scales=scales: 0.5 * (scales * (x - 1) ** 2).sum())
+        assert opt.state[id(x)]["cg_iterations"] == expected
+
+
 def test_ill_conditioned_quadratic_needs_far_fewer_gradient_evaluations_than_tuned_gradient_descent():
     n, low, high = 50, 1e-4, 1.0  # condition number 1e4
     a, rng = _spd(n, low, high)
