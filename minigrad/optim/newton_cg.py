@@ -254,7 +254,7 @@ class NewtonCG(Optimizer):
         return float(loss.item())
 
     # --- the step ---------------------------------------------------------------------------
-    def step(self, closure=None):
+    def step(self, closure: Callable[[], Tensor] | None = None) -> Tensor:
         """One damped Newton-CG step (see the class docstring); returns the loss before it, detached."""
         if closure is None:
             raise ArgumentError("NewtonCG.step needs a closure that returns the loss (without calling backward)")
