@@ -6,6 +6,7 @@ from .adagrad import Adagrad
 from .adam import Adam, AdamW, Yogi
 from .lbfgs import LBFGS
 from .line_search import GradientDescentLineSearch, Newton
+from .newton_cg import NewtonCG
 from .optimizer import Optimizer, OptimizerStateError
 from .rmsprop import RMSprop
 from .sgd import SGD
@@ -21,4 +22,5 @@ __all__ = [
     "GradientDescentLineSearch", "Newton", "lr_scheduler", "schedules",
     "Adamax", "NAdam", "RAdam",
     "LBFGS",
+    "NewtonCG",
 ]  # fmt: skip
