@@ -11,6 +11,7 @@ from . import init
 from .module import Module, Parameter, _check_shape
 
 # isort: split
+from .activation import LeakyReLU, ReLU  # noqa: F401  (moved to nn/activation.py, with inplace=, #17)
 from .conv import Conv2d  # noqa: F401  (moved to nn/conv.py with the other convolutions, #17)
 
 
@@ -100,23 +101,6 @@ class Flatten(Module):
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
-
-
-class ReLU(Module):
-    def forward(self, x):
-        return F.relu(x)
-
-
-class LeakyReLU(Module):
-    def __init__(self, negative_slope: float = 0.01):
-        super().__init__()
-        self.negative_slope = negative_slope
-
-    def forward(self, x):
-        return F.leaky_relu(x, self.negative_slope)
-
-    def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
 
 
 class Tanh(Module):
