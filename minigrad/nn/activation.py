@@ -541,6 +541,30 @@ class Tanhshrink(_NoSettings):
     _fn = staticmethod(tanhshrink)
 
 
+class Softmax(Module):
+    """softmax along ``dim``. ``dim=None`` (the default, as PyTorch's) takes PyTorch's implicit choice, with its
+    deprecation warning: dim 0 for 0-, 1- and 3-dimensional inputs, else dim 1."""
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Tensor) -> Tensor:
+        dim = _softmax_dim(self._op, input.ndim) if self.dim is None else self.dim
+        return self._fn(input, dim=dim)
+
+    _fn, _op = staticmethod(_reduction.softmax), "softmax"
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Softmax):
+    """log_softmax along ``dim`` (PyTorch's implicit choice when None, as :class:`Softmax`)."""
+
+    _fn, _op = staticmethod(_reduction.log_softmax), "log_softmax"
+
+
 class Softmin(Module):
     """Applies :func:`softmin` along ``dim`` (PyTorch's implicit choice when None)."""
 

@@ -11,7 +11,7 @@ from . import init
 from .module import Module, Parameter, _check_shape
 
 # isort: split
-from .activation import LeakyReLU, ReLU  # noqa: F401  (moved to nn/activation.py, with inplace=, #17)
+from .activation import LeakyReLU, LogSoftmax, ReLU, Softmax  # noqa: F401  (moved to nn/activation.py, #17)
 from .conv import Conv2d  # noqa: F401  (moved to nn/conv.py with the other convolutions, #17)
 
 
@@ -111,23 +111,6 @@ class Tanh(Module):
 class Sigmoid(Module):
     def forward(self, x):
         return F.sigmoid(x)
-
-
-class Softmax(Module):
-    def __init__(self, dim: int = -1):
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, x):
-        return F.softmax(x, dim=self.dim)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
-
-
-class LogSoftmax(Softmax):
-    def forward(self, x):
-        return F.log_softmax(x, dim=self.dim)
 
 
 class Dropout(Module):

@@ -312,7 +312,8 @@ REPRS = [
     (nn.RReLU(), "RReLU(lower=0.125, upper=0.3333333333333333)"),
     (nn.RReLU(0.1, 0.3, True), "RReLU(lower=0.1, upper=0.3, inplace=True)"), (nn.Softmax2d(), "Softmax2d()"),
     (nn.ReLU(), "ReLU()"), (nn.ReLU(True), "ReLU(inplace=True)"), (nn.LeakyReLU(), "LeakyReLU(negative_slope=0.01)"),
-    (nn.LeakyReLU(0.2, True), "LeakyReLU(negative_slope=0.2, inplace=True)"),
+    (nn.LeakyReLU(0.2, True), "LeakyReLU(negative_slope=0.2, inplace=True)"), (nn.Softmax(), "Softmax(dim=None)"),
+    (nn.Softmax(-1), "Softmax(dim=-1)"), (nn.LogSoftmax(), "LogSoftmax(dim=None)"),
 ]  # fmt: skip
 
 
@@ -566,3 +567,14 @@ def test_softmin_and_softmax2d():
     np.testing.assert_allclose(_np(nn.Softmax2d()(_t(x))), e / e.sum(axis=1, keepdims=True), rtol=1e-13)
     np.testing.assert_allclose(_np(nn.Softmax2d()(_t(x[0]))), _np(mg.softmax(_t(x[0]), dim=0)), rtol=1e-15)
     check_gradients(lambda t: nn.Softmax2d()(t), x[:1, :, :2, :2])
+
+
+@pytest.mark.parametrize("module, op", [(nn.Softmax, "softmax"), (nn.LogSoftmax, "log_softmax")])
+def test_softmax_modules_take_pytorchs_implicit_dim(module, op):
+    x = np.random.default_rng(2).standard_normal((2, 3, 4, 5))
+    for shape, implicit in [((5,), 0), ((2, 3), 1), ((2, 3, 4), 0), ((2, 3, 4, 5), 1)]:
+        y = _t(x.reshape(-1)[: math.prod(shape)].reshape(shape))
+        with pytest.warns(UserWarning, match=f"Implicit dimension choice for {op} has been deprecated"):
+            got = module()(y)
+        np.testing.assert_array_equal(_np(got), _np(module(implicit)(y)))
+    assert module().dim is None and module(2).dim == 2

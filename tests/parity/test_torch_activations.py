@@ -139,7 +139,8 @@ MODULES = [
     ("Hardshrink", (0.25,), {}), ("Threshold", (0.1, 20), {}), ("Threshold", (0.1, 20.0, True), {}),
     ("GLU", (), {}), ("GLU", (1,), {}), ("RReLU", (), {}), ("RReLU", (0.1, 0.3, True), {}), ("Softmax2d", (), {}),
     ("ReLU", (), {}), ("ReLU", (True,), {}), ("LeakyReLU", (), {}), ("LeakyReLU", (0.2, True), {}),
-    ("PReLU", (), {}), ("PReLU", (4,), {}), ("PReLU", (), {"init": 0.1}),
+    ("PReLU", (), {}), ("PReLU", (4,), {}), ("PReLU", (), {"init": 0.1}), ("Softmax", (), {}), ("Softmax", (1,), {}),
+    ("LogSoftmax", (), {}), ("LogSoftmax", (), {"dim": -1}), ("Sigmoid", (), {}), ("Tanh", (), {}),
 ]  # fmt: skip
 
 
@@ -167,7 +168,7 @@ def test_module_defaults_match_pytorch_signatures():
 
     for name in ["ELU", "CELU", "SELU", "SiLU", "Mish", "Softplus", "Hardtanh", "ReLU6", "PReLU", "LogSigmoid",
                  "Hardsigmoid", "Hardswish", "Softsign", "Softmin", "Tanhshrink", "Softshrink", "Hardshrink",
-                 "Threshold", "GLU", "RReLU", "Softmax2d", "ReLU", "LeakyReLU"]:  # fmt: skip
+                 "Threshold", "GLU", "RReLU", "Softmax2d", "ReLU", "LeakyReLU", "Softmax", "LogSoftmax"]:  # fmt: skip
         ours = inspect.signature(getattr(nn, name).__init__).parameters
         theirs = inspect.signature(getattr(torch.nn, name).__init__).parameters
         if "kwargs" in theirs:  # no constructor of its own (LogSigmoid, Softsign, Tanhshrink, Softmax2d)
@@ -232,6 +233,18 @@ def test_inplace_forms_match_pytorch():
         a, b = mg.tensor(x.copy()), torch.tensor(x.copy())
         assert ours(a) is a and theirs(b) is b
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-14)
+
+
+@pytest.mark.parametrize("name", ["Softmax", "LogSoftmax", "Softmin"])
+@pytest.mark.parametrize("shape", [(5,), (2, 3), (2, 3, 4), (2, 3, 4, 5)])
+def test_implicit_dim_of_the_softmax_modules_is_pytorchs(name, shape):
+    x = np.random.default_rng(6).standard_normal(shape)
+    with pytest.warns(UserWarning) as ours:
+        got = getattr(nn, name)()(mg.tensor(x))
+    with pytest.warns(UserWarning) as theirs:
+        want = getattr(torch.nn, name)()(torch.tensor(x))
+    assert str(ours[0].message) == str(theirs[0].message)
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12)
 
 
 def test_softmin_implicit_dim_is_pytorchs():
