@@ -290,8 +290,10 @@ def threshold(x, *, threshold: float, value: float):
     """x where x > threshold, else value (PyTorch's ``threshold``). d/dx = 1 where x > threshold, else 0
     (0 at the threshold). Kink at the threshold. Integer inputs stay integers; NaN stays NaN."""
     xp = _xp(x)
-    fill = _scalar(x, value) if x.dtype.kind == "f" else x.dtype.type(int(value))
-    return xp.where(x <= threshold, fill, x)
+    if x.dtype.kind == "f":
+        return xp.where(x <= _scalar(x, threshold), _scalar(x, value), x)
+    # integers compare with the threshold and fill with the value cast to their dtype (toward 0), as PyTorch
+    return xp.where(x <= x.dtype.type(int(threshold)), x.dtype.type(int(value)), x)
 
 
 threshold.defvjp(lambda g, ans, x, *, threshold, value: where(x > threshold, g, 0))

@@ -263,7 +263,9 @@ def test_softmin_implicit_dim_is_pytorchs():
 def test_integer_inputs_of_hardtanh_relu6_and_threshold_stay_integers():
     x = np.array([-3, -1, 0, 1, 2, 7])
     for ours, theirs in [(F.hardtanh, TF.hardtanh), (F.relu6, TF.relu6),
-                         (lambda t: F.threshold(t, 1, 5), lambda t: TF.threshold(t, 1, 5))]:  # fmt: skip
+                         (lambda t: F.threshold(t, 1, 5), lambda t: TF.threshold(t, 1, 5)),
+                         (lambda t: F.threshold(t, -0.5, 2.7), lambda t: TF.threshold(t, -0.5, 2.7)),
+                         (lambda t: F.hardtanh(t, -0.5, 2.5), lambda t: TF.hardtanh(t, -0.5, 2.5))]:  # fmt: skip
         got, want = ours(mg.tensor(x)), theirs(torch.tensor(x))
         assert got.dtype == np.int64 and want.dtype == torch.int64
         np.testing.assert_array_equal(got.numpy(), want.numpy())
