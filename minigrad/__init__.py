@@ -209,3 +209,19 @@ _malloc.tune_if_asked()  # only with MINIGRAD_TUNE_MALLOC=1: malloc's settings b
 from .ops.reduction import count_nonzero, prod, std_mean, var_mean  # noqa: E402
 from .ops.scan import cummax, cummin, cumprod, logcumsumexp  # noqa: E402
 from .ops.sorting import argsort, argwhere, kthvalue, median, mode, msort, nonzero, sort, topk, unique  # noqa: E402
+
+# isort: split
+# activations of issue #17 that torch has at its top level (torch.selu, torch.celu_, ...; not torch.silu)
+from .nn.activation import (  # noqa: E402
+    celu,
+    celu_,
+    hardshrink,
+    prelu,
+    relu_,
+    rrelu,
+    rrelu_,
+    selu,
+    selu_,
+    threshold,
+    threshold_,
+)

@@ -42,6 +42,43 @@ from ..ops.conv_transpose import conv_transpose1d, conv_transpose2d, fold, unfol
 
 # activations and normalization (issue #17)
 from .activation import gelu
+
+# isort: split
+# the other activations (#17)
+from .activation import (  # noqa: F811  (relu and leaky_relu with PyTorch's inplace=, #17)
+    celu,
+    celu_,
+    elu,
+    elu_,
+    glu,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    hardtanh_,
+    leaky_relu,
+    leaky_relu_,
+    logsigmoid,
+    mish,
+    prelu,
+    relu,
+    relu6,
+    relu_,
+    rrelu,
+    rrelu_,
+    selu,
+    selu_,
+    silu,
+    softmin,
+    softplus,
+    softshrink,
+    softsign,
+    tanhshrink,
+    threshold,
+    threshold_,
+)
+
+# isort: split
 from .normalization import layer_norm
 
 
@@ -336,6 +373,11 @@ __all__ += [
     "multilabel_soft_margin_loss", "multi_margin_loss", "multilabel_margin_loss", "triplet_margin_loss",
 ]  # fmt: skip
 __all__ += ["gelu", "layer_norm"]
+__all__ += [
+    "relu_", "leaky_relu_", "elu", "elu_", "celu", "celu_", "selu", "selu_", "silu", "mish", "softplus", "hardtanh",
+    "hardtanh_", "relu6", "prelu", "logsigmoid", "hardsigmoid", "hardswish", "softsign", "softmin", "tanhshrink",
+    "softshrink", "hardshrink", "threshold", "threshold_", "glu", "rrelu", "rrelu_",
+]  # fmt: skip
 
 from .attention import scaled_dot_product_attention  # noqa: E402
 

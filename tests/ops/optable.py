@@ -1713,6 +1713,167 @@ ACTIVATIONS = [
     ),
 ]
 
+# the ELU kernel's settings behind elu (alpha), celu (input_scale = 1 / alpha) and selu (its alpha and scale)
+_SELU = {"alpha": 1.6732632423543772848170429916717, "scale": 1.0507009873554804934193349852946, "input_scale": 1.0}
+ELU_SETTINGS = [
+    {"alpha": 1.0, "scale": 1.0, "input_scale": 1.0},
+    {"alpha": 0.5, "scale": 1.0, "input_scale": 1.0},
+    {"alpha": -1.5, "scale": 1.0, "input_scale": 1.0},
+    {"alpha": 2.0, "scale": 1.0, "input_scale": 0.5},
+    _SELU,
+]
+
+
+def _elu_ref(x, alpha, scale, input_scale):
+    x = np.asarray(x, dtype=np.float64)
+    return np.where(x > 0, scale * x, scale * alpha * np.expm1(x * input_scale))
+
+
+def _elu_public(x, alpha, scale, input_scale):
+    """The public function that reaches the ELU kernel with these settings."""
+    if scale != 1.0:
+        return F.selu(x)
+    if input_scale != 1.0:
+        return F.celu(x, alpha)
+    return F.elu(x, alpha)
+
+
+def _elu_module(x, alpha, scale, input_scale):
+    if scale != 1.0:
+        return minigrad.nn.SELU()(x)
+    if input_scale != 1.0:
+        return minigrad.nn.CELU(alpha)(x)
+    return minigrad.nn.ELU(alpha)(x)
+
+
+HARDTANH_BOUNDS = [(-1.0, 1.0), (0.0, 6.0), (-0.5, 2.0)]
+SOFTPLUS_SETTINGS = [(1.0, 20.0), (2.0, 4.0), (0.5, 1.0), (-1.0, 20.0), (1.0, math.inf)]  # kinks at x = 20, 2, 2
+SHRINK_LAMBDAS = [0.5, 1.0, 0.0]
+THRESHOLDS = [(0.5, 2.0), (-1.0, -7.0)]
+
+
+def _softplus_ref(x, beta, threshold):
+    x = np.asarray(x, dtype=np.float64)
+    with np.errstate(over="ignore"):
+        return np.where(beta * x > threshold, x, np.log1p(np.exp(beta * x)) / beta)
+
+
+def _softshrink_ref(x, lambd):
+    return np.where(x > lambd, x - lambd, np.where(x < -lambd, x + lambd, 0 * x))
+
+
+def _hardshrink_ref(x, lambd):
+    return np.where(np.abs(x) > lambd, x, 0 * x)
+
+
+@st.composite
+def _prelu_case(draw):
+    """x of shape (N, C, ...) or fewer dimensions, and a weight of 1 or C entries; x away from the kink at 0."""
+    ndim = draw(st.integers(0, 4))
+    shape = tuple(draw(st.lists(st.integers(0 if ndim > 2 else 1, 3), min_size=ndim, max_size=ndim)))
+    channels = shape[1] if ndim >= 2 else 1
+    count = draw(st.sampled_from(sorted({1, channels})))
+    return Case((draw(arrays(shape, values(avoid=(0.0,)))), draw(arrays((count,), values(-1.0, 1.5)))))
+
+
+def _prelu_module(x, weight):
+    layer = minigrad.nn.PReLU(weight.shape[0])
+    layer.weight = minigrad.nn.Parameter(weight) if not weight.requires_grad else weight
+    return layer(x)
+
+
+ACTIVATIONS += [
+    OpRecord(
+        activation.elu,
+        lambda x, alpha, scale, input_scale: activation.elu(x, alpha=alpha, scale=scale, input_scale=input_scale),
+        _elu_ref,
+        case_of(values(-4.0, 3.0, avoid=(0.0,)), params=st.sampled_from(ELU_SETTINGS)),
+        spellings={"functional": _elu_public, "module": _elu_module},
+        kinked=True,
+        signature_shape=_broadcast_shape,
+    ),
+    OpRecord(
+        activation.hardtanh,
+        lambda x, min_val, max_val: F.hardtanh(x, min_val, max_val),
+        lambda x, min_val, max_val: np.clip(x, x.dtype.type(min_val), x.dtype.type(max_val)),
+        case_of(
+            values(-2.0, 7.0, avoid=(-1.0, -0.5, 0.0, 1.0, 2.0, 6.0)),
+            params=st.sampled_from(HARDTANH_BOUNDS).map(lambda b: {"min_val": b[0], "max_val": b[1]}),
+        ),
+        spellings={
+            "module": lambda x, min_val, max_val: minigrad.nn.Hardtanh(min_val, max_val)(x),
+            "primitive": lambda x, min_val, max_val: activation.hardtanh(x, min_val=min_val, max_val=max_val),
+        },
+        kinked=True,
+        signature_shape=_broadcast_shape,
+    ),
+    OpRecord(
+        activation.softplus,
+        lambda x, beta, threshold: F.softplus(x, beta, threshold),
+        _softplus_ref,
+        case_of(
+            values(-6.0, 6.0, avoid=(2.0,)),
+            params=st.sampled_from(SOFTPLUS_SETTINGS).map(lambda b: {"beta": b[0], "threshold": b[1]}),
+        ),
+        spellings={"module": lambda x, beta, threshold: minigrad.nn.Softplus(beta, threshold)(x)},
+        kinked=True,
+        signature_shape=_broadcast_shape,
+    ),
+    OpRecord(
+        activation.softshrink,
+        lambda x, lambd: F.softshrink(x, lambd),
+        _softshrink_ref,
+        case_of(
+            values(avoid=(-1.0, -0.5, 0.0, 0.5, 1.0)),
+            params=st.sampled_from(SHRINK_LAMBDAS).map(lambda v: {"lambd": v}),
+        ),
+        spellings={"module": lambda x, lambd: minigrad.nn.Softshrink(lambd)(x)},
+        kinked=True,
+        signature_shape=_broadcast_shape,
+    ),
+    OpRecord(
+        activation.hardshrink,
+        lambda x, lambd: F.hardshrink(x, lambd),
+        _hardshrink_ref,
+        case_of(
+            values(avoid=(-1.0, -0.5, 0.0, 0.5, 1.0)),
+            params=st.sampled_from(SHRINK_LAMBDAS).map(lambda v: {"lambd": v}),
+        ),
+        spellings={
+            "module": lambda x, lambd: minigrad.nn.Hardshrink(lambd)(x),
+            "torch": lambda x, lambd: minigrad.hardshrink(x, lambd),
+        },
+        kinked=True,
+        signature_shape=_broadcast_shape,
+    ),
+    OpRecord(
+        activation.threshold,
+        lambda x, threshold, value: F.threshold(x, threshold, value),
+        lambda x, threshold, value: np.where(x <= threshold, x.dtype.type(value), x),
+        case_of(
+            values(avoid=(-1.0, 0.5)),
+            params=st.sampled_from(THRESHOLDS).map(lambda b: {"threshold": b[0], "value": b[1]}),
+        ),
+        spellings={
+            "module": lambda x, threshold, value: minigrad.nn.Threshold(threshold, value)(x),
+            "torch": lambda x, threshold, value: minigrad.threshold(x, threshold, value),
+        },
+        kinked=True,
+        signature_shape=_broadcast_shape,
+    ),
+    OpRecord(
+        activation.prelu,
+        F.prelu,
+        lambda x, w: np.where(x > 0, x, x * (w.reshape(()) if w.size == 1 else w.reshape((-1,) + (1,) * (x.ndim - 2)))),
+        _prelu_case(),
+        spellings={"torch": minigrad.prelu, "module": _prelu_module},
+        positions=(0, 1),
+        kinked=True,
+        signature_shape=lambda case: np.shape(case.arrays[0]),
+        examples=30,
+    ),
+]
+
 
 RECORDS = ELEMENTWISE + POINTWISE + REDUCTIONS + SHAPE + LINALG + CONV + LOSSES
 RECORDS += LINALG_BREADTH
