@@ -209,3 +209,8 @@ _malloc.tune_if_asked()  # only with MINIGRAD_TUNE_MALLOC=1: malloc's settings b
 from .ops.reduction import count_nonzero, prod, std_mean, var_mean  # noqa: E402
 from .ops.scan import cummax, cummin, cumprod, logcumsumexp  # noqa: E402
 from .ops.sorting import argsort, argwhere, kthvalue, median, mode, msort, nonzero, sort, topk, unique  # noqa: E402
+
+# isort: split
+# random sampling of issue #16: normal, bernoulli, multinomial, poisson, randint_like, Generator
+from .generator import Generator  # noqa: E402
+from .ops.sampling import bernoulli, multinomial, normal, poisson, randint_like  # noqa: E402

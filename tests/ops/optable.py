@@ -1737,6 +1737,11 @@ EXEMPT = {
     "max_pool2d_grad": "max_pool2d's vjp: its gradcheck, and its own vjp by its second order",
     "max_pool2d_gather": "max_pool2d_grad's vjp: max_pool2d's second order (and third order through its adjoint)",
     "normal_cdf": "Phi in gelu's vjp: gelu's second order; its forward by tests/nn/test_activation.py",
+    # the samplers' outputs: a drawn constant whose gradient is zero by definition (as PyTorch's
+    # NormalBackward, BernoulliBackward, PoissonBackward); tests/test_random.py checks values and zeros
+    "normal": "a drawn sample, zero gradient as torch.normal's (tests/test_random.py)",
+    "bernoulli": "a drawn sample, zero gradient as torch.bernoulli's (tests/test_random.py)",
+    "poisson": "a drawn sample, zero gradient as torch.poisson's (tests/test_random.py)",
 }
 
 OP_MODULES = ["elementwise", "pointwise", "reduction", "shape", "linalg", "inplace", "conv", "loss"]
@@ -1746,6 +1751,7 @@ OP_MODULES += ["conv_transpose"]
 OP_MODULES += ["sorting"]
 OP_MODULES += ["loss_breadth"]
 OP_MODULES += ["activation"]
+OP_MODULES += ["sampling"]
 
 
 def defined_primitives(modules) -> dict:
