@@ -1714,12 +1714,40 @@ ACTIVATIONS = [
 ]
 
 
+# --- median() of all elements (sorting._median_all): its gradient is shared by ties, as PyTorch's -----
+
+
+@st.composite
+def _median_all_case(draw):
+    x = draw(distinct_arrays(draw(shapes(min_side=1, max_side=4))))
+    return Case((x,), {"spelling": draw(st.sampled_from(["function", "method"]))})
+
+
+def _median_all_ref(x, spelling):
+    flat = np.sort(np.ravel(x))
+    return np.asarray(flat[(flat.size - 1) // 2])
+
+
+MEDIAN_ALL = [
+    OpRecord(
+        sorting._median_all,
+        lambda x, spelling: minigrad.median(x) if spelling == "function" else x.median(),
+        _median_all_ref,
+        _median_all_case(),
+        kinked=True,
+        exact=True,
+        signature_shape=lambda case: case.arrays[0].shape,
+    ),
+]
+
+
 RECORDS = ELEMENTWISE + POINTWISE + REDUCTIONS + SHAPE + LINALG + CONV + LOSSES
 RECORDS += LINALG_BREADTH
 RECORDS += SCANS
 RECORDS += SORTING
 RECORDS += LOSS_BREADTH
 RECORDS += ACTIVATIONS
+RECORDS += MEDIAN_ALL
 BY_NAME = {r.name: r for r in RECORDS}
 
 # Differentiable primitives without a record of their own, and why. Each is an internal step of a public
