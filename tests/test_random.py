@@ -92,6 +92,8 @@ def test_every_sampler_takes_a_generator_and_repeats_with_it():
         g = mg.Generator().manual_seed(seed)
         return [
             mg.rand(3, generator=g),
+            mg.rand_like(x, generator=g),
+            mg.randn_like(x, generator=g),
             mg.randn(2, 2, generator=g),
             mg.randint(0, 9, (5,), generator=g),
             mg.randperm(6, generator=g),
@@ -388,6 +390,8 @@ def test_the_continuous_initialisers_fill_with_their_distributions(device):
     assert_mean(u, 1.0, 16 / 12)
     assert_var(u, 16 / 12, kurtosis=1.8)
     assert fresh().uniform_(**{"from": 5.0, "to": 5.0}).numpy().tolist() == [5.0] * n  # PyTorch's keyword
+    narrow = mg.zeros(n, dtype=mg.float16, device=device).uniform_(1.0, 1.002).numpy()  # 2 float16 steps wide
+    assert narrow.min() >= 1.0 and narrow.max() < np.float16(1.002)  # rounding never reaches ``to``
     assert fresh().uniform_(from_=0.5).numpy().min() >= 0.5
     e = fresh().exponential_(4.0).numpy()
     assert e.min() >= 0

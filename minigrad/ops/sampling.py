@@ -367,7 +367,16 @@ def uniform_(input: Tensor, from_: float = 0, to: float = 1, *, generator: Gener
     _floating_self("uniform_", input)
     if not from_ <= to:
         raise ArgumentError(f"uniform_: expects to return a [from, to) range, but found from={from_} > to={to}")
-    return _fill("uniform_", input, generator, lambda rng, shape, dt: from_ + (to - from_) * _uniform(rng, shape, dt))
+    xp = input.xp
+
+    def draw(rng, shape, dt):
+        value = (from_ + (to - from_) * _uniform(rng, shape)).astype(dt)
+        if from_ < to:  # rounding to the tensor's dtype can reach ``to`` itself: keep the range half-open
+            below = xp.nextafter(xp.asarray(to, dtype=dt), xp.asarray(-np.inf, dtype=dt))
+            value = xp.minimum(value, xp.maximum(below, xp.asarray(from_, dtype=dt)))
+        return value
+
+    return _fill("uniform_", input, generator, draw)
 
 
 def bernoulli_(input: Tensor, p=0.5, *, generator: Generator | None = None) -> Tensor:

@@ -277,5 +277,9 @@ def test_generator_api_as_pytorch():
         assert a.shape == tuple(b.shape)
     for factory in ("rand", "randn"):
         same_form(getattr(mg, factory)(2, 3, generator=ours), getattr(torch, factory)(2, 3, generator=theirs))
+        like = f"{factory}_like"
+        same_form(
+            getattr(mg, like)(mg.zeros(2, 1), generator=ours), getattr(torch, like)(torch.zeros(2, 1), generator=theirs)
+        )
     same_form(mg.randint(0, 5, (4,), generator=ours), torch.randint(0, 5, (4,), generator=theirs))
     same_form(mg.randperm(6, generator=ours), torch.randperm(6, generator=theirs))
