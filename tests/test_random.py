@@ -51,7 +51,7 @@ def assert_frequencies(counts, probabilities):
 # --- Generator ---------------------------------------------------------------------------------------
 
 
-def test_generator_seeding_and_state():
+def test_generator_seeding_and_state(tmp_path):
     g = mg.Generator()
     assert g.device == "cpu" and g.initial_seed() == 67280421310721  # PyTorch's default: a fresh one is not random
     np.testing.assert_array_equal(mg.rand(4, generator=g).numpy(), mg.rand(4, generator=mg.Generator()).numpy())
@@ -62,6 +62,11 @@ def test_generator_seeding_and_state():
     after = mg.rand(6, generator=g).numpy()
     assert g.set_state(state) is g
     np.testing.assert_array_equal(mg.rand(6, generator=g).numpy(), after)
+    path = tmp_path / "rng.npz"
+    mg.save({"rng": g.get_state()}, str(path))  # the state is plain ints: it survives a checkpoint
+    again = mg.rand(6, generator=g).numpy()
+    g.set_state(mg.load(str(path))["rng"])
+    np.testing.assert_array_equal(mg.rand(6, generator=g).numpy(), again)
     s = g.seed()
     assert isinstance(s, int) and 0 <= s < 2**64 and g.initial_seed() == s
     assert mg.Generator().manual_seed(-1).initial_seed() == 2**64 - 1  # modulo 2**64, as PyTorch

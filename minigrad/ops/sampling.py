@@ -524,14 +524,7 @@ def random_(input: Tensor, *args, generator: Generator | None = None, **kwargs) 
         last = to - 1
         if last > high:
             raise ArgumentError(f"{op}: to - 1 = {last} is out of bounds for {input.dtype} [{low}, {high}]")
-    return _fill(op, input, generator, lambda rng, shape, dt: _integers(rng, from_, last, shape))
-
-
-def _integers(rng, low: int, last: int, shape):
-    """Integers uniform on [low, last], int64 (CuPy's generator takes no endpoint: [low, last + 1))."""
-    if isinstance(rng, np.random.Generator):
-        return rng.integers(low, last, size=tuple(shape), dtype=np.int64, endpoint=True)
-    return rng.integers(low, min(last + 1, 2**63 - 1), size=tuple(shape), dtype=np.int64)
+    return _fill(op, input, generator, lambda rng, shape, dt: backend.integers_inclusive(rng, from_, last, shape))
 
 
 __all__ = ["normal", "bernoulli", "multinomial", "poisson", "randint_like"]
