@@ -225,3 +225,8 @@ from .nn.activation import (  # noqa: E402
     threshold,
     threshold_,
 )
+
+# isort: split
+# random sampling of issue #16: normal, bernoulli, multinomial, poisson, randint_like, Generator
+from .generator import Generator  # noqa: E402
+from .ops.sampling import bernoulli, multinomial, normal, poisson, randint_like  # noqa: E402

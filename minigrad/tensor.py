@@ -732,6 +732,16 @@ _SAME_ARGS = {  # t.name(*args, **kwargs) is op(t, *args, **kwargs), with the op
     "argwhere": "sorting.argwhere",
     "prod": "reduction.prod",
     "count_nonzero": "reduction.count_nonzero",
+    "normal_": "sampling.normal_",
+    "uniform_": "sampling.uniform_",
+    "bernoulli_": "sampling.bernoulli_",
+    "exponential_": "sampling.exponential_",
+    "random_": "sampling.random_",
+    "geometric_": "sampling.geometric_",
+    "log_normal_": "sampling.log_normal_",
+    "cauchy_": "sampling.cauchy_",
+    "bernoulli": "sampling.bernoulli",
+    "multinomial": "sampling.multinomial",
 }
 
 

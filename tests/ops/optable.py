@@ -1875,12 +1875,40 @@ ACTIVATIONS += [
 ]
 
 
+# --- median() of all elements (sorting._median_all): its gradient is shared by ties, as PyTorch's -----
+
+
+@st.composite
+def _median_all_case(draw):
+    x = draw(distinct_arrays(draw(shapes(min_side=1, max_side=4))))
+    return Case((x,), {"spelling": draw(st.sampled_from(["function", "method"]))})
+
+
+def _median_all_ref(x, spelling):
+    flat = np.sort(np.ravel(x))
+    return np.asarray(flat[(flat.size - 1) // 2])
+
+
+MEDIAN_ALL = [
+    OpRecord(
+        sorting._median_all,
+        lambda x, spelling: minigrad.median(x) if spelling == "function" else x.median(),
+        _median_all_ref,
+        _median_all_case(),
+        kinked=True,
+        exact=True,
+        signature_shape=lambda case: case.arrays[0].shape,
+    ),
+]
+
+
 RECORDS = ELEMENTWISE + POINTWISE + REDUCTIONS + SHAPE + LINALG + CONV + LOSSES
 RECORDS += LINALG_BREADTH
 RECORDS += SCANS
 RECORDS += SORTING
 RECORDS += LOSS_BREADTH
 RECORDS += ACTIVATIONS
+RECORDS += MEDIAN_ALL
 BY_NAME = {r.name: r for r in RECORDS}
 
 # Differentiable primitives without a record of their own, and why. Each is an internal step of a public
@@ -1898,6 +1926,11 @@ EXEMPT = {
     "max_pool2d_grad": "max_pool2d's vjp: its gradcheck, and its own vjp by its second order",
     "max_pool2d_gather": "max_pool2d_grad's vjp: max_pool2d's second order (and third order through its adjoint)",
     "normal_cdf": "Phi in gelu's vjp: gelu's second order; its forward by tests/nn/test_activation.py",
+    # the samplers' outputs: a drawn constant whose gradient is zero by definition (as PyTorch's
+    # NormalBackward, BernoulliBackward, PoissonBackward); tests/test_random.py checks values and zeros
+    "normal": "a drawn sample, zero gradient as torch.normal's (tests/test_random.py)",
+    "bernoulli": "a drawn sample, zero gradient as torch.bernoulli's (tests/test_random.py)",
+    "poisson": "a drawn sample, zero gradient as torch.poisson's (tests/test_random.py)",
 }
 
 OP_MODULES = ["elementwise", "pointwise", "reduction", "shape", "linalg", "inplace", "conv", "loss"]
@@ -1907,6 +1940,7 @@ OP_MODULES += ["conv_transpose"]
 OP_MODULES += ["sorting"]
 OP_MODULES += ["loss_breadth"]
 OP_MODULES += ["activation"]
+OP_MODULES += ["sampling"]
 
 
 def defined_primitives(modules) -> dict:
