@@ -209,3 +209,23 @@ _malloc.tune_if_asked()  # only with MINIGRAD_TUNE_MALLOC=1: malloc's settings b
 from .ops.reduction import count_nonzero, prod, std_mean, var_mean  # noqa: E402
 from .ops.scan import cummax, cummin, cumprod, logcumsumexp  # noqa: E402
 from .ops.sorting import argsort, argwhere, kthvalue, median, mode, msort, nonzero, sort, topk, unique  # noqa: E402
+
+# isort: split
+# indexing along a dimension, issue #16
+from .ops.indexing import (  # noqa: E402
+    clamp_max,
+    clamp_min,
+    gather,
+    index_add,
+    index_copy,
+    index_fill,
+    index_select,
+    masked_scatter,
+    masked_select,
+    repeat_interleave,
+    scatter,
+    scatter_add,
+    scatter_reduce,
+    take,
+    take_along_dim,
+)

@@ -14,3 +14,7 @@ __all__ += ["sorting"]
 from . import activation  # noqa: E402
 
 __all__ += ["activation"]
+
+from . import indexing  # noqa: E402
+
+__all__ += ["indexing"]
