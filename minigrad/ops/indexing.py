@@ -29,7 +29,12 @@ Rules PyTorch leaves open, decided here:
   position it was written to, also those whose write lost.
 - **Ties in amax/amin** (``scatter_reduce``): the gradient is split evenly among every element
   (self included when it takes part) equal to the result, as PyTorch does. Which elements won is the
-  branch signature, so gradcheck reports a tie as a kink.
+  branch signature, so gradcheck reports a tie as a kink. One deliberate difference: with
+  ``include_self=False`` PyTorch 2.13 still counts input's element in the tie when it equals the
+  result (and then gives it nothing), so the src elements lose part of the cotangent; here only the
+  elements taking part are counted, which is the derivative (tests/parity/test_torch_indexing.py).
+- **src larger than index**: only its leading block is read, and the rest gets a zero gradient
+  (PyTorch 2.13 computes the same forward, but its backward fails with "invalid gradient").
 - ``scatter(..., reduce="add"|"multiply")`` has no derivative in PyTorch; here it is
   ``scatter_add`` and ``scatter_reduce(..., "prod")`` with their gradients.
 """
@@ -514,9 +519,10 @@ def scatter_reduce(
     rounds down (floor) for integer tensors, as PyTorch. Gradients as PyTorch's: sum passes the
     cotangent; mean divides it by the count; prod gives each element the product of the others in
     its group (correct with zeros: an element is the group's only zero -> the product of the rest,
-    several zeros -> 0); amax/amin split it evenly among the elements equal to the result (ties), a
-    kink declared as the branch signature. Raises ArgumentError for another ``reduce``; otherwise as
-    :func:`scatter`.
+    several zeros -> 0, exact to second order); amax/amin split it evenly among the elements taking
+    part that equal the result (ties), a kink declared as the branch signature (PyTorch also counts an
+    excluded input element equal to the result; see the module docstring). Raises ArgumentError for
+    another ``reduce``; otherwise as :func:`scatter`.
     """
     if reduce not in _REDUCTIONS:
         raise ArgumentError(f"scatter_reduce: reduce must be one of {', '.join(_REDUCTIONS)}, got {reduce!r}")
