@@ -44,7 +44,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
-from ..errors import ArgumentError, DTypeError, IndexOutOfRange, MinigradError, ShapeError
+from ..errors import ArgumentError, DeviceError, DTypeError, IndexOutOfRange, MinigradError, ShapeError
 from ..grad_mode import is_grad_enabled, no_grad
 from ..primitive import primitive
 from ..tensor import Tensor
@@ -342,7 +342,13 @@ def _as_index(op: str, index, like: Tensor, name: str = "index") -> Tensor:
             index = Tensor._wrap(backend.to_device(array, like.device))
     if index.dtype.kind not in "iu":
         raise DTypeError(f"{op}: the {name} must be an integer tensor (int64 or int32), got dtype {index.dtype}")
+    _same_device(op, like, index, name)
     return index
+
+
+def _same_device(op: str, x: Tensor, other: Tensor, name: str) -> None:
+    if other.device != x.device:
+        raise DeviceError(f"{op}: the {name} is on {other.device} but the tensor on {x.device}; move it with .to()")
 
 
 def _check_range(op: str, dim, index: Tensor, size: int, negative: bool = False) -> None:
@@ -535,10 +541,7 @@ def _scatter_reduce(op, input, dim, index, src, reduce, include_self):
     src = _leading(src, tuple(idx.shape))
     include_self = bool(include_self)
     if reduce in ("sum", "mean"):
-        base = x
-        touched = _touched(x, idx, axis=axis)
-        if not include_self:
-            base = where(touched, 0, x)
+        base = x if include_self else where(_touched(x, idx, axis=axis), 0, x)
         out = base + _gather_backward(src, idx, axis=axis, shape=tuple(x.shape))
         if reduce == "mean":
             xp = x.xp
@@ -681,15 +684,19 @@ def take(input: Tensor, index: Tensor) -> Tensor:
     """
     x = _tensor("take", input)
     index = _as_index("take", index, x)
+    return reshape(_take_flat("take", x, index), tuple(index.shape))
+
+
+def _take_flat(op: str, x: Tensor, index: Tensor) -> Tensor:
+    """x's elements at ``index`` in C order, negative ones from the end: a 1-d tensor."""
     n = x.numel()
     a = index.array
     if a.size:
         bad = (a < -n) | (a >= n)
         if bool(bad.any()):
             value = int(a[bad].reshape(-1)[0])
-            raise IndexOutOfRange(f"take: index {value} is out of range for a tensor of {n} elements")
-    flat = _wrapped(reshape(index, (-1,)), n)
-    return reshape(_gather(reshape(x, (-1,)), flat, axis=0), tuple(index.shape))
+            raise IndexOutOfRange(f"{op}: index {value} is out of range for a tensor of {n} elements")
+    return _gather(reshape(x, (-1,)), _wrapped(reshape(index, (-1,)), n), axis=0)
 
 
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
@@ -705,10 +712,7 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
     x = _tensor("take_along_dim", input)
     indices = _as_index("take_along_dim", indices, x, "indices")
     if dim is None:
-        n = x.numel()
-        flat = reshape(indices, (-1,))
-        _check_range("take_along_dim", None, flat, n, negative=True)
-        return _gather(reshape(x, (-1,)), _wrapped(flat, n), axis=0)
+        return _take_flat("take_along_dim", x, indices)
     (axis,) = _dim_list("take_along_dim", x, dim)
     if indices.ndim != x.ndim:
         raise ShapeError(
@@ -741,6 +745,7 @@ def _mask_prepared(op: str, input, mask):
     mask = _tensor(op, mask)
     if mask.dtype != np.bool_:
         raise DTypeError(f"{op}: the mask must be a bool tensor, got dtype {mask.dtype}; compare, as x > 0")
+    _same_device(op, x, mask, "mask")
     try:
         shape = tuple(np.broadcast_shapes(tuple(x.shape), tuple(mask.shape)))
     except ValueError:
@@ -815,9 +820,8 @@ def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *, ou
         x = _as_1d(x)
     xp = x.xp
     n = x.shape[axis]
-    if isinstance(repeats, (bool, np.bool_)) or not isinstance(repeats, (int, np.integer, Tensor, list, tuple)):
-        if not backend.is_array(repeats):
-            raise DTypeError(f"repeat_interleave: repeats must be an int or an integer tensor, got {repeats!r}")
+    if isinstance(repeats, (bool, np.bool_, float, np.floating)):
+        raise DTypeError(f"repeat_interleave: repeats must be an int or an integer tensor, got {repeats!r}")
     if isinstance(repeats, (int, np.integer)):
         counts = xp.full(n, int(repeats), dtype=np.int64)
     else:

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from ophelpers import arrays, check_second_order, shapes, with_device
 
 import minigrad as mg
-from minigrad import ArgumentError, DTypeError, GraphError, IndexOutOfRange, ShapeError
+from minigrad import ArgumentError, DeviceError, DTypeError, GraphError, IndexOutOfRange, ShapeError
 
 FEW = settings(with_device, max_examples=15)  # the device fixture is shared between examples (see ophelpers)
 
@@ -262,6 +262,8 @@ def test_repeat_interleave_counts_form_and_output_size():
         mg.repeat_interleave(x, ix([1, 2, 3]), dim=0)
     with pytest.raises(DTypeError, match="repeats"):
         mg.repeat_interleave(x, t64([2.0, 1.0]), dim=0)
+    with pytest.raises(DTypeError, match="repeats"):
+        mg.repeat_interleave(x, 1.5)
 
 
 # --- scatter's forms, scatter_reduce's sum and mean --------------------------------------------------------
@@ -632,6 +634,7 @@ ERRORS = [
         IndexOutOfRange,
         ["take_along_dim", "index 3"],
     ),
+    ("take_along_dim-flat", lambda x: x.take_along_dim(ix([6])), IndexOutOfRange, ["take_along_dim", "6 elements"]),
     ("masked_select", lambda x: mg.masked_select(x, ix([1, 0, 1])), DTypeError, ["masked_select", "bool"]),
     (
         "masked_select-shape",
@@ -665,3 +668,17 @@ def test_an_in_place_op_with_a_bad_index_changes_nothing():
             t.index_add_(0, ix([2]), t64(np.ones((1, 3))))
         np.testing.assert_array_equal(t.detach().numpy(), X0)
         assert t._version == 0 and t._node is node
+
+
+def test_an_index_or_mask_on_another_device_is_a_clear_error():
+    if not mg.cuda_is_available():
+        pytest.skip("needs a GPU")
+    x = mg.ones(3, device="cuda")
+    calls = [
+        lambda: mg.gather(x, 0, ix([0])),
+        lambda: mg.index_fill(x, 0, ix([0]), 1.0),
+        lambda: mg.masked_select(x, mg.tensor([True, False, True])),
+    ]
+    for call in calls:
+        with pytest.raises(DeviceError, match="is on cpu but the tensor on cuda"):
+            call()
