@@ -1,7 +1,7 @@
 """Indexing along a dimension: gather, scatter (plain, add, reduce), index_select/add/copy/fill, take,
 take_along_dim, masked_select, masked_scatter, repeat_interleave, and their in-place forms.
 
-Everything here rests on five primitives, each forward beside its vjp:
+Everything here rests on five differentiable primitives, each forward beside its vjp:
 
 - ``gather(x, index; axis)``: out[i][j][k] = x[index[i][j][k]][j][k] (for axis 0), ``torch.gather``.
   Its vjp is ``gather_backward``: zeros of x's shape with the cotangent *added* at the gathered
@@ -22,8 +22,8 @@ the gradient to the wrong places.
 
 Rules PyTorch leaves open, decided here:
 
-- **Repeated indices in a scatter** (``scatter``, ``index_copy``, ``masked_scatter`` cannot repeat):
-  PyTorch's result is nondeterministic. Here the *last* write wins, in the C order of the index
+- **Repeated indices in a scatter** (``scatter``, ``index_copy``; ``masked_scatter``'s positions never
+  repeat): PyTorch's result is nondeterministic. Here the *last* write wins, in the C order of the index
   tensor's elements, on NumPy and CuPy alike (the writes are made unique first). The gradient of
   ``src`` is PyTorch's formula, ``grad.gather(dim, index)``: every duplicate gets the cotangent of the
   position it was written to, also those whose write lost.
