@@ -130,14 +130,50 @@ def _combine_at(name: str, out_flat, flat, values) -> None:
         remaining = remaining[keep]
 
 
+def _vector_of(index, axis: int):
+    """The 1-d index that ``index`` broadcasts along the other axes (index_select's), or None.
+
+    Such an index reads and writes whole slices, which ``take`` and a slice scatter-add do several
+    times faster than the elementwise path (an embedding lookup is one).
+    """
+    if index.ndim < 2 or not index.size or any(st != 0 for d, st in enumerate(index.strides) if d != axis):
+        return None
+    return index[tuple(slice(None) if d == axis else 0 for d in range(index.ndim))]
+
+
 def _gather_array(x, index, axis: int):
     """x's elements at ``index`` along ``axis`` (index no larger than x on the other axes)."""
     xp = backend.xp_of(x)
     part = x[tuple(slice(None) if d == axis else slice(0, s) for d, s in enumerate(index.shape))]
+    vector = _vector_of(index, axis)
+    if vector is not None:
+        return xp.take(part, vector, axis=axis)
     return xp.take_along_axis(part, index.astype(xp.int64, copy=False), axis=axis)
 
 
 # --- the primitives --------------------------------------------------------------------------------
+
+
+def _add_slices(out, vector, axis: int, g) -> None:
+    """out[..., vector[i], ...] += g[..., i, ...] (whole slices along ``axis``; repeats accumulate).
+
+    On NumPy the slices go in rounds, the k-th repeat of every target in round k, each round one
+    fancy ``+=`` on distinct targets: the same sums in the same order as ``add.at``, several times
+    faster for slices (the embedding-gradient case), in as many rounds as the most repeated target.
+    """
+    place = [slice(0, n) for n in g.shape]
+    if backend.xp_of(out) is not np:
+        place[axis] = vector
+        backend.scatter_add(out, tuple(place), g)
+        return
+    order = np.argsort(vector, kind="stable")
+    targets = vector[order]
+    first = np.concatenate(([True], targets[1:] != targets[:-1]))
+    rank = np.arange(targets.size) - np.flatnonzero(first)[np.cumsum(first) - 1]  # k for the k-th repeat
+    for k in range(int(rank.max()) + 1):
+        chosen = order[rank == k]
+        place[axis] = vector[chosen]
+        out[tuple(place)] += np.take(g, chosen, axis=axis)
 
 
 @primitive(name="gather", saves=(1,))
@@ -152,7 +188,11 @@ def _gather_backward(g, index, *, axis, shape):
     xp = backend.xp_of(g)
     out = xp.zeros(shape, dtype=g.dtype)
     if index.size:
-        backend.scatter_add(out, tuple(_grid(index, axis)), g)
+        vector = _vector_of(index, axis)
+        if vector is not None:
+            _add_slices(out, vector, axis, g)
+        else:
+            backend.scatter_add(out, tuple(_grid(index, axis)), g)
     return out
 
 

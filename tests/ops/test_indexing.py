@@ -682,3 +682,23 @@ def test_an_index_or_mask_on_another_device_is_a_clear_error():
     for call in calls:
         with pytest.raises(DeviceError, match="is on cpu but the tensor on cuda"):
             call()
+
+
+@FEW
+@given(case=vector_case())
+def test_the_whole_slice_path_equals_the_elementwise_path(case, device):
+    """index_select's broadcast index takes the slice path (take, slice adds in rounds); the same index
+    materialized takes the elementwise one (take_along_axis, scatter-add): equal values and gradients."""
+    x, dim, index = case
+    shape = list(x.shape)
+    shape[dim] = index.size
+    placed = np.broadcast_to(_placed(index, dim % x.ndim, x.ndim), shape)
+    results = []
+    for full in (placed, np.ascontiguousarray(placed)):
+        a = t64(x, True, device)
+        out = mg.gather(a, dim, mg.tensor(full, device=device))
+        w = np.arange(out.numel(), dtype=np.float64).reshape(out.shape) % 3 - 1
+        out.backward(t64(w, device=device))
+        results.append((out.to("cpu").numpy(), a.grad.to("cpu").numpy()))
+    for got, want in zip(results[0], results[1]):
+        np.testing.assert_array_equal(got, want)
