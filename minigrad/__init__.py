@@ -212,10 +212,10 @@ from .ops.sorting import argsort, argwhere, kthvalue, median, mode, msort, nonze
 
 # isort: split
 # indexing along a dimension, issue #16
-from .ops.indexing import (  # noqa: E402
+from .ops.indexing import gather, scatter, scatter_add, scatter_reduce  # noqa: E402
+from .ops.selection import (  # noqa: E402
     clamp_max,
     clamp_min,
-    gather,
     index_add,
     index_copy,
     index_fill,
@@ -223,9 +223,6 @@ from .ops.indexing import (  # noqa: E402
     masked_scatter,
     masked_select,
     repeat_interleave,
-    scatter,
-    scatter_add,
-    scatter_reduce,
     take,
     take_along_dim,
 )

@@ -15,6 +15,6 @@ from . import activation  # noqa: E402
 
 __all__ += ["activation"]
 
-from . import indexing  # noqa: E402
+from . import indexing, selection  # noqa: E402
 
-__all__ += ["indexing"]
+__all__ += ["indexing", "selection"]

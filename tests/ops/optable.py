@@ -1714,7 +1714,7 @@ ACTIVATIONS = [
 ]
 
 
-# --- indexing along a dimension (minigrad/ops/indexing.py, issue #16) ------------------------------------
+# --- indexing along a dimension (minigrad/ops/indexing.py; selection.py composes them; issue #16) --------
 
 from minigrad.ops import indexing  # noqa: E402
 
@@ -1890,7 +1890,7 @@ OP_MODULES += ["conv_transpose"]
 OP_MODULES += ["sorting"]
 OP_MODULES += ["loss_breadth"]
 OP_MODULES += ["activation"]
-OP_MODULES += ["indexing"]
+OP_MODULES += ["indexing", "selection"]
 
 
 def defined_primitives(modules) -> dict:
