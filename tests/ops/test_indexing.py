@@ -1,4 +1,4 @@
-"""minigrad/ops/indexing.py beyond the op table (tests/ops/optable.py has the five primitives' records).
+"""minigrad/ops/indexing.py and selection.py beyond the op table (optable.py has the five primitives' records).
 
 The composite ops (index_select, index_add, index_copy, index_fill, take, take_along_dim, masked_select,
 masked_scatter, repeat_interleave, scatter_reduce's sum and mean, scatter's value and reduce forms)
