@@ -230,3 +230,20 @@ from .nn.activation import (  # noqa: E402
 # random sampling of issue #16: normal, bernoulli, multinomial, poisson, randint_like, Generator
 from .generator import Generator  # noqa: E402
 from .ops.sampling import bernoulli, multinomial, normal, poisson, randint_like  # noqa: E402
+
+# isort: split
+# indexing along a dimension, issue #16
+from .ops.indexing import gather, scatter, scatter_add, scatter_reduce  # noqa: E402
+from .ops.selection import (  # noqa: E402
+    clamp_max,
+    clamp_min,
+    index_add,
+    index_copy,
+    index_fill,
+    index_select,
+    masked_scatter,
+    masked_select,
+    repeat_interleave,
+    take,
+    take_along_dim,
+)

@@ -18,3 +18,6 @@ __all__ += ["activation"]
 from . import sampling  # noqa: E402
 
 __all__ += ["sampling"]
+from . import indexing, selection  # noqa: E402
+
+__all__ += ["indexing", "selection"]

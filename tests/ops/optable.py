@@ -1902,6 +1902,149 @@ MEDIAN_ALL = [
 ]
 
 
+# --- indexing along a dimension (minigrad/ops/indexing.py; selection.py composes them; issue #16) --------
+
+from minigrad.ops import indexing  # noqa: E402
+
+
+@st.composite
+def _along_case(draw, distinct=False, with_src=True, elements=None, no_ties=False, reduce_flag=False, larger_src=True):
+    """x (1 to 3 dims, empty ones too), a dim (either sign), an index along it that fits PyTorch's rules
+    (no larger than x apart from dim), distinct positions per fibre with ``distinct`` (scatter: no
+    repeated writes), a src no smaller than the index (one larger in some dims with ``larger_src``: its
+    leading block is read; the kinked ops keep src the index's size, so that their primitive is the call's
+    first op); values without ties with ``no_ties``."""
+    shape = draw(shapes(min_dims=1, min_side=0, max_side=4))
+    dim = draw(st.integers(-len(shape), len(shape) - 1))
+    axis = dim % len(shape)
+    size = shape[axis]
+    index_shape = [draw(st.integers(0, s)) for s in shape]
+    index_shape[axis] = draw(st.integers(0, size)) if distinct else (draw(st.integers(0, 4)) if size else 0)
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    if distinct:  # the first index_shape[axis] of a permutation of each fibre
+        keys = rng.random([size if d == axis else n for d, n in enumerate(index_shape)])
+        index = np.argsort(keys, axis=axis)[tuple(slice(0, n) for n in index_shape)].astype(np.int64)
+    else:
+        index = rng.integers(0, max(size, 1), size=index_shape).astype(np.int64)
+    src_shape = tuple(n + (draw(st.integers(0, 1)) if larger_src else 0) for n in index_shape)
+    if no_ties:
+        both = draw(distinct_arrays((math.prod(shape) + math.prod(src_shape),)))
+        x, src = both[: math.prod(shape)].reshape(shape), both[math.prod(shape) :].reshape(src_shape)
+    else:
+        x, src = draw(arrays(shape, elements)), draw(arrays(src_shape, elements))
+    params = {"dim": dim, "spelling": draw(st.sampled_from(["function", "method"]))}
+    if reduce_flag:
+        params["include_self"] = draw(st.booleans())
+    if not with_src:
+        return Case((x, index), params, constant=(1,))
+    return Case((x, index, src), params, constant=(1,))
+
+
+def _lead(index, axis, shape=None):
+    """The leading block of an array of ``shape`` that an index addresses (all of dim ``axis`` when shape)."""
+    if shape is None:
+        return tuple(slice(0, n) for n in index.shape)
+    return tuple(slice(None) if d == axis else slice(0, n) for d, n in enumerate(index.shape))
+
+
+def _gather_ref(x, index, dim, spelling):
+    axis = dim % x.ndim
+    return np.take_along_axis(x[_lead(index, axis, x.shape)], index, axis=axis)
+
+
+def _scatter_ref(x, index, src, dim, spelling):
+    axis = dim % x.ndim
+    out = x.copy()
+    np.put_along_axis(out[_lead(index, axis, x.shape)], index, src[_lead(index, axis)], axis=axis)
+    return out
+
+
+def _scatter_add_ref(x, index, src, dim, spelling):
+    axis = dim % x.ndim
+    out = x.copy()
+    grid = list(np.indices(index.shape, sparse=True))
+    grid[axis] = index
+    np.add.at(out, tuple(grid), src[_lead(index, axis)])
+    return out
+
+
+def _scatter_loop_ref(combine, x, index, src, dim, include_self):
+    """The formula, one write at a time in index's C order: out[pos] = combine(out[pos], src[i])."""
+    axis = dim % x.ndim
+    out = x.copy()
+    seen = set()
+    for i in np.ndindex(index.shape):
+        pos = list(i)
+        pos[axis] = index[i]
+        pos = tuple(pos)
+        if not include_self and pos not in seen:
+            out[pos] = src[i]
+        else:
+            out[pos] = combine(out[pos], src[i])
+        seen.add(pos)
+    return out
+
+
+def _along_call(name, *fixed, **keywords):
+    def call(x, index, *rest, dim, spelling, **params):
+        fn = getattr(minigrad, name) if spelling == "function" else getattr(type(x), name)
+        return fn(x, dim, index, *rest, *fixed, **keywords, **params)
+
+    return call
+
+
+INDEXING = [
+    OpRecord(indexing._gather, _along_call("gather"), _gather_ref, _along_case(with_src=False), exact=True),
+    OpRecord(
+        indexing._scatter,
+        _along_call("scatter"),
+        _scatter_ref,
+        _along_case(distinct=True),
+        spellings={"src-keyword": lambda x, index, src, dim, spelling: x.scatter(dim, index, src=src)},
+        exact=True,
+    ),
+    OpRecord(
+        indexing._gather_backward,
+        _along_call("scatter_add"),
+        _scatter_add_ref,
+        _along_case(),
+        positions=(None, 1, 0),
+        spellings={"reduce-add": lambda x, index, src, dim, spelling: x.scatter(dim, index, src, reduce="add")},
+    ),
+    OpRecord(
+        indexing._scatter_prod,
+        _along_call("scatter_reduce", "prod"),
+        lambda x, index, src, dim, spelling, include_self: _scatter_loop_ref(
+            np.multiply, x, index, src, dim, include_self
+        ),
+        _along_case(elements=_factors(), reduce_flag=True),
+    ),
+    OpRecord(
+        indexing._scatter_extreme,
+        _along_call("scatter_reduce", "amax"),
+        lambda x, index, src, dim, spelling, include_self: _scatter_loop_ref(
+            np.maximum, x, index, src, dim, include_self
+        ),
+        _along_case(no_ties=True, reduce_flag=True, larger_src=False),
+        kinked=True,
+        exact=True,
+        signature_shape=lambda case: (case.arrays[0].size + case.arrays[2].size,),
+        id="scatter_amax",
+    ),
+    OpRecord(
+        indexing._scatter_extreme,
+        _along_call("scatter_reduce", "amin"),
+        lambda x, index, src, dim, spelling, include_self: _scatter_loop_ref(
+            np.minimum, x, index, src, dim, include_self
+        ),
+        _along_case(no_ties=True, reduce_flag=True, larger_src=False),
+        kinked=True,
+        exact=True,
+        id="scatter_amin",
+    ),
+]
+
+
 RECORDS = ELEMENTWISE + POINTWISE + REDUCTIONS + SHAPE + LINALG + CONV + LOSSES
 RECORDS += LINALG_BREADTH
 RECORDS += SCANS
@@ -1909,6 +2052,7 @@ RECORDS += SORTING
 RECORDS += LOSS_BREADTH
 RECORDS += ACTIVATIONS
 RECORDS += MEDIAN_ALL
+RECORDS += INDEXING
 BY_NAME = {r.name: r for r in RECORDS}
 
 # Differentiable primitives without a record of their own, and why. Each is an internal step of a public
@@ -1941,6 +2085,7 @@ OP_MODULES += ["sorting"]
 OP_MODULES += ["loss_breadth"]
 OP_MODULES += ["activation"]
 OP_MODULES += ["sampling"]
+OP_MODULES += ["indexing", "selection"]
 
 
 def defined_primitives(modules) -> dict:
