@@ -47,7 +47,10 @@ _INTS = (int, np.integer)
 
 def _tuple(value, n: int, name: str, op: str, allow_none: bool = False) -> tuple:
     """An int (or None where allowed) or a sequence of n of them, as an n-tuple; ShapeError otherwise."""
-    ok = lambda v: isinstance(v, _INTS) or (allow_none and v is None)
+
+    def ok(v) -> bool:
+        return isinstance(v, _INTS) or (allow_none and v is None)
+
     if ok(value):
         return (value,) * n
     if isinstance(value, (tuple, list)) and len(value) == n and all(ok(v) for v in value):
