@@ -155,7 +155,13 @@ def _max_indices(data, out_hw, kernel, stride, padding, dilation):
     a, b = arg // kw, arg % kw
     rows = xp.arange(ho).reshape(ho, 1) * stride[0] - padding[0] + a * dilation[0]
     cols = xp.arange(wo) * stride[1] - padding[1] + b * dilation[1]
-    return (rows * w + cols).astype(xp.int64)
+    found = (rows * w + cols).astype(xp.int64)
+    # A window with no element above the padding value keeps PyTorch's initial index: its first row and
+    # column that lie inside the input (start, moved on by the dilation while it is in the padding).
+    starts = [xp.arange(o) * st - p for o, st, p in zip(out_hw, stride, padding)]
+    first = [xp.where(a < 0, a + (-(a // d)) * d, a) for a, d in zip(starts, dilation)]
+    initial = first[0].reshape(ho, 1) * w + first[1]
+    return xp.where(win.max(axis=-1) == conv._lowest(data.dtype), initial, found).astype(xp.int64)
 
 
 def _max_pool(op, x, kernel, stride, padding, dilation, ceil_mode, return_indices):
