@@ -37,8 +37,10 @@ from .creation import (
     ones,
     ones_like,
     rand,
+    rand_like,
     randint,
     randn,
+    randn_like,
     randperm,
     zeros,
     zeros_like,
@@ -154,7 +156,7 @@ from .ops.reduction import (
     sum,
     var,
 )
-from .ops.scan import argsort, cumsum
+from .ops.scan import cumsum
 from .ops.shape import (
     broadcast_to,
     cat,
@@ -202,3 +204,8 @@ from . import autograd, utils  # noqa: E402
 __version__ = "0.1.0"
 
 _malloc.tune_if_asked()  # only with MINIGRAD_TUNE_MALLOC=1: malloc's settings belong to the process's owner
+
+# scans, sorting and the reductions of issue #16
+from .ops.reduction import count_nonzero, prod, std_mean, var_mean  # noqa: E402
+from .ops.scan import cummax, cummin, cumprod, logcumsumexp  # noqa: E402
+from .ops.sorting import argsort, argwhere, kthvalue, median, mode, msort, nonzero, sort, topk, unique  # noqa: E402

@@ -136,6 +136,22 @@ def randn(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     )
 
 
+def rand_like(input: Tensor, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Uniform samples on [0, 1) with the shape (and, unless given, dtype and device) of ``input``."""
+    return rand(input.shape, dtype=input.dtype if dtype is None else dtype,
+                device=input.device if device is None else device, requires_grad=requires_grad)  # fmt: skip
+
+
+def randn_like(input: Tensor, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Standard normal samples with the shape (and, unless given, dtype and device) of ``input``.
+
+    The reparameterisation trick of a VAE, ``mu + std * randn_like(std)``: the noise is a constant,
+    the gradient flows through ``mu`` and ``std``.
+    """
+    return randn(input.shape, dtype=input.dtype if dtype is None else dtype,
+                 device=input.device if device is None else device, requires_grad=requires_grad)  # fmt: skip
+
+
 def randint(low, high=None, size=(), dtype=None, device=None) -> Tensor:
     """Integers drawn uniformly from [low, high) (int64 unless ``dtype`` is given).
 

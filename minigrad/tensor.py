@@ -92,6 +92,19 @@ class Tensor:
 
     # --- attributes -------------------------------------------------------
     @property
+    def array(self):
+        """The backend array (NumPy or CuPy) that holds this tensor's values, shared, not copied.
+
+        Internal code and users who want the raw array read it here; ``.data``
+        is moving to PyTorch's meaning (a detached tensor sharing memory).
+        """
+        return self.data
+
+    @array.setter
+    def array(self, value) -> None:
+        self.data = value
+
+    @property
     def shape(self) -> tuple:
         """The size of each dimension, a tuple (NumPy's ``shape``)."""
         return self.data.shape
@@ -364,6 +377,43 @@ class Tensor:
     def type(self, dtype) -> Tensor:
         """Cast to ``dtype`` (differentiable for floating dtypes)."""
         return self.to(dtype=dtype)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        """Cast to ``other``'s dtype, PyTorch's ``type_as`` (``self`` when it already has it; differentiable)."""
+        return self.to(dtype=other.dtype)
+
+    def _new(self, op: str, fill, size, dtype, device, requires_grad) -> Tensor:
+        """A new tensor of ``size`` made by ``fill(xp, shape, dtype)``: this tensor's dtype and device unless given."""
+        shape = _shape_args(size)
+        if not all(isinstance(s, (int, np.integer)) and s >= 0 for s in shape):
+            raise ShapeError(f"{op}: size must be non-negative integers, got {shape}")
+        device = self.device if device is None else backend.normalize_device(device)
+        dtype = self.dtype if dtype is None else np.dtype(dtype)
+        out = Tensor._wrap(fill(backend.xp_for(device), tuple(int(s) for s in shape), dtype))
+        return out.requires_grad_() if requires_grad else out
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        """Zeros of ``size`` with this tensor's dtype and device unless given (PyTorch's ``new_zeros``)."""
+        return self._new("new_zeros", lambda xp, s, dt: xp.zeros(s, dtype=dt), size, dtype, device, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        """Ones of ``size`` with this tensor's dtype and device unless given (PyTorch's ``new_ones``)."""
+        return self._new("new_ones", lambda xp, s, dt: xp.ones(s, dtype=dt), size, dtype, device, requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        """Uninitialised values of ``size`` with this tensor's dtype and device unless given."""
+        return self._new("new_empty", lambda xp, s, dt: xp.empty(s, dtype=dt), size, dtype, device, requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+        """``fill_value`` everywhere, of ``size``, with this tensor's dtype and device unless given."""
+        return self._new("new_full", lambda xp, s, dt: xp.full(s, fill_value, dtype=dt), (size,), dtype, device,
+                         requires_grad)  # fmt: skip
+
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+        """A copy of ``data`` as a new leaf, with this tensor's dtype and device unless given (PyTorch's
+        ``new_tensor``: unlike ``tensor(data)``, a float list takes this tensor's dtype, not the default)."""
+        return Tensor(data, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad,
+                      device=self.device if device is None else device)  # fmt: skip
 
     def __repr__(self) -> str:
         body = np.array2string(self.numpy(), separator=", ", prefix="tensor(", threshold=100, precision=4)
@@ -660,7 +710,22 @@ _SAME_ARGS = {  # t.name(*args, **kwargs) is op(t, *args, **kwargs), with the op
     "roll": "construct.roll",
     "unflatten": "construct.unflatten",
     "cumsum": "scan.cumsum",
-    "argsort": "scan.argsort",
+    "argsort": "sorting.argsort",
+    "cumprod": "scan.cumprod",
+    "cummax": "scan.cummax",
+    "cummin": "scan.cummin",
+    "logcumsumexp": "scan.logcumsumexp",
+    "sort": "sorting.sort",
+    "msort": "sorting.msort",
+    "topk": "sorting.topk",
+    "kthvalue": "sorting.kthvalue",
+    "median": "sorting.median",
+    "mode": "sorting.mode",
+    "unique": "sorting.unique",
+    "nonzero": "sorting.nonzero",
+    "argwhere": "sorting.argwhere",
+    "prod": "reduction.prod",
+    "count_nonzero": "reduction.count_nonzero",
 }
 
 

@@ -45,3 +45,56 @@ def test_randint_takes_pytorchs_high_size_form():
     assert t.shape == (500,) and t.dtype == np.int64
     assert set(t.tolist()) == {0, 1}
     assert mg.randint(3, size=(2, 2)).shape == (2, 2) and mg.randint(5, 7, [3]).shape == (3,)
+
+
+def test_rand_like_and_randn_like_take_shape_dtype_device_of_their_input(device):
+    x = mg.zeros(3, 4, dtype=mg.float64, device=device)
+    mg.manual_seed(7)
+    u, n = mg.rand_like(x), mg.randn_like(x)
+    assert u.shape == n.shape == (3, 4) and u.dtype == n.dtype == np.float64 and u.device == n.device == x.device
+    mg.manual_seed(7)  # the same generator as rand/randn: the same draws
+    np.testing.assert_array_equal(u.numpy(), mg.rand(3, 4, dtype=mg.float64, device=device).numpy())
+    np.testing.assert_array_equal(n.numpy(), mg.randn(3, 4, dtype=mg.float64, device=device).numpy())
+    assert 0 <= u.numpy().min() and u.numpy().max() < 1
+    assert mg.randn_like(x, dtype=mg.float32).dtype == np.float32
+    assert mg.rand_like(x, requires_grad=True).requires_grad and not u.requires_grad
+    assert mg.randn_like(mg.randn(2000)).numpy().std() == pytest.approx(1.0, abs=0.1)
+
+
+def test_reparameterisation_with_randn_like_sends_the_gradient_to_mu_and_std():
+    mu = mg.tensor([0.5, -1.0], dtype=mg.float64, requires_grad=True)
+    std = mg.tensor([2.0, 0.5], dtype=mg.float64, requires_grad=True)
+    mg.manual_seed(3)
+    eps = mg.randn_like(std)
+    (mu + std * eps).sum().backward()
+    np.testing.assert_array_equal(mu.grad.numpy(), [1.0, 1.0])
+    np.testing.assert_array_equal(std.grad.numpy(), eps.numpy())
+
+
+def test_new_factories_take_this_tensors_dtype_and_device_unless_given(device):
+    x = mg.tensor([1.5, 2.5], dtype=mg.float64, device=device)
+    z, o, e, f = x.new_zeros(2, 3), x.new_ones((4,)), x.new_empty(1, 2), x.new_full((2, 2), 3.5)
+    for t, shape in ((z, (2, 3)), (o, (4,)), (e, (1, 2)), (f, (2, 2))):
+        assert t.shape == shape and t.dtype == np.float64 and t.device == x.device and not t.requires_grad
+    assert z.numpy().tolist() == [[0.0] * 3] * 2 and o.numpy().tolist() == [1.0] * 4 and f.tolist() == [[3.5] * 2] * 2
+    assert x.new_full(3, 1).dtype == np.float64  # this tensor's dtype, not int64 as full() would pick
+    assert x.new_zeros(2, dtype=mg.int64).dtype == np.int64 and x.new_ones(2, requires_grad=True).requires_grad
+    t = x.new_tensor([1, 2])  # PyTorch: data takes this tensor's dtype
+    assert t.dtype == np.float64 and t.tolist() == [1.0, 2.0] and t.device == x.device
+    data = np.array([1.0, 2.0])
+    copied = x.new_tensor(data)
+    data[0] = 9.0
+    assert copied.tolist() == [1.0, 2.0]  # a copy
+    with pytest.raises(ShapeError, match="new_zeros: size must be non-negative"):
+        x.new_zeros(-1)
+
+
+def test_type_as_casts_to_the_other_tensors_dtype_and_stays_differentiable():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    other = mg.zeros(1, dtype=mg.float64)
+    y = x.type_as(other)
+    assert y.dtype == np.float64
+    (y * y).sum().backward()
+    assert x.grad.dtype == np.float32 and x.grad.tolist() == [2.0, 4.0]
+    assert x.type_as(mg.zeros(1)) is x
+    assert x.type_as(mg.zeros(1, dtype=mg.int64)).dtype == np.int64

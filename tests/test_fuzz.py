@@ -539,7 +539,9 @@ def _reduction(name):
         axis = axis_arg(draw, x.ndim)
         keepdims = draw(st.booleans())
         style = draw(st.sampled_from(["numpy", "torch", "method"]))
-        if style == "numpy":
+        if style == "numpy" and name in ("max", "min"):  # positionally these take PyTorch's (dim, keepdim)
+            fn = lambda: op(x, axis=axis, keepdims=keepdims)  # noqa: E731
+        elif style == "numpy":
             fn = lambda: op(x, axis, keepdims)  # noqa: E731
         elif style == "torch" and name not in ("max", "min"):  # max(dim=...) returns (values, indices), below
             fn = lambda: op(x, dim=axis, keepdim=keepdims)  # noqa: E731
@@ -1100,7 +1102,8 @@ def _cross_entropy(draw):
     reduction = _reduction_arg(draw)
     smoothing = draw(st.sampled_from([0.0, 0.0, 0.1, 1.0, 0.0, 0.0, 0.1, -0.5]))
     ignore = draw(st.sampled_from([-100, 0, 1]))
-    return call(lambda: F.cross_entropy(x, t, reduction, smoothing, ignore), [x, t], "cross_entropy", None, True,
+    loss = lambda: F.cross_entropy(x, t, reduction=reduction, label_smoothing=smoothing, ignore_index=ignore)  # noqa: E731
+    return call(loss, [x, t], "cross_entropy", None, True,
                 f"x {x.shape} {x.dtype}, t {t.shape} {t.dtype} {t.numpy().tolist()}, {reduction}, "
                 f"smoothing {smoothing}, ignore {ignore}")  # fmt: skip
 
@@ -1109,7 +1112,7 @@ def _nll_loss(draw):
     x, t = _class_problem(draw)
     reduction = _reduction_arg(draw)
     ignore = draw(st.sampled_from([-100, 0]))
-    return call(lambda: F.nll_loss(x, t, reduction, ignore), [x, t], "nll_loss", None, True,
+    return call(lambda: F.nll_loss(x, t, reduction=reduction, ignore_index=ignore), [x, t], "nll_loss", None, True,
                 f"x {x.shape} {x.dtype}, t {t.shape} {t.dtype}, {reduction}, ignore {ignore}")  # fmt: skip
 
 
@@ -1136,7 +1139,7 @@ def _bce(draw):
     values = st.floats(0, 1) if np.dtype(t_dtype).kind == "f" else st.integers(0, 1)
     t = tensor(draw, t_shape, (t_dtype,), values=values)
     reduction = _reduction_arg(draw)
-    return call(lambda: F.binary_cross_entropy_with_logits(x, t, reduction), [x, t],
+    return call(lambda: F.binary_cross_entropy_with_logits(x, t, reduction=reduction), [x, t],
                 "binary_cross_entropy_with_logits", None, True,
                 f"x {x.shape} {x.dtype}, t {t.shape} {t.dtype}, {reduction}")  # fmt: skip
 

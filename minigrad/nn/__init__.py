@@ -1,6 +1,14 @@
 """Neural-network building blocks, with PyTorch's names: ``minigrad.nn.Linear``, ``Conv2d``, ..."""
 
 from . import functional, init, utils
+from .attention import (
+    MultiheadAttention,
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 from .layers import (
     AvgPool2d,
     BatchNorm1d,
@@ -21,7 +29,27 @@ from .layers import (
     Softmax,
     Tanh,
 )
-from .loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from .loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CosineEmbeddingLoss,
+    CrossEntropyLoss,
+    GaussianNLLLoss,
+    HingeEmbeddingLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MarginRankingLoss,
+    MSELoss,
+    MultiLabelMarginLoss,
+    MultiLabelSoftMarginLoss,
+    MultiMarginLoss,
+    NLLLoss,
+    PoissonNLLLoss,
+    SmoothL1Loss,
+    SoftMarginLoss,
+    TripletMarginLoss,
+)  # fmt: skip
 from .module import Module, ModuleDict, ModuleList, Parameter, ParameterDict, ParameterList, Sequential, StateDictError
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
@@ -58,6 +86,9 @@ from .pooling import (
     ZeroPad2d,
 )  # fmt: skip
 
+# convolution breadth (#17)
+from .conv import Conv1d, ConvTranspose1d, ConvTranspose2d, Fold, Unfold
+
 __all__ = [
     "functional", "init", "utils", "Module", "ModuleList", "Parameter", "Sequential", "StateDictError",
     "Identity", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "ReLU", "LeakyReLU", "Tanh", "Sigmoid",
@@ -70,4 +101,18 @@ __all__ = [
     "LPPool2d", "MaxPool1d", "MaxUnpool2d", "PixelShuffle", "PixelUnshuffle", "ReflectionPad1d", "ReflectionPad2d",
     "ReplicationPad1d", "ReplicationPad2d", "Unflatten", "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d",
     "ZeroPad1d", "ZeroPad2d",
+    "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder", "TransformerDecoderLayer",
+    "TransformerDecoder", "Transformer",
 ]  # fmt: skip
+__all__ += ["Conv1d", "ConvTranspose1d", "ConvTranspose2d", "Fold", "Unfold"]
+__all__ += [
+    "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss", "KLDivLoss", "CosineEmbeddingLoss", "MarginRankingLoss",
+    "HingeEmbeddingLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss", "MultiLabelMarginLoss",
+    "TripletMarginLoss", "PoissonNLLLoss", "GaussianNLLLoss",
+]  # fmt: skip
+
+# activations and normalization (issue #17)
+from .activation import GELU  # noqa: E402
+from .normalization import LayerNorm  # noqa: E402
+
+__all__ += ["GELU", "LayerNorm"]

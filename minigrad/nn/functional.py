@@ -16,6 +16,32 @@ from ..ops.loss import binary_cross_entropy_with_logits, cross_entropy, nll_loss
 from ..ops.reduction import log_softmax, mean, softmax
 from ..ops.shape import getitem, stack
 from ..tensor import Tensor
+from .losses_functional import (
+    binary_cross_entropy,
+    cosine_embedding_loss,
+    gaussian_nll_loss,
+    hinge_embedding_loss,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    margin_ranking_loss,
+    multi_margin_loss,
+    multilabel_margin_loss,
+    multilabel_soft_margin_loss,
+    poisson_nll_loss,
+    smooth_l1_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+)  # fmt: skip
+
+# isort: split
+# convolution breadth (#17)
+from ..ops.conv import conv1d
+from ..ops.conv_transpose import conv_transpose1d, conv_transpose2d, fold, unfold
+
+# activations and normalization (issue #17)
+from .activation import gelu
+from .normalization import layer_norm
 
 # isort: split
 # pooling, resampling, padding, channel dropout (#17)
@@ -319,3 +345,14 @@ __all__ = [
     "adaptive_max_pool2d", "lp_pool1d", "lp_pool2d", "max_unpool2d", "interpolate", "upsample", "upsample_nearest",
     "upsample_bilinear", "pixel_shuffle", "pixel_unshuffle", "dropout1d", "dropout2d", "alpha_dropout",
 ]  # fmt: skip
+__all__ += ["conv1d", "conv_transpose1d", "conv_transpose2d", "fold", "unfold"]
+__all__ += [
+    "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy", "kl_div", "poisson_nll_loss",
+    "gaussian_nll_loss", "cosine_embedding_loss", "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss",
+    "multilabel_soft_margin_loss", "multi_margin_loss", "multilabel_margin_loss", "triplet_margin_loss",
+]  # fmt: skip
+__all__ += ["gelu", "layer_norm"]
+
+from .attention import scaled_dot_product_attention  # noqa: E402
+
+__all__ += ["scaled_dot_product_attention"]

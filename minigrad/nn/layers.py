@@ -6,10 +6,12 @@ import math
 
 from .. import creation
 from ..errors import ArgumentError, ShapeError
-from ..ops.conv import pair
 from . import functional as F
 from . import init
 from .module import Module, Parameter, _check_shape
+
+# isort: split
+from .conv import Conv2d  # noqa: F401  (moved to nn/conv.py with the other convolutions, #17)
 
 
 class Identity(Module):
@@ -57,60 +59,6 @@ class Linear(Module):
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
-
-
-class Conv2d(Module):
-    """2-D convolution over (N, C, H, W) inputs, as PyTorch's ``Conv2d`` (default initialization included)."""
-
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
-                 dtype=None, device=None):  # fmt: skip
-        super().__init__()
-        if groups < 1 or in_channels % groups or out_channels % groups:
-            from ..errors import ShapeError
-
-            raise ShapeError(
-                f"Conv2d: in_channels {in_channels} and out_channels {out_channels} "
-                f"must be divisible by groups {groups}"
-            )
-        self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size, self.stride = pair(kernel_size, "kernel_size", "Conv2d"), pair(stride, "stride", "Conv2d")
-        self.padding, self.dilation = pair(padding, "padding", "Conv2d"), pair(dilation, "dilation", "Conv2d")
-        self.groups = groups
-        positive = self.kernel_size + self.stride + self.dilation
-        if min(positive) < 1 or min(self.padding + (in_channels, out_channels)) < 0:
-            from ..errors import ShapeError
-
-            raise ShapeError(
-                f"Conv2d: channels and padding must be non-negative and kernel_size, stride and dilation positive, "
-                f"got {in_channels}, {out_channels}, kernel_size={kernel_size}, stride={stride}, padding={padding}, "
-                f"dilation={dilation}"
-            )
-        shape = (out_channels, in_channels // groups, *self.kernel_size)
-        self.weight = Parameter(creation.empty_tensor(shape, dtype, device))
-        self.register_parameter(
-            "bias", Parameter(creation.empty_tensor((out_channels,), dtype, device)) if bias else None
-        )
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init.fans(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in else 0
-            init.uniform_(self.bias, -bound, bound)
-
-    def forward(self, x):
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
-
-    def extra_repr(self) -> str:
-        text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if self.padding != (0, 0):
-            text += f", padding={self.padding}"
-        if self.dilation != (1, 1):
-            text += f", dilation={self.dilation}"
-        if self.groups != 1:
-            text += f", groups={self.groups}"
-        return text + ("" if self.bias is not None else ", bias=False")
 
 
 class MaxPool2d(Module):

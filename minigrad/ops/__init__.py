@@ -4,3 +4,13 @@ from . import construct, contraction, conv, elementwise, inplace, linalg, pointw
 
 __all__ = ["construct", "contraction", "conv", "elementwise", "inplace", "linalg", "pointwise", "reduction", "shape"]
 __all__ += ["scan"]
+from . import conv_transpose  # noqa: E402
+
+__all__ += ["conv_transpose"]
+from . import sorting  # noqa: E402
+
+__all__ += ["sorting"]
+
+from . import activation  # noqa: E402
+
+__all__ += ["activation"]

@@ -46,7 +46,7 @@ import math
 import numpy as np
 
 from .. import backend
-from ..errors import ShapeError
+from ..errors import ArgumentError, ShapeError
 from ..primitive import primitive
 from .shape import broadcast_to, pad, reshape
 
@@ -262,7 +262,7 @@ def _conv_cols(cols, w, b, *, out_shape, groups):
     return out.reshape(*out_shape, o).transpose(0, 3, 1, 2)  # out_shape = (N, Ho, Wo); not -1: sizes may be 0
 
 
-@primitive(name="conv2d_input_grad", saves=(1,))
+@primitive(name="conv2d_input_grad", saves=(0, 1))  # g too: conv_transpose2d's input
 def _conv_cols_input_grad(g, w, *, groups):
     """dcols = g_mat @ w_mat, of the shape of cols, computed as one batched GEMM over the kernel offsets,
     g_mat @ w[:, :, i, j], into a (groups, kh*kw, N*Ho*Wo, C/g) buffer: each offset's block is then
@@ -325,17 +325,53 @@ _conv_cols_weight_grad.defvjp(
 )
 
 
+def same_padding(kernel: tuple, dilation: tuple) -> tuple:
+    """PyTorch's ``padding='same'`` for each spatial dimension: ((left, ...), (extra right, ...)).
+
+    A kernel spans d (k - 1) + 1 elements, so the input needs d (k - 1) more in
+    all: left = d (k - 1) // 2 on both sides, and the odd one left over (an
+    even kernel with an odd dilation) on the right, as PyTorch pads it.
+    """
+    total = tuple(d * (k - 1) for k, d in zip(kernel, dilation))
+    left = tuple(t // 2 for t in total)
+    return left, tuple(t - lo - lo for t, lo in zip(total, left))
+
+
+def padding_string(op: str, padding: str, kernel: tuple, stride: tuple, dilation: tuple) -> tuple:
+    """``padding='valid'`` (none) or ``'same'`` (stride 1 only) as ((symmetric padding), (extra right padding))."""
+    if padding == "valid":
+        return (0,) * len(kernel), (0,) * len(kernel)
+    if padding != "same":
+        raise ArgumentError(f"{op}: invalid padding string {padding!r}, should be one of 'valid', 'same'")
+    if any(s != 1 for s in stride):
+        raise ArgumentError(f"{op}: padding='same' is not supported for strided convolutions, got stride {stride}")
+    return same_padding(kernel, dilation)
+
+
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D cross-correlation of an (N, C, H, W) input with an (O, C/groups, kh, kw) weight, as PyTorch.
 
     out[n, o, i, j] = bias[o] + sum_{c, a, b} x_pad[n, c, i*s + a*d, j*s + b*d] * w[o, c, a, b]
     (within each group). ``stride``, ``padding`` and ``dilation`` are ints or
-    pairs. Raises ShapeError when the shapes, groups or geometry do not fit.
+    pairs; ``padding`` may also be ``'valid'`` (no padding) or ``'same'``
+    (stride 1 only: the output has the input's size; the input is padded by
+    d (k - 1) // 2 on each side and, for an even kernel with odd dilation, by
+    one more on the right and bottom, as PyTorch). Raises ShapeError when the
+    shapes, groups or geometry do not fit, ArgumentError for a bad padding string.
     """
+    stride, dilation = pair(stride, "stride", "conv2d"), pair(dilation, "dilation", "conv2d")
+    if isinstance(padding, str):
+        if len(tuple(weight.shape)) != 4:
+            raise ShapeError(f"conv2d: weight must have shape (out, in/groups, kh, kw), got {tuple(weight.shape)}")
+        padding, extra = padding_string("conv2d", padding, tuple(weight.shape[2:]), stride, dilation)
+        if any(extra):
+            if len(tuple(x.shape)) != 4:
+                raise ShapeError(f"conv2d: expected an NCHW input of 4 dimensions, got shape {tuple(x.shape)}")
+            x = pad(x, ((0, 0), (0, 0), (0, extra[0]), (0, extra[1])))
     params = {
-        "stride": pair(stride, "stride", "conv2d"),
+        "stride": stride,
         "padding": pair(padding, "padding", "conv2d"),
-        "dilation": pair(dilation, "dilation", "conv2d"),
+        "dilation": dilation,
         "groups": int(groups),
     }
     if params["groups"] < 1:
@@ -349,6 +385,65 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     cols = _unfold_cols(x, kernel=w_shape[2:], **params)
     b = 0 if bias is None else bias  # added inside the product's primitive, in place
     return _conv_cols(cols, weight, b, out_shape=(x_shape[0], ho, wo), groups=params["groups"])
+
+
+def single(value, name: str = "argument", op: str = "") -> int:
+    """An int or a 1-tuple of an int, as an int (PyTorch's ``_single``); ``op`` names the caller in errors."""
+    if isinstance(value, (tuple, list)) and len(value) == 1:
+        value = value[0]
+    if not isinstance(value, _INTS):
+        raise ShapeError(f"{op + ': ' if op else ''}{name} must be an int or a 1-tuple of an int, got {value!r}")
+    return int(value)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D cross-correlation of an (N, C, L) or unbatched (C, L) input with an (O, C/groups, k) weight, as PyTorch.
+
+    out[n, o, i] = bias[o] + sum_{c, a} x_pad[n, c, i*s + a*d] * w[o, c, a] (within each group), of length
+    floor((L + 2p - d (k - 1) - 1) / s) + 1. ``padding`` is an int or ``'valid'`` / ``'same'`` (stride 1;
+    an even kernel with odd dilation gets its extra element on the right, as PyTorch). Computed as
+    :func:`conv2d` on the input seen as (N, C, 1, L) and the weight as (O, C/g, 1, k) (views, no copy):
+    the same single GEMM, and its gradients. Raises ShapeError when the shapes, groups or geometry do not
+    fit, ArgumentError for a bad padding string.
+    """
+    x_shape, w_shape = tuple(input.shape), tuple(weight.shape)
+    if len(x_shape) not in (2, 3):
+        raise ShapeError(f"conv1d: expected an (N, C, L) or unbatched (C, L) input, got shape {x_shape}")
+    if len(w_shape) != 3:
+        raise ShapeError(f"conv1d: weight must have shape (out, in/groups, k), got {w_shape}")
+    stride, dilation = single(stride, "stride", "conv1d"), single(dilation, "dilation", "conv1d")
+    groups = int(groups)
+    if groups < 1:
+        raise ShapeError(f"conv1d: groups must be positive, got {groups}")
+    batched = len(x_shape) == 3
+    n, c, length = x_shape if batched else (1, *x_shape)
+    if c != w_shape[1] * groups or w_shape[0] % groups:
+        raise ShapeError(
+            f"conv1d: input of shape {x_shape} ({c} channels) and weight of shape {w_shape} do not match "
+            f"groups={groups} (need in_channels = weight.shape[1] * groups and out_channels divisible by groups)"
+        )
+    if isinstance(padding, str):
+        padding_string("conv1d", padding, (w_shape[2],), (stride,), (dilation,))  # checks it before conv2d does
+        padding2 = padding
+    else:
+        padding2 = (0, single(padding, "padding", "conv1d"))
+        if min(stride, dilation, w_shape[2]) < 1 or padding2[1] < 0:
+            raise ShapeError(
+                f"conv1d: kernel, stride and dilation must be positive and padding non-negative, got kernel "
+                f"{w_shape[2]}, stride {stride}, padding {padding2[1]}, dilation {dilation}"
+            )
+        if out_size(length, w_shape[2], stride, padding2[1], dilation) < 1:
+            raise ShapeError(
+                f"conv1d: a kernel of {w_shape[2]} (dilation {dilation}) does not fit the input of shape {x_shape} "
+                f"padded by {padding2[1]}"
+            )
+    if bias is not None and tuple(bias.shape) != w_shape[:1]:
+        raise ShapeError(f"conv1d: bias must have shape {w_shape[:1]} (one per out channel), got {tuple(bias.shape)}")
+    x4 = reshape(input, (n, c, 1, length))
+    w4 = reshape(weight, (w_shape[0], w_shape[1], 1, w_shape[2]))
+    out = conv2d(x4, w4, bias, (1, stride), padding2, (1, dilation), groups)
+    o, lo = out.shape[1], out.shape[3]
+    return reshape(out, (n, o, lo) if batched else (o, lo))
 
 
 # --- fold and unfold: the window view and its adjoint --------------------------------

@@ -18,14 +18,16 @@ Each is one primitive with a closed-form vjp instead of a chain of small ops:
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .. import backend
-from ..errors import ArgumentError, DTypeError, ShapeError
+from ..errors import ArgumentError, DTypeError, IndexOutOfRange, MinigradError, ShapeError
 from ..monitor import is_anomaly_enabled
 from ..primitive import primitive
 from .elementwise import sigmoid
-from .reduction import _as_float, _softmax
+from .reduction import _as_float, _softmax, log_softmax
 from .shape import reshape
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -239,27 +241,161 @@ def _negative_onehot(x, t, *, ignore_index):
     return -_onehot(x, t, ignore_index)[0]
 
 
-def cross_entropy(input, target, reduction="mean", label_smoothing=0.0, ignore_index=-100):
-    """Cross-entropy between logits ``input`` (N, C) or (N, C, d...) and integer class ``target``.
+def cross_entropy(
+    input,
+    target,
+    weight=None,
+    size_average=None,
+    ignore_index: int = -100,
+    reduce=None,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+):
+    """Cross-entropy between logits ``input`` (C,), (N, C) or (N, C, d...) and ``target``, PyTorch's arguments.
 
-    Fused with a stable log-softmax: finite and exact for logits of magnitude
-    1e4. ``label_smoothing`` e mixes the one-hot target with the uniform
-    distribution: q = (1 - e) onehot + e / C. Raises DTypeError for
-    non-integer targets, ShapeError for mismatched shapes, IndexOutOfRange for
-    a class index out of range (on CUDA only in ``minigrad.detect_anomaly()``:
-    elsewhere such a sample's loss is NaN, because checking would copy from
-    the device and stall it in every step).
+    ``target`` holds either integer class indices ((), (N,) or (N, d...)) or class probabilities (a float
+    tensor of the input's shape). With class indices t and per-class ``weight`` w (default all 1), each
+    sample's loss is
+
+        l_n = -(1 - e) w[t_n] log p[n, t_n] - (e / C) sum_c w_c log p[n, c],   p = softmax(input) on axis 1,
+
+    and 0 for a target equal to ``ignore_index``; ``reduction="mean"`` divides the sum by sum_n w[t_n] over
+    the samples not ignored (so NaN when every target is ignored, as PyTorch), "sum" sums, "none" keeps
+    l_n. With probabilities q (smoothed to (1 - e) q + e / C), l_n = -sum_c w_c q[n, c] log p[n, c] and
+    "mean" divides by the number of samples N * d..., not by the weights (PyTorch's rule);
+    ``ignore_index`` is not allowed there. ``label_smoothing`` e is in [0, 1].
+
+    The plain case (class indices, no weight) is one fused primitive with a stable log-softmax, finite
+    and exact for logits of magnitude 1e4; weights and probabilities compose log_softmax with constant
+    coefficients, so the gradients (also of probability targets) and second order come from those ops.
+    ``size_average`` and ``reduce`` are PyTorch's deprecated spellings of ``reduction`` (with its warning).
+
+    Raises ArgumentError for an unknown reduction or smoothing outside [0, 1], DTypeError for targets
+    that are neither integers nor floats, ShapeError for mismatched shapes or a weight that is not one
+    value per class, IndexOutOfRange for a class index out of range (on CUDA only in
+    ``minigrad.detect_anomaly()``: elsewhere such a sample's loss is NaN, because checking would copy
+    from the device and stall it in every step).
     """
-    _check_reduction("cross_entropy", reduction)
+    reduction = _legacy_reduction("cross_entropy", size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ArgumentError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
-    return _cross_entropy(
-        input,
-        _as_target(target),
-        reduction=reduction,
-        label_smoothing=float(label_smoothing),
-        ignore_index=int(ignore_index),
+    target = _as_target(target)
+    weight_data = _class_weight("cross_entropy", input, weight)
+    if _data(target).dtype.kind == "f":
+        if tuple(target.shape) != tuple(input.shape):
+            raise DTypeError(
+                f"cross_entropy: target must hold integer class indices, got dtype {_data(target).dtype} with shape "
+                f"{tuple(target.shape)} (class probabilities need the input's shape {tuple(input.shape)})"
+            )
+        if ignore_index != -100:
+            raise ArgumentError(
+                f"cross_entropy: ignore_index is not supported for class-probability targets, got {ignore_index}"
+            )
+        return _cross_entropy_probabilities(input, target, weight_data, reduction, float(label_smoothing))
+    if weight is None:
+        return _cross_entropy(
+            input, target, reduction=reduction, label_smoothing=float(label_smoothing), ignore_index=int(ignore_index)
+        )
+    return _weighted_class_loss(
+        "cross_entropy", log_softmax, input, target, weight_data, reduction, float(label_smoothing), int(ignore_index)
     )
+
+
+# --- weights, class probabilities, legacy reductions ---------------------------------------------
+
+
+def _data(a):
+    """The array behind a tensor (the array itself otherwise)."""
+    return a.data if hasattr(a, "data") and hasattr(a, "requires_grad") else a
+
+
+def _legacy_reduction(op, size_average, reduce, reduction) -> str:
+    """``reduction``, or PyTorch's mapping of its deprecated ``size_average`` / ``reduce`` flags, checked."""
+    if size_average is not None or reduce is not None:
+        size_average = True if size_average is None else size_average
+        reduce = True if reduce is None else reduce
+        reduction = "none" if not reduce else "mean" if size_average else "sum"
+        warnings.warn(
+            f"size_average and reduce args will be deprecated, please use reduction='{reduction}' instead.",
+            UserWarning,
+            stacklevel=3,
+        )
+    _check_reduction(op, reduction)
+    return reduction
+
+
+def _class_weight(op, input, weight):
+    """``weight`` as an array of the logits' float dtype, checked to hold one value per class (None stays None)."""
+    if weight is None:
+        return None
+    w = _data(weight)
+    if not backend.is_array(w):
+        w = np.asarray(w)
+    shape = tuple(input.shape)
+    classes = shape[_class_axis(input)] if len(shape) else None
+    if w.ndim != 1 or classes is None or w.shape[0] != classes:
+        raise ShapeError(
+            f"{op}: weight must hold one value for each of the {classes} classes of the input of shape {shape}, "
+            f"got a weight of shape {tuple(w.shape)}"
+        )
+    dtype = input.dtype if input.dtype.kind == "f" else np.dtype("float32")
+    return w.astype(dtype, copy=False)
+
+
+def _class_targets(op, x, t, ignore_index):
+    """Check integer class targets (as the fused primitives do), raising errors that name ``op`` and the shapes."""
+    try:
+        _check_targets(x, t, ignore_index)
+    except IndexError as exc:
+        raise IndexOutOfRange(f"{op}: {exc} (input {tuple(x.shape)}, target {tuple(t.shape)})") from None
+    except MinigradError as exc:
+        raise type(exc)(f"{op}: {exc}") from None
+
+
+def _weighted_class_loss(op, transform, input, target, w, reduction, label_smoothing, ignore_index):
+    """Weighted (and smoothed) nll of ``transform(input)`` at class indices, as constants times one sum.
+
+    Each sample's loss is sum_c k[n, c] y[n, c] with y = transform(input) along the class axis and the
+    constant k = -((1 - e) w[t_n] onehot(t_n) + e w / C) (zero for ignored targets). A mean divides by
+    sum_n w[t_n] over the valid targets.
+    """
+    x, t = _data(input), _data(target)
+    _class_targets(op, x, t, ignore_index)
+    xp = backend.xp_of(x)
+    axis = _class_axis(x)
+    classes = x.shape[axis]
+    valid = t != ignore_index
+    safe = xp.where(valid & (t >= 0) & (t < classes), t, 0)
+    sample_w = w[safe] * valid  # w[t_n], 0 where ignored
+    onehot = backend.onehot(t, x.shape, axis, w.dtype, ignore_index)
+    coef = (1 - label_smoothing) * onehot * _expand(sample_w, axis)
+    if label_smoothing:
+        spread = w.reshape((classes,) + (1,) * (x.ndim - axis - 1)) * (label_smoothing / classes)
+        coef = coef + spread * _expand(valid, axis)
+    y = input if transform is None else transform(input, axis=axis)
+    per_sample = (y * (-coef)).sum(axis=axis)
+    if reduction == "none":
+        return per_sample
+    total = per_sample.sum()
+    return total if reduction == "sum" else total / sample_w.sum()
+
+
+def _cross_entropy_probabilities(input, target, w, reduction, label_smoothing):
+    """-sum_c w_c q_c log softmax(input)_c with q = (1 - e) target + e / C; a mean over the samples."""
+    if input.ndim == 0:
+        raise ShapeError("cross_entropy: input must have a class axis: shape (C,), (N, C) or (N, C, d...)")
+    axis = _class_axis(input)
+    classes = input.shape[axis]
+    q = target
+    if label_smoothing:
+        q = q * (1 - label_smoothing) + label_smoothing / classes
+    product = log_softmax(input, axis=axis) * q
+    if w is not None:
+        product = product * w.reshape((classes,) + (1,) * (input.ndim - axis - 1))
+    per_sample = -product.sum(axis=axis)
+    if reduction == "none":
+        return per_sample
+    return per_sample.sum() if reduction == "sum" else per_sample.mean()
 
 
 # --- negative log-likelihood ----------------------------------------------------------------
@@ -292,10 +428,27 @@ def _count_valid(t, *, dtype, ignore_index):
 _nll_loss.defvjp(_nll_vjp, None)
 
 
-def nll_loss(input, target, reduction="mean", ignore_index=-100):
-    """Negative log-likelihood of log-probabilities ``input`` (N, C) at integer ``target``: -input[n, target[n]]."""
-    _check_reduction("nll_loss", reduction)
-    return _nll_loss(input, _as_target(target), reduction=reduction, ignore_index=int(ignore_index))
+def nll_loss(
+    input,
+    target,
+    weight=None,
+    size_average=None,
+    ignore_index: int = -100,
+    reduce=None,
+    reduction: str = "mean",
+):
+    """Negative log-likelihood of log-probabilities ``input`` (C,), (N, C) or (N, C, d...) at integer ``target``.
+
+    l_n = -w[t_n] input[n, t_n] (0 where t_n is ``ignore_index``), ``weight`` w one value per class
+    (default 1); "mean" divides the sum by sum_n w[t_n] over the valid targets, as PyTorch. Raises as
+    :func:`cross_entropy` does for class indices.
+    """
+    reduction = _legacy_reduction("nll_loss", size_average, reduce, reduction)
+    target = _as_target(target)
+    if weight is None:
+        return _nll_loss(input, target, reduction=reduction, ignore_index=int(ignore_index))
+    w = _class_weight("nll_loss", input, weight)
+    return _weighted_class_loss("nll_loss", None, input, target, w, reduction, 0.0, int(ignore_index))
 
 
 # --- binary cross-entropy with logits ------------------------------------------------------------
@@ -323,15 +476,48 @@ _bce_with_logits.defvjp(
 )
 
 
-def binary_cross_entropy_with_logits(input, target, reduction="mean"):
+def binary_cross_entropy_with_logits(
+    input,
+    target,
+    weight=None,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    pos_weight=None,
+):
     """Binary cross-entropy of logits and targets in [0, 1], without overflow for any logit.
 
-    loss = max(x, 0) - x t + log(1 + exp(-|x|)); d/dx = sigmoid(x) - t.
+    l = w [p t softplus(-x) + (1 - t) softplus(x)] with ``weight`` w (broadcast with the input) and
+    ``pos_weight`` p (broadcast along the last, class dimension; default 1). Without p this is
+    max(x, 0) - x t + log(1 + exp(-|x|)), d/dx = sigmoid(x) - t, d/dt = -x: one fused primitive. With p
+    it is that plus (p - 1) t softplus(-x), the same primitive at target 1 (smooth, stable). "mean"
+    averages over the elements of the (broadcast) loss. Raises ShapeError when target's shape is not
+    the input's or a weight does not broadcast, ArgumentError for an unknown reduction.
     """
-    _check_reduction("binary_cross_entropy_with_logits", reduction)
+    op = "binary_cross_entropy_with_logits"
+    reduction = _legacy_reduction(op, size_average, reduce, reduction)
     if tuple(input.shape) != tuple(getattr(target, "shape", ())):
         raise ShapeError(
-            f"binary_cross_entropy_with_logits: input shape {tuple(input.shape)} and target shape "
-            f"{tuple(getattr(target, 'shape', ()))} differ"
+            f"{op}: input shape {tuple(input.shape)} and target shape {tuple(getattr(target, 'shape', ()))} differ"
         )
-    return _bce_with_logits(input, target, reduction=reduction)
+    if weight is None and pos_weight is None:
+        return _bce_with_logits(input, target, reduction=reduction)
+    shapes = [tuple(input.shape)] + [tuple(np.shape(_data(w))) for w in (weight, pos_weight) if w is not None]
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ShapeError(
+            f"{op}: weight {tuple(np.shape(_data(weight))) if weight is not None else None} and pos_weight "
+            f"{tuple(np.shape(_data(pos_weight))) if pos_weight is not None else None} must broadcast with the "
+            f"input of shape {tuple(input.shape)}"
+        ) from None
+    loss = _bce_with_logits(input, target, reduction="none")
+    if pos_weight is not None:
+        x = _data(input)
+        ones = backend.xp_of(x).ones(x.shape, x.dtype if x.dtype.kind == "f" else np.float32)
+        loss = loss + (pos_weight - 1) * target * _bce_with_logits(input, ones, reduction="none")
+    if weight is not None:
+        loss = loss * weight
+    if reduction == "none":
+        return loss
+    return loss.sum() if reduction == "sum" else loss.mean()

@@ -62,7 +62,7 @@ def _tuple(value, n: int, name: str, op: str, allow_none: bool = False) -> tuple
 
 
 def _data(x):
-    return x.data if isinstance(x, Tensor) else x
+    return x.array if isinstance(x, Tensor) else x
 
 
 def _as_batched(op: str, x, spatial: int):

@@ -413,7 +413,120 @@ def log_softmax(x, axis=-1, *, dim=None):
     return _log_softmax(x, axis=axis)
 
 
+# --- prod, var_mean / std_mean, count_nonzero (issue #16) ------------------------------------------
+
+
+def _raw(x):
+    """The array of a tensor (a vjp runs on arrays in a plain backward, on tensors under create_graph)."""
+    return x.data if isinstance(x, Tensor) else x
+
+
+@primitive(name="prod", saves=(0,))
+def _prod(x, *, axis=None, keepdims=False):
+    if x.dtype.kind in "biu":  # integers and bools multiply in int64, as PyTorch's
+        return x.prod(axis=axis, keepdims=keepdims, dtype=xp_of(x).int64)
+    return x.prod(axis=axis, keepdims=keepdims)
+
+
+def _prod_vjp(g, ans, x, axis, keepdims):
+    """d prod(x) / d x_k = prod_{j != k} x_j, the product of the others, computed without dividing by a zero.
+
+    With P the product of the nonzero elements of a slice and Z its zeros: no zero, P / x_k; one zero z,
+    P at z and x_z P / x_k elsewhere (x_z = 0: zero, but its derivative in x_z is not); two zeros z1, z2,
+    x_z2 P at z1 (and the reverse) and x_z1 x_z2 P / x_k elsewhere; three or more, 0 (every first and
+    second derivative vanishes). Each case is the exact polynomial, written with prod, sum and where on
+    the zeros' own values, so create_graph=True differentiates it correctly too.
+    """
+    raw = _raw(x)
+    zero = raw == 0
+    g = _spread(g, x.shape, axis, keepdims)
+    nonzero = where(zero, 1, x) if zero.any() else x
+    others = _prod(nonzero, axis=axis, keepdims=True) / nonzero  # the product of the nonzero others
+    if not zero.any():
+        return g * others
+    count = zero.sum(axis=axis, keepdims=True)
+    zeros_only = where(zero, x, 0)  # value 0, derivative 1 at the zeros
+    s1 = _sum(zeros_only, axis=axis, keepdims=True)
+    e2 = (s1 * s1 - _sum(zeros_only * zeros_only, axis=axis, keepdims=True)) / 2  # x_z1 x_z2
+    one = where(zero, 1, s1)
+    two = where(zero, s1 - zeros_only, e2)
+    factor = where(count == 0, 1, where(count == 1, one, where(count == 2, two, 0)))
+    return g * others * factor
+
+
+_prod.defvjp(_prod_vjp)
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    """The product of the elements over ``dim`` (all when None), ``torch.prod``.
+
+    ``dtype`` casts the input first; integer and bool tensors give int64, as PyTorch. NumPy's
+    ``axis``/``keepdims`` are accepted (axis may be a tuple). The gradient is the product of the
+    other elements, exact where the input has zeros (see :func:`_prod_vjp`) and differentiable
+    again. The product of an empty slice is 1. Raises IndexOutOfRange for a dim outside the tensor.
+    """
+    if dim is not None and axis is not None:
+        raise TypeError("prod: give axis or dim, not both")
+    axis, keepdims = reduce_args("prod", axis, keepdim if keepdims is None else keepdims, dim, None)
+    _check_dims("prod", input, axis)
+    if dtype is not None:
+        input = input.to(dtype)
+    return _prod(input, axis=axis, keepdims=keepdims)
+
+
+def _check_dims(op, x, axis) -> None:
+    """Raise IndexOutOfRange for a dim outside ``x`` (a 0-d tensor takes 0 and -1)."""
+    if axis is None:
+        return
+    n = x.ndim or 1
+    for a in axis if isinstance(axis, tuple) else (axis,):
+        if not -n <= a < n:
+            raise IndexOutOfRange(f"{op}: dim {a} is out of range for a tensor of shape {tuple(x.shape)}")
+
+
+def _moments(op, input, dim, unbiased, keepdim, correction, moment):
+    mean_axis = None if dim is None or isinstance(dim, bool) else dim
+    spread = moment(input, dim, unbiased, keepdim, correction=correction)
+    return spread, mean(input, axis=mean_axis, keepdims=keepdim)
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> tuple:
+    """``(var, mean)`` over ``dim`` in one call, ``torch.var_mean``: a plain tuple, as PyTorch's.
+
+    The arguments are :func:`var`'s: ``correction`` (1 by default, Bessel's), or ``unbiased``, also
+    as PyTorch's overload ``var_mean(input, unbiased)`` with a bool in the dim's place. Both results
+    are differentiable. Raises as :func:`var`.
+    """
+    return _moments("var_mean", input, dim, unbiased, keepdim, correction, var)
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> tuple:
+    """``(std, mean)`` over ``dim`` in one call, ``torch.std_mean``: a plain tuple; arguments as :func:`var_mean`."""
+    return _moments("std_mean", input, dim, unbiased, keepdim, correction, std)
+
+
+@primitive(name="count_nonzero", differentiable=False)
+def _count_nonzero(x, *, axis=None):
+    xp = xp_of(x)
+    if x.ndim == 0:
+        return xp.asarray(x != 0, dtype=xp.int64)
+    return xp.asarray(xp.count_nonzero(x, axis=axis), dtype=xp.int64)
+
+
+def count_nonzero(input, dim=None):
+    """How many elements over ``dim`` (an int, a tuple, or all when None) are nonzero, ``torch.count_nonzero``.
+
+    int64, no gradient; the reduced dims are dropped. Raises IndexOutOfRange for a dim outside the tensor.
+    """
+    axis, _ = reduce_args("count_nonzero", None, False, dim, None)
+    _check_dims("count_nonzero", input, axis)
+    if input.ndim == 0:
+        axis = None
+    return _count_nonzero(input, axis=axis)
+
+
 __all__ = [
     "sum", "mean", "var", "std", "max", "min", "amax", "amin", "argmax", "argmin",
     "logsumexp", "softmax", "log_softmax", "sum_to", "ValuesIndices",
 ]  # fmt: skip
+__all__ += ["prod", "var_mean", "std_mean", "count_nonzero"]

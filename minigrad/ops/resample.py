@@ -57,7 +57,7 @@ _KEEPS_EQUAL_AXES = ("linear", "bilinear", "trilinear")
 
 
 def _data(x):
-    return x.data if isinstance(x, Tensor) else x
+    return x.array if isinstance(x, Tensor) else x
 
 
 def _device(x) -> str:

@@ -79,7 +79,7 @@ def classification_cases(draw, with_smoothing=True):
 @given(classification_cases())
 def test_cross_entropy_matches_numpy(case):
     x, t, reduction, smoothing, ignore_index = case
-    out = F.cross_entropy(_t(x), _t(t), reduction, smoothing, ignore_index)
+    out = F.cross_entropy(_t(x), _t(t), reduction=reduction, label_smoothing=smoothing, ignore_index=ignore_index)
     expected = cross_entropy_ref(x, t, reduction, smoothing, ignore_index)
     assert out.shape == np.shape(expected) and out.dtype == np.float64
     np.testing.assert_allclose(out.numpy(), expected, rtol=1e-12, atol=1e-12)
@@ -94,7 +94,7 @@ def test_cross_entropy_gradients(case):
     # even where the loss itself is ~1e-5 (a confident right answer), which gradcheck's noise estimate
     # (from |f|) cannot see. A floor of 1e-2 compares entries below it with an absolute 1e-9 instead.
     report = mg.gradcheck(
-        lambda x: F.cross_entropy(x, _t(t), reduction, smoothing, ignore_index),
+        lambda x: F.cross_entropy(x, _t(t), reduction=reduction, label_smoothing=smoothing, ignore_index=ignore_index),
         _t(x, True),
         fast_mode=x.size > 60,
         floor=1e-2,
@@ -113,7 +113,7 @@ def test_cross_entropy_gathers_plain_targets_as_the_one_hot_path_would(reduction
     results = []
     for ignore_index in (-100, 3):
         logits = _t(x, True)
-        loss = F.cross_entropy(logits, _t(t), reduction, ignore_index=ignore_index)
+        loss = F.cross_entropy(logits, _t(t), reduction=reduction, ignore_index=ignore_index)
         loss.sum().backward()
         results.append((loss.numpy(), logits.grad.numpy()))
     (loss_plain, grad_plain), (loss_onehot, grad_onehot) = results
@@ -170,7 +170,7 @@ def test_cross_entropy_matches_torch():
         for reduction in REDUCTIONS:
             for smoothing in (0.0, 0.2):
                 x_ours, x_theirs = _t(x, True), torch.tensor(x, requires_grad=True)
-                ours = F.cross_entropy(x_ours, _t(t), reduction, smoothing)
+                ours = F.cross_entropy(x_ours, _t(t), reduction=reduction, label_smoothing=smoothing)
                 theirs = torch.nn.functional.cross_entropy(
                     x_theirs, torch.from_numpy(t), reduction=reduction, label_smoothing=smoothing
                 )
@@ -253,11 +253,15 @@ def test_loss_module_arguments_are_checked():
 def test_nll_loss_matches_numpy_and_gradcheck(case):
     x, t, reduction, _, ignore_index = case
     logp = _log_softmax(x)
-    out = F.nll_loss(_t(logp), _t(t), reduction, ignore_index)
+    out = F.nll_loss(_t(logp), _t(t), reduction=reduction, ignore_index=ignore_index)
     np.testing.assert_allclose(out.numpy(), nll_ref(logp, t, reduction, ignore_index), rtol=1e-12, atol=1e-12)
     module = nn.NLLLoss(reduction=reduction, ignore_index=ignore_index)
     np.testing.assert_array_equal(module(_t(logp), _t(t)).numpy(), out.numpy())
-    mg.gradcheck(lambda x: F.nll_loss(x, _t(t), reduction, ignore_index), _t(logp, True), fast_mode=x.size > 60)
+    mg.gradcheck(
+        lambda x: F.nll_loss(x, _t(t), reduction=reduction, ignore_index=ignore_index),
+        _t(logp, True),
+        fast_mode=x.size > 60,
+    )
 
 
 def test_nll_of_log_softmax_is_cross_entropy():
@@ -273,7 +277,7 @@ def test_nll_loss_matches_torch():
     t = np.array([[0, 2], [1, -100], [2, 2], [0, 1]])
     for reduction in REDUCTIONS:
         theirs = torch.nn.functional.nll_loss(torch.tensor(x), torch.from_numpy(t), reduction=reduction)
-        np.testing.assert_allclose(F.nll_loss(_t(x), _t(t), reduction).numpy(), theirs.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(F.nll_loss(_t(x), _t(t), reduction=reduction).numpy(), theirs.numpy(), rtol=1e-12)
 
 
 # --- MSE ------------------------------------------------------------------------------------
@@ -312,8 +316,8 @@ def test_bce_with_logits_matches_numpy_and_gradcheck(reduction):
     x, t = rng.standard_normal((3, 4)) * 3, rng.random((3, 4))
     out = nn.BCEWithLogitsLoss(reduction=reduction)(_t(x), _t(t))
     np.testing.assert_allclose(out.numpy(), bce_ref(x, t, reduction), rtol=1e-12)
-    mg.gradcheck(lambda x, t: F.binary_cross_entropy_with_logits(x, t, reduction), (_t(x, True), _t(t, True)))
-    mg.gradgradcheck(lambda x: F.binary_cross_entropy_with_logits(x, _t(t), reduction), _t(x, True))
+    mg.gradcheck(lambda x, t: F.binary_cross_entropy_with_logits(x, t, reduction=reduction), (_t(x, True), _t(t, True)))
+    mg.gradgradcheck(lambda x: F.binary_cross_entropy_with_logits(x, _t(t), reduction=reduction), _t(x, True))
 
 
 def test_bce_with_logits_matches_torch():
@@ -322,7 +326,7 @@ def test_bce_with_logits_matches_torch():
     t = np.array([1.0, 0.0, 0.3, 1.0, 0.0, 1.0, 0.0])
     for reduction in REDUCTIONS:
         x_ours, x_theirs = _t(x, True), torch.tensor(x, requires_grad=True)
-        ours = F.binary_cross_entropy_with_logits(x_ours, _t(t), reduction)
+        ours = F.binary_cross_entropy_with_logits(x_ours, _t(t), reduction=reduction)
         theirs = torch.nn.functional.binary_cross_entropy_with_logits(x_theirs, torch.tensor(t), reduction=reduction)
         # atol: at x = -30 PyTorch's formula loses digits of log1p(e^-30) = 9.3576e-14 that ours keeps.
         np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-12, atol=1e-14)
@@ -346,10 +350,12 @@ def test_bce_with_logits_is_stable_at_huge_logits(dtype, device):
 def test_bce_with_logits_gradient_at_zero_is_sigmoid_zero_minus_t(reduction):
     t = np.array([0.0, 0.25, 0.5, 1.0])
     x = _t(np.zeros(4), True)
-    F.binary_cross_entropy_with_logits(x, _t(t), reduction).backward()
+    F.binary_cross_entropy_with_logits(x, _t(t), reduction=reduction).backward()
     expected = 0.5 - t  # sigmoid(0) - t: no kink at 0 (not relu/abs composed)
     np.testing.assert_array_equal(x.grad.numpy(), expected if reduction == "sum" else expected / 4)
-    report = mg.gradcheck(lambda x: F.binary_cross_entropy_with_logits(x, _t(t), reduction), _t(np.zeros(4), True))
+    report = mg.gradcheck(
+        lambda x: F.binary_cross_entropy_with_logits(x, _t(t), reduction=reduction), _t(np.zeros(4), True)
+    )
     assert report.passed and not report.kinks
 
 

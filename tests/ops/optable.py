@@ -42,7 +42,8 @@ from ophelpers import arrays, axes, distinct_arrays, nonzero, separated_pair, sh
 
 import minigrad
 import minigrad.nn.functional as F
-from minigrad.ops import construct, contraction, conv, elementwise, linalg, loss, pointwise, reduction, scan
+import minigrad.ops.loss_breadth as loss_breadth
+from minigrad.ops import construct, contraction, conv, elementwise, linalg, loss, pointwise, reduction, scan, sorting
 from minigrad.ops import shape as shape_ops
 from minigrad.primitive import Primitive
 
@@ -1474,9 +1475,251 @@ SCANS = [
     ),
 ]
 
+
+# --- scans, sorting and prod (minigrad/ops/scan.py, sorting.py; prod in reduction.py) ------------------
+
+
+def _factors():
+    """Factors near 1 in size, with exact zeros often (prod's and cumprod's gradients at zeros).
+
+    Near 1 so that a product of up to 27 of them stays moderate: the second-order check's centered
+    differences of a product of large factors carry an absolute noise its atol cannot absorb.
+    """
+    return st.one_of(st.just(0.0), st.floats(0.6, 1.25), st.floats(-1.25, -0.6))
+
+
+@st.composite
+def _dim_case(draw, elements=None, distinct=False, nonempty_dim=False, max_side=4):
+    """A shape (empty dims included), a dim of it, a spelling; distinct values (no ties) for picking ops."""
+    shape = draw(shapes(min_side=0, max_side=max_side))
+    dim = draw(st.integers(-max(len(shape), 1), max(len(shape), 1) - 1))
+    if nonempty_dim and shape and shape[dim] == 0:
+        shape = tuple(1 if i == dim % len(shape) else s for i, s in enumerate(shape))
+    x = draw(distinct_arrays(shape)) if distinct else draw(arrays(shape, elements))
+    return Case((x,), {"dim": dim, "spelling": draw(st.sampled_from(["function", "method"]))})
+
+
+def _spelled(name, *args, field=None):
+    def call(x, dim, spelling, **params):
+        fn = getattr(minigrad, name) if spelling == "function" else getattr(x, name).__func__
+        out = fn(x, *[params[a] for a in args], dim) if args else fn(x, dim)
+        return out if field is None else getattr(out, field)
+
+    return call
+
+
+@st.composite
+def _prod_case(draw):
+    shape = draw(shapes(min_side=0, max_side=3))
+    style = draw(st.sampled_from(["dim", "all", "axis-tuple", "method"]))
+    dim = draw(st.integers(-max(len(shape), 1), max(len(shape), 1) - 1))
+    if style == "axis-tuple":
+        dim = draw(axes(len(shape), allow_none=False)) if shape else 0
+    return Case((draw(arrays(shape, _factors())),), {"dim": dim, "keepdim": draw(st.booleans()), "style": style})
+
+
+def _prod_call(x, dim, keepdim, style):
+    if style == "all":
+        return minigrad.prod(x)
+    if style == "axis-tuple":
+        return minigrad.prod(x, axis=dim, keepdims=keepdim)
+    if style == "method":
+        return x.prod(dim, keepdim=keepdim)
+    return minigrad.prod(x, dim=dim, keepdim=keepdim)
+
+
+def _prod_ref(x, dim, keepdim, style):
+    if style == "all":
+        return np.prod(x)
+    if np.ndim(x) == 0:
+        return np.asarray(x).copy()
+    return np.prod(x, axis=dim, keepdims=keepdim)
+
+
+@st.composite
+def _topk_case(draw):
+    case = draw(_dim_case(distinct=True))
+    x = case.arrays[0]
+    size = x.shape[case.params["dim"]] if x.ndim else 1
+    params = {**case.params, "k": draw(st.integers(0, size)), "largest": draw(st.booleans())}
+    return Case(case.arrays, params)
+
+
+def _topk_call(x, dim, spelling, k, largest):
+    fn = minigrad.topk if spelling == "function" else type(x).topk
+    return fn(x, k, dim, largest).values
+
+
+def _topk_ref(x, dim, spelling, k, largest):
+    if np.ndim(x) == 0:
+        return np.asarray(x).copy()
+    s = np.sort(x, axis=dim)
+    s = np.flip(s, axis=dim) if largest else s
+    return np.take(s, np.arange(k), axis=dim)
+
+
+@st.composite
+def _kth_case(draw):
+    case = draw(_dim_case(distinct=True, nonempty_dim=True))
+    x = case.arrays[0]
+    size = x.shape[case.params["dim"]] if x.ndim else 1
+    return Case(case.arrays, {**case.params, "k": draw(st.integers(1, size)), "keepdim": draw(st.booleans())})
+
+
+def _kth_call(x, dim, spelling, k, keepdim):
+    fn = minigrad.kthvalue if spelling == "function" else type(x).kthvalue
+    return fn(x, k, dim, keepdim).values
+
+
+def _kth_ref(x, dim, spelling, k, keepdim):
+    if np.ndim(x) == 0:
+        return np.asarray(x).copy()
+    out = np.take(np.sort(x, axis=dim), [k - 1], axis=dim)
+    return out if keepdim else np.squeeze(out, axis=dim)
+
+
+@st.composite
+def _keep_case(draw, elements=None, distinct=True):
+    case = draw(_dim_case(elements, distinct=distinct, nonempty_dim=True))
+    return Case(case.arrays, {**case.params, "keepdim": draw(st.booleans())})
+
+
+def _median_call(x, dim, spelling, keepdim):
+    fn = minigrad.median if spelling == "function" else type(x).median
+    return fn(x, dim, keepdim).values
+
+
+def _median_ref(x, dim, spelling, keepdim):
+    if np.ndim(x) == 0:
+        return np.asarray(x).copy()
+    n = x.shape[dim]
+    out = np.take(np.sort(x, axis=dim), [(n - 1) // 2], axis=dim)
+    return out if keepdim else np.squeeze(out, axis=dim)
+
+
+def _mode_call(x, dim, spelling, keepdim):
+    fn = minigrad.mode if spelling == "function" else type(x).mode
+    return fn(x, dim, keepdim).values
+
+
+def _mode_of(v):
+    values, counts = np.unique(v, return_counts=True)  # sorted: argmax picks the smallest of the modes
+    return values[np.argmax(counts)]
+
+
+def _mode_ref(x, dim, spelling, keepdim):
+    if np.ndim(x) == 0:
+        return np.asarray(x).copy()
+    if x.size == 0:  # nothing to count: the empty result of the right shape
+        out = np.take(x, [0], axis=dim)
+    else:
+        out = np.expand_dims(np.apply_along_axis(_mode_of, dim, x), dim)
+    return out if keepdim else np.squeeze(out, axis=dim)
+
+
+def _scan_ref(fn):
+    return lambda x, dim, spelling: fn(x, axis=dim) if np.ndim(x) else np.asarray(x).copy()
+
+
+def _logcumsumexp_ref(x, axis):
+    return np.logaddexp.accumulate(np.asarray(x, dtype=np.float64), axis=axis)
+
+
+SORTING = [
+    OpRecord(reduction._prod, _prod_call, _prod_ref, _prod_case(), forward_examples=None),
+    OpRecord(scan._cumprod, _spelled("cumprod"), _scan_ref(np.cumprod), _dim_case(_factors(), max_side=3)),
+    OpRecord(scan._logcumsumexp, _spelled("logcumsumexp"), _scan_ref(_logcumsumexp_ref), _dim_case()),
+    OpRecord(
+        scan._cummax,
+        _spelled("cummax", field="values"),
+        _scan_ref(np.maximum.accumulate),
+        _dim_case(distinct=True),
+        kinked=True,
+        exact=True,
+        signature_shape=lambda case: case.arrays[0].shape,
+    ),
+    OpRecord(
+        scan._cummin,
+        _spelled("cummin", field="values"),
+        _scan_ref(np.minimum.accumulate),
+        _dim_case(distinct=True),
+        kinked=True,
+        exact=True,
+        signature_shape=lambda case: case.arrays[0].shape,
+    ),
+    OpRecord(
+        sorting._sort,
+        _spelled("sort", field="values"),
+        _scan_ref(np.sort),
+        _dim_case(distinct=True),
+        spellings={"msort": lambda x, dim, spelling: minigrad.sort(x, dim=dim, descending=False)[0]},
+        kinked=True,
+        exact=True,
+        signature_shape=lambda case: case.arrays[0].shape,
+    ),
+    OpRecord(sorting._topk, _topk_call, _topk_ref, _topk_case(), kinked=True, exact=True),
+    OpRecord(sorting._kthvalue, _kth_call, _kth_ref, _kth_case(), kinked=True, exact=True),
+    OpRecord(sorting._median, _median_call, _median_ref, _keep_case(), kinked=True, exact=True),
+    OpRecord(
+        sorting._mode,
+        _mode_call,
+        _mode_ref,
+        _keep_case(),
+        forward_case=_keep_case(st.sampled_from([-1.0, 0.0, 0.5, 2.0]), distinct=False),  # ties: counts matter
+        kinked=True,
+        exact=True,
+    ),
+]
+
+
+# --- binary cross-entropy of probabilities (minigrad.ops.loss_breadth) ------------------------------
+
+
+def _bce_probability_ref(x, t):
+    """-(t log x + (1 - t) log(1 - x)), each log clamped at -100, as PyTorch."""
+    return -(t * np.maximum(np.log(x), -100) + (1 - t) * np.maximum(np.log1p(-x), -100))
+
+
+LOSS_BREADTH = [
+    OpRecord(
+        loss_breadth._binary_cross_entropy,
+        lambda x, t: F.binary_cross_entropy(x, t, reduction="none"),
+        _bce_probability_ref,
+        case_of(values(0.05, 0.95), values(0.0, 1.0), broadcast=False),
+        examples=20,
+    ),
+]
+
+
+# --- activations (minigrad/ops/activation.py, issue #17) -------------------------------------------------
+
+from minigrad.ops import activation  # noqa: E402
+
+
+def _gelu_ref(x, approximate="none"):
+    x = np.asarray(x, dtype=np.float64)
+    if approximate == "tanh":
+        return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))
+    return 0.5 * x * (1 + _erf_ref(x / math.sqrt(2)))
+
+
+ACTIVATIONS = [
+    OpRecord(
+        activation.gelu,
+        lambda x, approximate: F.gelu(x, approximate=approximate),
+        _gelu_ref,
+        case_of(values(-5.0, 5.0), params=st.sampled_from([{"approximate": "none"}, {"approximate": "tanh"}])),
+        spellings={"module": lambda x, approximate: minigrad.nn.GELU(approximate)(x)},
+    ),
+]
+
+
 RECORDS = ELEMENTWISE + POINTWISE + REDUCTIONS + SHAPE + LINALG + CONV + LOSSES
 RECORDS += LINALG_BREADTH
 RECORDS += SCANS
+RECORDS += SORTING
+RECORDS += LOSS_BREADTH
+RECORDS += ACTIVATIONS
 BY_NAME = {r.name: r for r in RECORDS}
 
 # Differentiable primitives without a record of their own, and why. Each is an internal step of a public
@@ -1493,11 +1736,16 @@ EXEMPT = {
     "conv2d_bias_grad": "conv2d's vjp for its bias, checked by conv2d's gradcheck and second order",
     "max_pool2d_grad": "max_pool2d's vjp: its gradcheck, and its own vjp by its second order",
     "max_pool2d_gather": "max_pool2d_grad's vjp: max_pool2d's second order (and third order through its adjoint)",
+    "normal_cdf": "Phi in gelu's vjp: gelu's second order; its forward by tests/nn/test_activation.py",
 }
 
 OP_MODULES = ["elementwise", "pointwise", "reduction", "shape", "linalg", "inplace", "conv", "loss"]
 OP_MODULES += ["construct", "contraction"]
 OP_MODULES += ["scan"]
+OP_MODULES += ["conv_transpose"]
+OP_MODULES += ["sorting"]
+OP_MODULES += ["loss_breadth"]
+OP_MODULES += ["activation"]
 
 
 def defined_primitives(modules) -> dict:
