@@ -54,6 +54,10 @@ from .module import Module, ModuleDict, ModuleList, Parameter, ParameterDict, Pa
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 # isort: split
+# convolution breadth (#17)
+from .conv import Conv1d, ConvTranspose1d, ConvTranspose2d, Fold, Unfold
+
+# isort: split
 # pooling, resampling, padding, channel dropout (#17)
 from .pooling import (
     AdaptiveAvgPool1d,
@@ -85,9 +89,6 @@ from .pooling import (
     ZeroPad1d,
     ZeroPad2d,
 )  # fmt: skip
-
-# convolution breadth (#17)
-from .conv import Conv1d, ConvTranspose1d, ConvTranspose2d, Fold, Unfold
 
 __all__ = [
     "functional", "init", "utils", "Module", "ModuleList", "Parameter", "Sequential", "StateDictError",

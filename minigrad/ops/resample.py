@@ -282,8 +282,11 @@ def pad(input, pad, mode: str = "constant", value: float | None = None):
     about the edge element (x[1], x[0] | x[0], x[1], ...; widths below the axis length), 'replicate'
     repeats the edge element, 'circular' wraps around (widths up to the axis length). These pad the
     last 1, 2 or 3 dimensions of an input with one or two more (len(pad) 2 for 2-D or 3-D inputs, 4
-    for 3-D or 4-D, 6 for 4-D or 5-D) and take no ``value``. A negative width crops. Differentiable:
-    each padded element passes its cotangent back to the element it copies.
+    for 3-D or 4-D, 6 for 4-D or 5-D) and take no ``value``. A negative width crops: output position
+    j of an axis of length L padded by (before, after) copies source j - before, brought into [0, L)
+    by the mode (reflect: |i|, then 2 (L - 1) - i past the end; replicate: clamp; circular: modulo the
+    length of the axis as cropped, as PyTorch). Differentiable: each padded element passes its
+    cotangent back to the element it copies.
 
     Raises ShapeError for an odd-length ``pad``, too many pairs, an unsupported ndim for the mode,
     reflect widths >= the axis length, circular widths that wrap more than once or an empty result;
@@ -318,13 +321,16 @@ def pad(input, pad, mode: str = "constant", value: float | None = None):
                 f"{input.ndim + axis} of the input of shape {shape}"
             )
         kept = size - max(-before, 0) - max(-after, 0)
-        if mode == "circular" and (before > kept or after > kept):
+        # PyTorch wraps the trailing padding around the cropped axis as often as it takes (its kernel
+        # copies from the output), but leading padding longer than the cropped axis reads memory it
+        # never wrote, and either width above the axis length is its "wraps around more than once"
+        if mode == "circular" and (before > size or after > size or before > kept or (after > 0 and kept <= 0)):
             raise ShapeError(
                 f"pad: circular padding ({before}, {after}) of dimension {input.ndim + axis} (size {size}, "
                 f"{kept} after cropping) would wrap around more than once; input shape {shape}"
             )
         new = size + before + after
-        if new < 0 or (new == 0 and mode != "circular") or kept < 0:
+        if new < 0 or (new == 0 and mode != "circular") or (mode == "circular" and kept < 0):
             raise ShapeError(
                 f"pad: the input of shape {shape} padded by ({before}, {after}) on dimension {input.ndim + axis} "
                 f"gives size {new}"
