@@ -16,6 +16,14 @@ from ..ops import resample as R
 from .module import Module
 
 
+def _single(value) -> tuple:
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,)
+
+
+def _pair(value) -> tuple:
+    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+
+
 def _check_p(op: str, p: float) -> None:
     if not 0.0 <= p <= 1.0:
         raise ArgumentError(f"{op}: p must be in [0, 1], got {p}")
@@ -108,8 +116,10 @@ class AvgPool1d(Module):
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
         super().__init__()
-        self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
-        self.padding, self.ceil_mode, self.count_include_pad = padding, ceil_mode, count_include_pad
+        # PyTorch keeps these as 1-tuples (its repr shows kernel_size=(3,))
+        self.kernel_size = _single(kernel_size)
+        self.stride = _single(kernel_size if stride is None else stride)
+        self.padding, self.ceil_mode, self.count_include_pad = _single(padding), ceil_mode, count_include_pad
 
     def forward(self, x):
         return P.avg_pool1d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad)
@@ -174,8 +184,10 @@ class MaxUnpool2d(Module):
 
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
-        self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
-        self.padding = padding
+        # PyTorch keeps these as pairs (its repr shows kernel_size=(2, 2))
+        self.kernel_size = _pair(kernel_size)
+        self.stride = _pair(kernel_size if stride is None else stride)
+        self.padding = _pair(padding)
 
     def forward(self, input, indices, output_size=None):
         return P.max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
@@ -184,18 +196,30 @@ class MaxUnpool2d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class LPPool2d(Module):
-    """:func:`~minigrad.ops.pooling.lp_pool2d` as a layer (PyTorch's ``nn.LPPool2d``)."""
-
-    def __init__(self, norm_type, kernel_size, stride=None, ceil_mode=False):
+class _LPPoolNd(Module):
+    def __init__(self, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False):
         super().__init__()
         self.norm_type, self.kernel_size, self.stride, self.ceil_mode = norm_type, kernel_size, stride, ceil_mode
 
+    def extra_repr(self) -> str:
+        return (
+            f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, stride={self.stride}, "
+            f"ceil_mode={self.ceil_mode}"
+        )
+
+
+class LPPool1d(_LPPoolNd):
+    """:func:`~minigrad.ops.pooling.lp_pool1d` as a layer (PyTorch's ``nn.LPPool1d``)."""
+
+    def forward(self, x):
+        return P.lp_pool1d(x, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+
+
+class LPPool2d(_LPPoolNd):
+    """:func:`~minigrad.ops.pooling.lp_pool2d` as a layer (PyTorch's ``nn.LPPool2d``)."""
+
     def forward(self, x):
         return P.lp_pool2d(x, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
-
-    def extra_repr(self) -> str:
-        return f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, stride={self.stride}"
 
 
 # --- resampling ------------------------------------------------------------------------------------
@@ -295,69 +319,77 @@ class Unflatten(Module):
 
 
 class _PadNd(Module):
+    """A padding layer: ``padding`` an int (every side) or a tuple of (before, after) widths from the last
+    dimension backwards, as F.pad takes them (a negative width crops)."""
+
     _pairs = 1
     _mode = "constant"
 
-    def __init__(self, padding, value: float | None = None):
+    def __init__(self, padding):
         super().__init__()
         n = 2 * self._pairs
         if isinstance(padding, int):
             padding = (padding,) * n
-        padding = tuple(padding)
-        if len(padding) != n or not all(isinstance(p, int) for p in padding):
-            raise ArgumentError(f"{type(self).__name__}: padding must be an int or {n} ints, got {padding!r}")
-        self.padding = padding
-        if self._mode == "constant":
-            self.value = 0.0 if value is None else value
+        # a tuple passes to F.pad as it is (as PyTorch's _pair/_quadruple do), which checks its length
+        if not isinstance(padding, (tuple, list)) or not all(isinstance(p, int) for p in padding):
+            raise ArgumentError(f"{type(self).__name__}: padding must be an int or a tuple of ints, got {padding!r}")
+        self.padding = tuple(padding)
 
     def forward(self, x):
-        if self._mode == "constant":
-            return R.pad(x, self.padding, "constant", self.value)
         return R.pad(x, self.padding, self._mode)
 
     def extra_repr(self) -> str:
-        return f"{self.padding}" + (f", value={self.value}" if self._mode == "constant" else "")
+        return f"{self.padding}"
 
 
-class ConstantPad1d(_PadNd):
+class _ConstantPadNd(_PadNd):
+    def __init__(self, padding, value: float):
+        super().__init__(padding)
+        self.value = value
+
+    def forward(self, x):
+        return R.pad(x, self.padding, "constant", self.value)
+
+    def extra_repr(self) -> str:
+        return f"padding={self.padding}, value={self.value}"
+
+
+class ConstantPad1d(_ConstantPadNd):
     """Pad the last dimension with ``value`` (``nn.ConstantPad1d(padding, value)``; padding int or (left, right))."""
 
-    def __init__(self, padding, value: float):
-        super().__init__(padding, value)
 
-
-class ConstantPad2d(_PadNd):
+class ConstantPad2d(_ConstantPadNd):
     """Pad the last two dimensions with ``value`` (``nn.ConstantPad2d``; padding int or (l, r, top, bottom))."""
 
     _pairs = 2
 
-    def __init__(self, padding, value: float):
-        super().__init__(padding, value)
 
-
-class ConstantPad3d(_PadNd):
+class ConstantPad3d(_ConstantPadNd):
     """Pad the last three dimensions with ``value`` (``nn.ConstantPad3d``)."""
 
     _pairs = 3
 
-    def __init__(self, padding, value: float):
-        super().__init__(padding, value)
 
-
-class ZeroPad1d(_PadNd):
+class ZeroPad1d(_ConstantPadNd):
     """Pad the last dimension with zeros (``nn.ZeroPad1d``)."""
 
     def __init__(self, padding):
         super().__init__(padding, 0.0)
 
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
 
-class ZeroPad2d(_PadNd):
+
+class ZeroPad2d(_ConstantPadNd):
     """Pad the last two dimensions with zeros (``nn.ZeroPad2d``; padding int or (l, r, top, bottom))."""
 
     _pairs = 2
 
     def __init__(self, padding):
         super().__init__(padding, 0.0)
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
 
 
 class ReflectionPad1d(_PadNd):

@@ -15,8 +15,10 @@ gradients, second order and kinks come with them:
   ``divisor_override``) change each window's divisor; PyTorch's divisor is a
   product of a row and a column factor, so the pool is separable and linear:
   ``out = A_h @ x @ A_w^T`` with one (Ho, H) and one (Wo, W) matrix whose row
-  i holds ``1 / divisor_i`` on the input elements of window i. Two matrix
-  products (each its own vjp's transpose) do it.
+  i holds ``1 / divisor_i`` on the input elements of window i. Each matrix is
+  applied as a gather of the window's elements and a weighted sum
+  (:func:`apply_taps`), not a dense product, so an inf or nan reaches only
+  the windows that hold it, as in PyTorch.
 * adaptive average pools are the same product, with PyTorch's bins: output
   i of an axis of length L pooled to n averages the elements
   ``floor(i L / n) <= j < ceil((i + 1) L / n)``.
@@ -38,9 +40,8 @@ from .. import backend
 from ..errors import ArgumentError, DTypeError, ShapeError
 from ..tensor import Tensor
 from . import conv
-from .linalg import matmul
 from .reduction import amax
-from .shape import concatenate, getitem, pad, reshape
+from .shape import getitem, pad, reshape
 
 _INTS = (int, np.integer)
 
@@ -272,10 +273,49 @@ def _avg_matrix(size, out, kernel, stride, padding, ceil_mode, count_include_pad
     return matrix
 
 
+def taps_of(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The nonzero entries of each row of an (out, size) matrix as (out, K) source indices and weights;
+    rows with fewer than K entries point their unused taps at index ``size`` (weight 0)."""
+    out, size = matrix.shape
+    counts = (matrix != 0).sum(axis=1)
+    k = max(int(counts.max()) if out else 0, 1)
+    index, weight = np.full((out, k), size, dtype=np.int64), np.zeros((out, k))
+    for i in range(out):
+        (cols,) = np.nonzero(matrix[i])
+        index[i, : len(cols)], weight[i, : len(cols)] = cols, matrix[i, cols]
+    return index, weight
+
+
+def apply_taps(x, index: np.ndarray, weight: np.ndarray, axis: int):
+    """out[..., i, ...] = sum_k weight[i, k] x[..., index[i, k], ...] along ``axis`` (negative) of x.
+
+    A gather, a product and a sum over the K taps of each output, so an inf or nan reaches only the
+    outputs whose taps read it, as in PyTorch's kernels (a dense matrix product would spread it to a
+    whole row as inf * 0 = nan). Index ``x.shape[axis]`` reads an appended zero (unused taps). Built
+    of primitives (constant pad, getitem, mul, sum), so gradients of every order follow; the vjp
+    scatter-adds the weighted cotangent onto the taps.
+    """
+    size, (n_out, k) = x.shape[axis], index.shape
+    if (index == size).any():
+        widths = [(0, 0)] * x.ndim
+        widths[axis] = (0, 1)
+        x = pad(x, widths)
+    device = backend.device_of(_data(x))
+    key = (Ellipsis, backend.to_device(index.reshape(-1), device)) + (slice(None),) * (-axis - 1)
+    taps = getitem(x, key, in_bounds=True)
+    at = taps.ndim + axis
+    taps = reshape(taps, tuple(taps.shape[:at]) + (n_out, k) + tuple(taps.shape[at + 1 :]))
+    w = backend.to_device(weight.reshape((n_out, k) + (1,) * (-axis - 1)).astype(x.dtype), device)
+    weighted = taps * w
+    return weighted.sum(axis=at + 1) if k > 1 else reshape(weighted, tuple(weighted.shape[: at + 1]) + tuple(
+        weighted.shape[at + 2 :]))  # fmt: skip
+
+
 def _separable(x, rows, cols):
-    """rows @ x @ cols^T over the last two axes of x (either matrix may be None: that axis is kept)."""
-    out = x if rows is None else matmul(_to_device_like(rows, x), x)
-    return out if cols is None else matmul(out, _to_device_like(np.ascontiguousarray(cols.T), x))
+    """rows @ x @ cols^T over the last two axes of x (either (out, in) matrix may be None: that axis is kept),
+    each as :func:`apply_taps` on the matrix's nonzero entries."""
+    out = x if rows is None else apply_taps(x, *taps_of(rows), -2)
+    return out if cols is None else apply_taps(out, *taps_of(cols), -1)
 
 
 def _avg_pool(op, x, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override):
@@ -459,8 +499,9 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
 
     Each value of ``input`` (N, C, H, W) or (C, H, W) is put at its flat index (from ``return_indices``)
     in a zero (H_out, W_out) plane, H_out = (H - 1) s - 2p + k unless ``output_size`` (the last two, or
-    all, dimensions) gives it. Linear in ``input``: its gradient gathers the cotangent at the indices.
-    Raises ShapeError when indices and input differ in shape or an index is outside the output plane.
+    all, dimensions) gives it, which PyTorch allows strictly within one stride of that size. Linear in
+    ``input``: its gradient gathers the cotangent at the indices. Raises ShapeError when indices and
+    input differ in shape, an index is outside the output plane or output_size is out of that range.
     """
     op = "max_unpool2d"
     x, added = _as_batched(op, input, 2)
@@ -478,6 +519,12 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
         if len(given) not in (2, x.ndim, input.ndim):
             raise ShapeError(f"{op}: output_size must have 2 elements (or the input's ndim), got {output_size!r}")
         out_hw = given[-2:]
+        default = tuple((s - 1) * st - 2 * p + k for s, st, p, k in zip((h, w), stride, padding, kernel))
+        if not all(d - st < v < d + st for v, d, st in zip(out_hw, default, stride)):
+            raise ShapeError(
+                f"{op}: output_size {output_size!r} is not possible for an input of shape {tuple(input.shape)}: each "
+                f"of the last two sizes must be within the stride {stride} of {default} (exclusive)"
+            )
     plane = out_hw[0] * out_hw[1]
     flat_idx = idx.reshape(n * c, h * w)
     if flat_idx.size and backend.is_host_array(flat_idx) and (flat_idx.min() < 0 or flat_idx.max() >= plane):
@@ -488,7 +535,6 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     rows = xp.arange(n * c).reshape(n * c, 1)
     source[rows, flat_idx] = xp.arange(h * w)
     values = reshape(x, (n * c, h * w))
-    zero = values[:, :1] * 0
-    extended = concatenate([values, zero], axis=1)
+    extended = pad(values, ((0, 0), (0, 1)))  # a constant zero (values[:, :1] * 0 would be nan for an inf)
     out = reshape(getitem(extended, (rows, source)), (n, c) + out_hw)
     return _unbatch(out, added)

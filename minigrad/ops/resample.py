@@ -6,11 +6,12 @@ and second order come with them:
 * ``interpolate`` works one spatial axis at a time. The nearest modes pick a
   source index for every output position (a gather, ``getitem`` with an index
   array, exact in every dtype; its vjp scatter-adds). The interpolating modes
-  (linear, bilinear, bicubic, trilinear) are linear maps along each axis: an
-  (out, in) matrix whose row i holds the interpolation weights of output i,
-  applied by one matrix product per axis (the vjp is the transposed product).
-  'area' is :func:`~minigrad.ops.pooling.adaptive_avg_pool2d`'s bins, also a
-  matrix. PyTorch's bilinear and bicubic weights are products of per-axis
+  (linear, bilinear, bicubic, trilinear) are linear maps along each axis: output
+  i is the weighted sum of its 2 (or 4) taps, a gather and a weighted sum per
+  axis (:func:`~minigrad.ops.pooling.apply_taps`; the vjp scatter-adds), so an
+  inf or nan reaches only the outputs that read it, as in PyTorch.
+  'area' is :func:`~minigrad.ops.pooling.adaptive_avg_pool2d`'s bins, the same
+  way. PyTorch's bilinear and bicubic weights are products of per-axis
   weights, so this separable form computes its numbers (up to rounding).
 * ``pad`` with 'reflect', 'replicate' or 'circular' is a gather along each
   padded axis with the index map of the mode; negative widths crop.
@@ -44,9 +45,8 @@ import numpy as np
 from .. import backend
 from ..errors import ArgumentError, DTypeError, ShapeError
 from ..tensor import Tensor
-from .linalg import matmul
-from .pooling import adaptive_bins
-from .shape import getitem, permute, reshape, transpose
+from .pooling import adaptive_bins, apply_taps, taps_of
+from .shape import getitem, permute, reshape
 from .shape import pad as _constant_pad
 
 _INTS = (int, np.integer)
@@ -102,39 +102,32 @@ def _cubic_weights(t):
     return [far(t + 1), near(t), near(1 - t), far(2 - t)]
 
 
-def interpolation_matrix(in_size: int, out_size: int, mode: str, align_corners: bool, scale=None) -> np.ndarray:
-    """(out_size, in_size) float64 matrix of one axis of a linear-mode resize (see the module docstring)."""
-    matrix = np.zeros((out_size, in_size))
-    rows = np.arange(out_size)
+def interpolation_taps(in_size: int, out_size: int, mode: str, align_corners: bool, scale=None):
+    """(out_size, K) source indices and float64 weights of one axis of a linear-mode resize (see the
+    module docstring), tap for tap as PyTorch's kernels read them (clamped taps repeat an index)."""
     if mode == "area":
+        matrix = np.zeros((out_size, in_size))
         for i, (a, b) in enumerate(adaptive_bins(in_size, out_size)):
             matrix[i, a:b] = 1.0 / (b - a)
-        return matrix
+        return taps_of(matrix)
     cubic = mode == "bicubic"
     src = _source_coordinate(in_size, out_size, scale, align_corners, cubic)
     if cubic:
         base = np.floor(src).astype(np.int64)
-        t = src - base
-        for offset, weight in zip((-1, 0, 1, 2), _cubic_weights(t)):
-            np.add.at(matrix, (rows, np.clip(base + offset, 0, in_size - 1)), weight)
-        return matrix
+        index = np.stack([np.clip(base + offset, 0, in_size - 1) for offset in (-1, 0, 1, 2)], axis=1)
+        return index, np.stack(_cubic_weights(src - base), axis=1)
     low = np.minimum(np.floor(src).astype(np.int64), in_size - 1)
     t = np.clip(src - low, 0.0, 1.0)
     high = np.minimum(low + 1, in_size - 1)
-    np.add.at(matrix, (rows, low), 1.0 - t)
-    np.add.at(matrix, (rows, high), t)
-    return matrix
+    return np.stack([low, high], axis=1), np.stack([1.0 - t, t], axis=1)
 
 
-def _apply_along(x, matrix: np.ndarray, axis: int):
-    """matrix (out, in) applied to axis ``axis`` (negative) of x: sum_j M[i, j] x[..., j, ...]."""
-    m = backend.to_device(matrix.astype(x.dtype), _device(x))
-    if axis == -1:
-        return matmul(x, m.T.copy())
-    if axis == -2:
-        return matmul(m, x)
-    moved = transpose(x, axis, -1)
-    return transpose(matmul(moved, m.T.copy()), axis, -1)
+def interpolation_matrix(in_size: int, out_size: int, mode: str, align_corners: bool, scale=None) -> np.ndarray:
+    """(out_size, in_size) float64 matrix of one axis of a linear-mode resize: :func:`interpolation_taps` summed."""
+    index, weight = interpolation_taps(in_size, out_size, mode, align_corners, scale)
+    matrix = np.zeros((out_size, in_size + 1))
+    np.add.at(matrix, (np.arange(out_size)[:, None], index), weight)
+    return matrix[:, :in_size]
 
 
 def _gather_along(x, index: np.ndarray, axis: int):
@@ -236,8 +229,8 @@ def interpolate(
                 source = nearest_source(in_size, out_size, scales[k], mode == "nearest-exact")
             out = _gather_along(out, source, axis)
         else:
-            matrix = interpolation_matrix(in_size, out_size, mode, bool(align_corners), scales[k])
-            out = _apply_along(out, matrix, axis)
+            index, weight = interpolation_taps(in_size, out_size, mode, bool(align_corners), scales[k])
+            out = apply_taps(out, index, weight, axis)
     if out is input:  # nearest to the same size: still a new tensor, as PyTorch's
         out = input * 1 if input.dtype.kind != "b" else getitem(input, (Ellipsis,))
     return out

@@ -250,6 +250,8 @@ def test_bad_input_raises_errors_naming_the_op_and_shapes():
     out, idx = P.max_pool2d(x, 2, return_indices=True)
     with pytest.raises(ShapeError, match="max_unpool2d: found an index outside"):
         P.max_unpool2d(out, idx + 100, 2)
+    with pytest.raises(ShapeError, match=r"max_unpool2d: output_size \(4, 2\) is not possible .* of \(2, 2\)"):
+        P.max_unpool2d(out, idx, 2, output_size=(4, 2))  # PyTorch's range: (0, 4) exclusive for stride 2
     with pytest.raises(ShapeError, match="max_unpool2d: indices of shape"):
         P.max_unpool2d(out, idx[..., :0], 2)
 
