@@ -225,6 +225,14 @@ def test_max_unpool2d_inverts_max_pool_where_the_maxima_were():
     check_gradients(lambda t: P.max_unpool2d(t, idx, 2, output_size=(6, 5)), out.numpy())
 
 
+def test_max_unpool2d_of_an_inf_leaves_the_other_positions_zero():
+    x = np.arange(16.0).reshape(1, 1, 4, 4)
+    x[0, 0, 1, 1] = np.inf
+    out, idx = P.max_pool2d(minigrad.tensor(x), 2, return_indices=True)
+    up = P.max_unpool2d(out, idx, 2).numpy()[0, 0]
+    assert up[1, 1] == np.inf and np.count_nonzero(up) == 4 and np.isfinite(np.delete(up.ravel(), 5)).all()
+
+
 def test_bad_input_raises_errors_naming_the_op_and_shapes():
     x = minigrad.tensor(np.zeros((1, 1, 3, 3)))
     with pytest.raises(ShapeError, match=r"max_pool2d: .*\(1, 1, 3, 3\)"):

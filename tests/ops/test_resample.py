@@ -425,3 +425,28 @@ def test_pad_and_shuffle_errors_name_the_op_and_leave_the_input_alone():
     np.testing.assert_array_equal(x.numpy(), raw)
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), np.ones(raw.shape))
+
+
+def test_a_non_finite_input_reaches_only_the_outputs_that_read_it():
+    """As in PyTorch's kernels: an inf spreads to the outputs whose taps (or windows) hold it and no further
+    (a dense (out, in) matrix product would make whole rows nan as inf * 0)."""
+    x = np.zeros((1, 1, 5, 6))
+    x[0, 0, 2, 3] = np.inf
+    for mode in ("nearest", "nearest-exact", "bilinear", "bicubic", "area"):
+        size = (8, 9) if mode != "area" else (3, 4)  # 5 -> 8, 6 -> 9: no bicubic tap of weight exactly 0
+        out = F.interpolate(minigrad.tensor(x), size, mode=mode).numpy()[0, 0]
+        rows = ref_axis_weights(5, size[0], mode, False, None, 2)[:, 2] != 0
+        cols = ref_axis_weights(6, size[1], mode, False, None, 2)[:, 3] != 0
+        np.testing.assert_array_equal(~np.isfinite(out), rows[:, None] & cols[None, :], err_msg=mode)
+        assert np.isfinite(out).any()
+    pooled = F.avg_pool2d(minigrad.tensor(x), 3, 2, 1, ceil_mode=True, count_include_pad=False).numpy()[0, 0]
+    starts = np.arange(pooled.shape[0]) * 2 - 1, np.arange(pooled.shape[1]) * 2 - 1
+    holds = ((starts[0] <= 2) & (2 < starts[0] + 3))[:, None] & ((starts[1] <= 3) & (3 < starts[1] + 3))[None, :]
+    np.testing.assert_array_equal(~np.isfinite(pooled), holds)
+    adaptive = F.adaptive_avg_pool2d(minigrad.tensor(x), (3, 4)).numpy()[0, 0]
+    np.testing.assert_array_equal(
+        ~np.isfinite(adaptive), F.interpolate(minigrad.tensor(x), (3, 4), mode="area").numpy()[0, 0] == np.inf
+    )
+    t = minigrad.tensor(x, requires_grad=True)
+    F.interpolate(t, (8, 9), mode="bilinear").sum().backward()  # a finite cotangent: a finite gradient
+    assert np.isfinite(t.grad.numpy()).all()
