@@ -1746,6 +1746,7 @@ OP_MODULES += ["conv_transpose"]
 OP_MODULES += ["sorting"]
 OP_MODULES += ["loss_breadth"]
 OP_MODULES += ["activation"]
+OP_MODULES += ["pooling", "resample"]  # composed of other modules' primitives; listed so new ones need records
 
 
 def defined_primitives(modules) -> dict:
