@@ -342,7 +342,7 @@ def minigrad_step(case: str):
         def step():
             out = F.conv2d(x, w, padding=CONV["padding"])
             out.backward(cot)
-            result.update(out=out.data, dx=x.grad.data, dw=w.grad.data)
+            result.update(out=out.array, dx=x.grad.array, dw=w.grad.array)
             x.grad = None
             w.grad = None
             return out
@@ -360,7 +360,7 @@ def minigrad_step(case: str):
     layers = {"w1": model[0].weight, "b1": model[0].bias, "w2": model[3].weight, "b2": model[3].bias,
               "w3": model[7].weight, "b3": model[7].bias}  # fmt: skip
     for name, param in layers.items():
-        param.data[...] = prob[name]
+        param.array[...] = prob[name]
     opt = optim.SGD(model.parameters(), lr=LR)
     x = mg.tensor(prob["x"])
     y = mg.tensor(prob["y"])
@@ -372,7 +372,7 @@ def minigrad_step(case: str):
         opt.step()
         return loss
 
-    step.result = lambda: {name: np.array(param.data) for name, param in layers.items()}
+    step.result = lambda: {name: np.array(param.array) for name, param in layers.items()}
     return step
 
 

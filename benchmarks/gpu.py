@@ -93,7 +93,7 @@ def minigrad_step(case: str):
     prob = make_problem(case)
     model = nn.Sequential(*_layers(nn, case.split("-")[0])).to("cuda")
     for param, value in zip(model.parameters(), prob["params"]):
-        param.data[...] = mg.tensor(value, device="cuda").data
+        param.array[...] = mg.tensor(value, device="cuda").array
     opt = optim.SGD(model.parameters(), lr=LR)
     x, y = mg.tensor(prob["x"], device="cuda"), mg.tensor(prob["y"], device="cuda")
 

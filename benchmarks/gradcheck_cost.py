@@ -86,13 +86,13 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="sample coordinates in full mode and extrapolate")
     args = parser.parse_args()
     mg.tune_malloc()  # a benchmark owns its process (MINIGRAD_TUNE_MALLOC=0: glibc's defaults)
-    n_params = sum(p.data.size for p in MLP().parameters())
+    n_params = sum(p.array.size for p in MLP().parameters())
     print(f"network: MLP 784-128-10, {n_params:,} parameters, 4 samples")
     timed("fast mode", fast_mode=True)
     if args.quick:
         per = 500
         evaluations, seconds = timed(f"full mode, {per} coords/param", coordinates_per_parameter=per)
-        checked = sum(min(per, p.data.size) for p in MLP().parameters())
+        checked = sum(min(per, p.array.size) for p in MLP().parameters())
         scale = n_params / checked
         print(f"{'full mode, extrapolated':<28} {evaluations * scale:>9.0f} evaluations {seconds * scale:>9.2f} s")
     else:

@@ -116,8 +116,8 @@ def minigrad_step(case: str = CASE):
                             for layer in (nn.Linear(n_in, n_out), nn.ReLU())][:-1])  # fmt: skip
     linears = [m for m in model if isinstance(m, nn.Linear)]
     for layer, w, b in zip(linears, weights, biases):
-        layer.weight.data[...] = w.T  # nn.Linear stores (out, in)
-        layer.bias.data[...] = b
+        layer.weight.array[...] = w.T  # nn.Linear stores (out, in)
+        layer.bias.array[...] = b
     opt = optim.SGD(model.parameters(), lr=LR)
     x = mg.tensor(x_np)
     y = mg.tensor(y_np)
@@ -132,7 +132,7 @@ def minigrad_step(case: str = CASE):
     def current():
         out = []
         for layer in linears:
-            out += [layer.weight.data.T.copy(), layer.bias.data.copy()]
+            out += [layer.weight.array.T.copy(), layer.bias.array.copy()]
         return out
 
     step.params = current

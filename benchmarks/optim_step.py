@@ -255,7 +255,7 @@ def minigrad_step(case: str):
     def step():
         opt.step()
 
-    step.params = lambda: [np.array(p.data) for p in params]
+    step.params = lambda: [np.array(p.array) for p in params]
     return step
 
 

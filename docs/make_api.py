@@ -52,7 +52,7 @@ def _sections():
 
 
 SLOTS = {
-    "data": "The backend array itself (``numpy.ndarray`` or ``cupy.ndarray``).",
+    "array": "The backend array itself (``numpy.ndarray`` or ``cupy.ndarray``), shared, not copied.",
     "grad": "The gradient accumulated by ``backward()`` (a Tensor), or None.",
     "requires_grad": "Whether operations on this tensor are recorded for gradients.",
 }

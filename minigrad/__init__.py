@@ -209,3 +209,41 @@ _malloc.tune_if_asked()  # only with MINIGRAD_TUNE_MALLOC=1: malloc's settings b
 from .ops.reduction import count_nonzero, prod, std_mean, var_mean  # noqa: E402
 from .ops.scan import cummax, cummin, cumprod, logcumsumexp  # noqa: E402
 from .ops.sorting import argsort, argwhere, kthvalue, median, mode, msort, nonzero, sort, topk, unique  # noqa: E402
+
+# isort: split
+# activations of issue #17 that torch has at its top level (torch.selu, torch.celu_, ...; not torch.silu)
+from .nn.activation import (  # noqa: E402
+    celu,
+    celu_,
+    hardshrink,
+    prelu,
+    relu_,
+    rrelu,
+    rrelu_,
+    selu,
+    selu_,
+    threshold,
+    threshold_,
+)
+
+# isort: split
+# random sampling of issue #16: normal, bernoulli, multinomial, poisson, randint_like, Generator
+from .generator import Generator  # noqa: E402
+from .ops.sampling import bernoulli, multinomial, normal, poisson, randint_like  # noqa: E402
+
+# isort: split
+# indexing along a dimension, issue #16
+from .ops.indexing import gather, scatter, scatter_add, scatter_reduce  # noqa: E402
+from .ops.selection import (  # noqa: E402
+    clamp_max,
+    clamp_min,
+    index_add,
+    index_copy,
+    index_fill,
+    index_select,
+    masked_scatter,
+    masked_select,
+    repeat_interleave,
+    take,
+    take_along_dim,
+)

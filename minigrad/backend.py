@@ -459,3 +459,14 @@ def generator(device: str):
         gen = xp.random.default_rng(_seed)
         _generators[device] = gen
     return gen
+
+
+def integers_inclusive(rng, low: int, last: int, shape):
+    """int64 integers uniform on [low, last], both ends included, from the generator ``rng``.
+
+    NumPy's generator takes ``endpoint=True`` (so ``last`` may be int64's largest); CuPy's draws from
+    [low, high), so there the top of int64's range, 2**63 - 1, cannot be drawn.
+    """
+    if isinstance(rng, np.random.Generator):
+        return rng.integers(low, last, size=tuple(shape), dtype=np.int64, endpoint=True)
+    return rng.integers(low, min(last + 1, 2**63 - 1), size=tuple(shape), dtype=np.int64)

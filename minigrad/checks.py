@@ -137,12 +137,12 @@ def gradcheck_model(
         terms["regularization"] = lambda: regularization(model) * scale
     fast = gradcheck_kwargs.pop("fast_mode", False)
     fail_on_kinks = gradcheck_kwargs.pop("fail_on_kinks", False)
-    originals = [p.data for p in params]
+    originals = [p.array for p in params]
     reports = {}
     notes = []
     try:
         for p in params:
-            p.data = backend.xp_of(p.data).ascontiguousarray(p.data, dtype=np.float64)
+            p.array = backend.xp_of(p.array).ascontiguousarray(p.array, dtype=np.float64)
         for term, compute in terms.items():
             with no_grad():
                 value = float(compute().item())
@@ -167,7 +167,7 @@ def gradcheck_model(
             )
     finally:
         for p, data in zip(params, originals):
-            p.data = data
+            p.array = data
     passed = all(r.passed for r in reports.values())
     worst = max(r.max_rel_error for r in reports.values())
     summary = ", ".join(f"{t} {r.max_rel_error:.1e} [{r.verdict}]" for t, r in reports.items())

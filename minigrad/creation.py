@@ -12,6 +12,7 @@ import numpy as np
 
 from . import backend
 from .errors import ShapeError
+from .generator import rng_for
 from .tensor import Tensor, _shape_args, get_default_dtype
 
 
@@ -108,7 +109,7 @@ def empty_tensor(shape, dtype=None, device=None) -> Tensor:
 
 def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A tensor with uninitialized values."""
-    return _make(empty_tensor(size, dtype, device).data, requires_grad)
+    return _make(empty_tensor(size, dtype, device).array, requires_grad)
 
 
 def manual_seed(seed: int) -> None:
@@ -116,57 +117,66 @@ def manual_seed(seed: int) -> None:
     backend.manual_seed(seed)
 
 
-def _random(op, draw, size, dtype, device, requires_grad) -> Tensor:
+def _random(op, draw, size, dtype, device, requires_grad, generator=None) -> Tensor:
     dtype = _dtype(dtype)
     device = backend.normalize_device(device)
     draw_dtype = dtype if dtype in (np.float32, np.float64) else np.float64
-    array = draw(backend.generator(device), _size(op, size), draw_dtype).astype(dtype, copy=False)
+    array = draw(rng_for(op, generator, device), _size(op, size), draw_dtype).astype(dtype, copy=False)
     return _make(array, requires_grad)
 
 
-def rand(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Uniform samples on [0, 1)."""
-    return _random("rand", lambda gen, shape, dt: gen.random(shape, dtype=dt), size, dtype, device, requires_grad)
-
-
-def randn(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Standard normal samples."""
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Uniform samples on [0, 1), from ``generator`` (a :class:`minigrad.Generator`) or the device's default."""
     return _random(
-        "randn", lambda gen, shape, dt: gen.standard_normal(shape, dtype=dt), size, dtype, device, requires_grad
+        "rand", lambda gen, shape, dt: gen.random(shape, dtype=dt), size, dtype, device, requires_grad, generator
     )
 
 
-def rand_like(input: Tensor, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Standard normal samples, from ``generator`` (a :class:`minigrad.Generator`) or the device's default."""
+    return _random(
+        "randn",
+        lambda gen, shape, dt: gen.standard_normal(shape, dtype=dt),
+        size,
+        dtype,
+        device,
+        requires_grad,
+        generator,
+    )
+
+
+def rand_like(input: Tensor, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Uniform samples on [0, 1) with the shape (and, unless given, dtype and device) of ``input``."""
-    return rand(input.shape, dtype=input.dtype if dtype is None else dtype,
+    return rand(input.shape, generator=generator, dtype=input.dtype if dtype is None else dtype,
                 device=input.device if device is None else device, requires_grad=requires_grad)  # fmt: skip
 
 
-def randn_like(input: Tensor, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+def randn_like(input: Tensor, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Standard normal samples with the shape (and, unless given, dtype and device) of ``input``.
 
     The reparameterisation trick of a VAE, ``mu + std * randn_like(std)``: the noise is a constant,
     the gradient flows through ``mu`` and ``std``.
     """
-    return randn(input.shape, dtype=input.dtype if dtype is None else dtype,
+    return randn(input.shape, generator=generator, dtype=input.dtype if dtype is None else dtype,
                  device=input.device if device is None else device, requires_grad=requires_grad)  # fmt: skip
 
 
-def randint(low, high=None, size=(), dtype=None, device=None) -> Tensor:
+def randint(low, high=None, size=(), *, generator=None, dtype=None, device=None) -> Tensor:
     """Integers drawn uniformly from [low, high) (int64 unless ``dtype`` is given).
 
-    As PyTorch: ``randint(high, size)``, ``randint(high, size=size)`` or ``randint(low, high, size)``.
+    As PyTorch: ``randint(high, size)``, ``randint(high, size=size)`` or ``randint(low, high, size)``;
+    from ``generator`` (a :class:`minigrad.Generator`) or the device's default.
     """
     if isinstance(high, (tuple, list)):  # randint(high, size)
         low, high, size = 0, low, high
     elif high is None:
         low, high = 0, low
     device = backend.normalize_device(device)
-    array = backend.generator(device).integers(low, high, size=_size("randint", size))
+    array = rng_for("randint", generator, device).integers(low, high, size=_size("randint", size))
     return Tensor._wrap(array.astype(np.int64 if dtype is None else dtype))
 
 
-def randperm(n, device=None) -> Tensor:
-    """A random permutation of 0..n-1 (int64)."""
+def randperm(n, *, generator=None, device=None) -> Tensor:
+    """A random permutation of 0..n-1 (int64), from ``generator`` or the device's default."""
     device = backend.normalize_device(device)
-    return Tensor._wrap(backend.generator(device).permutation(n).astype(np.int64))
+    return Tensor._wrap(rng_for("randperm", generator, device).permutation(n).astype(np.int64))

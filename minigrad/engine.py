@@ -45,7 +45,7 @@ def run_backward(roots, root_grads, sink, *, retain_graph: bool, create_graph: b
     leaf_grads: dict = {}  # id(leaf) -> [leaf, cotangent, the node whose vjp made it, that node's cotangent]
     for root, g in zip(roots, root_grads):
         if raw:
-            g = g.data
+            g = g.array
         if root._node is None:
             if root.requires_grad:
                 _add_to_leaf(leaf_grads, root, g, _BORROWED, None)  # the caller's array: never kept without a copy
@@ -83,7 +83,7 @@ def run_backward(roots, root_grads, sink, *, retain_graph: bool, create_graph: b
                 if anomaly:
                     _check_finite(
                         f"the backward of {node.name} (node #{node.seq}) produced, for its input {i},",
-                        gi if raw else gi.data,
+                        gi if raw else gi.array,
                         site=node.site or "",
                     )
                 parent = parents[k]
@@ -197,7 +197,7 @@ class GradSink:
                 kept.add(id(g))
                 leaf.grad = _tensor.Tensor._wrap(g)
             else:
-                leaf.grad.data += g
+                leaf.grad.array += g
                 leaf.grad._vc[0] += 1
 
 

@@ -69,7 +69,7 @@ class FunctionOp:
 
     def run(self, args, params, record: bool) -> Tensor:
         """Run the user's forward on the arrays of ``args``; record a node when ``record`` and a gradient is needed."""
-        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+        arrays = [a.array if isinstance(a, Tensor) else a for a in args]
         devices = {backend.device_of(a) for a in arrays if backend.is_array(a)}
         if len(devices) > 1:
             raise DeviceError(f"{self.name}: all inputs must be on one device, got {sorted(devices)}")
@@ -83,7 +83,9 @@ class FunctionOp:
         result = Tensor._wrap(out)
         if needs and record:
             saved = [
-                (a._vc, a._vc[0]) for a in args if isinstance(a, Tensor) and any(s is a.data for s in ctx.saved_tensors)
+                (a._vc, a._vc[0])
+                for a in args
+                if isinstance(a, Tensor) and any(s is a.array for s in ctx.saved_tensors)
             ]
             parents = [args[i]._node for i in needs]
             result._node = Node(self, args, arrays, params, needs, parents, saved, out, result._vc, ctx)
@@ -118,7 +120,7 @@ class FunctionOp:
                 results.append(None)
                 continue
             if isinstance(gi, Tensor):
-                gi = gi.data
+                gi = gi.array
             expected = node.inputs[i].shape
             if tuple(gi.shape) != tuple(expected):
                 raise GraphError(

@@ -96,7 +96,7 @@ def gradgradcheck(fn, inputs, grad_outputs=None, **kwargs) -> GradcheckReport:
         rng = np.random.default_rng(kwargs.get("seed", 0) + 1)
         cotangent = rng.standard_normal(probe.shape)
     else:
-        cotangent = backend.to_device(grad_outputs.data if isinstance(grad_outputs, Tensor) else grad_outputs, "cpu")
+        cotangent = backend.to_device(grad_outputs.array if isinstance(grad_outputs, Tensor) else grad_outputs, "cpu")
 
     def first_derivatives(*xs):
         out = fn(*xs)

@@ -50,7 +50,7 @@ class Raw:
         return out[0] if op.residual else out
 
     def apply_function(self, op, args, params):
-        return op.run(args, params, record=False).data
+        return op.run(args, params, record=False).array
 
     def with_grad(self, enabled: bool) -> Raw:
         return self
@@ -76,7 +76,7 @@ class Eager:
         for i in range(nin):
             a = args[i]
             if isinstance(a, Tensor):
-                arrays[i] = data = a.data
+                arrays[i] = data = a.array
                 if a.requires_grad:
                     needs.append(i)
                     parents.append(a._node)
@@ -102,7 +102,7 @@ class Eager:
         if type(out) is not array_type:
             out = _as_output_array(out, array_type)
         result = _new_tensor(Tensor)
-        result.data = out
+        result.array = out
         result.grad = None
         view = op.view
         if view and isinstance(args[0], Tensor) and (view is True or view(params)):

@@ -53,7 +53,7 @@ class Monitor:
         if self.anomaly:
             _check_finite(
                 f"{op.name} (op {self.ops - 1}) produced",
-                result.data,
+                result.array,
                 arrays if arrays is not None else _arrays(op, args),
                 site=site or user_site(),
             )
@@ -66,7 +66,7 @@ def _arrays(op, args) -> list:
     for i in range(nin):
         a = args[i]
         if isinstance(a, Tensor):
-            arrays[i] = a.data
+            arrays[i] = a.array
         elif isinstance(a, (list, tuple)):
             arrays[i] = np.asarray(a)
     return arrays

@@ -232,7 +232,7 @@ class _Checker:
             if isinstance(a, Tensor) and a.dtype.kind == "f":
                 if a.dtype != np.float64:
                     promoted.append(f"input {k} ({a.dtype})")
-                copy = Tensor._wrap(a.data.astype(np.float64, order="C"))  # C order: perturbed through a flat view
+                copy = Tensor._wrap(a.array.astype(np.float64, order="C"))  # C order: perturbed through a flat view
                 self.args[k] = copy.requires_grad_() if a.requires_grad else copy
         if promoted:
             warnings.warn(
@@ -280,7 +280,7 @@ class _Checker:
         except Exception as exc:  # a vjp that raises is a failed check, reported, not a crash
             raise _BackwardFailed(f"{type(exc).__name__}: {exc}") from exc
         return [
-            np.zeros(t.shape) if g is None else backend.to_device(g.data, "cpu").astype(np.float64)
+            np.zeros(t.shape) if g is None else backend.to_device(g.array, "cpu").astype(np.float64)
             for g, t in zip(grads, targets)
         ]
 
@@ -290,7 +290,7 @@ class _Checker:
         ``direction`` is a unit vector, or an int: the index of one coordinate
         (only that element is written, so a full check stays linear in n).
         """
-        flat = self.args[k].data.reshape(-1)
+        flat = self.args[k].array.reshape(-1)
         if isinstance(direction, int):
             flat[direction] = base[direction] + step
             result = self.evaluate(record)
@@ -326,8 +326,8 @@ class _Checker:
     # --- full mode -----------------------------------------------------------------------
     def full(self, max_coordinates: int | None = None) -> GradcheckReport:
         out = self.forward()
-        m = out.data.size
-        analytic = {k: np.zeros((m, self.args[k].data.size)) for k in self.checked}
+        m = out.array.size
+        analytic = {k: np.zeros((m, self.args[k].array.size)) for k in self.checked}
         for o in range(m):
             onehot = np.zeros(m)
             onehot[o] = 1.0
@@ -337,13 +337,13 @@ class _Checker:
         del out
         # Rounding in f grows with the size of the terms it sums, not only with |f|:
         # estimate those terms as sum_j |J_oj x_j| over every checked input.
-        term_size = sum(np.abs(analytic[k]) @ np.abs(_host(self.args[k].data).ravel()) for k in self.checked)
+        term_size = sum(np.abs(analytic[k]) @ np.abs(_host(self.args[k].array).ravel()) for k in self.checked)
         f0 = self.evaluate()[0] if self.blackbox else None
         results, kinks = [], []
         sampler = np.random.default_rng(self.seed)
         for k in self.checked:
             x = self.args[k]
-            base = backend.to_device(x.data, "cpu").ravel().copy()
+            base = backend.to_device(x.array, "cpu").ravel().copy()
             columns = np.arange(base.size)
             if max_coordinates is not None and base.size > max_coordinates:
                 columns = np.sort(sampler.choice(base.size, max_coordinates, replace=False))
@@ -432,15 +432,17 @@ class _Checker:
     def fast(self, max_directions: int = 5) -> GradcheckReport:
         rng = np.random.default_rng(self.seed)
         out = self.forward()
-        v = _unit(rng.standard_normal(out.data.size))
+        v = _unit(rng.standard_normal(out.array.size))
         vjps = dict(zip(self.checked, self.vjp(out, v)))
-        term_size = sum(float(np.abs(vjps[k]).ravel() @ np.abs(_host(self.args[k].data).ravel())) for k in self.checked)
+        term_size = sum(
+            float(np.abs(vjps[k]).ravel() @ np.abs(_host(self.args[k].array).ravel())) for k in self.checked
+        )
         del out
         f0 = self.evaluate()[0] if self.blackbox else None
         results, kinks = [], []
         for k in self.checked:
             x = self.args[k]
-            base = backend.to_device(x.data, "cpu").ravel().copy()
+            base = backend.to_device(x.array, "cpu").ravel().copy()
             result = None
             for _ in range(max_directions):
                 u = _unit(rng.standard_normal(base.size))
@@ -482,7 +484,7 @@ class _Checker:
 def _flat(out) -> np.ndarray:
     if not isinstance(out, Tensor):
         raise TypeError(f"gradcheck: fn must return a tensor, got {_describe(out)}")
-    return backend.to_device(out.data, "cpu").astype(np.float64).ravel()
+    return backend.to_device(out.array, "cpu").astype(np.float64).ravel()
 
 
 def _same(a, b) -> bool:

@@ -163,7 +163,7 @@ class Primitive:
                     f"(inputs: {described})"
                 )
         devices = [
-            backend.device_of(a.data if isinstance(a, Tensor) else a)
+            backend.device_of(a.array if isinstance(a, Tensor) else a)
             for a in args
             if isinstance(a, Tensor) or backend.is_array(a)
         ]

@@ -141,7 +141,7 @@ def _children(node):
 
 def _encode(obj, arrays: dict):
     if isinstance(obj, Tensor) or backend.is_array(obj):
-        data = obj.data if isinstance(obj, Tensor) else obj
+        data = obj.array if isinstance(obj, Tensor) else obj
         if data.dtype.kind not in DTYPE_KINDS:  # load would refuse it: fail now, not at load time
             raise TypeError(f"save: cannot store an array of dtype {data.dtype}; only bool, integer and float arrays")
         key = f"a{len(arrays)}"

@@ -188,7 +188,7 @@ class Hooks:
                     _retain(target, t, raw)
         finally:
             _interpreter._PER_THREAD.interpreter = previous
-        return t.data if raw else t
+        return t.array if raw else t
 
 
 def _retain(target, g, raw: bool) -> None:
@@ -196,9 +196,9 @@ def _retain(target, g, raw: bool) -> None:
     if not raw:
         target.grad = g if target.grad is None else target.grad + g
     elif target.grad is None:
-        target.grad = _tensor.Tensor._wrap(g.data.copy())
+        target.grad = _tensor.Tensor._wrap(g.array.copy())
     else:
-        target.grad.data += g.data
+        target.grad.array += g.array
         target.grad._vc[0] += 1
 
 

@@ -139,7 +139,7 @@ def check_tape(fn, inputs, *, eps: float = 1e-6, rtol: float = 1e-7, fast_above:
     """
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     promoted = [
-        Tensor._wrap(a.data.astype(np.float64, order="C")).requires_grad_(a.requires_grad)
+        Tensor._wrap(a.array.astype(np.float64, order="C")).requires_grad_(a.requires_grad)
         if isinstance(a, Tensor) and a.dtype.kind == "f"
         else a
         for a in inputs
@@ -159,7 +159,7 @@ def check_tape(fn, inputs, *, eps: float = 1e-6, rtol: float = 1e-7, fast_above:
 def _check_node(position: int, node, eps: float, rtol: float, fast_above: int) -> NodeCheck:
     """gradcheck of one node's op, re-run on copies of the inputs it was recorded with."""
     args = [
-        Tensor._wrap(a.data.astype(np.float64, order="C")).requires_grad_(i in node.needs)
+        Tensor._wrap(a.array.astype(np.float64, order="C")).requires_grad_(i in node.needs)
         if isinstance(a, Tensor) and a.dtype.kind == "f"
         else (a.detach() if isinstance(a, Tensor) else a)
         for i, a in enumerate(node.inputs)
@@ -168,7 +168,7 @@ def _check_node(position: int, node, eps: float, rtol: float, fast_above: int) -
     def run(*xs):
         return node.op.rerun(node, *xs)
 
-    size = sum(a.data.size for i, a in enumerate(args) if i in node.needs)
+    size = sum(a.array.size for i, a in enumerate(args) if i in node.needs)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

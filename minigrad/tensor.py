@@ -53,25 +53,25 @@ class Tensor:
     """An n-dimensional array that can record the operations applied to it.
 
     Create one with :func:`minigrad.tensor` (or ``Tensor(data, ...)``, which
-    takes the same arguments). ``.data`` is the backend array itself;
-    ``.grad`` is filled by :meth:`backward` for leaves that require grad
-    (and for non-leaves after :meth:`retain_grad`).
+    takes the same arguments). ``.array`` is the backend array itself (NumPy
+    or CuPy, shared, not copied); ``.grad`` is filled by :meth:`backward` for
+    leaves that require grad (and for non-leaves after :meth:`retain_grad`).
 
-    Unlike PyTorch, where ``t.data`` is a detached tensor sharing memory,
-    ``.data`` here is the raw array, so PyTorch's ``p.data.add_(...)``,
-    ``p.data.copy_(...)`` or ``x.data.numpy()`` are spelled
-    ``p.detach().add_(...)``, ``p.detach().copy_(...)``, ``x.detach().numpy()``:
-    :meth:`detach` shares memory and the version counter, and its in-place
-    changes are not recorded (they do bump the version, as PyTorch's
-    ``detach()`` does, so a graph that saved the old values raises).
+    ``.data`` is PyTorch's: a tensor that shares this one's memory, does not
+    require grad and is not recorded, so ported ``p.data.add_(-lr * p.grad)``,
+    ``p.data.copy_(src)`` or ``p.data.normal_(0, 0.02)`` change ``p`` in
+    place without the tape seeing it. As in PyTorch it has its own version
+    counter: a graph that saved ``p`` does not notice the change (that is
+    what ``.data`` is for, and why :meth:`detach`, which shares the version
+    counter and so makes such a graph raise, is the safer choice).
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_node", "_vc", "__weakref__")
+    __slots__ = ("array", "grad", "requires_grad", "_node", "_vc", "__weakref__")
     __array_ufunc__ = None  # make ``ndarray + Tensor`` call Tensor.__radd__
     __hash__ = object.__hash__  # __eq__ is elementwise, hashing stays by identity
 
     def __init__(self, data, dtype=None, requires_grad=False, device=None):
-        self.data = _as_array(data, dtype, device, copy=True)
+        self.array = _as_array(data, dtype, device, copy=True)
         self.grad = None
         self.requires_grad = False
         self._node = None
@@ -83,7 +83,7 @@ class Tensor:
     def _wrap(cls, data, node=None, vc=None) -> Tensor:
         """Wrap a backend array without copying or checking (internal fast path)."""
         t = object.__new__(cls)
-        t.data = data
+        t.array = data
         t.grad = None
         t.requires_grad = node is not None
         t._node = node
@@ -92,42 +92,48 @@ class Tensor:
 
     # --- attributes -------------------------------------------------------
     @property
-    def array(self):
-        """The backend array (NumPy or CuPy) that holds this tensor's values, shared, not copied.
+    def data(self) -> Tensor:
+        """A tensor sharing this memory, detached and not recorded, with its own version counter (PyTorch's ``.data``).
 
-        Internal code and users who want the raw array read it here; ``.data``
-        is moving to PyTorch's meaning (a detached tensor sharing memory).
+        Assigning ``t.data = other`` makes ``t`` hold ``other``'s array (any
+        shape and dtype, as in PyTorch); ``t`` keeps its history and version
+        counter.
         """
-        return self.data
+        return Tensor._wrap(self.array)
 
-    @array.setter
-    def array(self, value) -> None:
-        self.data = value
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(
+                f"Tensor.data: assigned value must be a Tensor, got {type(value).__name__}"
+                " (to replace the raw array, assign to .array)"
+            )
+        self.array = value.array
 
     @property
     def shape(self) -> tuple:
         """The size of each dimension, a tuple (NumPy's ``shape``)."""
-        return self.data.shape
+        return self.array.shape
 
     @property
     def ndim(self) -> int:
         """The number of dimensions."""
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def dtype(self):
         """The NumPy dtype of the data."""
-        return self.data.dtype
+        return self.array.dtype
 
     @property
     def device(self) -> str:
         """``"cpu"`` (NumPy data) or ``"cuda"`` (CuPy data)."""
-        return backend.device_of(self.data)
+        return backend.device_of(self.array)
 
     @property
     def xp(self):
         """The array module (NumPy or CuPy) of this tensor's data."""
-        return backend.xp_of(self.data)
+        return backend.xp_of(self.array)
 
     @property
     def is_leaf(self) -> bool:
@@ -201,30 +207,30 @@ class Tensor:
         Raises IndexOutOfRange when ``dim`` is not a dimension of the tensor.
         """
         if dim is None:
-            return self.data.shape
-        if not -self.data.ndim <= dim < self.data.ndim:
+            return self.array.shape
+        if not -self.array.ndim <= dim < self.array.ndim:
             raise IndexOutOfRange(f"size: dim {dim} is out of range for a tensor of shape {self.shape}")
-        return self.data.shape[dim]
+        return self.array.shape[dim]
 
     def numel(self) -> int:
         """The number of elements."""
-        return int(self.data.size)
+        return int(self.array.size)
 
     def dim(self) -> int:
         """The number of dimensions (PyTorch's name for ``ndim``)."""
-        return self.data.ndim
+        return self.array.ndim
 
     def ndimension(self) -> int:
         """The number of dimensions (PyTorch's alias of :meth:`dim`)."""
-        return self.data.ndim
+        return self.array.ndim
 
     def nelement(self) -> int:
         """The number of elements (PyTorch's alias of :meth:`numel`)."""
-        return int(self.data.size)
+        return int(self.array.size)
 
     def is_contiguous(self, memory_format=None) -> bool:
         """True when the data is C-contiguous (row-major with no gaps), as PyTorch's default memory format."""
-        return bool(self.data.flags.c_contiguous)
+        return bool(self.array.flags.c_contiguous)
 
     def contiguous(self, memory_format=None) -> Tensor:
         """``self`` when the data is C-contiguous, else a C-contiguous copy (differentiable: gradients pass through).
@@ -235,21 +241,21 @@ class Tensor:
         """
         if memory_format is not None and str(memory_format).split(".")[-1] != "contiguous_format":
             raise ArgumentError(f"contiguous: only the contiguous memory format is supported, got {memory_format!r}")
-        if self.data.flags.c_contiguous:
+        if self.array.flags.c_contiguous:
             return self
         return _ops.elementwise.clone(self)
 
     def data_ptr(self) -> int:
         """The address of the first element of the data (shared by tensors that share memory, as views do)."""
-        data = self.data
+        data = self.array
         if isinstance(data, np.ndarray):
             return int(data.__array_interface__["data"][0])
         return int(data.data.ptr)  # CuPy: the device pointer of the view's first element
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self.array.shape[0]
 
     def __iter__(self):
         """The sub-tensors along the first dimension (each one a differentiable ``self[i]``).
@@ -258,14 +264,14 @@ class Tensor:
         IndexError, which a 0-d tensor raises at once: an empty loop instead of
         PyTorch's error.
         """
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.data.shape[0]))
+        return (self[i] for i in range(self.array.shape[0]))
 
     # --- conversions --------------------------------------------------------
     def numpy(self):
         """The data as a NumPy array (shared with the tensor on the CPU, copied from a GPU)."""
-        return backend.to_device(self.data, "cpu")
+        return backend.to_device(self.array, "cpu")
 
     def tolist(self):
         """The data as nested Python lists."""
@@ -273,11 +279,11 @@ class Tensor:
 
     def item(self):
         """The single value of a one-element tensor, as a Python number."""
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ShapeError(
                 f"item: only one-element tensors can be converted to a Python number, got shape {self.shape}"
             )
-        return self.data.item()
+        return self.array.item()
 
     def __float__(self) -> float:
         return float(self.item())
@@ -286,20 +292,20 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ShapeError(
                 f"bool: the truth value of a tensor of shape {self.shape} is ambiguous; use .any() or .all()"
             )
-        return bool(self.data.item())
+        return bool(self.array.item())
 
     def __index__(self) -> int:
-        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+        if self.array.dtype.kind not in "iu" or self.array.size != 1:
             raise TypeError("only one-element integer tensors can be used as an index")
-        return int(self.data.item())
+        return int(self.array.item())
 
     def detach(self) -> Tensor:
         """A tensor sharing this one's data (and version counter) but cut from the graph."""
-        return Tensor._wrap(self.data, vc=self._vc)
+        return Tensor._wrap(self.array, vc=self._vc)
 
     def detach_(self) -> Tensor:
         """Cut this tensor from the graph in place: it becomes a leaf that does not require grad (as ``detach_``)."""
@@ -309,9 +315,9 @@ class Tensor:
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place on a leaf; only floating-point tensors can require grad."""
-        if requires_grad and self.data.dtype.kind != "f":
+        if requires_grad and self.array.dtype.kind != "f":
             raise DTypeError(
-                f"requires_grad: only floating-point tensors can require gradients, got dtype {self.data.dtype}"
+                f"requires_grad: only floating-point tensors can require gradients, got dtype {self.array.dtype}"
             )
         if not requires_grad and self._node is not None:
             raise GraphError("requires_grad_: cannot turn off requires_grad of a non-leaf tensor; use .detach()")
@@ -418,8 +424,8 @@ class Tensor:
     def __repr__(self) -> str:
         body = np.array2string(self.numpy(), separator=", ", prefix="tensor(", threshold=100, precision=4)
         extras = []
-        if self.data.dtype != _default_dtype and self.data.dtype not in (np.int64, np.bool_):
-            extras.append(f"dtype={self.data.dtype}")
+        if self.array.dtype != _default_dtype and self.array.dtype not in (np.int64, np.bool_):
+            extras.append(f"dtype={self.array.dtype}")
         if self.device != "cpu":
             extras.append(f"device='{self.device}'")
         if self._node is not None:
@@ -726,6 +732,43 @@ _SAME_ARGS = {  # t.name(*args, **kwargs) is op(t, *args, **kwargs), with the op
     "argwhere": "sorting.argwhere",
     "prod": "reduction.prod",
     "count_nonzero": "reduction.count_nonzero",
+    "normal_": "sampling.normal_",
+    "uniform_": "sampling.uniform_",
+    "bernoulli_": "sampling.bernoulli_",
+    "exponential_": "sampling.exponential_",
+    "random_": "sampling.random_",
+    "geometric_": "sampling.geometric_",
+    "log_normal_": "sampling.log_normal_",
+    "cauchy_": "sampling.cauchy_",
+    "bernoulli": "sampling.bernoulli",
+    "multinomial": "sampling.multinomial",
+    "gather": "indexing.gather",
+    "scatter": "indexing.scatter",
+    "scatter_add": "indexing.scatter_add",
+    "scatter_reduce": "indexing.scatter_reduce",
+    "index_select": "selection.index_select",
+    "masked_select": "selection.masked_select",
+    "take_along_dim": "selection.take_along_dim",
+    "take": "selection.take",
+    "index_add": "selection.index_add",
+    "index_copy": "selection.index_copy",
+    "index_fill": "selection.index_fill",
+    "masked_scatter": "selection.masked_scatter",
+    "repeat_interleave": "selection.repeat_interleave",
+    "clamp_min": "selection.clamp_min",
+    "clamp_max": "selection.clamp_max",
+    "scatter_": "selection.scatter_",
+    "scatter_add_": "selection.scatter_add_",
+    "scatter_reduce_": "selection.scatter_reduce_",
+    "index_add_": "selection.index_add_",
+    "index_copy_": "selection.index_copy_",
+    "index_fill_": "selection.index_fill_",
+    "masked_fill_": "selection.masked_fill_",
+    "masked_scatter_": "selection.masked_scatter_",
+    "clamp_": "selection.clamp_",
+    "clip_": "selection.clip_",
+    "clamp_min_": "selection.clamp_min_",
+    "clamp_max_": "selection.clamp_max_",
 }
 
 
@@ -835,7 +878,7 @@ def _shape_args(args) -> tuple:
 def _as_array(data, dtype, device, copy: bool):
     """Turn Python data, arrays or tensors into a backend array with PyTorch's dtype rules."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data.array
     if backend.is_array(data):
         array = data.copy() if copy else data
     else:

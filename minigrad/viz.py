@@ -200,11 +200,11 @@ class _Drawing:
         if key not in self.leaves:
             box = f"x{len(self.leaves)}"
             self.leaves[key] = box
-            label = [self.names.get(key, f"input {len(self.leaves) - 1}"), _describe(leaf.data)]
-            if self.show_values and leaf.data.size <= MAX_SHOWN:
-                label.append(_values(leaf.data))
+            label = [self.names.get(key, f"input {len(self.leaves) - 1}"), _describe(leaf.array)]
+            if self.show_values and leaf.array.size <= MAX_SHOWN:
+                label.append(_values(leaf.array))
             if self.show_grads:
-                label.append("no grad" if leaf.grad is None else f"|grad| = {_norm(leaf.grad.data):.4g}")
+                label.append("no grad" if leaf.grad is None else f"|grad| = {_norm(leaf.grad.array):.4g}")
             self.lines.append(f"  {box} [{_attributes(label=label, style='rounded,filled', fillcolor='#dbe9f6')}];")
         return self.leaves[key]
 

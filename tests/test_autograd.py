@@ -180,9 +180,9 @@ def test_grads_own_their_buffers():
     a = mg.tensor([1.0, 2.0], requires_grad=True)
     b = mg.tensor([3.0, 4.0], requires_grad=True)
     (a + b).sum().backward()
-    assert a.grad.data is not b.grad.data
-    assert a.grad.data.flags.writeable and a.grad.data.flags.owndata
-    a.grad.data += 1
+    assert a.grad.array is not b.grad.array
+    assert a.grad.array.flags.writeable and a.grad.array.flags.owndata
+    a.grad.array += 1
     np.testing.assert_array_equal(b.grad.numpy(), [1.0, 1.0])
 
 

@@ -46,9 +46,9 @@ def test_a_fresh_weight_gradient_is_kept_without_a_copy():
     layer = mg.nn.Linear(3, 2)
     x = mg.randn(4, 3)
     layer(x).sum().backward()
-    w_grad = layer.weight.grad.data
+    w_grad = layer.weight.grad.array
     assert w_grad.base is not None and w_grad.base.base is None  # the GEMM's own result, not a copy of it
-    for other in (layer.weight.data, layer.bias.grad.data, x.data):
+    for other in (layer.weight.array, layer.bias.grad.array, x.array):
         assert not np.shares_memory(w_grad, other)
 
 
@@ -67,8 +67,8 @@ def test_a_cotangent_the_vjp_did_not_allocate_is_copied(make):
     y = make(x)
     g = np.ones(y.shape)
     y.backward(g)
-    assert not np.shares_memory(x.grad.data, g)
-    x.grad.data += 1  # the gradient is the user's to change
+    assert not np.shares_memory(x.grad.array, g)
+    x.grad.array += 1  # the gradient is the user's to change
     np.testing.assert_array_equal(g, np.ones(y.shape))
 
 
@@ -79,8 +79,8 @@ def test_the_same_cotangent_reaching_two_leaves_gives_two_buffers():
     c = mg.tensor([1.0, 2.0], requires_grad=True)
     d = mg.tensor([3.0, 4.0], requires_grad=True)
     (c + d).backward(np.ones(2))
-    assert not np.shares_memory(c.grad.data, d.grad.data)
-    assert not np.shares_memory(a.grad.data, b.grad.data)
+    assert not np.shares_memory(c.grad.array, d.grad.array)
+    assert not np.shares_memory(a.grad.array, b.grad.array)
 
 
 def test_a_custom_function_returning_a_saved_array_gets_a_copy():
@@ -97,8 +97,8 @@ def test_a_custom_function_returning_a_saved_array_gets_a_copy():
 
     x = mg.tensor([1.0, 2.0], requires_grad=True)
     ReturnsInput.apply(x).sum().backward()
-    assert not np.shares_memory(x.grad.data, x.data)
-    x.grad.data[...] = 0
+    assert not np.shares_memory(x.grad.array, x.array)
+    x.grad.array[...] = 0
     np.testing.assert_array_equal(x.numpy(), [1.0, 2.0])
 
 

@@ -23,7 +23,7 @@ def example(monkeypatch):
 
 def test_every_example_is_tested():
     tested = {"train_digits", "optimizer_zoo", "momentum_theory", "schedules", "gradcheck_tour", "sanity_checks",
-              "newton_vs_gd", "draw_graph"}  # fmt: skip
+              "newton_vs_gd", "draw_graph", "newton_cg"}  # fmt: skip
     assert {p.stem for p in EXAMPLES.glob("*.py") if not p.stem.startswith("_")} == tested
 
 
@@ -67,3 +67,14 @@ def test_newton_converges_quadratically_and_gd_linearly(example, tmp_path):
 def test_draw_graph_draws_both_tapes(example, tmp_path):
     graphs = example("draw_graph").main(["--quick", "--out", str(tmp_path)])
     assert {name: g.boxes for name, g in graphs.items()} == {"tape.svg": 7, "mlp_tape.svg": 8}
+
+
+def test_newton_cg_beats_gradient_descent_by_gradient_evaluations(example, tmp_path):
+    quadratic, mlp = example("newton_cg").main(["--quick", "--out", str(tmp_path)])
+    assert all(r["f"] <= 1e-8 for r in quadratic.values())
+    gd = quadratic["gradient descent (lr 2/(L+mu))"]["cost"]
+    assert 10 * quadratic["NewtonCG, damping 1e-8"]["cost"] < gd and 5 * quadratic["NewtonCG"]["cost"] < gd
+    assert quadratic["Newton (dense H)"]["grads"] == 1  # one Newton step solves a quadratic
+    assert all(r["curve"][-1, 1] < r["curve"][0, 1] / 2 for r in mlp.values())  # every method fits the MLP
+    for name in ("Newton (dense H)", "NewtonCG"):  # a line search / a rejected step never lets the loss rise
+        assert np.all(np.diff(mlp[name]["curve"][:, 1]) <= 0)

@@ -209,13 +209,15 @@ class _Quiet:
 
 
 def _snapshot(tensors):
-    return [(t.data.copy(), t.data.dtype, t.data.shape, t._version) for t in tensors]
+    return [(t.array.copy(), t.array.dtype, t.array.shape, t._version) for t in tensors]
 
 
 def _assert_unchanged(c: Call, before, when: str):
     for t, (data, dtype, shape, version) in zip(c.inputs, before):
-        assert t.data.dtype == dtype and t.data.shape == shape, f"{c.names[0]} changed an input's dtype or shape {when}"
-        assert t.data.tobytes() == data.tobytes(), f"{c.names[0]} changed an input's values {when}"
+        assert t.array.dtype == dtype and t.array.shape == shape, (
+            f"{c.names[0]} changed an input's dtype or shape {when}"
+        )
+        assert t.array.tobytes() == data.tobytes(), f"{c.names[0]} changed an input's values {when}"
         assert t._version == version, f"{c.names[0]} bumped an input's version counter {when}"
 
 
@@ -298,7 +300,7 @@ def check(c: Call, draw) -> None:
         )
     result = _output(out)
     assert isinstance(result, Tensor), f"{c.names[0]} returned {type(result).__name__}, not a Tensor"
-    assert isinstance(result.data, np.ndarray), f"{c.names[0]}: .data is a {type(result.data).__name__}"
+    assert isinstance(result.array, np.ndarray), f"{c.names[0]}: .array is a {type(result.array).__name__}"
     if expected is not None:  # within the rounding of the least precise float in play
         floats = [t.dtype for t in c.inputs if t.dtype.kind == "f"] + [result.dtype]
         _assert_matches(c, result.numpy(), expected, min(floats, key=lambda d: d.itemsize))
@@ -325,7 +327,7 @@ def check(c: Call, draw) -> None:
     for k, t in enumerate(wants):
         g = t.grad
         assert g is not None, f"{c.names[0]}: input {k} requires grad but got no .grad [{c.describe}]"
-        assert isinstance(g, Tensor) and isinstance(g.data, np.ndarray), f"{c.names[0]}: .grad is {type(g)}"
+        assert isinstance(g, Tensor) and isinstance(g.array, np.ndarray), f"{c.names[0]}: .grad is {type(g)}"
         assert g.shape == t.shape, (
             f"{c.names[0]}: .grad of shape {g.shape} for an input of shape {t.shape} "
             f"(create_graph={create_graph}) [{c.describe}]"
@@ -616,7 +618,7 @@ def _new_shape(draw, size):
 
 def _reshape(draw):
     x = tensor(draw)
-    shape = _new_shape(draw, x.data.size)
+    shape = _new_shape(draw, x.array.size)
     style = draw(st.sampled_from(["function", "method", "view"]))
     fn = {
         "function": lambda: minigrad.reshape(x, shape),

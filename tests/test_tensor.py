@@ -62,7 +62,7 @@ def test_attributes():
     assert t.shape == (2, 3) and t.ndim == 2 and t.dim() == 2
     assert t.size() == (2, 3) and t.size(1) == 3 and t.numel() == 6 and len(t) == 2
     assert t.device == "cpu" and t.requires_grad and t.is_leaf and t.grad is None and t.grad_fn is None
-    assert isinstance(t.data, np.ndarray)
+    assert isinstance(t.array, np.ndarray)
 
 
 def test_item_and_conversions():
@@ -81,7 +81,42 @@ def test_detach_shares_data_and_leaves_the_graph():
     y = (x * 2).detach()
     assert not y.requires_grad and y.is_leaf
     d = x.detach()
-    assert d.data is x.data
+    assert d.array is x.array
+
+
+def test_data_is_a_detached_unrecorded_tensor_sharing_memory_as_in_pytorch():
+    p = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    loss = (p * p).sum()  # saves p
+    d = p.data
+    assert isinstance(d, mg.Tensor) and not d.requires_grad and d.is_leaf and d.grad_fn is None
+    assert np.shares_memory(d.array, p.array)
+    p.data.add_(1.0)  # ported code changes a leaf that requires grad, unseen by the tape and its version counter
+    assert p._version == 0 and p.requires_grad and p.is_leaf
+    np.testing.assert_array_equal(p.numpy(), [2.0, 3.0, 4.0])
+    loss.backward()  # PyTorch's .data semantics: no error, the saved p is the changed one
+    np.testing.assert_array_equal(p.grad.numpy(), [4.0, 6.0, 8.0])
+
+
+def test_data_of_a_non_leaf_has_no_history_and_sgd_written_with_data_trains():
+    w = mg.tensor([4.0], requires_grad=True)
+    y = w * 2
+    assert y.data.grad_fn is None and not y.data.requires_grad
+    for _ in range(50):
+        loss = ((w - 1.0) ** 2).sum()
+        w.grad = None
+        loss.backward()
+        w.data.add_(-0.1 * w.grad)  # pytorch/examples' hand-written SGD
+    np.testing.assert_allclose(w.numpy(), [1.0], atol=1e-4)
+
+
+def test_assigning_data_replaces_the_array_and_keeps_the_tensor():
+    p = mg.tensor([1.0, 2.0], requires_grad=True)
+    other = mg.zeros(3, 2, dtype=mg.float64)
+    p.data = other  # any shape, as PyTorch
+    assert p.shape == (3, 2) and p.array is other.array and p.requires_grad
+    with pytest.raises(TypeError, match=r"Tensor.data.*must be a Tensor.*\.array"):
+        p.data = np.ones(2)
+    assert p.shape == (3, 2)
 
 
 def test_requires_grad_on_non_leaf_cannot_be_turned_off():

@@ -97,7 +97,7 @@ def _root_grads(op: str, outputs, grad_outputs):
                 "set requires_grad=True on the inputs you want gradients for"
             )
         if g is None:
-            data = out.data
+            data = out.array
             if data.size != 1:
                 raise GraphError(
                     f"{op}: gradient can be implicitly created only for scalar outputs, "

@@ -89,7 +89,7 @@ class DataLoader:
 
     def _batch(self, index):
         if isinstance(self.dataset, TensorDataset):
-            return tuple(Tensor._wrap(t.data[backend.to_device(index, t.device)]) for t in self.dataset.tensors)
+            return tuple(Tensor._wrap(t.array[backend.to_device(index, t.device)]) for t in self.dataset.tensors)
         samples = [self.dataset[int(i)] for i in index]
         if isinstance(samples[0], tuple):
             return tuple(_stack([s[k] for s in samples]) for k in range(len(samples[0])))

@@ -118,3 +118,32 @@ from .activation import GELU  # noqa: E402
 from .normalization import LayerNorm  # noqa: E402
 
 __all__ += ["GELU", "LayerNorm"]
+from .activation import (  # noqa: E402
+    CELU,
+    ELU,
+    GLU,
+    SELU,
+    Hardshrink,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LogSigmoid,
+    Mish,
+    PReLU,
+    ReLU6,
+    RReLU,
+    SiLU,
+    Softmax2d,
+    Softmin,
+    Softplus,
+    Softshrink,
+    Softsign,
+    Tanhshrink,
+    Threshold,
+)
+
+__all__ += [
+    "ELU", "CELU", "SELU", "SiLU", "Mish", "Softplus", "Hardtanh", "ReLU6", "PReLU", "LogSigmoid", "Hardsigmoid",
+    "Hardswish", "Softsign", "Softmin", "Tanhshrink", "Softshrink", "Hardshrink", "Threshold", "GLU", "RReLU",
+    "Softmax2d",
+]  # fmt: skip

@@ -61,7 +61,7 @@ def _softmax_rows(scores, safe: bool):
     if not safe or scores.shape[-1] == 0:
         return softmax(scores, dim=-1)
     xp = scores.xp
-    dead = xp.isneginf(scores.data).all(axis=-1, keepdims=True)
+    dead = xp.isneginf(scores.array).all(axis=-1, keepdims=True)
     if not bool(dead.any()):
         return softmax(scores, dim=-1)
     dead = Tensor(dead)
@@ -74,7 +74,7 @@ def _attend(query, key, value, mask, dropout_p: float, scale: float, causal: boo
     scores = matmul(query * scale, key.mT)
     if causal:
         L, S = scores.shape[-2:]
-        keep = Tensor(tril(creation.ones((L, S), dtype="bool", device=query.device)).data)
+        keep = Tensor(tril(creation.ones((L, S), dtype="bool", device=query.device)).array)
         scores = masked_fill(scores, ~keep, float("-inf"))
     if mask is not None:
         scores = masked_fill(scores, ~mask, float("-inf")) if mask.dtype == np.bool_ else scores + mask
@@ -575,7 +575,7 @@ def _is_causal_mask(mask) -> bool:
     """Whether ``mask`` is the square causal mask (-inf, or True for a bool mask, exactly above the diagonal)."""
     if mask is None or mask.ndim != 2 or mask.shape[0] != mask.shape[1]:
         return False
-    xp, data = mask.xp, mask.data
+    xp, data = mask.xp, mask.array
     above = xp.triu(xp.ones(data.shape, dtype=bool), 1)
     if data.dtype == np.bool_:
         return bool(xp.array_equal(data, above))

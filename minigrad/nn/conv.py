@@ -48,7 +48,7 @@ def pad_by_mode(x, pads, mode: str, op: str):
     """x padded in ``mode`` by ``pads`` = (last dim before, after, the one before it before, after, ...),
     PyTorch's ``F.pad(x, pads, mode)`` for the modes a convolution's ``padding_mode`` takes. Raises
     ShapeError when a reflection reaches past the other end (pad >= size) or a wrap past it (pad > size)."""
-    xp = backend.xp_of(x.data if hasattr(x, "data") else x)
+    xp = backend.xp_of(x.array if hasattr(x, "array") else x)
     for k in range(len(pads) // 2):
         axis = x.ndim - 1 - k
         lo, hi, length = pads[2 * k], pads[2 * k + 1], x.shape[axis]

@@ -41,6 +41,43 @@ from ..ops.conv_transpose import conv_transpose1d, conv_transpose2d, fold, unfol
 
 # activations and normalization (issue #17)
 from .activation import gelu
+
+# isort: split
+# the other activations (#17)
+from .activation import (  # noqa: F811  (relu and leaky_relu with PyTorch's inplace=, #17)
+    celu,
+    celu_,
+    elu,
+    elu_,
+    glu,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    hardtanh_,
+    leaky_relu,
+    leaky_relu_,
+    logsigmoid,
+    mish,
+    prelu,
+    relu,
+    relu6,
+    relu_,
+    rrelu,
+    rrelu_,
+    selu,
+    selu_,
+    silu,
+    softmin,
+    softplus,
+    softshrink,
+    softsign,
+    tanhshrink,
+    threshold,
+    threshold_,
+)
+
+# isort: split
 from .normalization import layer_norm
 
 # isort: split
@@ -151,7 +188,7 @@ def embedding(input, weight, padding_idx: int | None = None, max_norm: float | N
     rows = _embedding_rows(input, weight, padding_idx, max_norm, norm_type)
     if padding_idx is not None and padding_idx < 0:
         padding_idx += weight.shape[0]
-    indices = input.data if isinstance(input, Tensor) else input if backend.is_array(input) else np.asarray(input)
+    indices = input.array if isinstance(input, Tensor) else input if backend.is_array(input) else np.asarray(input)
     if padding_idx is not None:
         rows = where((indices == padding_idx)[..., None], rows.detach(), rows)
     if scale_grad_by_freq and indices.size:
@@ -164,7 +201,7 @@ def embedding(input, weight, padding_idx: int | None = None, max_norm: float | N
 
 
 def _embedding_rows(input, weight, padding_idx, max_norm, norm_type):
-    indices = input.data if isinstance(input, Tensor) else input if backend.is_array(input) else np.asarray(input)
+    indices = input.array if isinstance(input, Tensor) else input if backend.is_array(input) else np.asarray(input)
     if indices.dtype.kind not in "iu":
         raise DTypeError(f"embedding: indices must be integers, got dtype {indices.dtype}")
     if weight.ndim != 2:
@@ -191,12 +228,12 @@ def _renorm(weight, indices, max_norm, norm_type) -> None:
     """PyTorch's embedding_renorm_: rows at ``indices`` with norm > max_norm scaled in place to max_norm."""
     if max_norm is None or not indices.size:
         return
-    xp = backend.xp_of(weight.data)
+    xp = backend.xp_of(weight.array)
     rows = xp.unique(indices.ravel())
-    norms = xp.linalg.norm(weight.data[rows].astype(xp.float64), ord=norm_type, axis=-1)
+    norms = xp.linalg.norm(weight.array[rows].astype(xp.float64), ord=norm_type, axis=-1)
     scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
     with no_grad():
-        weight.data[rows] *= scale[:, None].astype(weight.dtype)
+        weight.array[rows] *= scale[:, None].astype(weight.dtype)
         weight._vc[0] += 1
 
 
@@ -214,7 +251,7 @@ def embedding_bag(input, weight, offsets=None, max_norm: float | None = None, no
         raise ArgumentError(f"embedding_bag: mode must be 'sum', 'mean' or 'max', got {mode!r}")
     if per_sample_weights is not None and mode != "sum":
         raise ArgumentError(f"embedding_bag: per_sample_weights is only supported for mode='sum', got mode={mode!r}")
-    data = input.data if isinstance(input, Tensor) else input if backend.is_array(input) else np.asarray(input)
+    data = input.array if isinstance(input, Tensor) else input if backend.is_array(input) else np.asarray(input)
     if data.ndim == 2:
         if offsets is not None:
             raise ArgumentError("embedding_bag: offsets must be None when input is 2-D (each row is a bag)")
@@ -225,7 +262,7 @@ def embedding_bag(input, weight, offsets=None, max_norm: float | None = None, no
     elif data.ndim == 1:
         if offsets is None:
             raise ArgumentError("embedding_bag: offsets are required when input is 1-D")
-        off = backend.to_device(offsets.data if isinstance(offsets, Tensor) else np.asarray(offsets), "cpu")
+        off = backend.to_device(offsets.array if isinstance(offsets, Tensor) else np.asarray(offsets), "cpu")
         off = [int(v) for v in np.asarray(off).reshape(-1)]
         if not off or off[0] != 0 or any(b < a for a, b in zip(off, off[1:])) or off[-1] > data.shape[0]:
             raise ArgumentError(
@@ -294,7 +331,7 @@ def one_hot(tensor, num_classes: int = -1):
     Raises DTypeError for non-integer input and IndexOutOfRange for a negative index or one
     >= ``num_classes``, as PyTorch's ``F.one_hot``. Not differentiable (an integer result).
     """
-    data = tensor.data if isinstance(tensor, Tensor) else tensor
+    data = tensor.array if isinstance(tensor, Tensor) else tensor
     if not backend.is_array(data) or data.dtype.kind not in "iu":
         raise DTypeError(f"one_hot: input must be an integer tensor, got {getattr(data, 'dtype', type(data).__name__)}")
     xp = backend.xp_of(data)
@@ -352,6 +389,11 @@ __all__ += [
     "multilabel_soft_margin_loss", "multi_margin_loss", "multilabel_margin_loss", "triplet_margin_loss",
 ]  # fmt: skip
 __all__ += ["gelu", "layer_norm"]
+__all__ += [
+    "relu_", "leaky_relu_", "elu", "elu_", "celu", "celu_", "selu", "selu_", "silu", "mish", "softplus", "hardtanh",
+    "hardtanh_", "relu6", "prelu", "logsigmoid", "hardsigmoid", "hardswish", "softsign", "softmin", "tanhshrink",
+    "softshrink", "hardshrink", "threshold", "threshold_", "glu", "rrelu", "rrelu_",
+]  # fmt: skip
 
 from .attention import scaled_dot_product_attention  # noqa: E402
 

@@ -44,7 +44,7 @@ def fans(tensor) -> tuple:
 def _fill(tensor, draw):
     """Overwrite ``tensor``'s data in place with ``draw(generator, shape)`` and bump its version."""
     gen = backend.generator(tensor.device)
-    tensor.data[...] = draw(gen, tensor.shape)
+    tensor.array[...] = draw(gen, tensor.shape)
     tensor._vc[0] += 1
     return tensor
 
@@ -61,7 +61,7 @@ def normal_(tensor, mean: float = 0.0, std: float = 1.0):
 
 def constant_(tensor, value: float):
     """Fill with ``value``."""
-    tensor.data[...] = value
+    tensor.array[...] = value
     tensor._vc[0] += 1
     return tensor
 

@@ -11,6 +11,7 @@ from . import init
 from .module import Module, Parameter, _check_shape
 
 # isort: split
+from .activation import LeakyReLU, LogSoftmax, ReLU, Softmax  # noqa: F401  (moved to nn/activation.py, #17)
 from .conv import Conv2d  # noqa: F401  (moved to nn/conv.py with the other convolutions, #17)
 
 
@@ -113,23 +114,6 @@ class Flatten(Module):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
-class ReLU(Module):
-    def forward(self, x):
-        return F.relu(x)
-
-
-class LeakyReLU(Module):
-    def __init__(self, negative_slope: float = 0.01):
-        super().__init__()
-        self.negative_slope = negative_slope
-
-    def forward(self, x):
-        return F.leaky_relu(x, self.negative_slope)
-
-    def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
-
-
 class Tanh(Module):
     def forward(self, x):
         return F.tanh(x)
@@ -138,23 +122,6 @@ class Tanh(Module):
 class Sigmoid(Module):
     def forward(self, x):
         return F.sigmoid(x)
-
-
-class Softmax(Module):
-    def __init__(self, dim: int = -1):
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, x):
-        return F.softmax(x, dim=self.dim)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
-
-
-class LogSoftmax(Softmax):
-    def forward(self, x):
-        return F.log_softmax(x, dim=self.dim)
 
 
 class Dropout(Module):
@@ -261,7 +228,7 @@ class Embedding(Module):
     def reset_parameters(self) -> None:
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0
+            self.weight.array[self.padding_idx] = 0
 
     @classmethod
     def from_pretrained(cls, embeddings, freeze: bool = True, padding_idx: int | None = None,
@@ -320,7 +287,7 @@ class EmbeddingBag(Module):
             self.weight = Parameter(creation.empty_tensor((num_embeddings, embedding_dim), dtype, device))
             init.normal_(self.weight)
             if padding_idx is not None:
-                self.weight.data[padding_idx] = 0
+                self.weight.array[padding_idx] = 0
         else:
             self.weight = Parameter(_weight)
 

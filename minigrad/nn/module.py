@@ -28,7 +28,7 @@ class Parameter(Tensor):
     def __init__(self, data=None, requires_grad: bool = True):
         if data is None:
             data = np.zeros(0, dtype=np.float32)
-        self.data = data.data if isinstance(data, Tensor) else _as_array(data, None, None, copy=True)
+        self.array = data.array if isinstance(data, Tensor) else _as_array(data, None, None, copy=True)
         self.grad = None
         self.requires_grad = False
         self._node = None
@@ -190,7 +190,7 @@ class Module:
             if set_to_none:
                 param.grad = None
             else:
-                param.grad.data[...] = 0
+                param.grad.array[...] = 0
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         for param in self.parameters():
@@ -213,13 +213,13 @@ class Module:
                 dtype = arg
         target = None if device is None else backend.normalize_device(device)
         for tensor in [*self.parameters(), *self.buffers()]:
-            data = tensor.data
+            data = tensor.array
             if target is not None:
                 data = backend.to_device(data, target)
             if dtype is not None and data.dtype.kind == "f":
                 data = data.astype(dtype)
-            if data is not tensor.data:
-                tensor.data = data
+            if data is not tensor.array:
+                tensor.array = data
                 tensor.grad = None
         return self
 
@@ -255,7 +255,7 @@ class Module:
             if name not in state_dict:
                 continue
             value = state_dict[name]
-            array = value.data if isinstance(value, Tensor) else value
+            array = value.array if isinstance(value, Tensor) else value
             if not backend.is_array(array):
                 problems.append(f"{name}: expected a tensor or array, got {type(value).__name__}")
                 continue
@@ -278,7 +278,7 @@ class Module:
         with no_grad():
             for name, array in values.items():
                 target = own[name]
-                target.data[...] = backend.to_device(array, target.device).astype(target.dtype, copy=False)
+                target.array[...] = backend.to_device(array, target.device).astype(target.dtype, copy=False)
                 target._vc[0] += 1
         return missing, unexpected
 

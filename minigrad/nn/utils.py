@@ -20,7 +20,7 @@ from ..tensor import Tensor
 def _grads(parameters) -> list:
     if isinstance(parameters, Tensor):
         parameters = [parameters]
-    return [p.grad.data for p in parameters if p.grad is not None]
+    return [p.grad.array for p in parameters if p.grad is not None]
 
 
 def clip_grad_norm_(
@@ -88,7 +88,7 @@ def parameters_to_vector(parameters) -> Tensor:
 def vector_to_parameters(vec: Tensor, parameters) -> None:
     """Set each parameter's data from consecutive pieces of the 1-D ``vec`` (PyTorch's ``vector_to_parameters``).
 
-    As in PyTorch, each parameter's ``.data`` becomes a view of its piece of
+    As in PyTorch, each parameter's ``.array`` becomes a view of its piece of
     ``vec`` (they share memory afterwards), in the parameter's dtype, and the
     assignment is not recorded: no gradient flows into ``vec``. Each
     parameter's version counter is bumped, so a graph that saved its old
@@ -118,6 +118,6 @@ def vector_to_parameters(vec: Tensor, parameters) -> None:
     offset = 0
     for p in params:
         n = p.numel()
-        p.data = vec.data[offset : offset + n].reshape(p.shape).astype(p.dtype, copy=False)
+        p.array = vec.array[offset : offset + n].reshape(p.shape).astype(p.dtype, copy=False)
         p._vc[0] += 1
         offset += n

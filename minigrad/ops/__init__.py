@@ -14,3 +14,10 @@ __all__ += ["sorting"]
 from . import activation  # noqa: E402
 
 __all__ += ["activation"]
+
+from . import sampling  # noqa: E402
+
+__all__ += ["sampling"]
+from . import indexing, selection  # noqa: E402
+
+__all__ += ["indexing", "selection"]

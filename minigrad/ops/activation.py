@@ -25,7 +25,8 @@ import numpy as np
 
 from ..errors import ArgumentError
 from ..primitive import primitive
-from .elementwise import _xp, exp, sigmoid
+from . import reduction as _reduction
+from .elementwise import _xp, exp, sigmoid, where
 from .pointwise import (
     _ERF_A,
     _ERF_A4,
@@ -138,3 +139,203 @@ def _gelu_vjp(g, ans, x, approximate="none"):
 
 
 gelu.defvjp(_gelu_vjp)
+
+
+# --- the ELU family: elu, celu, selu ---------------------------------------------------------------------------
+
+
+def _positive(x, *args, **params):
+    return x > 0
+
+
+@primitive(saves=(0,), signature=_positive)
+def elu(x, alpha: float = 1.0, scale: float = 1.0, input_scale: float = 1.0):
+    """scale * x for x > 0, else scale * alpha * (e^(input_scale x) - 1): PyTorch's ELU kernel, which serves
+    ``elu`` (scale = input_scale = 1), ``celu`` (input_scale = 1 / alpha) and ``selu`` (fixed alpha, scale).
+
+    d/dx = scale for x > 0, else scale * alpha * input_scale * e^(input_scale x); at x = 0 the negative
+    branch's value (alpha for ELU, as PyTorch's backward). The negative branch uses expm1, so that small |x|
+    keeps its relative accuracy. Kink at 0 (the derivative jumps unless alpha * input_scale = 1).
+    """
+    x = _float_input(x)
+    xp = _xp(x)
+    below = xp.where(x > 0, _scalar(x, 0), x)  # the positive side would overflow e^x for nothing
+    negative = xp.expm1(below * _scalar(x, input_scale)) * _scalar(x, scale * alpha)
+    return xp.where(x > 0, x * _scalar(x, scale), negative)
+
+
+def _elu_vjp(g, ans, x, alpha=1.0, scale=1.0, input_scale=1.0):
+    positive = x > 0
+    # e^(input_scale x) on the negative side only: the positive side could overflow, and inf * 0 in a
+    # second-order vjp would be NaN
+    slope = exp(where(positive, 0, x) * input_scale) * (scale * alpha * input_scale)
+    return g * where(positive, scale, slope)
+
+
+elu.defvjp(_elu_vjp)
+
+
+# --- hardtanh (relu6, hardsigmoid, hardswish) ---------------------------------------------------------------
+
+
+def _hardtanh_side(x, min_val=-1.0, max_val=1.0):
+    return (x > min_val).astype(np.int8) + (x >= max_val)
+
+
+@primitive(saves=(0,), signature=_hardtanh_side)
+def hardtanh(x, min_val: float = -1.0, max_val: float = 1.0):
+    """min(max(x, min_val), max_val), PyTorch's ``hardtanh``. Kinks at min_val and max_val.
+
+    d/dx = 1 strictly inside (min_val, max_val), 0 elsewhere, the bounds included (PyTorch's backward;
+    ``clip`` passes the gradient at the bounds instead, so relu6 and hardsigmoid cannot be built on it).
+    Integer inputs stay integers (the bounds cast to their dtype), as in PyTorch; NaN stays NaN.
+    """
+    xp = _xp(x)
+    if x.dtype.kind == "f":
+        low, high = _scalar(x, min_val), _scalar(x, max_val)
+    else:
+        low, high = x.dtype.type(int(min_val)), x.dtype.type(int(max_val))
+    return xp.minimum(xp.maximum(x, low), high).astype(x.dtype, copy=False)
+
+
+def _hardtanh_vjp(g, ans, x, min_val=-1.0, max_val=1.0):
+    return where(x > min_val, where(x < max_val, g, 0), 0)
+
+
+hardtanh.defvjp(_hardtanh_vjp)
+
+
+# --- softplus (logsigmoid, mish) ------------------------------------------------------------------------------
+
+
+def _softplus_side(x, beta=1.0, threshold=20.0):
+    return x * beta > threshold
+
+
+@primitive(saves=(0,), signature=_softplus_side)
+def softplus(x, beta: float = 1.0, threshold: float = 20.0):
+    """log(1 + e^(beta x)) / beta, and x itself where beta x > threshold (PyTorch's ``softplus``).
+
+    Computed as (log1p(e^(-|beta x|)) + max(beta x, 0)) / beta, which never overflows and keeps the lower
+    tail's relative accuracy. d/dx = sigmoid(beta x), and 1 where beta x > threshold. Declared kinked at
+    beta x = threshold, where PyTorch switches to the identity (a jump of about e^(-threshold) / beta);
+    ``threshold=inf`` never switches (logsigmoid and mish use that).
+    """
+    x = _float_input(x)
+    xp = _xp(x)
+    bx = x * _scalar(x, beta)
+    smooth = (xp.log1p(xp.exp(-xp.abs(bx))) + xp.maximum(bx, 0)) / _scalar(x, beta)
+    return xp.where(bx > _scalar(x, threshold), x, smooth)
+
+
+def _softplus_vjp(g, ans, x, beta=1.0, threshold=20.0):
+    bx = x * beta
+    return where(bx > threshold, g, g * sigmoid(bx))
+
+
+softplus.defvjp(_softplus_vjp)
+
+
+# --- shrinkage and thresholds -----------------------------------------------------------------------------
+
+
+def _shrink_side(x, lambd=0.5):
+    return (x >= -lambd).astype(np.int8) + (x > lambd)
+
+
+def _outside_vjp(g, ans, x, lambd=0.5):
+    """g where |x| > lambd, 0 on [-lambd, lambd] (its ends included: PyTorch's shrink backward)."""
+    return where(x > lambd, g, where(x < -lambd, g, 0))
+
+
+@primitive(saves=(0,), signature=_shrink_side)
+def softshrink(x, lambd: float = 0.5):
+    """x - lambd for x > lambd, x + lambd for x < -lambd, else 0 (PyTorch's ``softshrink``).
+
+    d/dx = 1 where |x| > lambd, else 0 (0 at +-lambd, as PyTorch). Kinks at +-lambd. NaN stays NaN.
+    Raises ArgumentError for lambd < 0.
+    """
+    if lambd < 0:
+        raise ArgumentError(f"lambd must be non-negative, got {lambd}")
+    x = _float_input(x)
+    xp = _xp(x)
+    lam = _scalar(x, lambd)
+    return xp.where(xp.abs(x) <= lam, _scalar(x, 0), x - xp.copysign(lam, x))
+
+
+softshrink.defvjp(_outside_vjp)
+
+
+@primitive(saves=(0,), signature=_shrink_side)
+def hardshrink(x, lambd: float = 0.5):
+    """x where |x| > lambd, else 0 (PyTorch's ``hardshrink``; a negative lambd keeps every x, as there).
+
+    d/dx = 1 where |x| > lambd, else 0 (0 at +-lambd). Kinks at +-lambd.
+    """
+    x = _float_input(x)
+    xp = _xp(x)
+    lam = _scalar(x, lambd)
+    return xp.where((x >= -lam) & (x <= lam), _scalar(x, 0), x)
+
+
+hardshrink.defvjp(_outside_vjp)
+
+
+def _threshold_side(x, *, threshold, value):
+    return x > threshold
+
+
+@primitive(saves=(0,), signature=_threshold_side)
+def threshold(x, *, threshold: float, value: float):
+    """x where x > threshold, else value (PyTorch's ``threshold``). d/dx = 1 where x > threshold, else 0
+    (0 at the threshold). Kink at the threshold. Integer inputs stay integers; NaN stays NaN."""
+    xp = _xp(x)
+    if x.dtype.kind == "f":
+        return xp.where(x <= _scalar(x, threshold), _scalar(x, value), x)
+    # integers compare with the threshold and fill with the value cast to their dtype (toward 0), as PyTorch
+    return xp.where(x <= x.dtype.type(int(threshold)), x.dtype.type(int(value)), x)
+
+
+threshold.defvjp(lambda g, ans, x, *, threshold, value: where(x > threshold, g, 0))
+
+
+# --- prelu (and rrelu's random slopes) ------------------------------------------------------------------------
+
+
+def _slopes(x, weight):
+    """``weight`` shaped to broadcast against x: as it is when it has x's shape (elementwise slopes, rrelu's),
+    one slope for all when it has one element, else one per channel (dim 1): (C, 1, ..., 1)."""
+    if tuple(weight.shape) == tuple(x.shape):
+        return weight
+    if math.prod(weight.shape) == 1:
+        return weight.reshape(())
+    return weight.reshape((weight.shape[0],) + (1,) * (x.ndim - 2))  # arrays and tensors alike
+
+
+def _prelu_side(x, weight):
+    return x > 0
+
+
+@primitive(saves=(0, 1), signature=_prelu_side)
+def prelu(x, weight):
+    """x where x > 0, else a * x, the slopes a from ``weight``: one for all (one element), one per channel
+    (1-D of C = x.shape[1] entries, broadcast over the other dimensions), or one per element (x's shape).
+
+    d/dx = 1 for x > 0, else a (a at x = 0, as PyTorch); d/dweight = x where x <= 0, else 0, summed over
+    the elements each slope serves. Kink at x = 0. The layer (:func:`minigrad.nn.functional.prelu`) checks
+    the weight's shape.
+    """
+    x, weight = _floating(x, weight)
+    return _xp(x, weight).where(x > 0, x, _slopes(x, weight) * x)
+
+
+def _prelu_vjp_weight(g, ans, x, weight):
+    h = where(x > 0, 0, g * x)
+    if tuple(weight.shape) == tuple(x.shape):
+        return h
+    if math.prod(weight.shape) == 1:
+        return _reduction.sum(h).reshape(weight.shape)
+    return _reduction.sum(h, axis=tuple(i for i in range(x.ndim) if i != 1)).reshape(weight.shape)
+
+
+prelu.defvjp(lambda g, ans, x, weight: where(x > 0, g, g * _slopes(x, weight)), _prelu_vjp_weight)

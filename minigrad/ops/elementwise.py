@@ -125,7 +125,7 @@ def zero_vjp(g, ans, *args, **params):
     Under ``create_graph=True`` it is a constant tensor: its derivative is zero too.
     """
     if isinstance(g, Tensor):
-        return Tensor._wrap(g.xp.zeros_like(g.data))
+        return Tensor._wrap(g.xp.zeros_like(g.array))
     return xp_of(g).zeros_like(g)
 
 

@@ -30,17 +30,17 @@ def _records(self: Tensor, other) -> bool:
 
 def _operand(op: str, self: Tensor, other):
     """``other`` as an array on self's device, or a Python scalar."""
-    data = other.data if isinstance(other, Tensor) else other
+    data = other.array if isinstance(other, Tensor) else other
     if backend.is_array(data) and backend.device_of(data) != self.device:
         raise DeviceError(f"{op}: tensor on {self.device} cannot be updated from {backend.device_of(data)}")
     return data
 
 
 def _write(op: str, self: Tensor, ufunc_name: str, other) -> Tensor:
-    """self.data = ufunc(self.data, other) in the same buffer, then bump the version."""
+    """self.array = ufunc(self.array, other) in the same buffer, then bump the version."""
     xp = self.xp
     try:
-        getattr(xp, ufunc_name)(self.data, other, out=self.data, casting="same_kind")
+        getattr(xp, ufunc_name)(self.array, other, out=self.array, casting="same_kind")
     except TypeError as exc:  # NumPy's UFuncTypeError (a TypeError) for a disallowed cast
         raise DTypeError(f"{op}: {exc} (tensor {self.shape} {self.dtype})") from exc
     except ValueError as exc:
@@ -57,7 +57,7 @@ def _rebase(op: str, self: Tensor, result: Tensor) -> Tensor:
         )
     if result.dtype != self.dtype and not self.xp.can_cast(result.dtype, self.dtype, casting="same_kind"):
         raise DTypeError(f"{op}: result dtype {result.dtype} cannot be stored in a tensor of dtype {self.dtype}")
-    self.data[...] = result.data
+    self.array[...] = result.array
     self._vc[0] += 1
     self._node = result._node
     _new_epoch(self)
@@ -97,7 +97,7 @@ def _recorded(op: str, self: Tensor, fn, other) -> Tensor:
     the write as a modification.
     """
     _forbid_leaf(op, self)
-    old = Tensor._wrap(self.data.copy(), self._node)
+    old = Tensor._wrap(self.array.copy(), self._node)
     return _rebase(op, self, fn(old, old if other is self else other))
 
 
@@ -137,7 +137,7 @@ def setitem(self: Tensor, index, value) -> None:
         return
     data = _operand("setitem", self, value)
     try:
-        shape.put(self.data, index, data)
+        shape.put(self.array, index, data)
     except (ValueError, TypeError, IndexError, OverflowError) as exc:
         raise shape._setitem.error(exc, (self, value)) from exc  # the errors the recorded path raises
     self._vc[0] += 1
@@ -166,7 +166,7 @@ def _overwrite(op: str, self: Tensor, write) -> Tensor:
     """Replace self's values by constants: write into the buffer, bump the version, drop the history."""
     _forbid_leaf(op, self)
     try:
-        write(self.data)
+        write(self.array)
     except (TypeError, ValueError) as exc:
         raise ShapeError(f"{op}: {exc} (tensor {self.shape} {self.dtype})") from exc
     self._vc[0] += 1

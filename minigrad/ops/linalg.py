@@ -283,7 +283,7 @@ def _vector_norm_vjp(g, ans, x, ord, axis, keepdims):
 def _zeros_like(x):
     """Zeros of x's shape and dtype, a constant (the gradient of the count of nonzeros)."""
     if isinstance(x, Tensor):
-        return Tensor._wrap(x.xp.zeros_like(x.data))
+        return Tensor._wrap(x.xp.zeros_like(x.array))
     return backend.xp_of(x).zeros_like(x)
 
 

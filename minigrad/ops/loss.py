@@ -306,7 +306,7 @@ def cross_entropy(
 
 def _data(a):
     """The array behind a tensor (the array itself otherwise)."""
-    return a.data if hasattr(a, "data") and hasattr(a, "requires_grad") else a
+    return a.array if hasattr(a, "array") and hasattr(a, "requires_grad") else a
 
 
 def _legacy_reduction(op, size_average, reduce, reduction) -> str:

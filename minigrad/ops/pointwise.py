@@ -548,7 +548,7 @@ def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: 
     """
     _check_tolerances("allclose", rtol, atol)
     close = _isclose(input, other, rtol=rtol, atol=atol, equal_nan=equal_nan)
-    return bool(close.data.all())
+    return bool(close.array.all())
 
 
 def _check_tolerances(name, rtol, atol):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 from ..backend import xp_of
-from ..errors import DTypeError, IndexOutOfRange, ShapeError
+from ..errors import DTypeError, IndexOutOfRange, MinigradError, ShapeError
 from ..primitive import primitive
 from ..tensor import Tensor
 from .elementwise import astype, exp, maximum, minimum, sqrt, where
@@ -418,7 +418,7 @@ def log_softmax(x, axis=-1, *, dim=None):
 
 def _raw(x):
     """The array of a tensor (a vjp runs on arrays in a plain backward, on tensors under create_graph)."""
-    return x.data if isinstance(x, Tensor) else x
+    return x.array if isinstance(x, Tensor) else x
 
 
 @primitive(name="prod", saves=(0,))
@@ -486,7 +486,10 @@ def _check_dims(op, x, axis) -> None:
 
 def _moments(op, input, dim, unbiased, keepdim, correction, moment):
     mean_axis = None if dim is None or isinstance(dim, bool) else dim
-    spread = moment(input, dim, unbiased, keepdim, correction=correction)
+    try:
+        spread = moment(input, dim, unbiased, keepdim, correction=correction)
+    except MinigradError as exc:  # name the op the user called, not var or std inside it
+        raise type(exc)(f"{op}: {str(exc).split(': ', 1)[-1]}") from exc
     return spread, mean(input, axis=mean_axis, keepdims=keepdim)
 
 

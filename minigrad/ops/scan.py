@@ -15,10 +15,10 @@ from ..backend import xp_of
 from ..errors import DTypeError
 from ..primitive import primitive
 from ..tensor import Tensor
-from .construct import _dim_list, _flip
+from .construct import _flip
 from .elementwise import exp, log, where
 from .reduction import _prod, _sum
-from .sorting import _named, _picker, _wrap
+from .sorting import _named, _one_dim, _picker, _wrap
 
 
 @primitive(name="cumsum")
@@ -64,12 +64,11 @@ def _scan_dim(op, input, dim, axis=None):
         raise TypeError(f"{op}: give axis or dim, not both")
     if dim is None:
         raise TypeError(f"{op}: missing the dim argument")
-    (axis,) = _dim_list(op, input, dim)
-    return axis
+    return _one_dim(op, input, dim)
 
 
 def _raw(x):
-    return x.data if isinstance(x, Tensor) else x
+    return x.array if isinstance(x, Tensor) else x
 
 
 def _positions(raw, axis):

@@ -13,12 +13,13 @@ NaN sorts as the largest value (last ascending, first descending).
 
 from __future__ import annotations
 
+import math
 from collections import namedtuple
 
 import numpy as np
 
 from ..backend import xp_of
-from ..errors import ArgumentError, DTypeError, IndexOutOfRange
+from ..errors import ArgumentError, DTypeError, IndexOutOfRange, ShapeError
 from ..primitive import primitive
 from ..tensor import Tensor
 from .construct import _dim_list
@@ -40,6 +41,14 @@ ModeResult = _named("mode", "the most frequent value of each slice and the index
 
 def _wrap(array) -> Tensor:
     return Tensor._wrap(array)
+
+
+def _one_dim(op: str, input, dim) -> int:
+    """``dim`` as a non-negative axis of ``input``: one int (PyTorch takes no tuple here), in range."""
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+        raise DTypeError(f"{op}: dim must be an int, got {dim!r}")
+    (axis,) = _dim_list(op, input, dim)
+    return axis
 
 
 # --- the order: a stable sort on arrays -------------------------------------------------------------
@@ -75,7 +84,7 @@ def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False
     """
     if axis is not None:
         dim = axis
-    (axis,) = _dim_list("argsort", input, dim)
+    axis = _one_dim("argsort", input, dim)
     return _argsort(input, axis=axis, descending=bool(descending))
 
 
@@ -150,7 +159,7 @@ def sort(input, dim: int = -1, descending: bool = False, stable: bool = False, *
     """
     if axis is not None:
         dim = axis
-    (axis,) = _dim_list("sort", input, dim)
+    axis = _one_dim("sort", input, dim)
     order = _sort_order(_raw(input), axis, bool(descending))
     return SortResult(_sort(input, picked=order, axis=axis), _wrap(order))
 
@@ -161,7 +170,7 @@ def msort(input) -> Tensor:
 
 
 def _raw(x):
-    return x.data if isinstance(x, Tensor) else x
+    return x.array if isinstance(x, Tensor) else x
 
 
 def _check_int(op: str, name: str, value) -> int:
@@ -180,7 +189,7 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
     IndexOutOfRange for a dim outside the tensor and ArgumentError for k outside [0, size of dim].
     """
     k = _check_int("topk", "k", k)
-    (axis,) = _dim_list("topk", input, dim)
+    axis = _one_dim("topk", input, dim)
     size = input.shape[axis] if input.ndim else 1
     if not 0 <= k <= size:
         raise ArgumentError(f"topk: k = {k} is out of range for dimension {dim} of size {size} (shape {input.shape})")
@@ -196,7 +205,7 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
 
 def _select(op, name, result, input, dim, keepdim, positions_of):
     """Shared by kthvalue, median and mode: one picked element per slice along ``dim``."""
-    (axis,) = _dim_list(name, input, dim)
+    axis = _one_dim(name, input, dim)
     raw = _raw(input)
     xp = xp_of(raw)
     if raw.ndim == 0:
@@ -219,7 +228,7 @@ def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False) -> KthvalueRes
     [1, size of dim], IndexOutOfRange for a dim outside the tensor.
     """
     k = _check_int("kthvalue", "k", k)
-    (axis,) = _dim_list("kthvalue", input, dim)
+    axis = _one_dim("kthvalue", input, dim)
     size = input.shape[axis] if input.ndim else 1
     if not 1 <= k <= size:
         raise ArgumentError(f"kthvalue: k = {k} is out of range for dimension {dim} of size {size}")
@@ -243,20 +252,59 @@ def _median_positions(raw, axis):
     return xp.take_along_axis(order, place, axis=axis)
 
 
+def _ties_of(x, value):
+    """Where the array ``x`` equals the 0-d ``value`` (NaN equal to NaN): the elements that tie with it."""
+    xp = xp_of(x)
+    same = x == value
+    if x.dtype.kind == "f":
+        same |= xp.isnan(x) & xp.isnan(value)
+    return same
+
+
+def _median_all_forward(x, *, picked):
+    return x.reshape(-1)[picked].copy()
+
+
+def _median_all_vjp(g, ans, x, picked):
+    """The cotangent shared evenly by the elements equal to the median, as PyTorch's median() (no dim)."""
+    ties = _ties_of(_raw(x), _raw(ans))
+    share = (ties / ties.sum()).astype(g.dtype)
+    return g * share
+
+
+def _median_all_signature(x, picked):
+    """Which element is the median (2) and which tie with it (1): a change of either is a kink."""
+    flat = x.reshape(-1)
+    mark = _ties_of(flat, flat[picked]).astype(xp_of(x).int64)
+    mark[picked] = 2
+    return mark.reshape(x.shape)
+
+
+_median_all = primitive(
+    _median_all_forward, name="median_all", saves=(0,), saves_output=True, signature=_median_all_signature
+)
+_median_all.defvjp(_median_all_vjp)
+
+
 def median(input, dim=None, keepdim: bool = False):
     """The lower median, ``torch.median``: ``median(input)`` a 0-d tensor, ``median(input, dim)`` ``(values, indices)``.
 
     Of n values the one at place (n - 1) // 2 of the stable ascending sort (for even n the lower of
     the two middle ones, not their mean, as PyTorch's). A slice with NaN has the median NaN, the index
     of its first NaN. The median of an empty tensor is NaN; along an empty dim it raises
-    IndexOutOfRange. The value's gradient goes to the median element; a tie is a kink.
+    IndexOutOfRange. With ``dim`` the value's gradient goes to the median element (the one at the
+    index); without, it is shared evenly by all the elements equal to the median, as PyTorch's. A tie
+    is a kink.
     """
     if dim is None:
-        flat = reshape(input, (-1,))
-        if flat.shape[0] == 0:
-            xp = xp_of(_raw(input))
+        raw = _raw(input)
+        if raw.size == 0:  # NaN, and on the graph when input is (its gradient: the empty one), as PyTorch
+            if raw.dtype.kind == "f":
+                return input.sum() + float("nan")
+            xp = xp_of(raw)
             return _wrap(xp.asarray(xp.nan, dtype=input.dtype))
-        return _median(flat, picked=_median_positions(_raw(flat), 0), axis=0, keepdims=False)
+        picked = _median_positions(raw.reshape(-1), 0).reshape(())
+        return _median_all(input, picked=picked)
     return _select(_median, "median", MedianResult, input, dim, keepdim, _median_positions)
 
 
@@ -312,7 +360,8 @@ def unique(input, sorted: bool = True, return_inverse: bool = False, return_coun
     rebuild the input (the input's shape, or the size of ``dim``), with ``return_counts`` also how
     often each occurs -- a tuple in that order, as PyTorch. NaNs are all distinct. The result is
     always sorted (PyTorch's ``sorted=False`` gives sorted results on CPU as well). No gradient.
-    Raises IndexOutOfRange for a dim outside the tensor.
+    Raises IndexOutOfRange for a dim outside the tensor, ShapeError (as PyTorch) for a ``dim`` when
+    another dimension has size 0.
     """
     raw = _raw(input)
     xp = xp_of(raw)
@@ -321,11 +370,16 @@ def unique(input, sorted: bool = True, return_inverse: bool = False, return_coun
         values, inverse, counts = _unique_flat(xp, flat)
         inverse = inverse.reshape(raw.shape)
     else:
-        (axis,) = _dim_list("unique", input, dim)
+        axis = _one_dim("unique", input, dim)
+        if any(size == 0 for d, size in enumerate(raw.shape) if d != axis):
+            raise ShapeError(
+                f"unique: the tensor of shape {tuple(raw.shape)} has a 0-sized dimension other than dim {dim}, "
+                "so its slices along dim have no elements to compare (as PyTorch, which refuses it too)"
+            )
         moved = xp.moveaxis(raw, axis, 0)
-        rows = moved.reshape(moved.shape[0], -1)
+        rows = moved.reshape(moved.shape[0], math.prod(moved.shape[1:]))  # -1 cannot size a (0, n) reshape
         if moved.shape[0] == 0:
-            values, inverse, counts = moved, xp.zeros(0, xp.int64), xp.zeros(0, xp.int64)
+            values, inverse, counts = raw, xp.zeros(0, xp.int64), xp.zeros(0, xp.int64)  # nothing along dim
         else:
             order = xp.lexsort(rows.T[::-1]) if rows.shape[1] else xp.arange(rows.shape[0])
             s = rows[order]

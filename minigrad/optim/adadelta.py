@@ -26,8 +26,8 @@ class Adadelta(Optimizer):
         super().__init__(params, {"lr": lr, "rho": rho, "eps": eps, "weight_decay": weight_decay})
 
     def _init_state(self, param, group):
-        xp = backend.xp_of(param.data)
-        return {"step": 0, "square_avg": xp.zeros_like(param.data), "acc_delta": xp.zeros_like(param.data)}
+        xp = backend.xp_of(param.array)
+        return {"step": 0, "square_avg": xp.zeros_like(param.array), "acc_delta": xp.zeros_like(param.array)}
 
     def _update(self, param, grad, state, group):
         xp = backend.xp_of(param)

@@ -34,7 +34,7 @@ class Adagrad(Optimizer):
         )
 
     def _init_state(self, param, group):
-        xp = backend.xp_of(param.data)
+        xp = backend.xp_of(param.array)
         return {"step": 0, "sum": xp.full(param.shape, group["initial_accumulator_value"], dtype=param.dtype)}
 
     def _update(self, param, grad, state, group):

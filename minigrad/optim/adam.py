@@ -29,10 +29,10 @@ class Adam(Optimizer):
         )
 
     def _init_state(self, param, group):
-        xp = backend.xp_of(param.data)
-        state = {"step": 0, "exp_avg": xp.zeros_like(param.data), "exp_avg_sq": xp.zeros_like(param.data)}
+        xp = backend.xp_of(param.array)
+        state = {"step": 0, "exp_avg": xp.zeros_like(param.array), "exp_avg_sq": xp.zeros_like(param.array)}
         if group["amsgrad"]:
-            state["max_exp_avg_sq"] = xp.zeros_like(param.data)
+            state["max_exp_avg_sq"] = xp.zeros_like(param.array)
         return state
 
     def _decay(self, param, group):
@@ -112,10 +112,10 @@ class Yogi(Optimizer):
         )
 
     def _init_state(self, param, group):
-        xp = backend.xp_of(param.data)
+        xp = backend.xp_of(param.array)
         return {
             "step": 0,
-            "exp_avg": xp.zeros_like(param.data),
+            "exp_avg": xp.zeros_like(param.array),
             "exp_avg_sq": xp.full(param.shape, group["initial_accumulator_value"], dtype=param.dtype),
         }
 

@@ -36,13 +36,13 @@ class _ClosureOptimizer(Optimizer):
         return [p for group in self.param_groups for p in group["params"]]
 
     def _get(self) -> np.ndarray:
-        return _flat([p.data for p in self._params()])
+        return _flat([p.array for p in self._params()])
 
     def _set(self, flat: np.ndarray) -> None:
         offset = 0
         for p in self._params():
-            n = p.data.size
-            p.data[...] = backend.to_device(flat[offset : offset + n].reshape(p.shape), p.device)
+            n = p.array.size
+            p.array[...] = backend.to_device(flat[offset : offset + n].reshape(p.shape), p.device)
             p._vc[0] += 1
             offset += n
 
@@ -83,7 +83,7 @@ class GradientDescentLineSearch(_ClosureOptimizer):
         group = self.param_groups[0]
         with enable_grad():
             f0 = float(closure())
-        g0 = _flat([p.grad.data if p.grad is not None else p.data * 0 for p in self._params()])
+        g0 = _flat([p.grad.array if p.grad is not None else p.array * 0 for p in self._params()])
         x0 = self._get()
 
         def evaluate():
@@ -133,14 +133,14 @@ class Newton(_ClosureOptimizer):
             ones = Tensor._wrap(loss.xp.ones(loss.shape, loss.dtype))
             grads = tuple(_vjp_of("Newton", (loss,), params, (ones,), True, False))
             blocks = _jacobian_blocks(grads, params, False, False, "reverse-mode")
-        sizes = [p.data.size for p in params]
+        sizes = [p.array.size for p in params]
         hessian = np.block(
             [
-                [backend.to_device(b.data, "cpu").reshape(m, n).astype(np.float64) for b, n in zip(row, sizes)]
+                [backend.to_device(b.array, "cpu").reshape(m, n).astype(np.float64) for b, n in zip(row, sizes)]
                 for row, m in zip(blocks, sizes)
             ]
         )
-        return float(loss.item()), _flat([g.data for g in grads]), hessian
+        return float(loss.item()), _flat([g.array for g in grads]), hessian
 
     def step(self, closure=None):
         if closure is None:

@@ -1,6 +1,6 @@
 """The Optimizer base class: parameter groups, state, closures, state_dict.
 
-Optimizers read ``p.grad`` and update ``p.data`` in place with array
+Optimizers read ``p.grad`` and update ``p.array`` in place with array
 operations (no recording, no new tensors), bumping each parameter's version
 so that a graph built before the update refuses a stale backward.
 """
@@ -90,7 +90,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 else:
-                    p.grad.data[...] = 0
+                    p.grad.array[...] = 0
 
     def step(self, closure=None):
         """Update every parameter that has a gradient; returns the closure's loss, if one is given.
@@ -109,7 +109,7 @@ class Optimizer:
                 state = self.state.get(id(p))
                 if state is None:
                     state = self.state[id(p)] = self._init_state(p, group)
-                self._update(p.data, p.grad.data, state, group)
+                self._update(p.array, p.grad.array, state, group)
                 p._vc[0] += 1
         return loss
 
@@ -138,10 +138,30 @@ class Optimizer:
         for group in self.param_groups:
             for p in group["params"]:
                 if id(p) in self.state:
-                    state[index[id(p)]] = {
-                        k: Tensor._wrap(v.copy()) if backend.is_array(v) else v for k, v in self.state[id(p)].items()
-                    }
+                    state[index[id(p)]] = {k: _export_state(v) for k, v in self.state[id(p)].items()}
         return {"state": state, "param_groups": groups}
+
+    def _state_array_shapes(self, param) -> tuple:
+        """The shapes a state array of ``param`` may have (``load_state_dict`` checks them).
+
+        Per-parameter buffers have the parameter's shape, step counts are 0-d;
+        an optimizer with other buffers (LBFGS's flat vectors) says so here.
+        """
+        return (tuple(param.shape), ())
+
+    def _import_state(self, value, param, key, name):
+        """A saved state value for ``param`` on its device and in its dtype; lists and tuples element by element."""
+        if isinstance(value, (list, tuple)):
+            return type(value)(self._import_state(v, param, key, name) for v in value)
+        if isinstance(value, Tensor) or backend.is_array(value):
+            array = value.array if isinstance(value, Tensor) else value
+            if tuple(array.shape) not in self._state_array_shapes(param):
+                raise OptimizerStateError(
+                    f"{type(self).__name__}.load_state_dict: state {name!r} of parameter {key} has shape "
+                    f"{tuple(array.shape)}, expected one of {list(self._state_array_shapes(param))}"
+                )
+            return backend.to_device(array, param.device).astype(param.dtype, copy=True)
+        return value
 
     def load_state_dict(self, state_dict: dict) -> None:
         """Restore hyperparameters and state saved by :meth:`state_dict`, validating everything first."""
@@ -161,18 +181,7 @@ class Optimizer:
             if not isinstance(key, int) or not 0 <= key < len(params):
                 raise OptimizerStateError(f"{type(self).__name__}.load_state_dict: unknown parameter index {key!r}")
             p = params[key]
-            converted = {}
-            for name, value in entry.items():
-                if isinstance(value, Tensor) or backend.is_array(value):
-                    array = value.data if isinstance(value, Tensor) else value
-                    if tuple(array.shape) not in (tuple(p.shape), ()):
-                        raise OptimizerStateError(
-                            f"{type(self).__name__}.load_state_dict: state {name!r} of parameter {key} has shape "
-                            f"{tuple(array.shape)}, the parameter {tuple(p.shape)}"
-                        )
-                    value = backend.to_device(array, p.device).astype(p.dtype, copy=True)
-                converted[name] = value
-            new_state[id(p)] = converted
+            new_state[id(p)] = {name: self._import_state(value, p, key, name) for name, value in entry.items()}
         for group, saved_group in zip(self.param_groups, groups):
             group.update({k: (tuple(v) if isinstance(v, list) else v) for k, v in saved_group.items() if k != "params"})
         self.state = new_state
@@ -183,3 +192,12 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines.extend(f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params")
         return "\n".join(lines) + "\n)"
+
+
+def _export_state(value):
+    """A state value as ``state_dict`` returns it: arrays copied into tensors, lists and tuples element by element."""
+    if backend.is_array(value):
+        return Tensor._wrap(value.copy())
+    if isinstance(value, (list, tuple)):
+        return type(value)(_export_state(v) for v in value)
+    return value

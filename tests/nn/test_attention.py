@@ -190,7 +190,7 @@ def np_mha(m, query, key, value, kpm=None, attn_mask=None):
 @pytest.mark.parametrize("batch_first", [False, True])
 def test_mha_forward_matches_numpy(batch_first, device):
     m = nn.MultiheadAttention(6, 3, batch_first=batch_first, dtype="float64", device=device)
-    m.in_proj_bias.data[...] = m.in_proj_bias.xp.asarray(np.random.default_rng(0).standard_normal(18))
+    m.in_proj_bias.array[...] = m.in_proj_bias.xp.asarray(np.random.default_rng(0).standard_normal(18))
     rng = np.random.default_rng(1)
     q, k, v = rng.standard_normal((2, 3, 6)), rng.standard_normal((2, 4, 6)), rng.standard_normal((2, 4, 6))
     kpm = np.zeros((2, 4), bool)

@@ -24,7 +24,7 @@ def _t(a, dtype=np.float64, requires_grad=False, device="cpu"):
 
 
 def _np(t):
-    return np.asarray(mg.backend.to_device(t.data, "cpu"))
+    return np.asarray(mg.backend.to_device(t.array, "cpu"))
 
 
 def _check_uniform(values, bound):
@@ -114,7 +114,7 @@ def test_modules_match_the_functional_forms_and_gradcheck(make, functional, x_sh
 
         def run(xt, *ps):
             for p, value in zip(params, ps):
-                p.data = value.data
+                p.array = value.array
             out = layer(xt)
             want = functional(*ps, None, xt) if len(ps) == 1 else functional(*ps, xt)
             np.testing.assert_array_equal(out.numpy(), want.numpy())

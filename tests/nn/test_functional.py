@@ -277,7 +277,7 @@ def test_max_pool_splits_the_gradient_among_ties(kernel, channels_last, device):
     if channels_last:  # as a conv's output: NHWC memory behind the NCHW shape
         leaf = _t(x.transpose(0, 2, 3, 1), True, device)
         xt = mg.permute(leaf, (0, 3, 1, 2))
-        assert xt.data.strides[1] < xt.data.strides[3]
+        assert xt.array.strides[1] < xt.array.strides[3]
     else:
         leaf = xt = _t(x, True, device)
     out = F.max_pool2d(xt, kernel)

@@ -102,11 +102,11 @@ def test_uniform_normal_and_constants():
 @pytest.mark.parametrize("dtype", [mg.float32, mg.float64])
 def test_init_works_in_place_and_keeps_the_dtype(dtype):
     w = mg.zeros(20, 30, dtype=dtype, requires_grad=True)
-    data, version = w.data, w._version
+    data, version = w.array, w._version
     for fill in (init.kaiming_uniform_, init.kaiming_normal_, init.xavier_uniform_, init.xavier_normal_,
                  init.uniform_, init.normal_, init.zeros_, init.ones_):  # fmt: skip
         assert fill(w) is w
-        assert w.data is data and w.dtype == dtype and w.requires_grad
+        assert w.array is data and w.dtype == dtype and w.requires_grad
         assert w._version > version
         version = w._version
 

@@ -334,8 +334,8 @@ BN_CASES = [(nn.BatchNorm1d, (8, 3)), (nn.BatchNorm1d, (4, 3, 5)), (nn.BatchNorm
 def test_batch_norm_matches_a_numpy_reference(cls, shape, momentum, device):
     bn = cls(3, momentum=momentum, dtype=mg.float64, device=device)
     with mg.no_grad():
-        bn.weight.data[...] = bn.weight.xp.asarray([0.5, 1.0, 2.0])
-        bn.bias.data[...] = bn.bias.xp.asarray([0.0, -1.0, 1.0])
+        bn.weight.array[...] = bn.weight.xp.asarray([0.5, 1.0, 2.0])
+        bn.bias.array[...] = bn.bias.xp.asarray([0.0, -1.0, 1.0])
     ref = NumpyBatchNorm(3, momentum)
     rng = _rng()
     weight, bias = _np(bn.weight), _np(bn.bias)
@@ -436,7 +436,7 @@ def test_embedding_padding_idx_zero_row_and_no_gradient():
     emb = nn.Embedding(5, 3, padding_idx=-1, dtype=mg.float64)  # negative: counted from the end, as PyTorch
     assert emb.padding_idx == 4 and np.all(emb.weight.numpy()[4] == 0)
     assert repr(emb) == "Embedding(5, 3, padding_idx=4)"
-    emb.weight.data[4] = 7.0  # a row changed by the user is looked up as it is, but still not trained
+    emb.weight.array[4] = 7.0  # a row changed by the user is looked up as it is, but still not trained
     idx = mg.tensor(np.array([[4, 1], [1, 4]]))
     out = emb(idx)
     np.testing.assert_array_equal(out.numpy()[0, 0], [7.0, 7.0, 7.0])

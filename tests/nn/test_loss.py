@@ -155,7 +155,7 @@ def test_changing_the_target_array_after_the_forward_leaves_the_gradient_alone()
     F.cross_entropy(expected, _t(t)).backward()
     logits, target = _t(x, True), mg.from_numpy(t.copy())
     loss = F.cross_entropy(logits, target)
-    target.data[:] = [1, 1]  # say, a loader refilling its batch buffer before backward
+    target.array[:] = [1, 1]  # say, a loader refilling its batch buffer before backward
     loss.backward()
     np.testing.assert_array_equal(logits.grad.numpy(), expected.grad.numpy())
 

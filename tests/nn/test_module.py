@@ -192,7 +192,7 @@ def test_requires_grad_and_apply():
 def test_parameter_shares_a_tensor_and_copies_arrays():
     t = mg.ones(3)
     p = nn.Parameter(t)
-    assert p.requires_grad and p.data is t.data
+    assert p.requires_grad and p.array is t.array
     a = np.ones(3, dtype=np.float32)
     q = nn.Parameter(a)
     a[0] = 5
@@ -262,7 +262,7 @@ def test_load_state_dict_copies_values_and_accepts_arrays():
     np.testing.assert_array_equal(m.weight.numpy(), np.arange(6.0).reshape(3, 2))
     assert m.weight._version > version
     values["weight"][...] = -1  # the model holds a copy
-    values["bias"].data[...] = -1
+    values["bias"].array[...] = -1
     np.testing.assert_array_equal(m.bias.numpy(), [1, 2, 3])
 
 

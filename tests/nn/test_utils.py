@@ -94,7 +94,7 @@ def test_vector_to_parameters_writes_views_of_the_vector_without_recording(devic
     assert vec.grad is None  # not differentiable, as PyTorch's
     plain = mg.tensor(np.zeros(8), dtype=mg.float32, device=device)
     nn.utils.vector_to_parameters(plain, params)
-    plain.data[0] = 5.0  # the parameters now share the vector's memory, as in PyTorch
+    plain.array[0] = 5.0  # the parameters now share the vector's memory, as in PyTorch
     assert model.weight.numpy()[0, 0] == 5.0
     back = nn.utils.parameters_to_vector(params)
     np.testing.assert_array_equal(back.numpy(), plain.numpy())

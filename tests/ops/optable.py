@@ -1713,6 +1713,337 @@ ACTIVATIONS = [
     ),
 ]
 
+# the ELU kernel's settings behind elu (alpha), celu (input_scale = 1 / alpha) and selu (its alpha and scale)
+_SELU = {"alpha": 1.6732632423543772848170429916717, "scale": 1.0507009873554804934193349852946, "input_scale": 1.0}
+ELU_SETTINGS = [
+    {"alpha": 1.0, "scale": 1.0, "input_scale": 1.0},
+    {"alpha": 0.5, "scale": 1.0, "input_scale": 1.0},
+    {"alpha": -1.5, "scale": 1.0, "input_scale": 1.0},
+    {"alpha": 2.0, "scale": 1.0, "input_scale": 0.5},
+    _SELU,
+]
+
+
+def _elu_ref(x, alpha, scale, input_scale):
+    x = np.asarray(x, dtype=np.float64)
+    return np.where(x > 0, scale * x, scale * alpha * np.expm1(x * input_scale))
+
+
+def _elu_public(x, alpha, scale, input_scale):
+    """The public function that reaches the ELU kernel with these settings."""
+    if scale != 1.0:
+        return F.selu(x)
+    if input_scale != 1.0:
+        return F.celu(x, alpha)
+    return F.elu(x, alpha)
+
+
+def _elu_module(x, alpha, scale, input_scale):
+    if scale != 1.0:
+        return minigrad.nn.SELU()(x)
+    if input_scale != 1.0:
+        return minigrad.nn.CELU(alpha)(x)
+    return minigrad.nn.ELU(alpha)(x)
+
+
+HARDTANH_BOUNDS = [(-1.0, 1.0), (0.0, 6.0), (-0.5, 2.0)]
+SOFTPLUS_SETTINGS = [(1.0, 20.0), (2.0, 4.0), (0.5, 1.0), (-1.0, 20.0), (1.0, math.inf)]  # kinks at x = 20, 2, 2
+SHRINK_LAMBDAS = [0.5, 1.0, 0.0]
+THRESHOLDS = [(0.5, 2.0), (-1.0, -7.0)]
+
+
+def _softplus_ref(x, beta, threshold):
+    x = np.asarray(x, dtype=np.float64)
+    with np.errstate(over="ignore"):
+        return np.where(beta * x > threshold, x, np.log1p(np.exp(beta * x)) / beta)
+
+
+def _softshrink_ref(x, lambd):
+    return np.where(x > lambd, x - lambd, np.where(x < -lambd, x + lambd, 0 * x))
+
+
+def _hardshrink_ref(x, lambd):
+    return np.where(np.abs(x) > lambd, x, 0 * x)
+
+
+@st.composite
+def _prelu_case(draw):
+    """x of shape (N, C, ...) or fewer dimensions, and a weight of 1 or C entries; x away from the kink at 0."""
+    ndim = draw(st.integers(0, 4))
+    shape = tuple(draw(st.lists(st.integers(0 if ndim > 2 else 1, 3), min_size=ndim, max_size=ndim)))
+    channels = shape[1] if ndim >= 2 else 1
+    count = draw(st.sampled_from(sorted({1, channels})))
+    return Case((draw(arrays(shape, values(avoid=(0.0,)))), draw(arrays((count,), values(-1.0, 1.5)))))
+
+
+def _prelu_module(x, weight):
+    layer = minigrad.nn.PReLU(weight.shape[0])
+    layer.weight = minigrad.nn.Parameter(weight) if not weight.requires_grad else weight
+    return layer(x)
+
+
+ACTIVATIONS += [
+    OpRecord(
+        activation.elu,
+        lambda x, alpha, scale, input_scale: activation.elu(x, alpha=alpha, scale=scale, input_scale=input_scale),
+        _elu_ref,
+        case_of(values(-4.0, 3.0, avoid=(0.0,)), params=st.sampled_from(ELU_SETTINGS)),
+        spellings={"functional": _elu_public, "module": _elu_module},
+        kinked=True,
+        signature_shape=_broadcast_shape,
+    ),
+    OpRecord(
+        activation.hardtanh,
+        lambda x, min_val, max_val: F.hardtanh(x, min_val, max_val),
+        lambda x, min_val, max_val: np.clip(x, x.dtype.type(min_val), x.dtype.type(max_val)),
+        case_of(
+            values(-2.0, 7.0, avoid=(-1.0, -0.5, 0.0, 1.0, 2.0, 6.0)),
+            params=st.sampled_from(HARDTANH_BOUNDS).map(lambda b: {"min_val": b[0], "max_val": b[1]}),
+        ),
+        spellings={
+            "module": lambda x, min_val, max_val: minigrad.nn.Hardtanh(min_val, max_val)(x),
+            "primitive": lambda x, min_val, max_val: activation.hardtanh(x, min_val=min_val, max_val=max_val),
+        },
+        kinked=True,
+        signature_shape=_broadcast_shape,
+    ),
+    OpRecord(
+        activation.softplus,
+        lambda x, beta, threshold: F.softplus(x, beta, threshold),
+        _softplus_ref,
+        case_of(
+            values(-6.0, 6.0, avoid=(2.0,)),
+            params=st.sampled_from(SOFTPLUS_SETTINGS).map(lambda b: {"beta": b[0], "threshold": b[1]}),
+        ),
+        spellings={"module": lambda x, beta, threshold: minigrad.nn.Softplus(beta, threshold)(x)},
+        kinked=True,
+        signature_shape=_broadcast_shape,
+    ),
+    OpRecord(
+        activation.softshrink,
+        lambda x, lambd: F.softshrink(x, lambd),
+        _softshrink_ref,
+        case_of(
+            values(avoid=(-1.0, -0.5, 0.0, 0.5, 1.0)),
+            params=st.sampled_from(SHRINK_LAMBDAS).map(lambda v: {"lambd": v}),
+        ),
+        spellings={"module": lambda x, lambd: minigrad.nn.Softshrink(lambd)(x)},
+        kinked=True,
+        signature_shape=_broadcast_shape,
+    ),
+    OpRecord(
+        activation.hardshrink,
+        lambda x, lambd: F.hardshrink(x, lambd),
+        _hardshrink_ref,
+        case_of(
+            values(avoid=(-1.0, -0.5, 0.0, 0.5, 1.0)),
+            params=st.sampled_from(SHRINK_LAMBDAS).map(lambda v: {"lambd": v}),
+        ),
+        spellings={
+            "module": lambda x, lambd: minigrad.nn.Hardshrink(lambd)(x),
+            "torch": lambda x, lambd: minigrad.hardshrink(x, lambd),
+        },
+        kinked=True,
+        signature_shape=_broadcast_shape,
+    ),
+    OpRecord(
+        activation.threshold,
+        lambda x, threshold, value: F.threshold(x, threshold, value),
+        lambda x, threshold, value: np.where(x <= threshold, x.dtype.type(value), x),
+        case_of(
+            values(avoid=(-1.0, 0.5)),
+            params=st.sampled_from(THRESHOLDS).map(lambda b: {"threshold": b[0], "value": b[1]}),
+        ),
+        spellings={
+            "module": lambda x, threshold, value: minigrad.nn.Threshold(threshold, value)(x),
+            "torch": lambda x, threshold, value: minigrad.threshold(x, threshold, value),
+        },
+        kinked=True,
+        signature_shape=_broadcast_shape,
+    ),
+    OpRecord(
+        activation.prelu,
+        F.prelu,
+        lambda x, w: np.where(x > 0, x, x * (w.reshape(()) if w.size == 1 else w.reshape((-1,) + (1,) * (x.ndim - 2)))),
+        _prelu_case(),
+        spellings={"torch": minigrad.prelu, "module": _prelu_module},
+        positions=(0, 1),
+        kinked=True,
+        signature_shape=lambda case: np.shape(case.arrays[0]),
+        examples=30,
+    ),
+]
+
+
+# --- median() of all elements (sorting._median_all): its gradient is shared by ties, as PyTorch's -----
+
+
+@st.composite
+def _median_all_case(draw):
+    x = draw(distinct_arrays(draw(shapes(min_side=1, max_side=4))))
+    return Case((x,), {"spelling": draw(st.sampled_from(["function", "method"]))})
+
+
+def _median_all_ref(x, spelling):
+    flat = np.sort(np.ravel(x))
+    return np.asarray(flat[(flat.size - 1) // 2])
+
+
+MEDIAN_ALL = [
+    OpRecord(
+        sorting._median_all,
+        lambda x, spelling: minigrad.median(x) if spelling == "function" else x.median(),
+        _median_all_ref,
+        _median_all_case(),
+        kinked=True,
+        exact=True,
+        signature_shape=lambda case: case.arrays[0].shape,
+    ),
+]
+
+
+# --- indexing along a dimension (minigrad/ops/indexing.py; selection.py composes them; issue #16) --------
+
+from minigrad.ops import indexing  # noqa: E402
+
+
+@st.composite
+def _along_case(draw, distinct=False, with_src=True, elements=None, no_ties=False, reduce_flag=False, larger_src=True):
+    """x (1 to 3 dims, empty ones too), a dim (either sign), an index along it that fits PyTorch's rules
+    (no larger than x apart from dim), distinct positions per fibre with ``distinct`` (scatter: no
+    repeated writes), a src no smaller than the index (one larger in some dims with ``larger_src``: its
+    leading block is read; the kinked ops keep src the index's size, so that their primitive is the call's
+    first op); values without ties with ``no_ties``."""
+    shape = draw(shapes(min_dims=1, min_side=0, max_side=4))
+    dim = draw(st.integers(-len(shape), len(shape) - 1))
+    axis = dim % len(shape)
+    size = shape[axis]
+    index_shape = [draw(st.integers(0, s)) for s in shape]
+    index_shape[axis] = draw(st.integers(0, size)) if distinct else (draw(st.integers(0, 4)) if size else 0)
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    if distinct:  # the first index_shape[axis] of a permutation of each fibre
+        keys = rng.random([size if d == axis else n for d, n in enumerate(index_shape)])
+        index = np.argsort(keys, axis=axis)[tuple(slice(0, n) for n in index_shape)].astype(np.int64)
+    else:
+        index = rng.integers(0, max(size, 1), size=index_shape).astype(np.int64)
+    src_shape = tuple(n + (draw(st.integers(0, 1)) if larger_src else 0) for n in index_shape)
+    if no_ties:
+        both = draw(distinct_arrays((math.prod(shape) + math.prod(src_shape),)))
+        x, src = both[: math.prod(shape)].reshape(shape), both[math.prod(shape) :].reshape(src_shape)
+    else:
+        x, src = draw(arrays(shape, elements)), draw(arrays(src_shape, elements))
+    params = {"dim": dim, "spelling": draw(st.sampled_from(["function", "method"]))}
+    if reduce_flag:
+        params["include_self"] = draw(st.booleans())
+    if not with_src:
+        return Case((x, index), params, constant=(1,))
+    return Case((x, index, src), params, constant=(1,))
+
+
+def _lead(index, axis, shape=None):
+    """The leading block of an array of ``shape`` that an index addresses (all of dim ``axis`` when shape)."""
+    if shape is None:
+        return tuple(slice(0, n) for n in index.shape)
+    return tuple(slice(None) if d == axis else slice(0, n) for d, n in enumerate(index.shape))
+
+
+def _gather_ref(x, index, dim, spelling):
+    axis = dim % x.ndim
+    return np.take_along_axis(x[_lead(index, axis, x.shape)], index, axis=axis)
+
+
+def _scatter_ref(x, index, src, dim, spelling):
+    axis = dim % x.ndim
+    out = x.copy()
+    np.put_along_axis(out[_lead(index, axis, x.shape)], index, src[_lead(index, axis)], axis=axis)
+    return out
+
+
+def _scatter_add_ref(x, index, src, dim, spelling):
+    axis = dim % x.ndim
+    out = x.copy()
+    grid = list(np.indices(index.shape, sparse=True))
+    grid[axis] = index
+    np.add.at(out, tuple(grid), src[_lead(index, axis)])
+    return out
+
+
+def _scatter_loop_ref(combine, x, index, src, dim, include_self):
+    """The formula, one write at a time in index's C order: out[pos] = combine(out[pos], src[i])."""
+    axis = dim % x.ndim
+    out = x.copy()
+    seen = set()
+    for i in np.ndindex(index.shape):
+        pos = list(i)
+        pos[axis] = index[i]
+        pos = tuple(pos)
+        if not include_self and pos not in seen:
+            out[pos] = src[i]
+        else:
+            out[pos] = combine(out[pos], src[i])
+        seen.add(pos)
+    return out
+
+
+def _along_call(name, *fixed, **keywords):
+    def call(x, index, *rest, dim, spelling, **params):
+        fn = getattr(minigrad, name) if spelling == "function" else getattr(type(x), name)
+        return fn(x, dim, index, *rest, *fixed, **keywords, **params)
+
+    return call
+
+
+INDEXING = [
+    OpRecord(indexing._gather, _along_call("gather"), _gather_ref, _along_case(with_src=False), exact=True),
+    OpRecord(
+        indexing._scatter,
+        _along_call("scatter"),
+        _scatter_ref,
+        _along_case(distinct=True),
+        spellings={"src-keyword": lambda x, index, src, dim, spelling: x.scatter(dim, index, src=src)},
+        exact=True,
+    ),
+    OpRecord(
+        indexing._gather_backward,
+        _along_call("scatter_add"),
+        _scatter_add_ref,
+        _along_case(),
+        positions=(None, 1, 0),
+        spellings={"reduce-add": lambda x, index, src, dim, spelling: x.scatter(dim, index, src, reduce="add")},
+    ),
+    OpRecord(
+        indexing._scatter_prod,
+        _along_call("scatter_reduce", "prod"),
+        lambda x, index, src, dim, spelling, include_self: _scatter_loop_ref(
+            np.multiply, x, index, src, dim, include_self
+        ),
+        _along_case(elements=_factors(), reduce_flag=True),
+    ),
+    OpRecord(
+        indexing._scatter_extreme,
+        _along_call("scatter_reduce", "amax"),
+        lambda x, index, src, dim, spelling, include_self: _scatter_loop_ref(
+            np.maximum, x, index, src, dim, include_self
+        ),
+        _along_case(no_ties=True, reduce_flag=True, larger_src=False),
+        kinked=True,
+        exact=True,
+        signature_shape=lambda case: (case.arrays[0].size + case.arrays[2].size,),
+        id="scatter_amax",
+    ),
+    OpRecord(
+        indexing._scatter_extreme,
+        _along_call("scatter_reduce", "amin"),
+        lambda x, index, src, dim, spelling, include_self: _scatter_loop_ref(
+            np.minimum, x, index, src, dim, include_self
+        ),
+        _along_case(no_ties=True, reduce_flag=True, larger_src=False),
+        kinked=True,
+        exact=True,
+        id="scatter_amin",
+    ),
+]
+
 
 RECORDS = ELEMENTWISE + POINTWISE + REDUCTIONS + SHAPE + LINALG + CONV + LOSSES
 RECORDS += LINALG_BREADTH
@@ -1720,6 +2051,8 @@ RECORDS += SCANS
 RECORDS += SORTING
 RECORDS += LOSS_BREADTH
 RECORDS += ACTIVATIONS
+RECORDS += MEDIAN_ALL
+RECORDS += INDEXING
 BY_NAME = {r.name: r for r in RECORDS}
 
 # Differentiable primitives without a record of their own, and why. Each is an internal step of a public
@@ -1737,6 +2070,11 @@ EXEMPT = {
     "max_pool2d_grad": "max_pool2d's vjp: its gradcheck, and its own vjp by its second order",
     "max_pool2d_gather": "max_pool2d_grad's vjp: max_pool2d's second order (and third order through its adjoint)",
     "normal_cdf": "Phi in gelu's vjp: gelu's second order; its forward by tests/nn/test_activation.py",
+    # the samplers' outputs: a drawn constant whose gradient is zero by definition (as PyTorch's
+    # NormalBackward, BernoulliBackward, PoissonBackward); tests/test_random.py checks values and zeros
+    "normal": "a drawn sample, zero gradient as torch.normal's (tests/test_random.py)",
+    "bernoulli": "a drawn sample, zero gradient as torch.bernoulli's (tests/test_random.py)",
+    "poisson": "a drawn sample, zero gradient as torch.poisson's (tests/test_random.py)",
 }
 
 OP_MODULES = ["elementwise", "pointwise", "reduction", "shape", "linalg", "inplace", "conv", "loss"]
@@ -1746,6 +2084,8 @@ OP_MODULES += ["conv_transpose"]
 OP_MODULES += ["sorting"]
 OP_MODULES += ["loss_breadth"]
 OP_MODULES += ["activation"]
+OP_MODULES += ["sampling"]
+OP_MODULES += ["indexing", "selection"]
 OP_MODULES += ["pooling", "resample"]  # composed of other modules' primitives; listed so new ones need records
 
 

@@ -29,7 +29,7 @@ def _t(a, dtype=np.float64, requires_grad=False, device="cpu"):
 
 
 def _np(t):
-    return np.asarray(minigrad.backend.to_device(t.data, "cpu"))
+    return np.asarray(minigrad.backend.to_device(t.array, "cpu"))
 
 
 def _pair(v, n=2):

@@ -319,7 +319,7 @@ def test_to_same_dtype_is_the_identity():
 def test_clone_owns_its_buffer_and_passes_the_gradient():
     x = minigrad.tensor(np.arange(3.0), requires_grad=True)
     y = x.clone()
-    assert y.data is not x.data and not np.shares_memory(y.data, x.data)
+    assert y.array is not x.array and not np.shares_memory(y.array, x.array)
     y.backward(minigrad.tensor(np.array([1.0, 2.0, 3.0])))
     np.testing.assert_array_equal(x.grad.numpy(), [1.0, 2.0, 3.0])
 

@@ -9,14 +9,14 @@ from minigrad.errors import DTypeError, GraphError, ShapeError
 
 def test_inplace_outside_recording_writes_the_same_buffer_and_bumps_the_version():
     w = mg.tensor([1.0, 2.0], requires_grad=True)
-    buffer = w.data
+    buffer = w.array
     with mg.no_grad():
         w.add_(mg.tensor([1.0, 1.0]), alpha=-0.5)
         w.mul_(2)
         w.sub_(1.0)
         w.div_(2)
         w += 1
-    assert w.data is buffer and w._version == 5
+    assert w.array is buffer and w._version == 5
     np.testing.assert_allclose(w.numpy(), [1.0, 2.0])
 
 
@@ -158,10 +158,10 @@ def test_the_tensor_an_inplace_op_ran_on_keeps_a_usable_history_when_it_is_a_vie
 
 def test_setitem_outside_recording_writes_the_same_buffer_and_bumps_the_version():
     x = mg.tensor(np.zeros((2, 3)))
-    buffer, version = x.data, x._vc[0]
+    buffer, version = x.array, x._vc[0]
     x[0, 1:] = mg.tensor(np.array([1.0, 2.0]))
     x[x > 1.5] = -1.0
-    assert x.data is buffer and x._vc[0] == version + 2
+    assert x.array is buffer and x._vc[0] == version + 2
     np.testing.assert_array_equal(x.numpy(), [[0.0, 1.0, -1.0], [0.0, 0.0, 0.0]])
     w = mg.tensor(np.ones(3), requires_grad=True)
     with mg.no_grad():

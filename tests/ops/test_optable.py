@@ -202,7 +202,7 @@ def _other_values(t, rng):
 def _overwrite(t, rng):
     """Change a tensor's values in place without bumping its version: what a vjp must not depend on
     unless the primitive declares it in ``saves`` (then a recorded change is caught by the version check)."""
-    t.data[...] = _other_values(t, rng)
+    t.array[...] = _other_values(t, rng)
 
 
 def _shares_memory(a, b) -> bool:
@@ -248,7 +248,7 @@ def test_saves_lists_every_value_the_vjps_read(name, create_graph):
                 continue  # saved (or not this primitive's input: see the next test)
 
             def change_input(tensors, out, j=j):
-                if not (prim.saves_output and _shares_memory(tensors[j].data, out.data)):
+                if not (prim.saves_output and _shares_memory(tensors[j].array, out.array)):
                     _overwrite(tensors[j], rng)
 
             got = _gradient(record, case, g, create_graph, change_input)
@@ -256,7 +256,7 @@ def test_saves_lists_every_value_the_vjps_read(name, create_graph):
         if not prim.saves_output:
 
             def change_output(tensors, out):
-                if out.data.flags.writeable and not any(_shares_memory(t.data, out.data) for t in tensors):
+                if out.array.flags.writeable and not any(_shares_memory(t.array, out.array) for t in tensors):
                     _overwrite(out, rng)
 
             got = _gradient(record, case, g, create_graph, change_output)
@@ -281,7 +281,7 @@ def test_an_in_place_change_after_the_forward_raises_or_changes_nothing(name):
 
             def change(tensors, out, j=j):
                 t = tensors[j]
-                if t.data.flags.writeable:
+                if t.array.flags.writeable:
                     with minigrad.no_grad():
                         t.copy_(minigrad.tensor(_other_values(t, rng), device=t.device))
 

@@ -1,4 +1,4 @@
-"""Scans and sorting (minigrad.ops.scan): cumsum, argsort.
+"""Scans (minigrad.ops.scan): cumsum, cumprod, cummax, cummin, logcumsumexp; and argsort.
 
 Forward against NumPy, gradcheck, second order and float32 are the op table's (the SCANS records
 in optable.py); here the semantics particular to scans, the spellings and the errors.
@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from ophelpers import arrays, shapes
 
 import minigrad
-from minigrad.errors import IndexOutOfRange
+from minigrad.errors import DTypeError, IndexOutOfRange
 
 
 def test_cumsum_matches_numpy_along_each_dim(device):
@@ -85,3 +85,77 @@ def test_argsort_by_hand_and_errors(device):
     assert minigrad.argsort(t, 0).tolist() == [[0, 0, 0, 0]]
     with pytest.raises(IndexOutOfRange, match="argsort"):
         t.argsort(2)
+
+
+# --- bad dims on every scan: the error names the op, the dim and the shape; nothing changes ---------------
+
+SCANS = {
+    "cumsum": lambda t, dim: minigrad.cumsum(t, dim),
+    "cumprod": lambda t, dim: minigrad.cumprod(t, dim),
+    "cummax": lambda t, dim: minigrad.cummax(t, dim),
+    "cummin": lambda t, dim: minigrad.cummin(t, dim),
+    "logcumsumexp": lambda t, dim: minigrad.logcumsumexp(t, dim),
+}
+METHODS = {name: (lambda t, dim, name=name: getattr(t, name)(dim)) for name in SCANS}
+
+
+def _graph_and_input():
+    """An input that requires grad, already used by a recorded op (whose backward must survive the error)."""
+    x = minigrad.tensor([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]], dtype=minigrad.float64, requires_grad=True)
+    return x, (x * x).sum()
+
+
+@pytest.mark.parametrize("spelling", ["function", "method"])
+@pytest.mark.parametrize("name", list(SCANS))
+@pytest.mark.parametrize("dim", [2, -3, 7])
+def test_a_dim_out_of_range_raises_index_out_of_range_and_changes_nothing(name, spelling, dim):
+    call = (SCANS if spelling == "function" else METHODS)[name]
+    x, loss = _graph_and_input()
+    before, version = x.numpy().copy(), x._version
+    with pytest.raises(IndexOutOfRange, match=rf"^{name}: dim {dim} is out of range for a tensor of shape \(2, 3\)$"):
+        call(x, dim)
+    np.testing.assert_array_equal(x.numpy(), before)
+    assert x._version == version and x.grad is None and x.is_leaf
+    loss.backward()  # the graph recorded before the error is intact
+    np.testing.assert_array_equal(x.grad.numpy(), 2 * before)
+
+
+@pytest.mark.parametrize("name", list(SCANS))
+@pytest.mark.parametrize("dim", [1.0, (0, 1), (0,), "0", True])
+def test_a_dim_that_is_not_one_int_raises_a_dtype_error(name, dim):
+    x, _ = _graph_and_input()
+    with pytest.raises(DTypeError, match=rf"^{name}: dim must be an int, got "):
+        SCANS[name](x, dim)
+    assert x.grad is None and x._version == 0
+
+
+@pytest.mark.parametrize("name", list(SCANS))
+def test_a_zero_d_tensor_takes_dims_0_and_minus_1_only(name):
+    x = minigrad.tensor(1.5, dtype=minigrad.float64)
+    for dim in (0, -1):
+        out = SCANS[name](x, dim)
+        value = out.values if isinstance(out, tuple) else out
+        assert value.shape == () and value.item() == 1.5
+    for dim in (1, -2):
+        with pytest.raises(IndexOutOfRange, match=rf"^{name}: dim {dim} is out of range for a tensor of shape \(\)$"):
+            SCANS[name](x, dim)
+
+
+@pytest.mark.parametrize("name", list(SCANS))
+def test_the_dim_is_required(name):
+    x, _ = _graph_and_input()
+    with pytest.raises(TypeError, match=name):
+        getattr(minigrad, name)(x)
+
+
+def test_empty_dims_scan_to_empty_results_with_empty_gradients():
+    for name, call in SCANS.items():
+        for shape, dim in (((0, 3), 0), ((0, 3), 1), ((2, 0), 1)):
+            x = minigrad.zeros(*shape, dtype=minigrad.float64, requires_grad=True)
+            out = call(x, dim)
+            value = out.values if isinstance(out, tuple) else out
+            assert value.shape == shape, name
+            if isinstance(out, tuple):
+                assert out.indices.shape == shape and out.indices.dtype == np.int64
+            value.sum().backward()
+            assert x.grad.shape == shape

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from ophelpers import arrays, shapes
 
 import minigrad
-from minigrad.errors import ArgumentError, DTypeError, IndexOutOfRange
+from minigrad.errors import ArgumentError, DTypeError, IndexOutOfRange, ShapeError
 
 NAN = float("nan")
 
@@ -265,3 +265,86 @@ def test_count_nonzero(device):
     assert minigrad.count_nonzero(minigrad.tensor(0.0)).item() == 0
     with pytest.raises(IndexOutOfRange, match="count_nonzero"):
         t.count_nonzero(dim=2)
+
+
+# --- bad dims, the median of ties, empty tensors ------------------------------------------------------
+
+DIM_OPS = {
+    "sort": lambda t, dim: minigrad.sort(t, dim),
+    "argsort": lambda t, dim: minigrad.argsort(t, dim),
+    "topk": lambda t, dim: minigrad.topk(t, 1, dim),
+    "kthvalue": lambda t, dim: minigrad.kthvalue(t, 1, dim),
+    "median": lambda t, dim: minigrad.median(t, dim),
+    "mode": lambda t, dim: minigrad.mode(t, dim),
+    "unique": lambda t, dim: minigrad.unique(t, dim=dim),
+    "prod": lambda t, dim: minigrad.prod(t, dim),
+    "var_mean": lambda t, dim: minigrad.var_mean(t, dim),
+    "std_mean": lambda t, dim: minigrad.std_mean(t, dim),
+    "count_nonzero": lambda t, dim: minigrad.count_nonzero(t, dim),
+}
+
+
+@pytest.mark.parametrize("name", list(DIM_OPS))
+@pytest.mark.parametrize("dim", [2, -3])
+def test_a_dim_out_of_range_names_the_op_and_changes_nothing(name, dim):
+    x = minigrad.tensor([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]], dtype=minigrad.float64, requires_grad=True)
+    loss = (x * x).sum()
+    with pytest.raises(IndexOutOfRange, match=rf"^{name}: dim {dim} is out of range for a tensor of shape \(2, 3\)$"):
+        DIM_OPS[name](x, dim)
+    assert x._version == 0 and x.grad is None
+    loss.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), 2 * x.numpy())
+
+
+@pytest.mark.parametrize("name", ["sort", "argsort", "topk", "kthvalue", "median", "mode", "unique"])
+@pytest.mark.parametrize("dim", [1.0, (0,), (0, 1)])
+def test_a_dim_that_is_not_one_int_is_a_dtype_error_as_pytorchs_type_error(name, dim):
+    with pytest.raises(DTypeError, match=rf"^{name}: dim must be an int"):
+        DIM_OPS[name](minigrad.ones(2, 3), dim)
+
+
+def test_the_median_of_all_elements_shares_its_gradient_among_ties():
+    """torch.median(x) (no dim) sends the gradient evenly to every element equal to the median."""
+    x = minigrad.tensor([[1.0, 2.0, 1.0, 2.0, 0.0], [3.0, 3.0, 3.0, -1.0, -1.0]], dtype=minigrad.float64,
+                        requires_grad=True)  # fmt: skip
+    m = minigrad.median(x)  # sorted: -1 -1 0 1 1 2 2 3 3 3, place (10 - 1) // 2 = 4: the value 1
+    assert m.item() == 1.0
+    m.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[0.5, 0, 0.5, 0, 0], [0, 0, 0, 0, 0]])
+    nan = minigrad.tensor([NAN, 1.0, NAN], requires_grad=True)
+    nan.median().backward()  # NaN is the median; the NaNs share the gradient
+    np.testing.assert_array_equal(nan.grad.numpy(), [0.5, 0.0, 0.5])
+    y = minigrad.tensor([3.0, 1.0, 2.0], dtype=minigrad.float64, requires_grad=True)
+    (g,) = minigrad.grad(minigrad.median(y) ** 2, y, create_graph=True)  # 2 m dm/dy
+    np.testing.assert_array_equal(g.numpy(), [0.0, 0.0, 4.0])
+    (h,) = minigrad.grad(g[2], y)
+    np.testing.assert_array_equal(h.numpy(), [0.0, 0.0, 2.0])
+
+
+def test_the_median_of_all_elements_declares_the_median_and_its_ties_as_its_signature():
+    def signature(values):
+        with minigrad.record_signatures() as rec:
+            minigrad.median(minigrad.tensor(values, dtype=minigrad.float64))
+        ((name, _, sig),) = [entry for entry in rec.log if entry[0] == "median_all"]
+        return sig.tolist()
+
+    assert signature([1.0, 2.0, 2.0, 3.0, 0.0]) == [0, 2, 1, 0, 0]  # the median (2), its tie (1)
+    assert signature([1.0, 2.0 - 1e-9, 2.0, 3.0, 0.0]) == [0, 2, 0, 0, 0]  # no tie: another branch
+    assert signature([[1.0, 2.0], [3.0, 4.0]]) == [[0, 2], [0, 0]]  # the input's shape
+
+
+def test_median_of_an_empty_tensor_is_nan_on_the_graph():
+    x = minigrad.zeros(2, 0, requires_grad=True)
+    m = minigrad.median(x)
+    assert np.isnan(m.item()) and m.requires_grad and m.dtype == np.float32
+    m.backward()
+    assert x.grad.shape == (2, 0)
+
+
+def test_unique_along_a_dim_of_an_empty_tensor_as_pytorch():
+    rows, inverse, counts = minigrad.unique(minigrad.zeros(0, 4), dim=0, return_inverse=True, return_counts=True)
+    assert rows.shape == (0, 4) and inverse.shape == (0,) and counts.shape == (0,)
+    assert minigrad.unique(minigrad.zeros(3, 0), dim=1).shape == (3, 0)
+    for shape, dim in (((0, 4), 1), ((3, 0), 0)):  # slices with no elements: PyTorch refuses too
+        with pytest.raises(ShapeError, match=r"unique: the tensor of shape .* has a 0-sized dimension other than dim"):
+            minigrad.unique(minigrad.zeros(*shape), dim=dim)

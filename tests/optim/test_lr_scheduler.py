@@ -286,3 +286,365 @@ def test_cosine_warm_restarts_fractional_epochs_and_resume():
     for bad in [dict(T_0=0), dict(T_0=2, T_mult=0), dict(T_0=2.5)]:
         with pytest.raises(ValueError, match="CosineAnnealingWarmRestarts: T_"):
             L.CosineAnnealingWarmRestarts(_opt(), **bad)
+
+
+# --- OneCycleLR, CyclicLR, ChainedScheduler against their closed forms (issue #18) -----------------------
+
+from minigrad.errors import ArgumentError  # noqa: E402
+
+
+def _two_groups(cls=optim.SGD, **kwargs):
+    a, b = mg.tensor([1.0], requires_grad=True), mg.tensor([1.0], requires_grad=True)
+    return cls([{"params": [a], "lr": 0.1}, {"params": [b], "lr": 0.02}], **kwargs)
+
+
+def _momentum(group):
+    return group["betas"][0] if "betas" in group else group["momentum"]
+
+
+def _walk(scheduler, steps):
+    """[(lr, momentum) per group] after construction and after each step."""
+    opt = scheduler.optimizer
+    out = [[(g["lr"], _momentum(g)) for g in opt.param_groups]]
+    for _ in range(steps):
+        opt.step()
+        scheduler.step()
+        out.append([(g["lr"], _momentum(g)) for g in opt.param_groups])
+        assert scheduler.get_last_lr() == [lr for lr, _ in out[-1]]
+    return np.array(out)
+
+
+def _piecewise(knots, t, strategy):
+    """Interpolate (step, value) knots at t, cosine or linear on each piece; t past the last knot extrapolates."""
+    for (s0, v0), (s1, v1) in zip(knots, knots[1:]):
+        if t <= s1 or s1 == knots[-1][0]:
+            p = (t - s0) / (s1 - s0)
+            return v0 + (v1 - v0) * ((1 - math.cos(math.pi * p)) / 2 if strategy == "cos" else p)
+
+
+def _one_cycle(max_lr, T, pct=0.3, div=25.0, final=1e4, strategy="cos", three=False, base_m=0.85, max_m=0.95):
+    """The 1cycle rates and momenta of steps 0..T from the knots of its phases."""
+    lo, e1 = max_lr / div, pct * T - 1
+    if three:
+        lrs = [(0, lo), (e1, max_lr), (2 * pct * T - 2, lo), (T - 1, lo / final)]
+        moms = [(0, max_m), (e1, base_m), (2 * pct * T - 2, max_m), (T - 1, max_m)]
+    else:
+        lrs, moms = [(0, lo), (e1, max_lr), (T - 1, lo / final)], [(0, max_m), (e1, base_m), (T - 1, max_m)]
+    return np.array([[_piecewise(lrs, t, strategy), _piecewise(moms, t, strategy)] for t in range(T + 1)])
+
+
+@pytest.mark.parametrize(
+    "cls, kwargs, reference",
+    [
+        (optim.SGD, dict(max_lr=[1.0, 0.4], total_steps=40), [dict(max_lr=1.0, T=40), dict(max_lr=0.4, T=40)]),
+        (
+            optim.Adam,
+            dict(
+                max_lr=0.5,
+                total_steps=30,
+                pct_start=0.25,
+                anneal_strategy="linear",
+                three_phase=True,
+                base_momentum=[0.8, 0.7],
+                max_momentum=0.9,
+                div_factor=10.0,
+                final_div_factor=100.0,
+            ),
+            [
+                dict(
+                    max_lr=0.5,
+                    T=30,
+                    pct=0.25,
+                    div=10.0,
+                    final=100.0,
+                    strategy="linear",
+                    three=True,
+                    base_m=bm,
+                    max_m=0.9,
+                )
+                for bm in (0.8, 0.7)
+            ],
+        ),  # fmt: skip
+        (
+            optim.NAdam,
+            dict(max_lr=2.0, epochs=4, steps_per_epoch=6, pct_start=0.5),
+            [dict(max_lr=2.0, T=24, pct=0.5)] * 2,
+        ),
+    ],
+)
+def test_one_cycle_follows_its_closed_form(cls, kwargs, reference):
+    opt = _two_groups(cls)
+    betas2 = [tuple(g["betas"])[1] for g in opt.param_groups] if "betas" in opt.defaults else None
+    got = _walk(L.OneCycleLR(opt, **kwargs), reference[0]["T"])
+    for i, ref in enumerate(reference):
+        np.testing.assert_allclose(got[:, i], _one_cycle(**ref), rtol=1e-12, atol=1e-15)
+    if betas2 is not None:  # Adam-like: the cycle sets betas[0] and leaves betas[1]
+        assert [g["betas"][1] for g in opt.param_groups] == betas2
+    group = opt.param_groups[0]
+    assert group["initial_lr"] == group["max_lr"] / kwargs.get("div_factor", 25.0)
+    assert group["min_lr"] == group["initial_lr"] / kwargs.get("final_div_factor", 1e4)
+
+
+def test_one_cycle_without_momentum_cycling_leaves_momentum_and_takes_any_optimizer():
+    opt = optim.Adagrad([mg.tensor([1.0], requires_grad=True)], lr=0.1)
+    rates = _rates(L.OneCycleLR(opt, max_lr=1.0, total_steps=20, cycle_momentum=False), steps=20)
+    assert rates == pytest.approx(list(_one_cycle(1.0, 20)[:, 0]), rel=1e-12)
+    sgd = _opt()
+    L.OneCycleLR(sgd, max_lr=1.0, total_steps=20, cycle_momentum=False).step()
+    assert sgd.param_groups[0]["momentum"] == 0.9 and "max_momentum" not in sgd.param_groups[0]
+
+
+def test_one_cycle_refuses_to_step_past_total_steps_and_keeps_its_state():
+    sched = L.OneCycleLR(_opt(), max_lr=1.0, total_steps=5)
+    rates = _rates(sched, steps=5)  # t = total_steps itself is allowed, as in PyTorch (the formula extrapolates)
+    assert rates == pytest.approx(list(_one_cycle(1.0, 5)[:, 0]), rel=1e-12)
+    with pytest.raises(ValueError, match="OneCycleLR: tried to step 6 times, but total_steps is 5"):
+        sched.step()
+    assert sched.last_epoch == 5 and sched.optimizer.param_groups[0]["lr"] == rates[-1]
+
+
+def test_one_cycle_names_an_empty_phase_instead_of_dividing_by_zero():
+    opt = _opt()
+    with pytest.raises(ValueError, match=r"OneCycleLR: pct_start and total_steps=10 leave phase 1 .* empty"):
+        L.OneCycleLR(opt, max_lr=1.0, total_steps=10, pct_start=0.1)  # pct_start * T - 1 = 0: phase 1 is [0, 0]
+    assert "max_lr" not in opt.param_groups[0] and opt.param_groups[0]["momentum"] == 0.9  # nothing changed
+    sched = L.OneCycleLR(opt, max_lr=1.0, total_steps=10, pct_start=1.0)  # warms up over all ten steps
+    assert _rates(sched, steps=9)[-1] == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="OneCycleLR: pct_start and total_steps=10 leave phase 2"):
+        sched.step()
+    assert sched.last_epoch == 9
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(total_steps=0), "OneCycleLR: total_steps must be a positive integer, got 0"),
+        (dict(total_steps=-3), "OneCycleLR: total_steps must be a positive integer"),
+        (dict(total_steps=10.0), "OneCycleLR: total_steps must be a positive integer, got 10.0"),
+        (dict(), "OneCycleLR: give total_steps, or both epochs and steps_per_epoch"),
+        (dict(epochs=3), "OneCycleLR: give total_steps, or both epochs and steps_per_epoch"),
+        (dict(epochs=0, steps_per_epoch=4), "OneCycleLR: epochs must be a positive integer"),
+        (dict(epochs=2, steps_per_epoch=1.5), "OneCycleLR: steps_per_epoch must be a positive integer"),
+        (dict(total_steps=10, pct_start=-0.1), r"OneCycleLR: pct_start must be a number in \[0, 1\], got -0.1"),
+        (dict(total_steps=10, pct_start=1.5), r"OneCycleLR: pct_start must be a number in \[0, 1\]"),
+        (dict(total_steps=10, anneal_strategy="exp"), "OneCycleLR: anneal_strategy must be 'cos' or 'linear'"),
+        (dict(total_steps=10, div_factor=0.0), "OneCycleLR: div_factor must be positive"),
+        (dict(total_steps=10, final_div_factor=-1.0), "OneCycleLR: final_div_factor must be positive"),
+        (dict(total_steps=10, max_lr=[1.0, 2.0, 3.0]), "OneCycleLR: max_lr has 3 values for 2 parameter groups"),
+        (dict(total_steps=10, base_momentum=[0.8]), "OneCycleLR: base_momentum has 1 values for 2 parameter groups"),
+    ],
+)
+def test_one_cycle_bad_arguments_name_the_argument_and_change_nothing(kwargs, message):
+    opt = _two_groups(momentum=0.5)
+    kwargs = {"max_lr": 1.0, **kwargs}
+    with pytest.raises(ArgumentError, match=message):
+        L.OneCycleLR(opt, **kwargs)
+    assert [(g["lr"], g["momentum"]) for g in opt.param_groups] == [(0.1, 0.5), (0.02, 0.5)]
+    assert not any(key in opt.param_groups[0] for key in ("initial_lr", "max_lr", "min_lr", "max_momentum"))
+
+
+@pytest.mark.parametrize("scheduler", ["OneCycleLR", "CyclicLR"])
+def test_momentum_cycling_needs_momentum_or_betas(scheduler):
+    opt = optim.Adagrad([mg.tensor([1.0], requires_grad=True)], lr=0.1)
+    make = {"OneCycleLR": lambda: L.OneCycleLR(opt, 1.0, 10), "CyclicLR": lambda: L.CyclicLR(opt, 0.01, 0.1)}
+    with pytest.raises(ArgumentError, match=f"{scheduler}: cycle_momentum=True needs .* Adagrad has neither"):
+        make[scheduler]()
+    assert opt.param_groups[0]["lr"] == 0.1
+    with pytest.raises(TypeError, match=f"{scheduler}: expected an Optimizer"):
+        getattr(L, scheduler)([mg.tensor([1.0])], 0.1, 1.0)
+
+
+def _resume(make, steps, split, tmp_path):
+    """The walk of ``make(opt)`` uninterrupted, and the one saved at ``split`` and resumed on fresh objects."""
+    straight = _walk(make(_two_groups(optim.Adam)), steps)
+    opt = _two_groups(optim.Adam)
+    first = make(opt)
+    _walk(first, split)
+    mg.save({"opt": opt.state_dict(), "sched": first.state_dict()}, tmp_path / "ckpt.npz")
+    saved = mg.load(tmp_path / "ckpt.npz")
+    opt2 = _two_groups(optim.Adam)
+    second = make(opt2)
+    opt2.load_state_dict(saved["opt"])
+    second.load_state_dict(saved["sched"])
+    return straight, _walk(second, steps - split)
+
+
+def test_one_cycle_resuming_with_last_epoch_needs_the_groups_entries():
+    opt = _opt()
+    with pytest.raises(ArgumentError, match=r"OneCycleLR: resuming at last_epoch=3 needs the param groups' \['base_"):
+        L.OneCycleLR(opt, max_lr=1.0, total_steps=20, last_epoch=3)
+    first = _opt()
+    _rates(L.OneCycleLR(first, max_lr=1.0, total_steps=20), steps=3)
+    opt.load_state_dict(first.state_dict())  # now the groups carry initial_lr, max_lr, min_lr and the momenta
+    resumed = L.OneCycleLR(opt, max_lr=1.0, total_steps=20, last_epoch=3)
+    assert resumed.last_epoch == 4
+    assert resumed.get_last_lr() == pytest.approx([_one_cycle(1.0, 20)[4, 0]], rel=1e-12)
+
+
+def test_one_cycle_resumes_from_saved_state(tmp_path):
+    straight, resumed = _resume(
+        lambda o: L.OneCycleLR(o, max_lr=[1.0, 0.3], total_steps=30, three_phase=True), 30, 11, tmp_path
+    )
+    np.testing.assert_array_equal(resumed, straight[11:])  # bit for bit, momenta included
+
+
+def _cyclic_closed_form(base, top, up, down, t, scale=lambda cycle, t: 1.0):
+    """The triangle wave of height 1 at step t (piecewise, by position in the cycle) times scale(cycle, t)."""
+    length = up + down
+    cycle, position = t // length + 1, t % length
+    height = position / up if position <= up else (length - position) / down
+    return base + (top - base) * height * scale(cycle, t)
+
+
+def test_cyclic_triangular_is_the_papers_formula():
+    # Smith (2017): cycle = floor(1 + t / 2s), x = |t / s - 2 cycle + 1|, lr = base + (max - base) max(0, 1 - x)
+    opt = _two_groups()
+    got = _walk(L.CyclicLR(opt, base_lr=[0.01, 0.001], max_lr=[0.1, 0.05], step_size_up=4), 30)
+    for i, (base, top) in enumerate([(0.01, 0.1), (0.001, 0.05)]):
+        cycle = np.floor(1 + np.arange(31) / 8)
+        x = np.abs(np.arange(31) / 4 - 2 * cycle + 1)
+        np.testing.assert_allclose(got[:, i, 0], base + (top - base) * np.maximum(0, 1 - x), rtol=1e-12)
+        np.testing.assert_allclose(got[:, i, 1], 0.9 - 0.1 * np.maximum(0, 1 - x), rtol=1e-12)  # the other way
+
+
+@pytest.mark.parametrize(
+    "kwargs, scale",
+    [
+        (dict(mode="triangular2"), lambda cycle, t: 0.5 ** (cycle - 1)),
+        (dict(mode="exp_range", gamma=0.97), lambda cycle, t: 0.97**t),
+        (dict(mode="exp_range", gamma=0.97, scale_mode="cycle"), lambda cycle, t: 0.97**t),  # fixed by the mode
+        (dict(scale_fn=lambda x: 1 / (1 + x)), lambda cycle, t: 1 / (1 + cycle)),
+        (dict(scale_fn=lambda x: 1 / (1 + x), scale_mode="iterations"), lambda cycle, t: 1 / (1 + t)),
+        (dict(mode="not a mode", scale_fn=lambda x: 0.9**x), lambda cycle, t: 0.9**cycle),  # scale_fn wins
+    ],
+)
+def test_cyclic_modes_and_scale_functions(kwargs, scale):
+    opt = _two_groups(optim.Adam)
+    got = _walk(L.CyclicLR(opt, 0.01, 0.1, step_size_up=3, step_size_down=5, base_momentum=0.7, **kwargs), 40)
+    lrs = [_cyclic_closed_form(0.01, 0.1, 3, 5, t, scale) for t in range(41)]
+    moms = [0.9 - (_cyclic_closed_form(0.0, 0.2, 3, 5, t, scale)) for t in range(41)]
+    np.testing.assert_allclose(got[:, 0, 0], lrs, rtol=1e-12)
+    np.testing.assert_allclose(got[:, 1, 1], moms, rtol=1e-12)  # betas[0] of an Adam-like optimizer
+    assert all(g["betas"][1] == 0.999 for g in opt.param_groups)
+
+
+def test_cyclic_with_max_below_base_dips_and_a_zero_step_down_is_a_sawtooth():
+    got = _rates(L.CyclicLR(_opt(), base_lr=0.5, max_lr=0.1, step_size_up=3), 12)
+    assert got == pytest.approx([_cyclic_closed_form(0.5, 0.1, 3, 3, t) for t in range(13)], rel=1e-12)
+    saw = _rates(L.CyclicLR(_opt(), 0.01, 0.1, step_size_up=4, step_size_down=0, cycle_momentum=False), 12)
+    assert saw == pytest.approx([0.01 + 0.09 * (t % 4) / 4 for t in range(13)], rel=1e-12)
+
+
+def test_cyclic_sets_base_lr_at_construction():
+    opt = _two_groups()
+    L.CyclicLR(opt, base_lr=[0.003, 0.004], max_lr=0.1)
+    assert [g["lr"] for g in opt.param_groups] == [0.003, 0.004]
+    assert [g["momentum"] for g in opt.param_groups] == [0.9, 0.9]  # max_momentum at the foot of the cycle
+    # as PyTorch: step 0 uses the groups' initial_lr, which an earlier scheduler may have recorded already
+    opt = _opt(0.1)
+    L.StepLR(opt, 10)
+    sched = L.CyclicLR(opt, base_lr=0.003, max_lr=0.1, step_size_up=4)
+    assert sched.get_last_lr() == [0.1]
+    sched.step()
+    assert sched.get_last_lr() == pytest.approx([0.003 + 0.097 / 4], rel=1e-12)
+
+
+class _Decay:
+    """A scale_fn with state: PyTorch saves a callable object's attributes (a function is not saved)."""
+
+    def __init__(self, rate):
+        self.rate = rate
+
+    def __call__(self, x):
+        return self.rate**x
+
+
+def test_cyclic_state_dict_saves_a_callable_objects_attributes_not_a_function(tmp_path):
+    sched = L.CyclicLR(_opt(), 0.01, 0.1, step_size_up=2, scale_fn=lambda x: 0.5**x)
+    assert sched.state_dict()["_scale_fn_custom"] is None and "scale_fn" not in sched.state_dict()
+    sched = L.CyclicLR(_opt(), 0.01, 0.1, step_size_up=2, scale_fn=_Decay(0.5))
+    _rates(sched, 3)
+    sched._scale_fn_custom.rate = 0.8
+    state = sched.state_dict()
+    assert state["_scale_fn_custom"] == {"rate": 0.8}
+    mg.save(state, tmp_path / "s.npz")
+    fresh = L.CyclicLR(_opt(), 0.01, 0.1, step_size_up=2, scale_fn=_Decay(0.5))
+    fresh.load_state_dict(mg.load(tmp_path / "s.npz"))
+    assert fresh._scale_fn_custom.rate == 0.8 and fresh.last_epoch == 3
+    assert fresh.get_last_lr() == pytest.approx([_cyclic_closed_form(0.01, 0.1, 2, 2, 3, lambda c, t: 0.8**c)])
+
+
+def test_cyclic_resumes_from_saved_state(tmp_path):
+    def make(o):
+        return L.CyclicLR(o, [0.01, 0.002], 0.1, step_size_up=3, step_size_down=4, mode="triangular2")
+
+    straight, resumed = _resume(make, 30, 13, tmp_path)
+    np.testing.assert_array_equal(resumed, straight[13:])
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        (dict(step_size_up=0), ArgumentError, "CyclicLR: step_size_up must be positive, got 0"),
+        (dict(step_size_up=-2), ArgumentError, "CyclicLR: step_size_up must be positive"),
+        (dict(step_size_down=-1), ArgumentError, "CyclicLR: step_size_down must be non-negative"),
+        (dict(mode="cosine"), ArgumentError, "CyclicLR: mode must be 'triangular', 'triangular2' or 'exp_range'"),
+        (dict(scale_fn=lambda x: 1.0, scale_mode="epochs"), ArgumentError, "CyclicLR: scale_mode must be"),
+        (dict(scale_fn=0.5), TypeError, "CyclicLR: scale_fn must be callable"),
+        (dict(base_lr=[0.1]), ArgumentError, "CyclicLR: base_lr has 1 values for 2 parameter groups"),
+        (dict(max_momentum=[0.9, 0.9, 0.9]), ArgumentError, "CyclicLR: max_momentum has 3 values"),
+    ],
+)
+def test_cyclic_bad_arguments_name_the_argument_and_change_nothing(kwargs, error, message):
+    opt = _two_groups(momentum=0.5)
+    with pytest.raises(error, match=message):
+        L.CyclicLR(opt, **{"base_lr": 0.01, "max_lr": 0.1, **kwargs})
+    assert [(g["lr"], g["momentum"]) for g in opt.param_groups] == [(0.1, 0.5), (0.02, 0.5)]
+
+
+def test_chained_scheduler_steps_each_in_order():
+    opt = _opt()
+    chain = L.ChainedScheduler([L.ConstantLR(opt, factor=0.1, total_iters=5), L.ExponentialLR(opt, gamma=0.9)])
+    assert _rates(chain, 20) == pytest.approx([0.1 * (0.1 if t < 5 else 1.0) * 0.9**t for t in range(21)], rel=1e-12)
+    cyc_opt = _opt()
+    chain = L.ChainedScheduler([L.CyclicLR(cyc_opt, 0.01, 0.1, 4), L.StepLR(cyc_opt, 3, 0.5)], optimizer=cyc_opt)
+    want = [_cyclic_closed_form(0.01, 0.1, 4, 4, t) * 0.5 ** (t // 3 - (t - 1) // 3 if t else 0) for t in range(21)]
+    assert _rates(chain, 20) == pytest.approx(want, rel=1e-12)  # CyclicLR sets, then StepLR scales that step
+
+
+def test_chained_scheduler_resumes_from_saved_state(tmp_path):
+    def make(o):
+        return L.ChainedScheduler([L.LinearLR(o, 0.2, 1.0, 6), L.OneCycleLR(o, 1.0, 25), L.ExponentialLR(o, 0.95)])
+
+    straight, resumed = _resume(make, 25, 9, tmp_path)
+    np.testing.assert_array_equal(resumed, straight[9:])
+    state = make(_two_groups(optim.Adam)).state_dict()
+    assert [entry["last_epoch"] for entry in state["_schedulers"]] == [0, 0, 0] and "optimizer" not in state
+    with pytest.raises(ArgumentError, match="ChainedScheduler.load_state_dict: the state holds 3 schedulers"):
+        L.ChainedScheduler([L.StepLR(_opt(), 2)]).load_state_dict(state)
+
+
+def test_chained_scheduler_bad_arguments():
+    opt, other = _opt(), _opt()
+    with pytest.raises(ArgumentError, match="ChainedScheduler: expects at least one scheduler"):
+        L.ChainedScheduler([])
+    with pytest.raises(ArgumentError, match=r"ChainedScheduler: schedulers\[1\] is a ReduceLROnPlateau"):
+        L.ChainedScheduler([L.StepLR(opt, 2), L.ReduceLROnPlateau(opt)])
+    with pytest.raises(ArgumentError, match=r"ChainedScheduler: schedulers\[1\] \(StepLR\) adjusts another optimizer"):
+        L.ChainedScheduler([L.StepLR(opt, 2), L.StepLR(other, 2)])
+    with pytest.raises(ArgumentError, match=r"ChainedScheduler: schedulers\[0\] \(StepLR\) adjusts another"):
+        L.ChainedScheduler([L.StepLR(opt, 2)], optimizer=other)
+    with pytest.raises(TypeError, match=r"ChainedScheduler: schedulers\[0\] is a function"):
+        L.ChainedScheduler([lambda: None])
+
+
+def test_sequential_runs_cyclic_and_one_cycle_phases_from_their_own_settings():
+    opt = _opt()
+    seq = L.SequentialLR(opt, [L.LinearLR(opt, 0.1, 1.0, 5), L.CyclicLR(opt, 0.01, 0.1, 4)], milestones=[5])
+    got = _walk(seq, 20)
+    warm = [0.1 * (0.1 + 0.9 * t / 5) for t in range(5)]
+    np.testing.assert_allclose(got[:, 0, 0], warm + [_cyclic_closed_form(0.01, 0.1, 4, 4, t) for t in range(16)])
+    np.testing.assert_allclose(got[5:, 0, 1], [0.9 - _cyclic_closed_form(0.0, 0.1, 4, 4, t) for t in range(16)])
+    opt = _opt()
+    seq = L.SequentialLR(opt, [L.OneCycleLR(opt, 1.0, 20), L.ConstantLR(opt, 0.5, 100)], milestones=[15])
+    np.testing.assert_allclose(_walk(seq, 16)[:15, 0], _one_cycle(1.0, 20)[:15], rtol=1e-12)

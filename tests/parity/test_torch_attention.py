@@ -157,7 +157,7 @@ def test_mha_fully_masked_row_as_torch(need_weights):
     _load(mm, tm)
     with torch.no_grad():
         tm.out_proj.bias.uniform_()
-    mm.out_proj.bias.data[...] = tm.out_proj.bias.detach().numpy()
+    mm.out_proj.bias.array[...] = tm.out_proj.bias.detach().numpy()
     x = np.random.default_rng(4).standard_normal((2, 3, 4))
     kp = np.zeros((2, 3), bool)
     kp[1] = True
