@@ -351,7 +351,7 @@ def test_repr_nests_with_indentation():
         "Model(\n"
         "  (features): Sequential(\n"
         "    (0): Conv2d(1, 4, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))\n"
-        "    (1): MaxPool2d(kernel_size=2, stride=2, padding=0)\n"
+        "    (1): MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)\n"
         "  )\n"
         "  (classifier): Linear(in_features=16, out_features=10, bias=True)\n"
         ")"
