@@ -79,3 +79,19 @@ from .activation import GELU  # noqa: E402
 from .normalization import LayerNorm  # noqa: E402
 
 __all__ += ["GELU", "LayerNorm"]
+
+# normalization breadth (issue #17)
+from .normalization import (  # noqa: E402
+    CosineSimilarity,
+    GroupNorm,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    InstanceNorm3d,
+    LocalResponseNorm,
+    PairwiseDistance,
+)
+
+__all__ += [
+    "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "CosineSimilarity", "PairwiseDistance",
+    "LocalResponseNorm",
+]  # fmt: skip
