@@ -5,8 +5,8 @@ Sequence layers (stacked, optionally bidirectional): :class:`RNN`, :class:`LSTM`
 
 Everything is composed of existing primitives (``linear``, ``sigmoid``, ``tanh``, ``relu``,
 slicing, ``stack``, ``concatenate``), so gradients, ``create_graph`` and gradcheck come from
-those. The input-to-hidden product of a whole sequence is one GEMM per layer and direction;
-only the hidden-to-hidden product runs step by step. Backward through time is handled by the
+those. Both products run step by step, the input-to-hidden one on each step's input (see
+``_RNNBase._run`` for why not one GEMM over the sequence). Backward through time is handled by the
 iterative engine, so long sequences (thousands of steps) need no recursion, and the saved
 state grows linearly with the length.
 
@@ -317,27 +317,33 @@ class _RNNBase(Module):
         return _rnn_step(xw, state, w_hh, b_hh, tanh if self.mode == "RNN_TANH" else relu)
 
     def _run(self, input, states):
-        """input (L, N, H_in); states: per layer*direction, an h (N, H) or (h, c). Returns output, final states."""
+        """input (L, N, H_in); states: per layer*direction, an h (N, H) or (h, c). Returns output, final states.
+
+        Each time step's input product is a GEMM of its own, on that step's input tensor: a layer's
+        per-step outputs are the next layer's inputs as they are, never slices of one (L, N, ...)
+        tensor, since the backward of L slices of one tensor adds L cotangents of its full size (a
+        cost quadratic in the length; see benchmarks/README.md, lstm_lm_step.py).
+        """
         directions = 2 if self.bidirectional else 1
         length = input.shape[0]
         finals = []
-        x = input
+        xs = [input[t] for t in range(length)]
         for layer in range(self.num_layers):
             if layer > 0 and self.dropout > 0 and self.training:
-                x = F.dropout(x, self.dropout, True)
+                xs = [F.dropout(x, self.dropout, True) for x in xs]
             outputs = []
             for direction in range(directions):
                 weights = self._weights(layer, direction)
-                xw = linear(x, weights[0], weights[2])  # every time step's input product in one GEMM
+                w_ih, b_ih = weights[0], weights[2]
                 state = states[layer * directions + direction]
                 steps = [None] * length
                 for t in range(length) if direction == 0 else range(length - 1, -1, -1):
-                    state = self._step(weights, xw[t], state)
+                    state = self._step(weights, linear(xs[t], w_ih, b_ih), state)
                     steps[t] = state[0] if self.mode == "LSTM" else state
                 finals.append(state)
-                outputs.append(stack(steps, axis=0))
-            x = outputs[0] if directions == 1 else concatenate(outputs, axis=-1)
-        return x, finals
+                outputs.append(steps)
+            xs = outputs[0] if directions == 1 else [concatenate(pair, axis=-1) for pair in zip(*outputs)]
+        return stack(xs, axis=0), finals
 
     def _forward(self, input, hx):
         self._check_input(input)
