@@ -169,6 +169,10 @@ def test_batch_norm_loads_a_torch_state_dict_strictly_and_counts_batches(name, s
     np.testing.assert_allclose(ours(mg.tensor(x)).numpy(), theirs(torch.from_numpy(x)).detach().numpy(),
                                rtol=1e-4, atol=1e-5)  # fmt: skip
     assert int(ours.num_batches_tracked.item()) == int(theirs.num_batches_tracked) == 5  # evaluation does not count
+    back = getattr(torch.nn, name)(3, **kwargs)  # and minigrad's state dict loads strictly into PyTorch's module
+    back.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in ours.state_dict().items()}, strict=True)
+    assert int(back.num_batches_tracked) == 5 and back.num_batches_tracked.dtype == torch.int64
+    np.testing.assert_array_equal(back.running_var.numpy(), ours.running_var.numpy())
 
 
 def test_batch_norm_state_dict_without_num_batches_tracked_loads_as_in_torch():
