@@ -513,15 +513,16 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
     ``eps`` is added to every difference (so equal inputs are eps * D^(1/p)
     apart and the gradient at 0 is defined), the norm is :func:`vector_norm`'s
     (any real p, inf, 0). ``keepdim`` keeps the reduced dimension. Two 1-D
-    inputs give a 0-d distance.
+    inputs give a 0-d distance, and so do two 0-d ones (|x1 - x2 + eps|).
 
-    Raises ShapeError when the shapes do not broadcast (or both are 0-d), and
-    the errors of :func:`vector_norm`.
+    Raises ShapeError when the shapes do not broadcast, and the errors of
+    :func:`vector_norm`.
     """
     shape = _broadcast_pair("pairwise_distance", x1, x2)
-    if not shape:
-        raise ShapeError("pairwise_distance: expected inputs with at least one dimension, got two 0-d tensors")
-    return vector_norm(x1 - x2 + eps, p, len(shape) - 1, keepdim=keepdim)
+    diff = x1 - x2 + eps
+    if not shape:  # two scalars: |x1 - x2 + eps|, 0-d with or without keepdim, as PyTorch
+        return vector_norm(diff.reshape((1,)), p, 0, keepdim=False)
+    return vector_norm(diff, p, len(shape) - 1, keepdim=keepdim)
 
 
 class CosineSimilarity(Module):

@@ -638,8 +638,10 @@ def test_pairwise_distance_second_order_shapes_and_errors():
     np.testing.assert_allclose(_np(F.pairwise_distance(same, same)), [2e-6, 2e-6], rtol=1e-9)  # eps * sqrt(D)
     assert F.pairwise_distance(_t(np.ones(4)), _t(np.zeros(4))).shape == ()
     assert F.pairwise_distance(_t(np.ones((2, 3, 4))), _t(np.zeros(4)), keepdim=True).shape == (2, 3, 1)
-    with pytest.raises(ShapeError, match="pairwise_distance: expected inputs with at least one dimension"):
-        F.pairwise_distance(_t(1.0), _t(2.0))
+    scalar = _t(1.0, requires_grad=True)
+    distance = F.pairwise_distance(scalar, _t(3.0), keepdim=True)  # two scalars: |x1 - x2 + eps|, 0-d
+    distance.backward()
+    assert distance.shape == () and abs(distance.item() - (2.0 - 1e-6)) < 1e-12 and scalar.grad.item() == -1.0
     with pytest.raises(ShapeError, match=r"pairwise_distance: x1 of shape \(2, 4\) and x2 of shape \(3,\) do not"):
         F.pairwise_distance(same, _t(np.ones(3)))
     with pytest.raises(ShapeError, match="over an empty dimension"):

@@ -239,7 +239,7 @@ def test_cosine_similarity_eps_rule_of_pytorch_2():
 
 
 @pytest.mark.parametrize("p", [2.0, 1.0, 3.0, float("inf"), 0.5, 0.0, -1.0])
-@pytest.mark.parametrize("shapes", [((4, 5), (4, 5)), ((2, 3, 4), (4,)), ((6,), (6,)), ((3, 1), (1, 3))])
+@pytest.mark.parametrize("shapes", [((4, 5), (4, 5)), ((2, 3, 4), (4,)), ((6,), (6,)), ((3, 1), (1, 3)), ((), ())])
 @pytest.mark.parametrize("keepdim", [False, True])
 def test_pairwise_distance(p, shapes, keepdim):
     rng = np.random.default_rng(9)
