@@ -147,3 +147,19 @@ __all__ += [
     "Hardswish", "Softsign", "Softmin", "Tanhshrink", "Softshrink", "Hardshrink", "Threshold", "GLU", "RReLU",
     "Softmax2d",
 ]  # fmt: skip
+
+# normalization breadth (issue #17)
+from .normalization import (  # noqa: E402
+    CosineSimilarity,
+    GroupNorm,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    InstanceNorm3d,
+    LocalResponseNorm,
+    PairwiseDistance,
+)
+
+__all__ += [
+    "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "CosineSimilarity", "PairwiseDistance",
+    "LocalResponseNorm",
+]  # fmt: skip

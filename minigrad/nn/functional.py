@@ -398,3 +398,15 @@ __all__ += [
 from .attention import scaled_dot_product_attention  # noqa: E402
 
 __all__ += ["scaled_dot_product_attention"]
+
+# normalization breadth (issue #17)
+from .normalization import (  # noqa: E402
+    cosine_similarity,
+    group_norm,
+    instance_norm,
+    local_response_norm,
+    normalize,
+    pairwise_distance,
+)
+
+__all__ += ["group_norm", "instance_norm", "normalize", "cosine_similarity", "pairwise_distance", "local_response_norm"]
