@@ -176,6 +176,8 @@ def _run_post_hooks(leaf, hook_mode) -> None:
             fn(leaf)
     finally:
         _PER_THREAD.interpreter = engine_mode
+
+
 _BORROWED = object()  # marks a leaf cotangent that is the caller's array, or a tensor (create_graph)
 
 
