@@ -79,3 +79,8 @@ from .activation import GELU  # noqa: E402
 from .normalization import LayerNorm  # noqa: E402
 
 __all__ += ["GELU", "LayerNorm"]
+
+# data parallelism over MPI (issue #20); importing it imports no MPI
+from . import parallel  # noqa: E402
+
+__all__ += ["parallel"]
