@@ -81,6 +81,4 @@ from .normalization import LayerNorm  # noqa: E402
 __all__ += ["GELU", "LayerNorm"]
 
 # data parallelism over MPI (issue #20); importing it imports no MPI
-from . import parallel  # noqa: E402
-
-__all__ += ["parallel"]
+from . import parallel  # noqa: E402,F401  (minigrad.nn.parallel.DistributedDataParallel, as torch.nn.parallel)
