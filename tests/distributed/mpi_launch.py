@@ -39,8 +39,10 @@ def _missing() -> str | None:
 requires_mpi = pytest.mark.skipif(_missing() is not None, reason=_missing() or "")
 
 
-def run_workers(script: str, *args: str, n: int = 2, timeout: float = 120, env: dict | None = None):
-    """Run ``workers/<script>`` on ``n`` ranks; return the CompletedProcess (stdout and stderr as text).
+def run_workers(script: str, *args: str, n: int = 2, timeout: float = 120, env: dict | None = None, cwd=ROOT):
+    """Run ``workers/<script>`` (or the script at an absolute path) on ``n`` ranks, in ``cwd``.
+
+    Returns the CompletedProcess (stdout and stderr as text).
 
     One BLAS thread per rank: the ranks share the machine's cores.
     """
@@ -50,7 +52,7 @@ def run_workers(script: str, *args: str, n: int = 2, timeout: float = 120, env: 
         environment[name] = "1"
     environment.update(env or {})
     command = [find_mpiexec(), "-n", str(n), sys.executable, os.path.join(WORKERS, script), *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=environment, cwd=ROOT)
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=environment, cwd=cwd)
 
 
 def check(result) -> str:

@@ -7,9 +7,11 @@
 - the wrap-time check naming the first mismatching parameter and rank, the arguments, rank 0's parameters and
   buffers broadcast at wrap time, the module. prefix of state_dict, forward passthrough, the error for
   parameters left without a gradient, no_grad forwards (workers/ddp_errors.py);
-- a rank that raises mid-training makes the job exit non-zero within 30 s instead of hanging (rank_fails.py).
+- a rank that raises mid-training makes the job exit non-zero within 30 s instead of hanging (rank_fails.py);
+- the training script of docs/distributed.md runs under mpiexec -n 2 (only rank 0 prints and writes).
 """
 
+import pathlib
 import re
 import subprocess
 import time
@@ -65,6 +67,19 @@ def test_a_rank_that_raises_stops_the_job():
     assert time.monotonic() - start < 30
     assert "RuntimeError: rank 1 fails at step 3" in result.stderr
     assert "aborting the MPI job" in result.stderr
+
+
+@requires_mpi
+def test_the_docs_training_script_runs(tmp_path):
+    page = pathlib.Path(__file__).resolve().parents[2] / "docs" / "distributed.md"
+    script = re.findall(r"```py\n(.*?)```", page.read_text(), re.S)[0]
+    path = tmp_path / "train.py"
+    path.write_text(script)
+    out = check(run_workers(str(path), n=2, timeout=120, cwd=tmp_path))
+    assert [line for line in out.splitlines() if line.startswith("epoch")] == [
+        line for line in out.splitlines() if line.endswith("on 2 ranks")
+    ]
+    assert out.count("on 2 ranks") == 3 and (tmp_path / "model.npz").exists()
 
 
 def test_wrap_needs_a_process_group():
