@@ -247,3 +247,59 @@ from .ops.selection import (  # noqa: E402
     take,
     take_along_dim,
 )
+
+# isort: split
+# arithmetic with alpha, square/reciprocal/float_power/addcmul/addcdiv and torch's top-level in-place
+# pointwise forms (torch.exp_, torch.sigmoid_, ...), issue #16
+from .ops.arith import (  # noqa: E402
+    abs_,
+    acos_,
+    acosh_,
+    add,  # noqa: F811  (with PyTorch's alpha / its bool check)
+    addcdiv,
+    addcmul,
+    arccos_,
+    arccosh_,
+    arcsin_,
+    arcsinh_,
+    arctan_,
+    arctanh_,
+    asin_,
+    asinh_,
+    atan_,
+    atanh_,
+    ceil_,
+    cos_,
+    cosh_,
+    erf_,
+    exp2_,
+    exp_,
+    expm1_,
+    fix_,
+    float_power,
+    floor_,
+    log1p_,
+    log2_,
+    log10_,
+    log_,
+    neg_,
+    negative,  # noqa: F811  (with PyTorch's alpha / its bool check)
+    negative_,
+    positive,
+    reciprocal,
+    reciprocal_,
+    round_,
+    rsqrt_,
+    rsub,
+    sigmoid_,
+    sin_,
+    sinh_,
+    sqrt_,
+    square,
+    square_,
+    sub,  # noqa: F811  (with PyTorch's alpha / its bool check)
+    subtract,  # noqa: F811  (with PyTorch's alpha / its bool check)
+    tan_,
+    tanh_,
+    trunc_,
+)

@@ -21,3 +21,6 @@ __all__ += ["sampling"]
 from . import indexing, selection  # noqa: E402
 
 __all__ += ["indexing", "selection"]
+from . import arith  # noqa: E402
+
+__all__ += ["arith"]

@@ -2053,6 +2053,13 @@ RECORDS += LOSS_BREADTH
 RECORDS += ACTIVATIONS
 RECORDS += MEDIAN_ALL
 RECORDS += INDEXING
+# issue #16's elementwise sweep (minigrad/ops/arith.py, ...)
+from minigrad.ops import arith as arith_ops  # noqa: E402
+
+SWEEP_ELEMENTWISE = [
+    _smooth(arith_ops.reciprocal, np.reciprocal, nonzero()),
+]
+RECORDS += SWEEP_ELEMENTWISE
 BY_NAME = {r.name: r for r in RECORDS}
 
 # Differentiable primitives without a record of their own, and why. Each is an internal step of a public
@@ -2086,6 +2093,7 @@ OP_MODULES += ["loss_breadth"]
 OP_MODULES += ["activation"]
 OP_MODULES += ["sampling"]
 OP_MODULES += ["indexing", "selection"]
+OP_MODULES += ["arith"]
 
 
 def defined_primitives(modules) -> dict:
