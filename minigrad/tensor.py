@@ -665,6 +665,19 @@ _UNARY = {  # t.name() is op(t)
     "fix_": "arith.fix_",
     "reciprocal_": "arith.reciprocal_",
     "square_": "arith.square_",
+    # logical, bitwise and predicates of issue #16 (minigrad/ops/logical.py)
+    "logical_not": "logical.logical_not",
+    "bitwise_not": "logical.bitwise_not",
+    "isneginf": "logical.isneginf",
+    "isposinf": "logical.isposinf",
+    "isreal": "logical.isreal",
+    "signbit": "logical.signbit",
+    "logical_not_": "logical.logical_not_",
+    "bitwise_not_": "logical.bitwise_not_",
+    "is_nonzero": "logical.is_nonzero",
+    "is_floating_point": "logical.is_floating_point",
+    "is_complex": "logical.is_complex",
+    "is_signed": "logical.is_signed",
 }
 
 _BINARY = {  # t.name(other) is op(t, other)
@@ -704,6 +717,43 @@ _BINARY = {  # t.name(other) is op(t, other)
     "mul": "elementwise.mul",
     "multiply": "elementwise.mul",
     "true_divide": "elementwise.true_divide",
+    # logical, bitwise and comparisons of issue #16 (minigrad/ops/logical.py)
+    "logical_and": "logical.logical_and",
+    "logical_or": "logical.logical_or",
+    "logical_xor": "logical.logical_xor",
+    "bitwise_and": "logical.bitwise_and",
+    "bitwise_or": "logical.bitwise_or",
+    "bitwise_xor": "logical.bitwise_xor",
+    "bitwise_left_shift": "logical.bitwise_left_shift",
+    "bitwise_right_shift": "logical.bitwise_right_shift",
+    "greater": "logical.greater",
+    "greater_equal": "logical.greater_equal",
+    "less": "logical.less",
+    "less_equal": "logical.less_equal",
+    "not_equal": "logical.not_equal",
+    "equal": "logical.equal",
+    "is_same_size": "logical.is_same_size",
+    "eq_": "logical.eq_",
+    "ne_": "logical.ne_",
+    "lt_": "logical.lt_",
+    "le_": "logical.le_",
+    "gt_": "logical.gt_",
+    "ge_": "logical.ge_",
+    "greater_": "logical.greater_",
+    "greater_equal_": "logical.greater_equal_",
+    "less_": "logical.less_",
+    "less_equal_": "logical.less_equal_",
+    "not_equal_": "logical.not_equal_",
+    "logical_and_": "logical.logical_and_",
+    "logical_or_": "logical.logical_or_",
+    "logical_xor_": "logical.logical_xor_",
+    "bitwise_and_": "logical.bitwise_and_",
+    "bitwise_or_": "logical.bitwise_or_",
+    "bitwise_xor_": "logical.bitwise_xor_",
+    "bitwise_left_shift_": "logical.bitwise_left_shift_",
+    "bitwise_right_shift_": "logical.bitwise_right_shift_",
+    "__lshift__": "logical.bitwise_left_shift",
+    "__rshift__": "logical.bitwise_right_shift",
 }
 
 _REFLECTED = {  # t.name(other) is op(other, t): Python's ``other + t`` when ``other`` is not a Tensor
@@ -715,6 +765,12 @@ _REFLECTED = {  # t.name(other) is op(other, t): Python's ``other + t`` when ``o
     "__rmatmul__": "linalg.matmul",
     "__rmod__": "pointwise.remainder",
     "__rfloordiv__": "elementwise.floor_divide",
+    # reflected bitwise operators of issue #16 (minigrad/ops/logical.py)
+    "__rand__": "logical.bitwise_and",
+    "__ror__": "logical.bitwise_or",
+    "__rxor__": "logical.bitwise_xor",
+    "__rlshift__": "logical.bitwise_left_shift",
+    "__rrshift__": "logical.bitwise_right_shift",
 }
 
 _SAME_ARGS = {  # t.name(*args, **kwargs) is op(t, *args, **kwargs), with the op's parameters (plain functions only)
@@ -842,6 +898,12 @@ _SAME_ARGS = {  # t.name(*args, **kwargs) is op(t, *args, **kwargs), with the op
     "copysign_": "arith.copysign_",
     "hypot_": "arith.hypot_",
     "lerp_": "arith.lerp_",
+    # in-place bitwise operators of issue #16 (minigrad/ops/logical.py)
+    "__iand__": "logical.bitwise_and_",
+    "__ior__": "logical.bitwise_or_",
+    "__ixor__": "logical.bitwise_xor_",
+    "__ilshift__": "logical.bitwise_left_shift_",
+    "__irshift__": "logical.bitwise_right_shift_",
 }
 
 

@@ -21,6 +21,6 @@ __all__ += ["sampling"]
 from . import indexing, selection  # noqa: E402
 
 __all__ += ["indexing", "selection"]
-from . import arith  # noqa: E402
+from . import arith, logical  # noqa: E402
 
-__all__ += ["arith"]
+__all__ += ["arith", "logical"]
