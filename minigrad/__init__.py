@@ -331,3 +331,4 @@ from .ops.logical import (  # noqa: E402
     not_equal,
     signbit,
 )
+from .ops.nanreduce import aminmax, nanmean, nanmedian, nanquantile, nansum, quantile  # noqa: E402

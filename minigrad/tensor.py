@@ -904,6 +904,13 @@ _SAME_ARGS = {  # t.name(*args, **kwargs) is op(t, *args, **kwargs), with the op
     "__ixor__": "logical.bitwise_xor_",
     "__ilshift__": "logical.bitwise_left_shift_",
     "__irshift__": "logical.bitwise_right_shift_",
+    # nan-aware reductions and quantiles of issue #16 (minigrad/ops/nanreduce.py)
+    "nansum": "nanreduce.nansum",
+    "nanmean": "nanreduce.nanmean",
+    "nanmedian": "nanreduce.nanmedian",
+    "quantile": "nanreduce.quantile",
+    "nanquantile": "nanreduce.nanquantile",
+    "aminmax": "nanreduce.aminmax",
 }
 
 

@@ -2093,7 +2093,7 @@ OP_MODULES += ["loss_breadth"]
 OP_MODULES += ["activation"]
 OP_MODULES += ["sampling"]
 OP_MODULES += ["indexing", "selection"]
-OP_MODULES += ["arith"]
+OP_MODULES += ["arith", "logical", "nanreduce"]
 
 
 def defined_primitives(modules) -> dict:
