@@ -678,6 +678,28 @@ _UNARY = {  # t.name() is op(t)
     "is_floating_point": "logical.is_floating_point",
     "is_complex": "logical.is_complex",
     "is_signed": "logical.is_signed",
+    # special functions and float helpers of issue #16 (minigrad/ops/special.py, numeric.py)
+    "erfc": "special.erfc",
+    "erfinv": "special.erfinv",
+    "lgamma": "special.lgamma",
+    "digamma": "special.digamma",
+    "i0": "special.i0",
+    "sinc": "special.sinc",
+    "erfc_": "special.erfc_",
+    "erfinv_": "special.erfinv_",
+    "lgamma_": "special.lgamma_",
+    "digamma_": "special.digamma_",
+    "i0_": "special.i0_",
+    "sinc_": "special.sinc_",
+    "frac": "numeric.frac",
+    "sgn": "numeric.sgn",
+    "deg2rad": "numeric.deg2rad",
+    "rad2deg": "numeric.rad2deg",
+    "frexp": "numeric.frexp",
+    "frac_": "numeric.frac_",
+    "sgn_": "numeric.sgn_",
+    "deg2rad_": "numeric.deg2rad_",
+    "rad2deg_": "numeric.rad2deg_",
 }
 
 _BINARY = {  # t.name(other) is op(t, other)
@@ -754,6 +776,20 @@ _BINARY = {  # t.name(other) is op(t, other)
     "bitwise_right_shift_": "logical.bitwise_right_shift_",
     "__lshift__": "logical.bitwise_left_shift",
     "__rshift__": "logical.bitwise_right_shift",
+    # special functions and float helpers of issue #16 (minigrad/ops/special.py, numeric.py)
+    "xlogy": "special.xlogy",
+    "logaddexp2": "special.logaddexp2",
+    "xlogy_": "special.xlogy_",
+    "fmax": "numeric.fmax",
+    "fmin": "numeric.fmin",
+    "nextafter": "numeric.nextafter",
+    "ldexp": "numeric.ldexp",
+    "gcd": "numeric.gcd",
+    "lcm": "numeric.lcm",
+    "nextafter_": "numeric.nextafter_",
+    "ldexp_": "numeric.ldexp_",
+    "gcd_": "numeric.gcd_",
+    "lcm_": "numeric.lcm_",
 }
 
 _REFLECTED = {  # t.name(other) is op(other, t): Python's ``other + t`` when ``other`` is not a Tensor
@@ -911,6 +947,17 @@ _SAME_ARGS = {  # t.name(*args, **kwargs) is op(t, *args, **kwargs), with the op
     "quantile": "nanreduce.quantile",
     "nanquantile": "nanreduce.nanquantile",
     "aminmax": "nanreduce.aminmax",
+    # special functions and float helpers of issue #16 (minigrad/ops/special.py, numeric.py)
+    "logit": "special.logit",
+    "logit_": "special.logit_",
+    "mvlgamma": "special.mvlgamma",
+    "mvlgamma_": "special.mvlgamma_",
+    "polygamma_": "special.polygamma_",
+    "polygamma": "special.polygamma_method",
+    "nan_to_num": "numeric.nan_to_num",
+    "nan_to_num_": "numeric.nan_to_num_",
+    "heaviside": "numeric.heaviside",
+    "heaviside_": "numeric.heaviside_",
 }
 
 

@@ -108,7 +108,7 @@ def reciprocal(x):
     d/dx = -1/x^2 = -out^2, from the output.
     """
     (x,) = pointwise._floating(x)
-    return _xp(x).reciprocal(x) if x.dtype.kind == "f" else 1 / x
+    return _xp(x).reciprocal(x)
 
 
 reciprocal.defvjp(lambda g, ans, x: -g * ans * ans)
