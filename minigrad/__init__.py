@@ -251,6 +251,7 @@ from .ops.selection import (  # noqa: E402
 # isort: split
 # arithmetic with alpha, square/reciprocal/float_power/addcmul/addcdiv and torch's top-level in-place
 # pointwise forms (torch.exp_, torch.sigmoid_, ...), issue #16
+from .conversion import as_tensor, asarray, clone, detach, empty_like, scalar_tensor  # noqa: E402
 from .ops.arith import (  # noqa: E402
     abs_,
     acos_,
@@ -354,6 +355,7 @@ from .ops.numeric import (  # noqa: E402
     rad2deg_,
     sgn,
 )
+from .ops.selection import clamp_, clip_  # noqa: E402
 from .ops.special import (  # noqa: E402
     digamma,
     erfc,

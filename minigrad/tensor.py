@@ -665,6 +665,7 @@ _UNARY = {  # t.name() is op(t)
     "fix_": "arith.fix_",
     "reciprocal_": "arith.reciprocal_",
     "square_": "arith.square_",
+    "relu_": "arith.relu_",
     # logical, bitwise and predicates of issue #16 (minigrad/ops/logical.py)
     "logical_not": "logical.logical_not",
     "bitwise_not": "logical.bitwise_not",

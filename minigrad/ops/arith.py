@@ -208,6 +208,7 @@ trunc_ = _unary_inplace("trunc_", pointwise.trunc, "trunc")
 fix_ = _unary_inplace("fix_", pointwise.trunc, "fix")
 reciprocal_ = _unary_inplace("reciprocal_", reciprocal, "reciprocal")
 square_ = _unary_inplace("square_", square, "square")
+relu_ = _unary_inplace("relu_", elementwise.relu, "relu")
 
 
 def round_(input: Tensor, *, decimals: int = 0) -> Tensor:
