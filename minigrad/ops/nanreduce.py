@@ -97,7 +97,7 @@ def nanmedian(input, dim=None, keepdim: bool = False):
     named tuple ``(values, indices)``.
 
     Of the k non-NaN values of a slice, the one at place (k - 1) // 2 of the stable ascending sort; an
-    all-NaN slice gives NaN (the index of its lower middle, (n - 1) // 2, as PyTorch). Gradients as
+    all-NaN slice gives NaN, at index (n - 1) // 2 (PyTorch's index there depends on its selection kernel). Gradients as
     :func:`minigrad.median`'s: to the picked element with ``dim``, shared evenly by the elements equal to
     the median without. Raises IndexOutOfRange along an empty dim.
     """

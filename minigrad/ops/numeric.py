@@ -5,9 +5,9 @@ in-place forms.
 Gradients follow PyTorch's conventions (checked against torch 2.13):
 
 - ``frac(x) = x - trunc(x)``: d/dx = 1, a jump at every nonzero integer (declared kink);
-- ``fmax``/``fmin``: NaN-ignoring max/min; the gradient goes to the chosen operand. On a tie fmax gives
-  it to ``other`` and fmin to ``input`` (PyTorch's masks: fmax's input gets it where input > other or other
-  is NaN, fmin's where input <= other or other is NaN). The switch is a declared kink;
+- ``fmax``/``fmin``: NaN-ignoring max/min; the gradient goes to the chosen operand, on a tie all of it to
+  ``input`` (PyTorch's masks: fmax's input gets it where input >= other or other is NaN, fmin's where
+  input <= other or other is NaN; unlike maximum, which splits a tie). The switch is a declared kink;
 - ``nextafter(x, y)``: d/dx = 1, d/dy = 0 (PyTorch's);
 - ``nan_to_num``: d/dx = 1 at finite entries, 0 at the replaced NaN and infinities;
 - ``ldexp``, ``deg2rad``, ``rad2deg``: products, differentiated as such;
@@ -76,7 +76,7 @@ def _heaviside(input, values):
 
 def _fmax_side(a, b):
     xp = _xp(a, b)
-    return ((a > b) | xp.isnan(b)).astype(np.int8)
+    return ((a >= b) | xp.isnan(b)).astype(np.int8)
 
 
 def _fmin_side(a, b):
@@ -88,8 +88,8 @@ def _fmin_side(a, b):
 def fmax(input, other):
     """The larger of input and other, ignoring NaN (NaN only where both are NaN), broadcast.
 
-    The gradient goes to input where input > other or other is NaN, else to other (on a tie: other, as
-    PyTorch's). A declared kink where they cross.
+    The gradient goes to input where input >= other or other is NaN, else to other (a tie: all to input,
+    as PyTorch's). A declared kink where they cross.
     """
     a, b = _floating_pair(input, other)
     return _xp(a, b).fmax(a, b)
@@ -99,8 +99,8 @@ def fmax(input, other):
 def fmin(input, other):
     """The smaller of input and other, ignoring NaN (NaN only where both are NaN), broadcast.
 
-    The gradient goes to input where input <= other or other is NaN, else to other (on a tie: input, as
-    PyTorch's). A declared kink where they cross.
+    The gradient goes to input where input <= other or other is NaN, else to other (a tie: all to input,
+    as PyTorch's). A declared kink where they cross.
     """
     a, b = _floating_pair(input, other)
     return _xp(a, b).fmin(a, b)
@@ -122,8 +122,8 @@ def _nan_of(x):
 
 
 fmax.defvjp(
-    lambda g, ans, a, b: _mask_grad(g, (a > b) | _nan_of(b)),
-    lambda g, ans, a, b: _mask_grad(g, ~((a > b) | _nan_of(b))),
+    lambda g, ans, a, b: _mask_grad(g, (a >= b) | _nan_of(b)),
+    lambda g, ans, a, b: _mask_grad(g, ~((a >= b) | _nan_of(b))),
 )
 fmin.defvjp(
     lambda g, ans, a, b: _mask_grad(g, (a <= b) | _nan_of(b)),

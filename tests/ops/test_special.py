@@ -149,7 +149,7 @@ def test_gradient_conventions_as_pytorch():
     nan = math.nan
     a, b = _t([1.0, 2.0, 3.0, nan, 1.0], requires_grad=True), _t([2.0, 2.0, 1.0, 1.0, nan], requires_grad=True)
     mg.fmax(a, b).sum().backward()
-    assert a.grad.tolist() == [0.0, 0.0, 1.0, 0.0, 1.0] and b.grad.tolist() == [1.0, 1.0, 0.0, 1.0, 0.0]
+    assert a.grad.tolist() == [0.0, 1.0, 1.0, 0.0, 1.0] and b.grad.tolist() == [1.0, 0.0, 0.0, 1.0, 0.0]
     a, b = _t([1.0, 2.0, 3.0, nan, 1.0], requires_grad=True), _t([2.0, 2.0, 1.0, 1.0, nan], requires_grad=True)
     mg.fmin(a, b).sum().backward()
     assert a.grad.tolist() == [1.0, 1.0, 0.0, 0.0, 1.0] and b.grad.tolist() == [0.0, 0.0, 1.0, 1.0, 0.0]
