@@ -367,8 +367,16 @@ def _i1(x):
 
 
 i0.defvjp(lambda g, ans, x: g * _i1(x))
-# I1'(x) = I0(x) - I1(x) / x, 1/2 at x = 0
-_i1.defvjp(lambda g, ans, x: g * where(x == 0, 0.5, i0(x) - ans / where(x == 0, 1.0, x)))
+
+
+def _i1_vjp(g, ans, x):
+    """I1'(x) = I0(x) - I1(x) / x; 1/2 (to float64 precision) for |x| < 1e-100, where I1(x) / x would
+    lose its digits to subnormal rounding."""
+    tiny = elementwise.abs(x) < 1e-100
+    return g * where(tiny, 0.5, i0(x) - ans / where(tiny, 1.0, x))
+
+
+_i1.defvjp(_i1_vjp)
 
 # --- sinc, logit, xlogy, logaddexp2 ----------------------------------------------------------------------------
 

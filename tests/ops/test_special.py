@@ -90,6 +90,7 @@ def test_i0_and_i1_against_their_series():
     np.testing.assert_allclose(special._i1(_t(x)).numpy(), [series(v, 1) for v in x], rtol=1e-14, atol=1e-300)
     np.testing.assert_allclose(mg.i0(_t(x)).numpy(), np.i0(x), rtol=1e-14)
     check_second_order(lambda v: mg.i0(v), np.array([0.0, 0.7, -2.0]))
+    check_second_order(lambda v: mg.i0(v), np.array([5e-324, 1e-200, -3e-150]))  # I1(x) / x near subnormals
 
 
 @pytest.mark.parametrize(
