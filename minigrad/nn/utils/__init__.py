@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import math
 
-from .. import backend
-from ..errors import ArgumentError, DeviceError, ShapeError
-from ..ops.shape import concatenate, reshape
-from ..tensor import Tensor
+from ... import backend
+from ...errors import ArgumentError, DeviceError, ShapeError
+from ...ops.shape import concatenate, reshape
+from ...tensor import Tensor
 
 
 def _grads(parameters) -> list:
@@ -121,3 +121,8 @@ def vector_to_parameters(vec: Tensor, parameters) -> None:
         p.array = vec.array[offset : offset + n].reshape(p.shape).astype(p.dtype, copy=False)
         p._vc[0] += 1
         offset += n
+
+
+# isort: split
+# variable-length sequences (#17): torch.nn.utils.rnn
+from . import rnn  # noqa: E402, F401  (torch.nn.utils.rnn)
