@@ -769,6 +769,9 @@ _SAME_ARGS = {  # t.name(*args, **kwargs) is op(t, *args, **kwargs), with the op
     "clip_": "selection.clip_",
     "clamp_min_": "selection.clamp_min_",
     "clamp_max_": "selection.clamp_max_",
+    "prelu": "activation_methods.prelu",
+    "hardshrink": "activation_methods.hardshrink",
+    "relu_": "activation_methods.relu_",
 }
 
 

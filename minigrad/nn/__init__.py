@@ -147,3 +147,10 @@ __all__ += [
     "Hardswish", "Softsign", "Softmin", "Tanhshrink", "Softshrink", "Hardshrink", "Threshold", "GLU", "RReLU",
     "Softmax2d",
 ]  # fmt: skip
+
+# isort: split
+# the #17 sweep: RMSNorm, ChannelShuffle
+from .misc import ChannelShuffle  # noqa: E402
+from .rmsnorm import RMSNorm  # noqa: E402
+
+__all__ += ["RMSNorm", "ChannelShuffle"]

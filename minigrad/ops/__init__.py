@@ -21,3 +21,6 @@ __all__ += ["sampling"]
 from . import indexing, selection  # noqa: E402
 
 __all__ += ["indexing", "selection"]
+from . import activation_methods  # noqa: E402  (Tensor.prelu / hardshrink / relu_, #17)
+
+__all__ += ["activation_methods"]

@@ -1,0 +1,254 @@
+"""The #17 sweep of small nn pieces: RMSNorm / rms_norm, gumbel_softmax, channel_shuffle / ChannelShuffle,
+F.softmax's PyTorch defaults (implicit dim, dtype, empty dims), Tensor.prelu / hardshrink / relu_ — checked
+against NumPy transcriptions of the documented formulas and by gradcheck in float64 on hypothesis shapes."""
+
+import warnings
+
+import numpy as np
+import pytest
+from helpers import check_gradients
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import minigrad as mg
+import minigrad.nn.functional as F
+from minigrad import nn
+from minigrad.errors import ArgumentError, GraphError, ShapeError
+
+
+def _np(t):
+    return t.to("cpu").numpy()
+
+
+# --- RMSNorm ---------------------------------------------------------------------------------------------------------
+
+
+def np_rms_norm(x, k, weight=None, eps=None):
+    eps = np.finfo(x.dtype).eps if eps is None else eps
+    axes = tuple(range(x.ndim - k, x.ndim))
+    y = x / np.sqrt((x * x).mean(axis=axes, keepdims=True) + eps)
+    return y if weight is None else y * weight
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_rms_norm_matches_formula_with_dtype_eps(dtype, device):
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal((2, 3, 4)) * 1e-4).astype(dtype)  # small enough that the default eps matters
+    w = rng.standard_normal((3, 4)).astype(dtype)
+    got = F.rms_norm(mg.tensor(x, device=device), (3, 4), mg.tensor(w, device=device))
+    assert got.dtype == dtype
+    tol = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(_np(got), np_rms_norm(x, 2, w), **tol)
+    # eps=None is finfo(dtype).eps: a zero row gives 0, a tiny one differs from eps=0
+    tiny = np.array([[3e-8, -4e-8]], dtype=np.float32)
+    np.testing.assert_allclose(F.rms_norm(mg.tensor(tiny), [2]).numpy(), np_rms_norm(tiny, 1), rtol=1e-5)
+    assert not np.allclose(F.rms_norm(mg.tensor(tiny), [2]).numpy(), np_rms_norm(tiny, 1, eps=0.0), rtol=1e-3)
+    np.testing.assert_array_equal(F.rms_norm(mg.zeros(1, 3), 3).numpy(), np.zeros((1, 3), np.float32))
+
+
+def test_rmsnorm_module_parameters_state_dict_and_repr():
+    m = nn.RMSNorm([3, 4])
+    assert m.normalized_shape == (3, 4) and m.eps is None and m.elementwise_affine
+    assert [(k, tuple(v.shape)) for k, v in m.state_dict().items()] == [("weight", (3, 4))]
+    np.testing.assert_array_equal(m.weight.numpy(), np.ones((3, 4), np.float32))
+    assert repr(m) == "RMSNorm((3, 4), eps=None, elementwise_affine=True)"
+    bare = nn.RMSNorm(4, eps=1e-5, elementwise_affine=False)
+    assert bare.weight is None and list(bare.state_dict()) == []
+    assert repr(bare) == "RMSNorm((4,), eps=1e-05, elementwise_affine=False)"
+    x = np.random.default_rng(1).standard_normal((5, 4))
+    np.testing.assert_allclose(bare(mg.tensor(x)).numpy(), np_rms_norm(x, 1, eps=1e-5), rtol=1e-12)
+    assert nn.RMSNorm(4, dtype=np.float64).weight.dtype == np.float64
+
+
+def test_rms_norm_errors():
+    x = mg.zeros(2, 3)
+    with pytest.raises(ShapeError, match=r"normalized_shape=\[4\]"):
+        F.rms_norm(x, [4])
+    with pytest.raises(ShapeError, match="weight has shape"):
+        F.rms_norm(x, [3], mg.ones(4))
+    with pytest.raises(ShapeError, match="at least one dimension"):
+        F.rms_norm(x, [])
+    with pytest.raises(ArgumentError, match="eps"):
+        F.rms_norm(x, [3], eps=-1.0)
+    assert x.grad_fn is None
+
+
+@settings(max_examples=25, deadline=None)
+@given(batch=st.lists(st.integers(0, 3), max_size=2), norm=st.lists(st.integers(1, 3), min_size=1, max_size=2),
+       eps=st.sampled_from([None, 1e-3]))  # fmt: skip
+def test_rms_norm_gradcheck(batch, norm, eps):
+    rng = np.random.default_rng(len(batch) + len(norm))
+    x = rng.standard_normal((*batch, *norm))
+    w = rng.standard_normal(norm)
+    check_gradients(lambda x, w: F.rms_norm(x, norm, w, eps), x, w)
+
+
+def test_rms_norm_second_order():
+    x = mg.tensor(np.random.default_rng(2).standard_normal((3, 4)), requires_grad=True)
+    (g,) = mg.autograd.grad(F.rms_norm(x, 4).pow(3).sum(), x, create_graph=True)
+    mg.testing.assert_gradcheck(lambda x: mg.autograd.grad(F.rms_norm(x, 4).pow(3).sum(), x, create_graph=True)[0], x)
+    assert g.shape == (3, 4)
+
+
+# --- gumbel_softmax --------------------------------------------------------------------------------------------------
+
+
+def _gumbels(shape, dtype, seed):
+    """The Gumbel noise gumbel_softmax draws after ``manual_seed(seed)``: -log(E), E from exponential_."""
+    with mg.fork_rng():
+        mg.manual_seed(seed)
+        return -np.log(_np(mg.empty(shape, dtype=dtype).exponential_()))
+
+
+def _np_softmax(z, axis):
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+@pytest.mark.parametrize("dim", [-1, 0, 1])
+def test_gumbel_softmax_soft_and_hard_forms(dim):
+    rng = np.random.default_rng(3)
+    logits = rng.standard_normal((4, 5, 3))
+    g = _gumbels(logits.shape, np.float64, 7)
+    want = _np_softmax((logits + g) / 0.5, dim)
+    with mg.fork_rng():
+        mg.manual_seed(7)
+        soft = F.gumbel_softmax(mg.tensor(logits), tau=0.5, dim=dim)
+    np.testing.assert_allclose(soft.numpy(), want, rtol=1e-12, atol=1e-15)
+    with mg.fork_rng():
+        mg.manual_seed(7)
+        x = mg.tensor(logits, requires_grad=True)
+        hard = F.gumbel_softmax(x, tau=0.5, hard=True, dim=dim)
+    onehot = (np.arange(logits.shape[dim]).reshape((-1,) + (1,) * (2 - dim % 3)) == np.expand_dims(
+        want.argmax(axis=dim), dim)).astype(np.float64)  # fmt: skip
+    np.testing.assert_allclose(hard.numpy(), onehot, atol=1e-15)
+    # straight-through: the gradient is the soft sample's
+    w = rng.standard_normal(logits.shape)
+    (hard * mg.tensor(w)).sum().backward()
+    s = want
+    expected = s * (w - (w * s).sum(axis=dim, keepdims=True)) / 0.5
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-10, atol=1e-12)
+
+
+def test_gumbel_softmax_samples_the_softmax_distribution():
+    logits = np.log(np.array([0.1, 0.6, 0.3]))
+    with mg.fork_rng():
+        mg.manual_seed(0)
+        hard = F.gumbel_softmax(mg.tensor(np.tile(logits, (20000, 1))), tau=1.0, hard=True)
+    freq = hard.numpy().mean(0)
+    np.testing.assert_allclose(freq, [0.1, 0.6, 0.3], atol=0.015)  # ~4.5 standard errors
+    assert F.gumbel_softmax(mg.zeros(2, 3)).dtype == np.float32
+
+
+def test_gumbel_softmax_gradcheck():
+    logits = np.random.default_rng(4).standard_normal((3, 4))
+
+    def fn(x):
+        with mg.fork_rng():
+            mg.manual_seed(1)  # the same noise at every evaluation
+            return F.gumbel_softmax(x, tau=0.7)
+
+    check_gradients(fn, logits)
+
+
+def test_gumbel_softmax_errors_and_eps_warning():
+    with pytest.raises(ArgumentError, match="tau"):
+        F.gumbel_softmax(mg.zeros(3), tau=0.0)
+    with pytest.raises(ArgumentError, match="floating"):
+        F.gumbel_softmax(mg.tensor([1, 2]))
+    with pytest.warns(UserWarning, match="deprecated"):
+        F.gumbel_softmax(mg.zeros(3), eps=1e-5)
+
+
+# --- channel_shuffle -------------------------------------------------------------------------------------------------
+
+
+def np_channel_shuffle(x, groups):
+    n, c = x.shape[:2]
+    return x.reshape(n, groups, c // groups, *x.shape[2:]).swapaxes(1, 2).reshape(x.shape)
+
+
+@pytest.mark.parametrize("shape,groups", [((2, 6, 3), 3), ((1, 8, 2, 2), 2), ((2, 4, 1, 2, 1), 4), ((0, 6, 2), 2)])
+def test_channel_shuffle_matches_numpy(shape, groups, device):
+    x = np.arange(np.prod(shape), dtype=np.float64).reshape(shape)
+    got = F.channel_shuffle(mg.tensor(x, device=device), groups)
+    np.testing.assert_array_equal(_np(got), np_channel_shuffle(x, groups))
+    np.testing.assert_array_equal(_np(nn.ChannelShuffle(groups)(mg.tensor(x, device=device))), _np(got))
+    if shape[0]:
+        c = shape[1]
+        assert [int(_np(got)[0, j].ravel()[0]) // int(np.prod(shape[2:])) for j in range(c)] == [
+            (j % groups) * (c // groups) + j // groups for j in range(c)
+        ]
+
+
+@settings(max_examples=15, deadline=None)
+@given(n=st.integers(0, 2), k=st.integers(1, 3), groups=st.integers(1, 3), rest=st.lists(st.integers(0, 3), min_size=1,
+       max_size=2))  # fmt: skip
+def test_channel_shuffle_gradcheck(n, k, groups, rest):
+    x = np.random.default_rng(n + k).standard_normal((n, k * groups, *rest))
+    check_gradients(lambda x: F.channel_shuffle(x, groups), x)
+
+
+def test_channel_shuffle_errors_and_repr():
+    with pytest.raises(ShapeError, match="divisible"):
+        F.channel_shuffle(mg.zeros(1, 5, 2), 2)
+    with pytest.raises(ArgumentError, match="positive"):
+        F.channel_shuffle(mg.zeros(1, 6, 2), 0)
+    with pytest.raises(ShapeError, match="> 2 dims"):
+        F.channel_shuffle(mg.zeros(1, 6), 2)
+    assert repr(nn.ChannelShuffle(3)) == "ChannelShuffle(groups=3)"
+
+
+# --- softmax defaults as PyTorch's ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fn", [F.softmax, F.log_softmax, mg.softmax, mg.log_softmax])
+@pytest.mark.parametrize("shape,dim", [((), 0), ((4,), 0), ((2, 3), 1), ((2, 3, 4), 0), ((2, 3, 4, 5), 1)])
+def test_softmax_implicit_dim_warns_and_follows_pytorch(fn, shape, dim):
+    x = np.random.default_rng(5).standard_normal(shape)
+    with pytest.warns(UserWarning, match="Implicit dimension choice"):
+        got = fn(mg.tensor(x))
+    np.testing.assert_allclose(got.numpy(), fn(mg.tensor(x), dim=dim).numpy(), rtol=0, atol=0)
+    want = _np_softmax(x, dim) if x.ndim else np.ones(())
+    np.testing.assert_allclose(np.exp(got.numpy()) if "log" in fn.__name__ else got.numpy(), want, rtol=1e-12)
+
+
+def test_softmax_dtype_positional_dim_and_axis():
+    x = mg.tensor([[1.0, 2.0, 3.0]])
+    assert F.softmax(x, 1, dtype=mg.float64).dtype == np.float64
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_allclose(F.softmax(x, 1).numpy(), F.softmax(x, axis=1).numpy())
+        np.testing.assert_allclose(x.softmax(0).numpy(), np.ones((1, 3)))
+
+
+@pytest.mark.parametrize("shape,dim", [((2, 0), 1), ((0, 3), 1), ((0, 3), 0), ((2, 0, 3), 1)])
+def test_softmax_over_empty_dims_is_empty(shape, dim, device):
+    for fn in (mg.softmax, mg.log_softmax):
+        x = mg.zeros(shape, dtype=mg.float64, device=device, requires_grad=True)
+        out = fn(x, dim=dim)
+        assert out.shape == shape
+        out.sum().backward()
+        assert x.grad.shape == shape
+
+
+# --- Tensor methods -----------------------------------------------------------------------------------------------
+
+
+def test_tensor_prelu_hardshrink_relu_methods():
+    x = np.array([[-1.0, 0.2, 2.0], [0.7, -0.4, -3.0]])
+    w = np.array([0.25, 0.5, 0.1])
+    np.testing.assert_allclose(mg.tensor(x).prelu(mg.tensor(w)).numpy(), np.where(x > 0, x, w * x))
+    np.testing.assert_allclose(mg.tensor(x).hardshrink().numpy(), np.where(np.abs(x) > 0.5, x, 0))
+    np.testing.assert_allclose(mg.tensor(x).hardshrink(lambd=0.1).numpy(), np.where(np.abs(x) > 0.1, x, 0))
+    t = mg.tensor(x)
+    version = t._vc[0]
+    assert t.relu_() is t and t._vc[0] == version + 1
+    np.testing.assert_array_equal(t.numpy(), np.maximum(x, 0))
+    with pytest.raises(ShapeError, match="prelu"):
+        mg.tensor(x).prelu(mg.tensor([1.0, 2.0]))
+    with pytest.raises(GraphError):
+        mg.tensor(x, requires_grad=True).relu_()
+    check_gradients(lambda a, b: a.prelu(b), x, w)
+    check_gradients(lambda a: a.hardshrink(0.3), x)
+    check_gradients(lambda a: (a * 1.0).relu_(), x)
