@@ -151,6 +151,7 @@ __all__ += [
 # isort: split
 # the #17 sweep: RMSNorm, ChannelShuffle
 from .misc import ChannelShuffle  # noqa: E402
+from .module import Buffer  # noqa: E402
 from .rmsnorm import RMSNorm  # noqa: E402
 
-__all__ += ["RMSNorm", "ChannelShuffle"]
+__all__ += ["RMSNorm", "ChannelShuffle", "Buffer"]

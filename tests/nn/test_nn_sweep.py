@@ -252,3 +252,168 @@ def test_tensor_prelu_hardshrink_relu_methods():
     check_gradients(lambda a, b: a.prelu(b), x, w)
     check_gradients(lambda a: a.hardshrink(0.3), x)
     check_gradients(lambda a: (a * 1.0).relu_(), x)
+
+
+# --- nn.Buffer, non-persistent buffers, forward hooks, Identity ---------------------------------------------------
+
+
+def test_buffer_assignment_registers_with_its_persistence():
+    m = nn.Linear(2, 3)
+    m.steps = nn.Buffer(mg.zeros(()))
+    m.scratch = nn.Buffer(mg.ones(4), persistent=False)
+    m.plain = mg.ones(2)  # a plain tensor stays a plain attribute
+    m.register_buffer("cache", mg.zeros(1), persistent=False)
+    assert [n for n, _ in m.named_buffers()] == ["steps", "scratch", "cache"]
+    assert list(m.state_dict()) == ["weight", "bias", "steps"]
+    assert isinstance(m.steps, nn.Buffer) and m.steps.persistent and not m.scratch.persistent
+    m.scratch = mg.zeros(4)  # a new value keeps the slot non-persistent, as PyTorch
+    assert "scratch" not in m.state_dict() and m.scratch.numpy().tolist() == [0, 0, 0, 0]
+    m.register_buffer("cache", mg.zeros(1))  # registering again as persistent
+    assert list(m.state_dict())[-1] == "cache"
+    m.load_state_dict(m.state_dict())
+    source = mg.ones(2)
+    shared = nn.Buffer(source)
+    shared.array[0] = 5
+    assert source.numpy()[0] == 5 and not shared.requires_grad and nn.Buffer().shape == (0,)
+    with pytest.raises(KeyError):
+        m.register_buffer("a.b", mg.zeros(1))
+    with pytest.raises(TypeError):
+        m.register_buffer("bad", [1.0])
+
+
+def test_forward_hooks_and_handles():
+    m = nn.Linear(2, 2)
+    calls = []
+    h1 = m.register_forward_pre_hook(lambda mod, args: calls.append("pre") or (args[0] * 0,))
+    h2 = m.register_forward_hook(lambda mod, args, out: calls.append("post") or out + 1)
+    h0 = m.register_forward_pre_hook(lambda mod, args: calls.append("first"), prepend=True)
+    out = m(mg.ones(1, 2))
+    assert calls == ["first", "pre", "post"]
+    np.testing.assert_allclose(out.numpy(), m.bias.numpy()[None] + 1, rtol=1e-6)
+    for h in (h0, h1, h2):
+        h.remove()
+    with m.register_forward_hook(lambda mod, args, out: out * 0):
+        assert not m(mg.ones(1, 2)).numpy().any()
+    assert not m._forward_hooks and not m._forward_pre_hooks
+
+
+def test_identity_takes_any_arguments():
+    x = mg.ones(2)
+    assert nn.Identity(3, unused="x")(x) is x and repr(nn.Identity(54)) == "Identity()"
+
+
+# --- weight_norm / spectral_norm (classic, hook-based) --------------------------------------------------------------
+
+
+def _norm_except(v, dim):
+    if dim is None:
+        return np.sqrt((v * v).sum())
+    return np.sqrt((v * v).sum(axis=tuple(k for k in range(v.ndim) if k != dim), keepdims=True))
+
+
+@pytest.mark.parametrize("dim,g_shape", [(0, (3, 1, 1, 1)), (None, ()), (2, (1, 1, 3, 1)), (-2, (1, 1, 3, 1))])
+def test_weight_norm_names_shapes_and_formula(dim, g_shape):
+    conv = nn.Conv2d(2, 3, 3).to(dtype=np.float64)
+    w0 = conv.weight.numpy().copy()
+    with pytest.warns(FutureWarning, match="deprecated"):
+        nn.utils.weight_norm(conv, dim=dim)
+    assert [(k, tuple(v.shape)) for k, v in conv.state_dict().items()] == [
+        ("bias", (3,)), ("weight_g", g_shape), ("weight_v", (3, 2, 3, 3))
+    ]  # fmt: skip
+    np.testing.assert_allclose(conv.weight_g.numpy(), _norm_except(w0, None if dim is None else dim % 4))
+    np.testing.assert_allclose(conv.weight.numpy(), w0, rtol=1e-12)  # g and v start at the weight
+    with mg.no_grad():
+        conv.weight_g.array[...] *= 2
+    x = mg.tensor(np.random.default_rng(0).standard_normal((1, 2, 5, 5)))
+    out = conv(x)  # the pre-hook recomputes the weight: g * v / ||v||
+    np.testing.assert_allclose(conv.weight.numpy(), 2 * w0, rtol=1e-12)
+    out.sum().backward()
+    assert conv.weight_g.grad is not None and conv.weight_v.grad is not None
+    nn.utils.remove_weight_norm(conv)
+    assert list(conv.state_dict()) == ["bias", "weight"] and isinstance(conv.weight, nn.Parameter)
+    np.testing.assert_allclose(conv.weight.numpy(), 2 * w0, rtol=1e-12)
+    with pytest.raises(ValueError, match="weight_norm of 'weight' not found"):
+        nn.utils.remove_weight_norm(conv)
+
+
+def test_weight_norm_gradcheck_and_errors():
+    lin = nn.Linear(3, 2).to(dtype=np.float64)
+    with pytest.warns(FutureWarning):
+        nn.utils.weight_norm(lin)
+    x = np.random.default_rng(1).standard_normal((4, 3))
+
+    def fn(x, g, v):
+        lin._parameters.update(weight_g=g, weight_v=v)
+        return lin(x)
+
+    check_gradients(fn, x, lin.weight_g.numpy(), lin.weight_v.numpy())
+    with pytest.raises(RuntimeError, match="two weight_norm hooks"), pytest.warns(FutureWarning):
+        nn.utils.weight_norm(lin)
+    with pytest.raises(ValueError, match="no parameter"), pytest.warns(FutureWarning):
+        nn.utils.weight_norm(nn.Linear(2, 2), name="nothing")
+
+
+def _np_normalize(x, eps=1e-12):
+    return x / max(np.sqrt((x * x).sum()), eps)
+
+
+@pytest.mark.parametrize("kind", ["linear", "conv", "conv_transpose"])
+def test_spectral_norm_power_iteration_buffers_and_modes(kind):
+    make = {"linear": lambda: nn.Linear(3, 4), "conv": lambda: nn.Conv2d(2, 3, 2),
+            "conv_transpose": lambda: nn.ConvTranspose2d(3, 5, 2)}[kind]  # fmt: skip
+    m = nn.utils.spectral_norm(make().to(dtype=np.float64))
+    w = m.weight_orig.numpy()
+    mat = (w.swapaxes(0, 1) if kind == "conv_transpose" else w).reshape(
+        w.shape[1 if kind == "conv_transpose" else 0], -1
+    )
+    keys = [(k, tuple(v.shape)) for k, v in m.state_dict().items()]
+    assert keys[0][0] == "bias" and keys[1:] == [("weight_orig", w.shape), ("weight_u", (mat.shape[0],)),
+                                                 ("weight_v", (mat.shape[1],))]  # fmt: skip
+    assert [n for n, _ in m.named_parameters()] == ["bias", "weight_orig"]
+    np.testing.assert_allclose(np.linalg.norm(m.weight_u.numpy()), 1.0)
+    u, v = m.weight_u.numpy().copy(), m.weight_v.numpy().copy()
+    x = mg.tensor(
+        np.random.default_rng(2).standard_normal(
+            (2, 3) if kind == "linear" else (1, w.shape[0 if kind == "conv_transpose" else 1], 4, 4)
+        )
+    )  # noqa: E501
+    for _ in range(3):  # each training forward: one power-iteration step, in place on the buffers
+        m(x)
+        v = _np_normalize(mat.T @ u)
+        u = _np_normalize(mat @ v)
+        np.testing.assert_allclose(m.weight_u.numpy(), u, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(m.weight_v.numpy(), v, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(m.weight.numpy(), w / (u @ mat @ v), rtol=1e-10)
+    m.eval()
+    m(x)  # no power iteration in eval mode
+    np.testing.assert_allclose(m.weight_u.numpy(), u, rtol=1e-12)
+    for _ in range(200):
+        v = _np_normalize(mat.T @ u)
+        u = _np_normalize(mat @ v)
+    with mg.no_grad():
+        m.weight_u.array[...] = u
+        m.weight_v.array[...] = v
+    m(x)
+    np.testing.assert_allclose(np.linalg.svd(m.weight.numpy().reshape(mat.shape) if kind != "conv_transpose" else
+                                             m.weight.numpy().swapaxes(0, 1).reshape(mat.shape))[1][0], 1.0,
+                               rtol=1e-8)  # fmt: skip
+    nn.utils.remove_spectral_norm(m)
+    assert list(m.state_dict()) == ["bias", "weight"] and isinstance(m.weight, nn.Parameter)
+    with pytest.raises(ValueError, match="spectral_norm of 'weight' not found"):
+        nn.utils.remove_spectral_norm(m)
+
+
+def test_spectral_norm_gradcheck_and_errors():
+    m = nn.utils.spectral_norm(nn.Linear(3, 2).to(dtype=np.float64))
+    m.eval()  # fixed u, v: the map from weight_orig to the output is a smooth function
+    x = np.random.default_rng(3).standard_normal((4, 3))
+
+    def fn(x, w):
+        m._parameters["weight_orig"] = w
+        return m(x)
+
+    check_gradients(fn, x, m.weight_orig.numpy())
+    with pytest.raises(RuntimeError, match="two spectral_norm hooks"):
+        nn.utils.spectral_norm(m)
+    with pytest.raises(ValueError, match="n_power_iterations"):
+        nn.utils.spectral_norm(nn.Linear(2, 2), n_power_iterations=0)
