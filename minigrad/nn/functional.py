@@ -405,3 +405,6 @@ from .misc import channel_shuffle, gumbel_softmax  # noqa: E402
 from .rmsnorm import rms_norm  # noqa: E402
 
 __all__ += ["rms_norm", "gumbel_softmax", "channel_shuffle"]
+from .vision import affine_grid, grid_sample  # noqa: E402
+
+__all__ += ["affine_grid", "grid_sample"]

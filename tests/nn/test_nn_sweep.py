@@ -417,3 +417,173 @@ def test_spectral_norm_gradcheck_and_errors():
         nn.utils.spectral_norm(m)
     with pytest.raises(ValueError, match="n_power_iterations"):
         nn.utils.spectral_norm(nn.Linear(2, 2), n_power_iterations=0)
+
+
+# --- affine_grid / grid_sample ---------------------------------------------------------------------------------------
+
+
+def np_affine_grid(theta, size, align):
+    n, _, h, w = size
+
+    def line(k):
+        if k == 1:
+            return np.zeros(1)
+        pts = np.linspace(-1, 1, k)
+        return pts if align else pts * (k - 1) / k
+
+    ys, xs = np.meshgrid(line(h), line(w), indexing="ij")
+    base = np.stack([xs, ys, np.ones_like(xs)], -1)  # (H, W, 3)
+    return np.einsum("hwk,nck->nhwc", base, theta)
+
+
+def np_grid_sample(x, grid, mode, padding, align):
+    """A per-point transcription of the documented sampling rule (bilinear, nearest, bicubic with A = -0.75)."""
+    n, c, h, w = x.shape
+    out = np.zeros((n, c) + grid.shape[1:3])
+
+    def unnormalize(g, size):
+        return (g + 1) / 2 * (size - 1) if align else ((g + 1) * size - 1) / 2
+
+    def pad(p, size):
+        if padding == "border":
+            p = min(max(p, 0), size - 1)
+        elif padding == "reflection":
+            lo, hi = (0, size - 1) if align else (-0.5, size - 0.5)
+            if hi == lo:
+                p = 0.0
+            else:
+                span = hi - lo
+                d = abs(p - lo)
+                flips, extra = np.floor(d / span), d % span
+                p = extra + lo if flips % 2 == 0 else span - extra + lo
+            p = min(max(p, 0), size - 1)
+        return p
+
+    def pixel(b, yy, xx):
+        return x[b, :, yy, xx] if 0 <= yy < h and 0 <= xx < w else np.zeros(c)
+
+    def cubic(t):  # the taps at -1, 0, 1, 2 of the cubic convolution kernel, A = -0.75
+        a = -0.75
+        near = lambda d: ((a + 2) * d - (a + 3)) * d * d + 1  # noqa: E731
+        far = lambda d: ((a * d - 5 * a) * d + 8 * a) * d - 4 * a  # noqa: E731
+        return [far(t + 1), near(t), near(1 - t), far(2 - t)]
+
+    for b in range(n):
+        for i in range(grid.shape[1]):
+            for j in range(grid.shape[2]):
+                gx, gy = grid[b, i, j]
+                if mode == "bicubic":  # padding applies to each tap's integer coordinate
+                    px, py = unnormalize(gx, w), unnormalize(gy, h)
+                    x0, y0 = np.floor(px), np.floor(py)
+                    wx, wy = cubic(px - x0), cubic(py - y0)
+                    for a_ in range(4):
+                        for b_ in range(4):
+                            yy, xx = int(pad(y0 - 1 + a_, h)), int(pad(x0 - 1 + b_, w))
+                            out[b, :, i, j] += wy[a_] * wx[b_] * pixel(b, yy, xx)
+                    continue
+                px, py = pad(unnormalize(gx, w), w), pad(unnormalize(gy, h), h)
+                if mode == "nearest":
+                    out[b, :, i, j] = pixel(b, int(np.rint(py)), int(np.rint(px)))
+                    continue
+                x0, y0 = int(np.floor(px)), int(np.floor(py))
+                tx, ty = px - x0, py - y0
+                top = (1 - tx) * pixel(b, y0, x0) + tx * pixel(b, y0, x0 + 1)
+                bottom = (1 - tx) * pixel(b, y0 + 1, x0) + tx * pixel(b, y0 + 1, x0 + 1)
+                out[b, :, i, j] = (1 - ty) * top + ty * bottom
+    return out
+
+
+@pytest.mark.parametrize("align", [False, True])
+@pytest.mark.parametrize("size", [(2, 3, 4, 5), (1, 1, 1, 3), (2, 2, 3, 1)])
+def test_affine_grid_matches_formula(align, size, device):
+    theta = np.random.default_rng(6).standard_normal((size[0], 2, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PyTorch's unit-size warning with align_corners
+        got = F.affine_grid(mg.tensor(theta, device=device), size, align_corners=align)
+    assert got.shape == (size[0], size[2], size[3], 2)
+    np.testing.assert_allclose(_np(got), np_affine_grid(theta, size, align), rtol=1e-12, atol=1e-14)
+    identity = np.tile(np.array([[1.0, 0, 0], [0, 1, 0]]), (size[0], 1, 1))
+    sampled = F.grid_sample(
+        mg.tensor(np.ones(size)), F.affine_grid(mg.tensor(identity), size, False), align_corners=False
+    )
+    np.testing.assert_allclose(sampled.numpy(), np.ones(size), rtol=1e-12)  # the identity map reads every pixel
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "nearest", "bicubic"])
+@pytest.mark.parametrize("padding", ["zeros", "border", "reflection"])
+@pytest.mark.parametrize("align", [False, True])
+def test_grid_sample_matches_reference(mode, padding, align, device):
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((2, 3, 4, 5))
+    grid = rng.uniform(-1.7, 1.7, (2, 3, 6, 2))
+    got = F.grid_sample(mg.tensor(x, device=device), mg.tensor(grid, device=device), mode, padding, align)
+    np.testing.assert_allclose(_np(got), np_grid_sample(x, grid, mode, padding, align), rtol=1e-12, atol=1e-13)
+
+
+def test_grid_sample_bicubic_reproduces_constants():
+    """The cubic convolution weights sum to 1: a constant image reads as that constant inside the image."""
+    rng = np.random.default_rng(8)
+    grid = rng.uniform(-0.4, 0.4, (1, 4, 4, 2))
+    got = F.grid_sample(mg.tensor(np.full((1, 2, 8, 9), 2.5)), mg.tensor(grid), "bicubic", "border", False)
+    np.testing.assert_allclose(got.numpy(), np.full((1, 2, 4, 4), 2.5), rtol=1e-13)
+
+
+@settings(max_examples=20, deadline=None)
+@given(n=st.integers(0, 2), c=st.integers(0, 2), hw=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+       out=st.tuples(st.integers(0, 2), st.integers(1, 3)), mode=st.sampled_from(["bilinear", "bicubic"]),
+       padding=st.sampled_from(["zeros", "border", "reflection"]), align=st.booleans())  # fmt: skip
+def test_grid_sample_gradcheck(n, c, hw, out, mode, padding, align):
+    rng = np.random.default_rng(n + 3 * c + hw[0])
+    x = rng.standard_normal((n, c, *hw))
+    grid = rng.uniform(-1.3, 1.3, (n, *out, 2))
+    check_gradients(lambda x, g: F.grid_sample(x, g, mode, padding, align), x, grid)
+
+
+@settings(max_examples=10, deadline=None)
+@given(n=st.integers(1, 2), size=st.tuples(st.integers(1, 3), st.integers(1, 3)), align=st.booleans())
+def test_affine_grid_then_grid_sample_gradcheck_in_theta(n, size, align):
+    rng = np.random.default_rng(n + size[0])
+    theta = rng.standard_normal((n, 2, 3)) * 0.5
+    x = rng.standard_normal((n, 2, 3, 4))
+
+    def fn(theta, x):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            grid = F.affine_grid(theta, (n, 2, *size), align_corners=align)
+        return F.grid_sample(x, grid, align_corners=align)
+
+    check_gradients(fn, theta, x)
+
+
+def test_grid_sample_second_order():
+    rng = np.random.default_rng(9)
+    x = mg.tensor(rng.standard_normal((1, 1, 3, 3)), requires_grad=True)
+    g = mg.tensor(rng.uniform(-0.9, 0.9, (1, 2, 2, 2)), requires_grad=True)
+    mg.testing.assert_gradcheck(
+        lambda x, g: mg.autograd.grad(F.grid_sample(x, g, align_corners=False).pow(2).sum(), g, create_graph=True)[0],
+        x, g,
+    )  # fmt: skip
+
+
+def test_grid_sample_and_affine_grid_errors_and_warnings():
+    x, grid = mg.zeros(1, 1, 2, 2), mg.zeros(1, 2, 2, 2)
+    with pytest.warns(UserWarning, match="align_corners=False since 1.3.0"):
+        F.grid_sample(x, grid)
+    with pytest.warns(UserWarning, match="align_corners=False since 1.3.0"):
+        F.affine_grid(mg.zeros(1, 2, 3), (1, 1, 2, 2))
+    with pytest.raises(ArgumentError, match="mode"):
+        F.grid_sample(x, grid, mode="area", align_corners=False)
+    with pytest.raises(ArgumentError, match="padding_mode"):
+        F.grid_sample(x, grid, padding_mode="wrap", align_corners=False)
+    with pytest.raises(ShapeError, match="grid of shape"):
+        F.grid_sample(x, mg.zeros(1, 2, 2, 3), align_corners=False)
+    with pytest.raises(ShapeError, match="4-d input"):
+        F.grid_sample(mg.zeros(1, 2, 2), grid, align_corners=False)
+    with pytest.raises(mg.errors.DTypeError):
+        F.grid_sample(x, grid.to(mg.float64), align_corners=False)
+    with pytest.raises(ShapeError, match="Nx2x3"):
+        F.affine_grid(mg.zeros(1, 3, 3), (1, 1, 2, 2), align_corners=False)
+    with pytest.raises(ArgumentError, match="4D and 5D"):
+        F.affine_grid(mg.zeros(1, 2, 3), (1, 2, 2), align_corners=False)
+    with pytest.raises(mg.errors.DTypeError, match="floating"):
+        F.affine_grid(mg.zeros(1, 2, 3, dtype=mg.int64), (1, 1, 2, 2), align_corners=False)
