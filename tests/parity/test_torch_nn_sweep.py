@@ -2,12 +2,14 @@
 h_n/c_n, gradients), RMSNorm, gumbel_softmax's hard/soft forms, channel_shuffle, grid_sample/affine_grid, ...
 PyTorch state dicts are loaded strictly (as NumPy arrays) so both libraries run the same weights."""
 
+import warnings
+
 import numpy as np
 import pytest
 
 import minigrad as mg
 import minigrad.nn as nn
-import minigrad.nn.functional as F  # noqa: F401
+import minigrad.nn.functional as F
 from minigrad.nn.utils import rnn as R
 
 torch = pytest.importorskip("torch")
@@ -95,3 +97,232 @@ def test_recurrent_on_packed(kind, bidirectional, lengths, with_hx):
     ours_params = dict(ours.named_parameters())
     for name, p in theirs.named_parameters():
         np.testing.assert_allclose(ours_params[name].grad.numpy(), p.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+# --- RMSNorm, channel_shuffle, gumbel_softmax, softmax defaults, Tensor methods ----------------------------------
+
+
+@pytest.mark.parametrize("eps", [None, 1e-5])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_rmsnorm(eps, dtype):
+    rng = np.random.default_rng(3)
+    theirs = torch.nn.RMSNorm([3, 4], eps=eps, dtype=getattr(torch, np.dtype(dtype).name))
+    with torch.no_grad():
+        theirs.weight.copy_(torch.tensor(rng.standard_normal((3, 4)).astype(dtype)))
+    ours = nn.RMSNorm([3, 4], eps=eps, dtype=dtype)
+    _load(ours, theirs)
+    assert repr(ours) == repr(theirs)
+    x = (rng.standard_normal((2, 3, 4)) * 1e-3).astype(dtype)
+    tx, mx = torch.tensor(x, requires_grad=True), mg.tensor(x, requires_grad=True)
+    w = rng.standard_normal((2, 3, 4)).astype(dtype)
+    (theirs(tx) * torch.tensor(w)).sum().backward()
+    out = ours(mx)
+    (out * mg.tensor(w)).sum().backward()
+    tol = dict(rtol=2e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(out.numpy(), theirs(tx).detach().numpy(), **tol)
+    np.testing.assert_allclose(mx.grad.numpy(), tx.grad.numpy(), **tol)
+    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), **tol)
+    np.testing.assert_allclose(
+        F.rms_norm(mg.tensor(x), (4,)).numpy(), torch.nn.functional.rms_norm(torch.tensor(x), (4,)).numpy(), **tol
+    )
+    assert repr(nn.RMSNorm(5, elementwise_affine=False)) == repr(torch.nn.RMSNorm(5, elementwise_affine=False))
+
+
+@pytest.mark.parametrize("shape,groups", [((2, 6, 3), 3), ((1, 8, 2, 2), 4), ((2, 4, 1, 2, 3), 2)])
+def test_channel_shuffle(shape, groups):
+    x = np.random.default_rng(4).standard_normal(shape)
+    np.testing.assert_array_equal(
+        F.channel_shuffle(mg.tensor(x), groups).numpy(), torch.nn.functional.channel_shuffle(torch.tensor(x), groups)
+    )
+    assert repr(nn.ChannelShuffle(groups)) == repr(torch.nn.ChannelShuffle(groups))
+
+
+@pytest.mark.parametrize("hard", [False, True])
+def test_gumbel_softmax_given_the_same_noise(hard):
+    """The two libraries draw different noise; with torch's exponential_ draws replayed into ours the
+    samples and the straight-through gradients are the same."""
+    rng = np.random.default_rng(5)
+    logits = rng.standard_normal((4, 6))
+    torch.manual_seed(0)
+    noise = torch.empty(4, 6, dtype=torch.float64).exponential_()
+    torch.manual_seed(0)
+    tx = torch.tensor(logits, requires_grad=True)
+    theirs = torch.nn.functional.gumbel_softmax(tx, tau=0.7, hard=hard, dim=0)
+    mx = mg.tensor(logits, requires_grad=True)
+    original = mg.Tensor.exponential_
+
+    def replay(self, *args, **kwargs):
+        self.array[...] = noise.numpy()
+        return self
+
+    mg.Tensor.exponential_ = replay
+    try:
+        ours = F.gumbel_softmax(mx, tau=0.7, hard=hard, dim=0)
+    finally:
+        mg.Tensor.exponential_ = original
+    np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-12, atol=1e-15)
+    w = rng.standard_normal((4, 6))
+    (theirs * torch.tensor(w)).sum().backward()
+    (ours * mg.tensor(w)).sum().backward()
+    np.testing.assert_allclose(mx.grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-13)
+
+
+@pytest.mark.parametrize("shape", [(), (4,), (2, 3), (2, 3, 4), (2, 3, 4, 5)])
+def test_softmax_implicit_dim_and_empty(shape):
+    x = np.random.default_rng(6).standard_normal(shape)
+    for ours_fn, theirs_fn in (
+        (F.softmax, torch.nn.functional.softmax),
+        (F.log_softmax, torch.nn.functional.log_softmax),
+    ):
+        with pytest.warns(UserWarning):
+            ours = ours_fn(mg.tensor(x))
+        with pytest.warns(UserWarning):
+            theirs = theirs_fn(torch.tensor(x))
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12, atol=1e-15)
+    for empty, dim in (((2, 0), 1), ((0, 3), 1), ((2, 0, 3), 1)):
+        assert mg.softmax(mg.zeros(empty), dim=dim).shape == tuple(torch.softmax(torch.zeros(empty), dim).shape)
+
+
+def test_tensor_methods():
+    x = np.array([[-1.0, 0.2, 2.0], [0.7, -0.4, -3.0]])
+    w = np.array([0.25, 0.5, 0.1])
+    np.testing.assert_allclose(mg.tensor(x).prelu(mg.tensor(w)).numpy(), torch.tensor(x).prelu(torch.tensor(w)))
+    np.testing.assert_allclose(mg.tensor(x).hardshrink(0.3).numpy(), torch.tensor(x).hardshrink(0.3))
+    np.testing.assert_allclose(mg.tensor(x).relu_().numpy(), torch.tensor(x).relu_())
+
+
+# --- Buffer, weight_norm, spectral_norm ---------------------------------------------------------------------------
+
+
+def test_buffer_and_non_persistent_state_dict():
+    class Theirs(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = torch.nn.Linear(2, 2)
+            self.count = torch.nn.Buffer(torch.zeros(()))
+            self.cache = torch.nn.Buffer(torch.zeros(3), persistent=False)
+            self.register_buffer("extra", torch.ones(1), persistent=False)
+
+    class Ours(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(2, 2)
+            self.count = nn.Buffer(mg.zeros(()))
+            self.cache = nn.Buffer(mg.zeros(3), persistent=False)
+            self.register_buffer("extra", mg.ones(1), persistent=False)
+
+    theirs, ours = Theirs(), Ours()
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert [n for n, _ in ours.named_buffers()] == [n for n, _ in theirs.named_buffers()]
+    _load(ours, theirs)
+
+
+@pytest.mark.parametrize("dim", [0, 1, None, -2])
+def test_weight_norm(dim):
+    rng = np.random.default_rng(7)
+    with pytest.warns(FutureWarning):
+        theirs = torch.nn.utils.weight_norm(torch.nn.Conv2d(2, 3, 3).double(), dim=dim)
+    with pytest.warns(FutureWarning):
+        ours = nn.utils.weight_norm(nn.Conv2d(2, 3, 3).to(dtype=np.float64), dim=dim)
+    _load(ours, theirs)
+    x = rng.standard_normal((2, 2, 5, 5))
+    t_out, m_out = theirs(torch.tensor(x)), ours(mg.tensor(x))
+    np.testing.assert_allclose(m_out.numpy(), t_out.detach().numpy(), rtol=1e-12, atol=1e-13)
+    (t_out**2).sum().backward()
+    (m_out**2).sum().backward()
+    for name in ("weight_g", "weight_v", "bias"):
+        np.testing.assert_allclose(getattr(ours, name).grad.numpy(), getattr(theirs, name).grad.numpy(), rtol=1e-10)
+    torch.nn.utils.remove_weight_norm(theirs)
+    nn.utils.remove_weight_norm(ours)
+    _load(ours, theirs)
+
+
+@pytest.mark.parametrize("make", ["linear", "conv", "conv_transpose"])
+@pytest.mark.parametrize("iterations", [1, 3])
+def test_spectral_norm_training_and_eval(make, iterations):
+    rng = np.random.default_rng(8)
+    ctor = {"linear": ("Linear", (3, 4), (2, 3)), "conv": ("Conv2d", (2, 3, 2), (1, 2, 4, 4)),
+            "conv_transpose": ("ConvTranspose2d", (3, 5, 2), (1, 3, 4, 4))}[make]  # fmt: skip
+    theirs = torch.nn.utils.spectral_norm(getattr(torch.nn, ctor[0])(*ctor[1]).double(), n_power_iterations=iterations)
+    ours = nn.utils.spectral_norm(getattr(nn, ctor[0])(*ctor[1]).to(dtype=np.float64), n_power_iterations=iterations)
+    _load(ours, theirs)  # the same u, v to start from
+    x = rng.standard_normal(ctor[2])
+    for _ in range(3):
+        t_out, m_out = theirs(torch.tensor(x)), ours(mg.tensor(x))
+        np.testing.assert_allclose(m_out.numpy(), t_out.detach().numpy(), rtol=1e-10, atol=1e-12)
+        (t_out**2).sum().backward()
+        (m_out**2).sum().backward()
+        np.testing.assert_allclose(
+            ours.weight_orig.grad.numpy(), theirs.weight_orig.grad.numpy(), rtol=1e-9, atol=1e-12
+        )
+        np.testing.assert_allclose(ours.weight_u.numpy(), theirs.weight_u.numpy(), rtol=1e-10, atol=1e-12)
+    theirs.eval()
+    ours.eval()
+    np.testing.assert_allclose(ours(mg.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(), rtol=1e-10)
+    np.testing.assert_allclose(ours.weight_v.numpy(), theirs.weight_v.numpy(), rtol=1e-10, atol=1e-12)
+    torch.nn.utils.remove_spectral_norm(theirs)
+    nn.utils.remove_spectral_norm(ours)
+    _load(ours, theirs)
+
+
+# --- affine_grid / grid_sample ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("align", [False, True])
+def test_affine_grid(align):
+    rng = np.random.default_rng(9)
+    for size, theta_shape in (((2, 3, 4, 5), (2, 2, 3)), ((2, 1, 3, 4, 5), (2, 3, 4)), ((1, 1, 1, 2), (1, 2, 3))):
+        theta = rng.standard_normal(theta_shape)
+        tt, mt = torch.tensor(theta, requires_grad=True), mg.tensor(theta, requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            t_grid = torch.nn.functional.affine_grid(tt, size, align_corners=align)
+            m_grid = F.affine_grid(mt, size, align_corners=align)
+        np.testing.assert_allclose(m_grid.numpy(), t_grid.detach().numpy(), rtol=1e-12, atol=1e-14)
+        w = rng.standard_normal(t_grid.shape)
+        (t_grid * torch.tensor(w)).sum().backward()
+        (m_grid * mg.tensor(w)).sum().backward()
+        np.testing.assert_allclose(mt.grad.numpy(), tt.grad.numpy(), rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "nearest", "bicubic"])
+@pytest.mark.parametrize("padding", ["zeros", "border", "reflection"])
+@pytest.mark.parametrize("align", [False, True])
+def test_grid_sample(mode, padding, align):
+    rng = np.random.default_rng(10)
+    x = rng.standard_normal((2, 3, 4, 5))
+    grid = rng.uniform(-1.6, 1.6, (2, 3, 6, 2))
+    tx, tg = torch.tensor(x, requires_grad=True), torch.tensor(grid, requires_grad=True)
+    mx, mgrid = mg.tensor(x, requires_grad=True), mg.tensor(grid, requires_grad=True)
+    theirs = torch.nn.functional.grid_sample(tx, tg, mode, padding, align)
+    ours = F.grid_sample(mx, mgrid, mode, padding, align)
+    np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-12, atol=1e-13)
+    w = rng.standard_normal(theirs.shape)
+    (theirs * torch.tensor(w)).sum().backward()
+    (ours * mg.tensor(w)).sum().backward()
+    np.testing.assert_allclose(mx.grad.numpy(), tx.grad.numpy(), rtol=1e-11, atol=1e-13)
+    if mode == "nearest":  # PyTorch gives the grid a zero gradient; minigrad leaves it unconnected
+        assert mgrid.grad is None and not tg.grad.numpy().any()
+    else:
+        np.testing.assert_allclose(mgrid.grad.numpy(), tg.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_spatial_transformer_block():
+    """pytorch/examples' spatial transformer: localisation net -> theta -> affine_grid -> grid_sample."""
+    rng = np.random.default_rng(11)
+    theirs = torch.nn.Linear(16, 6).double()
+    ours = nn.Linear(16, 6).to(dtype=np.float64)
+    _load(ours, theirs)
+    x = rng.standard_normal((3, 1, 4, 4))
+    tx, mx = torch.tensor(x, requires_grad=True), mg.tensor(x, requires_grad=True)
+    t_theta = theirs(tx.view(3, 16)).view(-1, 2, 3)
+    m_theta = ours(mx.reshape(3, 16)).reshape(-1, 2, 3)
+    t_out = torch.nn.functional.grid_sample(
+        tx, torch.nn.functional.affine_grid(t_theta, tx.size(), False), align_corners=False
+    )
+    m_out = F.grid_sample(mx, F.affine_grid(m_theta, mx.shape, False), align_corners=False)
+    np.testing.assert_allclose(m_out.numpy(), t_out.detach().numpy(), rtol=1e-11, atol=1e-13)
+    t_out.pow(2).sum().backward()
+    m_out.pow(2).sum().backward()
+    np.testing.assert_allclose(mx.grad.numpy(), tx.grad.numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-9, atol=1e-12)
