@@ -401,10 +401,17 @@ __all__ += ["scaled_dot_product_attention"]
 
 # isort: split
 # the #17 sweep: RMSNorm, gumbel_softmax, channel_shuffle
-from .misc import channel_shuffle, gumbel_softmax  # noqa: E402
+from .misc import (  # noqa: E402
+    channel_shuffle,
+    feature_alpha_dropout,
+    gumbel_softmax,
+    max_unpool1d,
+    triplet_margin_with_distance_loss,
+)
 from .rmsnorm import rms_norm  # noqa: E402
 
-__all__ += ["rms_norm", "gumbel_softmax", "channel_shuffle"]
+__all__ += ["rms_norm", "gumbel_softmax", "channel_shuffle", "feature_alpha_dropout",
+            "triplet_margin_with_distance_loss", "max_unpool1d"]  # fmt: skip
 from .vision import affine_grid, grid_sample  # noqa: E402
 
 __all__ += ["affine_grid", "grid_sample"]

@@ -587,3 +587,102 @@ def test_grid_sample_and_affine_grid_errors_and_warnings():
         F.affine_grid(mg.zeros(1, 2, 3), (1, 2, 2), align_corners=False)
     with pytest.raises(mg.errors.DTypeError, match="floating"):
         F.affine_grid(mg.zeros(1, 2, 3, dtype=mg.int64), (1, 1, 2, 2), align_corners=False)
+
+
+# --- feature_alpha_dropout, triplet_margin_with_distance_loss, max_unpool1d ----------------------------------------
+
+ALPHA_P = 1.7580993408473766
+
+
+@pytest.mark.parametrize("p", [0.2, 0.5, 0.8])
+def test_feature_alpha_dropout_drops_whole_channels_and_keeps_moments(p):
+    x = mg.tensor(np.random.default_rng(10).standard_normal((400, 30, 8)))
+    with mg.fork_rng():
+        mg.manual_seed(0)
+        out = F.feature_alpha_dropout(x, p, training=True).numpy()
+    a = 1.0 / np.sqrt((ALPHA_P**2 * p + 1) * (1 - p))
+    kept = np.isclose(out, a * x.numpy() + a * ALPHA_P * p)
+    dropped = np.isclose(out, a * ALPHA_P * (p - 1))
+    assert (kept | dropped).all()
+    per_channel = kept.all(axis=2) | dropped.all(axis=2)  # one draw per (sample, channel)
+    assert per_channel.all()
+    assert abs(dropped[:, :, 0].mean() - p) < 0.03
+    assert abs(out.mean()) < 0.05 and abs(out.std() - 1) < 0.05  # SELU's fixed point is kept
+    assert F.feature_alpha_dropout(x, p) is x  # training=False by default
+    assert not F.feature_alpha_dropout(x, 1.0, True).numpy().any()
+
+
+def test_feature_alpha_dropout_module_gradient_and_errors():
+    m = nn.FeatureAlphaDropout(0.3)
+    assert repr(m) == "FeatureAlphaDropout(p=0.3, inplace=False)"
+    x = np.random.default_rng(11).standard_normal((3, 4, 2))
+
+    def fn(x):
+        with mg.fork_rng():
+            mg.manual_seed(3)
+            return m(x)
+
+    check_gradients(fn, x)
+    m.eval()
+    t = mg.tensor(x)
+    assert m(t) is t
+    with pytest.raises(ShapeError, match="at least 2 dimensions"):
+        F.feature_alpha_dropout(mg.zeros(3), 0.5, True)
+    with pytest.raises(ArgumentError, match="between 0 and 1"):
+        nn.FeatureAlphaDropout(1.5)
+    y = mg.ones(2, 3)
+    assert F.feature_alpha_dropout(y, 0.5, True, inplace=True) is y
+
+
+@pytest.mark.parametrize("swap", [False, True])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_triplet_margin_with_distance_loss_matches_formula(swap, reduction):
+    rng = np.random.default_rng(12)
+    a, p, n = (rng.standard_normal((5, 3)) for _ in range(3))
+
+    def dist(x, y):
+        return np.sqrt(((x - y + 1e-6) ** 2).sum(-1))
+
+    d_neg = np.minimum(dist(a, n), dist(p, n)) if swap else dist(a, n)
+    want = np.maximum(1.5 + dist(a, p) - d_neg, 0)
+    want = {"mean": want.mean(), "sum": want.sum(), "none": want}[reduction]
+    got = F.triplet_margin_with_distance_loss(*map(mg.tensor, (a, p, n)), margin=1.5, swap=swap, reduction=reduction)
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-12)
+    module = nn.TripletMarginWithDistanceLoss(margin=1.5, swap=swap, reduction=reduction)
+    np.testing.assert_allclose(module(*map(mg.tensor, (a, p, n))).numpy(), want, rtol=1e-12)
+    cosine = lambda x, y: 1 - (x * y).sum(-1) / ((x * x).sum(-1) * (y * y).sum(-1)).sqrt()  # noqa: E731
+    np_cos = lambda x, y: 1 - (x * y).sum(-1) / np.sqrt((x * x).sum(-1) * (y * y).sum(-1))  # noqa: E731
+    got = F.triplet_margin_with_distance_loss(*map(mg.tensor, (a, p, n)), distance_function=cosine, reduction="none")
+    np.testing.assert_allclose(got.numpy(), np.maximum(1 + np_cos(a, p) - np_cos(a, n), 0), rtol=1e-12)
+    check_gradients(
+        lambda a, p, n: F.triplet_margin_with_distance_loss(a, p, n, swap=swap, reduction=reduction), a, p, n
+    )
+
+
+def test_triplet_margin_with_distance_loss_errors():
+    with pytest.raises(ShapeError, match="same number of dimensions"):
+        F.triplet_margin_with_distance_loss(mg.zeros(3, 4), mg.zeros(3, 4), mg.zeros(4))
+    with pytest.raises(ArgumentError, match="margin"):
+        F.triplet_margin_with_distance_loss(mg.zeros(4), mg.zeros(4), mg.zeros(4), margin=0)
+    with pytest.raises(ArgumentError, match="reduction"):
+        nn.TripletMarginWithDistanceLoss(reduction="avg")
+
+
+@pytest.mark.parametrize("kernel,stride,padding", [(2, None, 0), (3, 2, 1), (2, 1, 0)])
+def test_max_unpool1d_inverts_max_pool1d(kernel, stride, padding, device):
+    x = np.random.default_rng(13).standard_normal((2, 3, 9))
+    pooled, idx = F.max_pool1d(mg.tensor(x, device=device), kernel, stride, padding, return_indices=True)
+    out = F.max_unpool1d(pooled, idx, kernel, stride, padding, output_size=[9] if (stride or kernel) > 1 else None)
+    want = np.zeros((2, 3, out.shape[-1]))
+    for b in range(2):
+        for c in range(3):
+            want[b, c, _np(idx)[b, c]] = _np(pooled)[b, c]
+    np.testing.assert_array_equal(_np(out), want)
+    layer = nn.MaxUnpool1d(kernel, stride, padding)
+    np.testing.assert_array_equal(
+        _np(layer(pooled[0], idx[0])), _np(F.max_unpool1d(pooled[0], idx[0], kernel, stride, padding))
+    )
+    assert repr(layer).startswith(f"MaxUnpool1d(kernel_size=({kernel},)")
+    check_gradients(lambda v: F.max_unpool1d(v, idx.to("cpu"), kernel, stride, padding), _np(pooled))
+    with pytest.raises(ShapeError):
+        F.max_unpool1d(mg.zeros(3), idx, kernel)

@@ -326,3 +326,49 @@ def test_spatial_transformer_block():
     m_out.pow(2).sum().backward()
     np.testing.assert_allclose(mx.grad.numpy(), tx.grad.numpy(), rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+# --- feature_alpha_dropout, triplet_margin_with_distance_loss, max_unpool1d ------------------------------------------
+
+
+def test_feature_alpha_dropout_values():
+    """Different random draws, so: the same two values per element (kept / dropped) and the same per-channel masks."""
+    x = np.random.default_rng(12).standard_normal((6, 5, 4))
+    ours = F.feature_alpha_dropout(mg.tensor(x), 0.3, True).numpy()
+    theirs = torch.nn.functional.feature_alpha_dropout(torch.tensor(x), 0.3, True).numpy()
+    keep_t = ~np.isclose(theirs, theirs[..., :1]).all(-1)
+    keep_m = ~np.isclose(ours, ours[..., :1]).all(-1)
+    pick = lambda out, keep: (out[keep][..., 0], x[keep][..., 0], out[~keep][..., 0])  # noqa: E731
+    (tk, tx, td), (mk, mx, md) = pick(theirs, keep_t), pick(ours, keep_m)
+    np.testing.assert_allclose(np.polyfit(tx, tk, 1), np.polyfit(mx, mk, 1), rtol=1e-10)  # the same a x + b
+    np.testing.assert_allclose(np.unique(td.round(12)), np.unique(md.round(12)))
+    assert repr(nn.FeatureAlphaDropout(0.2)) == repr(torch.nn.FeatureAlphaDropout(0.2))
+
+
+@pytest.mark.parametrize("swap", [False, True])
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+def test_triplet_margin_with_distance_loss(swap, reduction):
+    rng = np.random.default_rng(13)
+    arrays = [rng.standard_normal((5, 3)) for _ in range(3)]
+    ours = [mg.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out = F.triplet_margin_with_distance_loss(*ours, margin=0.7, swap=swap, reduction=reduction)
+    expected = torch.nn.functional.triplet_margin_with_distance_loss(
+        *theirs, margin=0.7, swap=swap, reduction=reduction
+    )
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), rtol=1e-12)
+    out.sum().backward()
+    expected.sum().backward()
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("kernel,stride,padding,size", [(2, None, 0, None), (3, 2, 1, [9]), (2, 1, 0, None)])
+def test_max_unpool1d(kernel, stride, padding, size):
+    x = np.random.default_rng(14).standard_normal((2, 3, 9))
+    t_out, t_idx = torch.nn.functional.max_pool1d(torch.tensor(x), kernel, stride, padding, return_indices=True)
+    m_out, m_idx = F.max_pool1d(mg.tensor(x), kernel, stride, padding, return_indices=True)
+    theirs = torch.nn.functional.max_unpool1d(t_out, t_idx, kernel, stride, padding, size)
+    ours = F.max_unpool1d(m_out, m_idx, kernel, stride, padding, size)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    assert repr(nn.MaxUnpool1d(kernel, stride, padding)) == repr(torch.nn.MaxUnpool1d(kernel, stride, padding))
