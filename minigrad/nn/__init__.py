@@ -150,9 +150,10 @@ __all__ += [
 
 # isort: split
 # the #17 sweep: RMSNorm, ChannelShuffle
+from .ctc import CTCLoss  # noqa: E402
 from .misc import ChannelShuffle, FeatureAlphaDropout, MaxUnpool1d, TripletMarginWithDistanceLoss  # noqa: E402
 from .module import Buffer  # noqa: E402
 from .rmsnorm import RMSNorm  # noqa: E402
 
 __all__ += ["RMSNorm", "ChannelShuffle", "Buffer", "FeatureAlphaDropout", "TripletMarginWithDistanceLoss",
-            "MaxUnpool1d"]  # fmt: skip
+            "MaxUnpool1d", "CTCLoss"]  # fmt: skip

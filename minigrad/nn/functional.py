@@ -415,3 +415,6 @@ __all__ += ["rms_norm", "gumbel_softmax", "channel_shuffle", "feature_alpha_drop
 from .vision import affine_grid, grid_sample  # noqa: E402
 
 __all__ += ["affine_grid", "grid_sample"]
+from .ctc import ctc_loss  # noqa: E402
+
+__all__ += ["ctc_loss"]

@@ -686,3 +686,109 @@ def test_max_unpool1d_inverts_max_pool1d(kernel, stride, padding, device):
     check_gradients(lambda v: F.max_unpool1d(v, idx.to("cpu"), kernel, stride, padding), _np(pooled))
     with pytest.raises(ShapeError):
         F.max_unpool1d(mg.zeros(3), idx, kernel)
+
+
+# --- CTC loss ---------------------------------------------------------------------------------------------------------
+
+
+def _collapse(path, blank):
+    out, prev = [], None
+    for c in path:
+        if c != prev and c != blank:
+            out.append(c)
+        prev = c
+    return out
+
+
+def np_ctc_brute_force(lp, target, blank):
+    """-log of the summed probability of every path (C^T of them) that collapses to the target."""
+    import itertools
+
+    total = 0.0
+    for path in itertools.product(range(lp.shape[1]), repeat=lp.shape[0]):
+        if _collapse(path, blank) == list(target):
+            total += np.exp(sum(lp[t, c] for t, c in enumerate(path)))
+    return -np.log(total) if total > 0 else np.inf
+
+
+def _log_softmax_np(x, axis):
+    m = x.max(axis=axis, keepdims=True)
+    return x - m - np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
+
+
+@pytest.mark.parametrize("blank", [0, 2])
+def test_ctc_loss_matches_brute_force_enumeration(blank, device):
+    rng = np.random.default_rng(14)
+    lp = _log_softmax_np(rng.standard_normal((5, 4, 3)), 2)
+    labels = [c for c in range(3) if c != blank]
+    targets = [[labels[0], labels[1]], [labels[0], labels[0]], [labels[1]], []]
+    il, tl = [5, 4, 3, 2], [len(t) for t in targets]
+    padded = np.array([t + [labels[0]] * (2 - len(t)) for t in targets])
+    want = np.array([np_ctc_brute_force(lp[: il[n], n], targets[n], blank) for n in range(4)])
+    got = F.ctc_loss(mg.tensor(lp, device=device), mg.tensor(padded), il, tl, blank=blank, reduction="none")
+    np.testing.assert_allclose(_np(got), want, rtol=1e-12)
+    flat = [c for t in targets for c in t]
+    got1d = F.ctc_loss(mg.tensor(lp, device=device), flat, mg.tensor(il), mg.tensor(tl), blank=blank, reduction="sum")
+    np.testing.assert_allclose(_np(got1d), want.sum(), rtol=1e-12)
+    mean = F.ctc_loss(mg.tensor(lp, device=device), padded, il, tl, blank=blank)
+    np.testing.assert_allclose(_np(mean), (want / np.maximum(tl, 1)).mean(), rtol=1e-12)
+    unbatched = F.ctc_loss(mg.tensor(lp[:, 0], device=device), padded[0], 5, 2, blank=blank, reduction="none")
+    assert unbatched.shape == () and np.isclose(_np(unbatched), want[0])
+    module = nn.CTCLoss(blank=blank, reduction="none")
+    np.testing.assert_allclose(_np(module(mg.tensor(lp, device=device), padded, il, tl)), want, rtol=1e-12)
+
+
+def test_ctc_loss_impossible_targets_and_zero_infinity():
+    lp = _log_softmax_np(np.random.default_rng(15).standard_normal((3, 2, 4)), 2)
+    targets, il, tl = [[1, 1], [1, 2]], [2, 3], [2, 2]  # 1, 1 needs a blank between: 3 steps
+    got = F.ctc_loss(mg.tensor(lp), targets, il, tl, reduction="none")
+    assert np.isinf(got.numpy()[0]) and np.isclose(got.numpy()[1], np_ctc_brute_force(lp[:, 1], [1, 2], 0))
+    x = mg.tensor(lp, requires_grad=True)
+    zeroed = F.ctc_loss(x, targets, il, tl, reduction="sum", zero_infinity=True)
+    np.testing.assert_allclose(zeroed.numpy(), got.numpy()[1])
+    zeroed.backward()
+    assert not x.grad.numpy()[:, 0].any() and np.isfinite(x.grad.numpy()).all()
+    # an empty input with an empty target has loss 0
+    assert F.ctc_loss(mg.tensor(lp), [[1], [1]], [0, 3], [0, 1], reduction="none").numpy()[0] == 0
+
+
+@settings(max_examples=12, deadline=None)
+@given(steps=st.integers(1, 4), lengths=st.lists(st.integers(0, 2), min_size=1, max_size=3),
+       reduction=st.sampled_from(["none", "mean", "sum"]))  # fmt: skip
+def test_ctc_loss_gradcheck(steps, lengths, reduction):
+    rng = np.random.default_rng(steps + len(lengths))
+    logits = rng.standard_normal((steps, len(lengths), 3))
+    targets = rng.integers(1, 3, (len(lengths), 2))
+    il = [steps] * len(lengths)
+
+    def fn(x):
+        return F.ctc_loss(mg.log_softmax(x, dim=2), targets, il, lengths, reduction=reduction, zero_infinity=True)
+
+    check_gradients(fn, logits)
+
+
+def test_ctc_loss_gradient_matches_the_posterior_formula():
+    """d loss / d logits = softmax - posterior occupancy of each class (after log_softmax): the rows of the
+    gradient sum to 0 and the true derivative w.r.t. log_probs is minus the occupancy, summing to -1 per step."""
+    lp = mg.tensor(_log_softmax_np(np.random.default_rng(16).standard_normal((4, 1, 3)), 2), requires_grad=True)
+    F.ctc_loss(lp, [[1, 2]], [4], [2], reduction="sum").backward()
+    np.testing.assert_allclose(lp.grad.numpy().sum(axis=2), -np.ones((4, 1)), rtol=1e-12)
+
+
+def test_ctc_loss_errors():
+    lp = mg.zeros(3, 2, 4)
+    with pytest.raises(ArgumentError, match="blank"):
+        F.ctc_loss(lp, [[1], [1]], [3, 3], [1, 1], blank=4)
+    with pytest.raises(ShapeError, match="at most 3"):
+        F.ctc_loss(lp, [[1], [1]], [4, 3], [1, 1])
+    with pytest.raises(ShapeError, match="sum\\(target_lengths\\)"):
+        F.ctc_loss(lp, [1, 2, 3], [3, 3], [1, 1])
+    with pytest.raises(ShapeError, match="one entry per sequence"):
+        F.ctc_loss(lp, [[1], [1]], [3], [1, 1])
+    with pytest.raises(ArgumentError, match="reduction"):
+        F.ctc_loss(lp, [[1], [1]], [3, 3], [1, 1], reduction="avg")
+    with pytest.raises(ArgumentError, match="labels"):
+        F.ctc_loss(lp, [[5], [1]], [3, 3], [1, 1])
+    with pytest.raises(mg.errors.DTypeError):
+        F.ctc_loss(lp, [[1.5], [1]], [3, 3], [1, 1])
+    assert repr(nn.CTCLoss()) == "CTCLoss()"

@@ -372,3 +372,35 @@ def test_max_unpool1d(kernel, stride, padding, size):
     ours = F.max_unpool1d(m_out, m_idx, kernel, stride, padding, size)
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
     assert repr(nn.MaxUnpool1d(kernel, stride, padding)) == repr(torch.nn.MaxUnpool1d(kernel, stride, padding))
+
+
+# --- CTC loss ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize("zero_infinity", [False, True])
+@pytest.mark.parametrize("blank", [0, 4])
+def test_ctc_loss(reduction, zero_infinity, blank):
+    rng = np.random.default_rng(15)
+    logits = rng.standard_normal((12, 4, 5))
+    labels = [1, 2, 3] if blank == 4 else [1, 2, 4]
+    targets = np.array([[labels[0], labels[1], labels[1], labels[2]], [labels[0]] * 4, [labels[2]] * 4,
+                        [labels[1], labels[2], labels[0], labels[1]]])  # fmt: skip
+    il, tl = [12, 9, 5, 3], [4, 2, 1, 4 if zero_infinity else 0]  # with zero_infinity the last is impossible
+    tx, mx = torch.tensor(logits, requires_grad=True), mg.tensor(logits, requires_grad=True)
+    theirs = torch.nn.CTCLoss(blank, reduction, zero_infinity)(
+        torch.log_softmax(tx, 2), torch.tensor(targets), torch.tensor(il), torch.tensor(tl)
+    )
+    ours = nn.CTCLoss(blank, reduction, zero_infinity)(mg.log_softmax(mx, dim=2), mg.tensor(targets), il, tl)
+    np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-12)
+    theirs.sum().backward()
+    ours.sum().backward()
+    # compared through log_softmax: PyTorch's gradient w.r.t. log_probs adds exp(log_probs), which that removes
+    np.testing.assert_allclose(mx.grad.numpy(), tx.grad.numpy(), rtol=1e-9, atol=1e-12)
+    flat = np.concatenate([targets[n, : tl[n]] for n in range(4)])
+    np.testing.assert_allclose(
+        F.ctc_loss(mg.tensor(logits).log_softmax(2), flat, il, tl, blank, reduction, zero_infinity).numpy(),
+        torch.nn.functional.ctc_loss(torch.tensor(logits).log_softmax(2), torch.tensor(flat), torch.tensor(il),
+                                     torch.tensor(tl), blank, reduction, zero_infinity).numpy(),
+        rtol=1e-12,
+    )  # fmt: skip
