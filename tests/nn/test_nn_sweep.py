@@ -792,3 +792,67 @@ def test_ctc_loss_errors():
     with pytest.raises(mg.errors.DTypeError):
         F.ctc_loss(lp, [[1.5], [1]], [3, 3], [1, 1])
     assert repr(nn.CTCLoss()) == "CTCLoss()"
+
+
+# --- lazy modules -----------------------------------------------------------------------------------------------------
+
+LAZY_CASES = [
+    ("LazyLinear", (3,), {}, (2, 5), "Linear", [("weight", (3, 5)), ("bias", (3,))]),
+    ("LazyConv1d", (4, 3), {"bias": False}, (3, 6), "Conv1d", [("weight", (4, 3, 3))]),
+    ("LazyConv2d", (4, 3), {"padding": 1}, (2, 3, 5, 5), "Conv2d", [("weight", (4, 3, 3, 3)), ("bias", (4,))]),
+    ("LazyConvTranspose1d", (4, 3), {"stride": 2}, (1, 2, 4), "ConvTranspose1d",
+     [("weight", (2, 4, 3)), ("bias", (4,))]),
+    ("LazyConvTranspose2d", (4, 2), {}, (1, 2, 3, 3), "ConvTranspose2d", [("weight", (2, 4, 2, 2)), ("bias", (4,))]),
+    ("LazyBatchNorm1d", (), {}, (4, 3), "BatchNorm1d",
+     [("weight", (3,)), ("bias", (3,)), ("running_mean", (3,)), ("running_var", (3,))]),
+    ("LazyBatchNorm2d", (), {"affine": False}, (2, 3, 2, 2), "BatchNorm2d",
+     [("running_mean", (3,)), ("running_var", (3,))]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("lazy,args,kwargs,shape,becomes,keys", LAZY_CASES, ids=[c[0] for c in LAZY_CASES])
+def test_lazy_module_materializes_at_first_forward(lazy, args, kwargs, shape, becomes, keys, device):
+    m = getattr(nn, lazy)(*args, **kwargs, device=device, dtype=np.float64)
+    assert isinstance(m, getattr(nn, becomes)) and type(m).__name__ == lazy
+    assert list(m.state_dict()) == [k for k, _ in keys]
+    assert m.has_uninitialized_params()
+    params = list(m.parameters())
+    assert all(isinstance(p, nn.UninitializedParameter) and repr(p) == "<UninitializedParameter>" for p in params)
+    assert repr(m).startswith(f"{lazy}(")
+    x = mg.tensor(np.random.default_rng(17).standard_normal(shape), device=device)
+    out = m(x)
+    assert type(m) is getattr(nn, becomes) and not isinstance(m, nn.lazy.LazyModuleMixin)
+    assert [(k, tuple(v.shape)) for k, v in m.state_dict().items()] == keys
+    assert all(a is b and type(a) is nn.Parameter for a, b in zip(params, m.parameters()))  # the same objects
+    assert all(p.dtype == np.float64 and p.device == device for p in m.parameters())
+    reference = getattr(nn, becomes)(keys[0][1][1] if "Transpose" not in becomes and "Norm" not in becomes
+                                     else keys[0][1][0], *args, **kwargs, dtype=np.float64)  # fmt: skip
+    reference.load_state_dict({k: v.to("cpu") for k, v in m.state_dict().items()})
+    m.eval(), reference.eval()
+    np.testing.assert_allclose(_np(m(x)), reference(x.to("cpu")).numpy(), rtol=1e-12)
+    assert out.shape == reference(x.to("cpu")).shape and not m._forward_pre_hooks
+
+
+def test_lazy_linear_initialisation_optimizer_and_state_dict_load():
+    m = nn.LazyLinear(200)
+    opt = mg.optim.SGD(m.parameters(), lr=0.1)
+    m(mg.ones(8, 400))
+    bound = 1 / np.sqrt(400)  # kaiming_uniform(a=sqrt(5)) on fan_in 400, as Linear's
+    w = m.weight.numpy()
+    assert w.shape == (200, 400) and np.abs(w).max() <= bound and np.abs(w).max() > 0.9 * bound
+    m(mg.ones(8, 400)).sum().backward()
+    before = m.weight.numpy().copy()
+    opt.step()  # the optimizer took the parameters before they were materialized
+    assert not np.allclose(before, m.weight.numpy())
+    lazy = nn.LazyLinear(3)
+    source = nn.Linear(4, 3)
+    lazy.load_state_dict(source.state_dict())
+    assert not lazy.has_uninitialized_params()
+    x = mg.randn(2, 4)
+    np.testing.assert_allclose(lazy(x).numpy(), source(x).numpy())
+    assert repr(lazy) == "Linear(in_features=4, out_features=3, bias=True)"
+
+
+def test_lazy_module_needs_a_tensor():
+    with pytest.raises(TypeError, match="Tensor input"):
+        nn.LazyLinear(2)([1.0, 2.0])

@@ -404,3 +404,35 @@ def test_ctc_loss(reduction, zero_infinity, blank):
                                      torch.tensor(tl), blank, reduction, zero_infinity).numpy(),
         rtol=1e-12,
     )  # fmt: skip
+
+
+# --- lazy modules -----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name,args,kwargs,shape",
+    [("LazyLinear", (3,), {}, (2, 5)), ("LazyConv1d", (4, 3), {"bias": False}, (2, 3, 6)),
+     ("LazyConv2d", (4, 3), {"padding": 1, "stride": 2}, (2, 3, 5, 5)),
+     ("LazyConvTranspose1d", (4, 3), {"stride": 2}, (1, 2, 4)), ("LazyConvTranspose2d", (4, 2), {}, (1, 2, 3, 3)),
+     ("LazyBatchNorm1d", (), {}, (4, 3)), ("LazyBatchNorm2d", (), {"affine": False}, (2, 3, 2, 2))],
+)  # fmt: skip
+def test_lazy_modules(name, args, kwargs, shape):
+    theirs = getattr(torch.nn, name)(*args, **kwargs, dtype=torch.float64)
+    ours = getattr(nn, name)(*args, **kwargs, dtype=np.float64)
+    skip = {"num_batches_tracked"}  # minigrad's BatchNorm has no such buffer (a difference that predates this file)
+    assert list(ours.state_dict()) == [k for k in theirs.state_dict() if k not in skip]
+    if "BatchNorm" not in name:  # PyTorch 2.13's BatchNorm repr also shows bias=...
+        assert repr(ours) == repr(theirs)
+    x = np.random.default_rng(16).standard_normal(shape)
+    theirs(torch.tensor(x))
+    ours(mg.tensor(x))
+    assert type(ours).__name__ == type(theirs).__name__
+    assert [(k, tuple(v.shape)) for k, v in ours.state_dict().items()] == [
+        (k, tuple(v.shape)) for k, v in theirs.state_dict().items() if k not in skip
+    ]
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items() if k not in skip})
+    theirs.eval()
+    ours.eval()
+    np.testing.assert_allclose(ours(mg.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(), rtol=1e-12)
+    if "BatchNorm" not in name:
+        assert repr(ours) == repr(theirs)
