@@ -35,6 +35,8 @@ def _sections():
         ),  # fmt: skip
         ("minigrad.nn.utils", nn.utils, ["clip_grad_norm_", "clip_grad_value_", *NN_UTILS_SWEEP]),
         ("minigrad.nn.utils.rnn", nn.utils.rnn, nn.utils.rnn.__all__),
+        ("minigrad.nn.utils.parametrize", nn.utils.parametrize, nn.utils.parametrize.__all__),
+        ("minigrad.nn.utils.parametrizations", nn.utils.parametrizations, nn.utils.parametrizations.__all__),
         ("minigrad.optim", optim, [n for n in optim.__all__ if n not in ("lr_scheduler", "schedules")]),
         (
             "minigrad.optim.lr_scheduler",

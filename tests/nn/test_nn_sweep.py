@@ -856,3 +856,86 @@ def test_lazy_linear_initialisation_optimizer_and_state_dict_load():
 def test_lazy_module_needs_a_tensor():
     with pytest.raises(TypeError, match="Tensor input"):
         nn.LazyLinear(2)([1.0, 2.0])
+
+
+# --- nn.utils.parametrize / parametrizations ----------------------------------------------------------------------
+
+P = nn.utils.parametrizations
+parametrize = nn.utils.parametrize
+
+
+def test_parametrized_weight_norm_keys_class_formula_and_removal():
+    lin = nn.Linear(3, 4).to(dtype=np.float64)
+    w0 = lin.weight.numpy().copy()
+    P.weight_norm(lin)
+    assert type(lin).__name__ == "ParametrizedLinear" and isinstance(lin, nn.Linear)
+    assert [(k, tuple(v.shape)) for k, v in lin.state_dict().items()] == [
+        ("bias", (4,)), ("parametrizations.weight.original0", (4, 1)), ("parametrizations.weight.original1", (4, 3))
+    ]  # fmt: skip
+    assert parametrize.is_parametrized(lin) and parametrize.is_parametrized(lin, "weight")
+    np.testing.assert_allclose(lin.weight.numpy(), w0, rtol=1e-12)  # g, v start at the weight
+    with mg.no_grad():
+        lin.parametrizations.weight.original0.array[...] *= 3
+    np.testing.assert_allclose(lin.weight.numpy(), 3 * w0, rtol=1e-12)  # recomputed on access
+    x = np.random.default_rng(18).standard_normal((2, 3))
+
+    def fn(x, g, v):
+        lin.parametrizations.weight._parameters.update(original0=g, original1=v)
+        return lin(x)
+
+    check_gradients(fn, x, lin.parametrizations.weight.original0.numpy(), lin.parametrizations.weight.original1.numpy())
+    parametrize.remove_parametrizations(lin, "weight")
+    assert type(lin) is nn.Linear and list(lin.state_dict()) == ["bias", "weight"]
+    with pytest.raises(ValueError, match="does not have a parametrization"):
+        parametrize.remove_parametrizations(lin, "weight")
+
+
+def test_parametrized_spectral_norm_power_iteration_and_eval():
+    with mg.fork_rng():
+        mg.manual_seed(0)
+        conv = P.spectral_norm(nn.Conv2d(2, 3, 2).to(dtype=np.float64))
+    assert [k for k in conv.state_dict()] == [
+        "bias", "parametrizations.weight.original", "parametrizations.weight.0._u", "parametrizations.weight.0._v"
+    ]  # fmt: skip
+    w = conv.parametrizations.weight.original.numpy()
+    mat = w.reshape(3, -1)
+    sn = conv.parametrizations.weight[0]
+    u, v = sn._u.numpy().copy(), sn._v.numpy().copy()
+    for _ in range(2):  # each access in training: u <- normalize(W v), then v <- normalize(W^T u)
+        weight = conv.weight.numpy()
+        u = _np_normalize(mat @ v)
+        v = _np_normalize(mat.T @ u)
+        np.testing.assert_allclose(sn._u.numpy(), u, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(weight, w / (u @ mat @ v), rtol=1e-10)
+    conv.eval()
+    _ = conv.weight
+    np.testing.assert_allclose(sn._u.numpy(), u, rtol=1e-12)  # no iteration in eval mode
+    conv.train()
+    for _ in range(100):  # converged estimates: the parametrized weight has spectral norm 1
+        weight = conv.weight
+    np.testing.assert_allclose(np.linalg.svd(weight.numpy().reshape(3, -1), compute_uv=False)[0], 1.0, rtol=1e-8)
+    bias_only = P.spectral_norm(nn.Linear(2, 2), name="bias")  # a 1-d tensor is just normalized
+    np.testing.assert_allclose(np.linalg.norm(bias_only.bias.numpy()), 1.0, rtol=1e-6)
+    with pytest.raises(ValueError, match="n_power_iterations"):
+        P.spectral_norm(nn.Linear(2, 2), n_power_iterations=0)
+    with pytest.raises(ValueError, match="does not have a parameter"):
+        parametrize.register_parametrization(nn.Linear(2, 2), "nothing", nn.Identity())
+
+
+def test_register_parametrization_chains_and_sets():
+    class Double(nn.Module):
+        def forward(self, x):
+            return 2 * x
+
+        def right_inverse(self, x):
+            return x / 2
+
+    lin = nn.Linear(2, 2)
+    w0 = lin.weight.numpy().copy()
+    parametrize.register_parametrization(lin, "weight", Double())
+    np.testing.assert_allclose(lin.weight.numpy(), w0, rtol=1e-6)  # right_inverse first: original = w0 / 2
+    parametrize.register_parametrization(lin, "weight", Double())
+    np.testing.assert_allclose(lin.weight.numpy(), 2 * w0, rtol=1e-6)
+    lin.weight = mg.ones(2, 2)  # setting goes through the right inverses
+    np.testing.assert_allclose(lin.weight.numpy(), np.ones((2, 2)), rtol=1e-6)
+    assert repr(lin).startswith("ParametrizedLinear(") and "(0): Double()" in repr(lin)

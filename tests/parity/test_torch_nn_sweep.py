@@ -436,3 +436,33 @@ def test_lazy_modules(name, args, kwargs, shape):
     np.testing.assert_allclose(ours(mg.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(), rtol=1e-12)
     if "BatchNorm" not in name:
         assert repr(ours) == repr(theirs)
+
+
+# --- nn.utils.parametrizations ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["weight_norm", "spectral_norm"])
+@pytest.mark.parametrize("make", ["Linear", "Conv2d", "ConvTranspose2d"])
+def test_parametrizations(kind, make):
+    args, shape = {"Linear": ((3, 4), (2, 3)), "Conv2d": ((2, 3, 3), (1, 2, 5, 5)),
+                   "ConvTranspose2d": ((3, 5, 2), (1, 3, 4, 4))}[make]  # fmt: skip
+    theirs = getattr(torch.nn.utils.parametrizations, kind)(getattr(torch.nn, make)(*args).double())
+    ours = getattr(nn.utils.parametrizations, kind)(getattr(nn, make)(*args).to(dtype=np.float64))
+    assert type(ours).__name__ == type(theirs).__name__ and repr(ours) == repr(theirs)
+    _load(ours, theirs)
+    x = np.random.default_rng(17).standard_normal(shape)
+    for _ in range(2):
+        t_out, m_out = theirs(torch.tensor(x)), ours(mg.tensor(x))
+        np.testing.assert_allclose(m_out.numpy(), t_out.detach().numpy(), rtol=1e-10, atol=1e-12)
+        (t_out**2).sum().backward()
+        (m_out**2).sum().backward()
+        ours_params = dict(ours.named_parameters())
+        for name, p in theirs.named_parameters():
+            np.testing.assert_allclose(ours_params[name].grad.numpy(), p.grad.numpy(), rtol=1e-9, atol=1e-12)
+    theirs.eval()
+    ours.eval()
+    np.testing.assert_allclose(ours(mg.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(), rtol=1e-10)
+    torch.nn.utils.parametrize.remove_parametrizations(theirs, "weight")
+    nn.utils.parametrize.remove_parametrizations(ours, "weight")
+    assert type(ours).__name__ == type(theirs).__name__ == make
+    _load(ours, theirs)

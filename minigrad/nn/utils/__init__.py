@@ -125,6 +125,7 @@ def vector_to_parameters(vec: Tensor, parameters) -> None:
 
 # isort: split
 # variable-length sequences (#17): torch.nn.utils.rnn
-from . import rnn  # noqa: E402, F401  (torch.nn.utils.rnn)
+# weight/spectral normalization (#17): the classic hook-based forms and the parametrizations
+from . import parametrizations, parametrize, rnn  # noqa: E402, F401  (torch.nn.utils.rnn, ...)
 from .spectral_norm import remove_spectral_norm, spectral_norm  # noqa: E402, F401
 from .weight_norm import remove_weight_norm, weight_norm  # noqa: E402, F401
