@@ -17,6 +17,7 @@ from minigrad.nn import init
 from minigrad.optim import lr_scheduler, schedules
 
 OUT = pathlib.Path(__file__).with_name("api.md")
+NN_UTILS_SWEEP = ["weight_norm", "remove_weight_norm", "spectral_norm", "remove_spectral_norm"]  # #17 sweep
 
 
 def _sections():
@@ -32,7 +33,10 @@ def _sections():
             init,
             [n for n in dir(init) if n.endswith("_") and not n.startswith("_")] + ["calculate_gain", "fans"],
         ),  # fmt: skip
-        ("minigrad.nn.utils", nn.utils, ["clip_grad_norm_", "clip_grad_value_"]),
+        ("minigrad.nn.utils", nn.utils, ["clip_grad_norm_", "clip_grad_value_", *NN_UTILS_SWEEP]),
+        ("minigrad.nn.utils.rnn", nn.utils.rnn, nn.utils.rnn.__all__),
+        ("minigrad.nn.utils.parametrize", nn.utils.parametrize, nn.utils.parametrize.__all__),
+        ("minigrad.nn.utils.parametrizations", nn.utils.parametrizations, nn.utils.parametrizations.__all__),
         ("minigrad.optim", optim, [n for n in optim.__all__ if n not in ("lr_scheduler", "schedules")]),
         (
             "minigrad.optim.lr_scheduler",

@@ -987,6 +987,8 @@ _SAME_ARGS = {  # t.name(*args, **kwargs) is op(t, *args, **kwargs), with the op
     "nan_to_num_": "numeric.nan_to_num_",
     "heaviside": "numeric.heaviside",
     "heaviside_": "numeric.heaviside_",
+    "prelu": "activation_methods.prelu",
+    "hardshrink": "activation_methods.hardshrink",
 }
 
 

@@ -166,3 +166,26 @@ __all__ += [
 
 # data parallelism over MPI (issue #20); importing it imports no MPI
 from . import parallel  # noqa: E402,F401  (minigrad.nn.parallel.DistributedDataParallel, as torch.nn.parallel)
+
+# isort: split
+# the #17 sweep: RMSNorm, ChannelShuffle
+from .ctc import CTCLoss  # noqa: E402
+from .lazy import (  # noqa: E402
+    LazyBatchNorm1d,
+    LazyBatchNorm2d,
+    LazyConv1d,
+    LazyConv2d,
+    LazyConvTranspose1d,
+    LazyConvTranspose2d,
+    LazyLinear,
+    UninitializedBuffer,
+    UninitializedParameter,
+)
+from .misc import ChannelShuffle, FeatureAlphaDropout, MaxUnpool1d, TripletMarginWithDistanceLoss  # noqa: E402
+from .module import Buffer  # noqa: E402
+from .rmsnorm import RMSNorm  # noqa: E402
+
+__all__ += ["RMSNorm", "ChannelShuffle", "Buffer", "FeatureAlphaDropout", "TripletMarginWithDistanceLoss",
+            "MaxUnpool1d", "CTCLoss", "LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConvTranspose1d",
+            "LazyConvTranspose2d", "LazyBatchNorm1d", "LazyBatchNorm2d", "UninitializedParameter",
+            "UninitializedBuffer"]  # fmt: skip

@@ -268,13 +268,8 @@ def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, traini
 
 def _softmax_dim(op: str, ndim: int) -> int:
     """PyTorch's implicit dim for softmax-like functions called with dim=None (deprecated there, with a warning):
-    0 for 0-, 1- and 3-dimensional inputs, else 1."""
-    warnings.warn(
-        f"Implicit dimension choice for {op} has been deprecated. Change the call to include dim=X as an argument.",
-        UserWarning,
-        stacklevel=3,
-    )
-    return 0 if ndim in (0, 1, 3) else 1
+    0 for 0-, 1- and 3-dimensional inputs, else 1 (the rule is F.softmax's, in ops.reduction)."""
+    return _reduction.implicit_softmax_dim(op, ndim, stacklevel=4)
 
 
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:

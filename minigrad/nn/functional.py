@@ -410,3 +410,22 @@ from .normalization import (  # noqa: E402
 )
 
 __all__ += ["group_norm", "instance_norm", "normalize", "cosine_similarity", "pairwise_distance", "local_response_norm"]
+# isort: split
+# the #17 sweep: RMSNorm, gumbel_softmax, channel_shuffle
+from .misc import (  # noqa: E402
+    channel_shuffle,
+    feature_alpha_dropout,
+    gumbel_softmax,
+    max_unpool1d,
+    triplet_margin_with_distance_loss,
+)
+from .rmsnorm import rms_norm  # noqa: E402
+
+__all__ += ["rms_norm", "gumbel_softmax", "channel_shuffle", "feature_alpha_dropout",
+            "triplet_margin_with_distance_loss", "max_unpool1d"]  # fmt: skip
+from .vision import affine_grid, grid_sample  # noqa: E402
+
+__all__ += ["affine_grid", "grid_sample"]
+from .ctc import ctc_loss  # noqa: E402
+
+__all__ += ["ctc_loss"]

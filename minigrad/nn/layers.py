@@ -18,6 +18,11 @@ from .conv import Conv2d  # noqa: F401  (moved to nn/conv.py with the other conv
 
 
 class Identity(Module):
+    """Returns its input; takes and ignores any arguments, as PyTorch's (to stand in for a layer being removed)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
     def forward(self, x):
         return x
 

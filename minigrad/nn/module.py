@@ -39,6 +39,54 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
+class Buffer(Tensor):
+    """A tensor that is a module's state but not a weight, PyTorch's ``nn.Buffer(data=None, *, persistent=True)``.
+
+    Assigning one to a module attribute registers it as a buffer (``module.register_buffer(name, value,
+    persistent)``): it appears in ``buffers()``, moves with ``to()``, and is saved in ``state_dict``
+    unless ``persistent=False``. It shares ``data``'s memory (detached) and keeps its requires_grad.
+    A plain Tensor assigned to an attribute stays a plain attribute, as in PyTorch.
+    """
+
+    __slots__ = ("persistent",)
+
+    def __init__(self, data=None, *, persistent: bool = True):
+        if data is None:
+            data = np.zeros(0, dtype=np.float32)
+        self.array = data.array if isinstance(data, Tensor) else _as_array(data, None, None, copy=True)
+        self.grad = None
+        self.requires_grad = False
+        self._node = None
+        self._vc = data._vc if isinstance(data, Tensor) else [0]
+        self.persistent = bool(persistent)
+        if isinstance(data, Tensor) and data.requires_grad:
+            self.requires_grad_(True)
+
+
+class RemovableHandle:
+    """What ``register_forward_pre_hook`` / ``register_forward_hook`` return: ``remove()`` unregisters the hook
+    (also as a context manager, on exit), as PyTorch's ``torch.utils.hooks.RemovableHandle``."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: OrderedDict, hook, prepend: bool = False):
+        self.id = RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+        self._hooks = hooks
+        hooks[self.id] = hook
+        if prepend:
+            hooks.move_to_end(self.id, last=False)
+
+    def remove(self) -> None:
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+
 class StateDictError(MinigradError, ValueError):
     """``load_state_dict`` found missing, unexpected or mis-shaped entries; nothing was assigned."""
 
@@ -54,6 +102,9 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_non_persistent_buffers_set", set())
+        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
 
     # --- registration ----------------------------------------------------------------
     def __setattr__(self, name: str, value) -> None:
@@ -62,6 +113,9 @@ class Module:
                 f"cannot assign {name!r} before Module.__init__(): call super().__init__() first in "
                 f"{type(self).__name__}.__init__"
             )
+        if isinstance(value, Buffer):  # nn.Buffer: assigning one registers it, with its persistence
+            self.register_buffer(name, value, persistent=value.persistent)
+            return
         if name in self._buffers and (value is None or isinstance(value, Tensor)) and not isinstance(value, Parameter):
             self._buffers[name] = value  # a new value for a buffer stays a buffer (saved in state_dict), as PyTorch
             return
@@ -101,12 +155,23 @@ class Module:
         else:
             setattr(self, name, param)
 
-    def register_buffer(self, name: str, tensor: Tensor | None) -> None:
-        """Register state that is saved in ``state_dict`` but not trained (running statistics)."""
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Register state that is not trained (running statistics): saved in ``state_dict`` unless
+        ``persistent=False``, moved by ``to()`` either way, as PyTorch's."""
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"register_buffer: a buffer name must be a non-empty string without '.', got {name!r}")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(
+                f"cannot assign {type(tensor).__name__!r} object to buffer {name!r} (Tensor or None required)"
+            )
         for registry in (self._parameters, self._modules):
             registry.pop(name, None)
         self.__dict__.pop(name, None)
         self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers_set.discard(name)
+        else:
+            self._non_persistent_buffers_set.add(name)
 
     def add_module(self, name: str, module: Module | None) -> None:
         self.__dict__.pop(name, None)  # as in __setattr__: a plain attribute would shadow the module
@@ -117,7 +182,27 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        if self._forward_pre_hooks:
+            for hook in list(self._forward_pre_hooks.values()):
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        out = self.forward(*args, **kwargs)
+        if self._forward_hooks:
+            for hook in list(self._forward_hooks.values()):
+                result = hook(self, args, out)
+                if result is not None:
+                    out = result
+        return out
+
+    def register_forward_pre_hook(self, hook, *, prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(module, args)`` before every ``forward``; a non-None result replaces the positional
+        arguments (a single value is wrapped in a tuple). Returns a handle whose ``remove()`` unregisters it."""
+        return RemovableHandle(self._forward_pre_hooks, hook, prepend)
+
+    def register_forward_hook(self, hook, *, prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` after every ``forward``; a non-None result replaces the output."""
+        return RemovableHandle(self._forward_hooks, hook, prepend)
 
     # --- traversal ----------------------------------------------------------------------
     def named_modules(self, prefix: str = "", _seen: set | None = None):
@@ -231,7 +316,10 @@ class Module:
         entries = []
         for prefix, module in self.named_modules():
             entries += [(n, p) for n, p in module.named_parameters(prefix, recurse=False) if first.get(n) is p]
-            entries += list(module.named_buffers(prefix, recurse=False))
+            entries += [
+                (n, b) for n, b in module.named_buffers(prefix, recurse=False)
+                if n.rpartition(".")[2] not in module._non_persistent_buffers_set
+            ]  # fmt: skip
         return entries
 
     def state_dict(self) -> OrderedDict:

@@ -33,6 +33,7 @@ from ..tensor import Tensor
 from . import functional as F
 from . import init
 from .module import Module, Parameter
+from .utils.rnn import PackedSequence, _select
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
@@ -345,7 +346,102 @@ class _RNNBase(Module):
             xs = outputs[0] if directions == 1 else [concatenate(pair, axis=-1) for pair in zip(*outputs)]
         return stack(xs, axis=0), finals
 
+    def _run_packed(self, data, batch_sizes, states):
+        """The loop over time of a packed batch (sorted, longest first): step t runs on its first
+        b_t rows only. data (sum b_t, H_in); states per layer*direction for the full batch B = b_0.
+        Returns the packed output data and each layer*direction's final states, taken at each
+        sequence's own last step (the forward direction) or at its first step (the reverse one)."""
+        directions = 2 if self.bidirectional else 1
+        lstm = self.mode == "LSTM"
+        offsets = [0]
+        for b in batch_sizes:
+            offsets.append(offsets[-1] + b)
+        steps = len(batch_sizes)
+        rows = lambda state, lo, hi: tuple(s[lo:hi] for s in state) if lstm else state[lo:hi]  # noqa: E731
+        finals = []
+        x = data
+        for layer in range(self.num_layers):
+            if layer > 0 and self.dropout > 0 and self.training:
+                x = F.dropout(x, self.dropout, True)
+            outputs = []
+            for direction in range(directions):
+                weights = self._weights(layer, direction)
+                xw = linear(x, weights[0], weights[2])
+                initial = states[layer * directions + direction]
+                out = [None] * steps
+                if direction == 0:
+                    state, done = initial, []
+                    for t in range(steps):
+                        b, after = batch_sizes[t], (batch_sizes[t + 1] if t + 1 < steps else 0)
+                        state = self._step(weights, xw[offsets[t] : offsets[t + 1]], rows(state, 0, b))
+                        out[t] = state[0] if lstm else state
+                        if after < b:  # sequences after..b end at step t: their final state
+                            done.append(rows(state, after, b))
+                    done.reverse()
+                    if lstm:
+                        final = tuple(concatenate([d[k] for d in done], axis=0) for k in range(2))
+                    else:
+                        final = concatenate(done, axis=0)
+                else:
+                    state = None
+                    for t in range(steps - 1, -1, -1):
+                        b, before = batch_sizes[t], (batch_sizes[t + 1] if t + 1 < steps else 0)
+                        if b > before:  # sequences before..b start (from their last step) here, from h_0
+                            fresh = rows(initial, before, b)
+                            if state is None:
+                                state = fresh
+                            elif lstm:
+                                state = tuple(concatenate([s, f], axis=0) for s, f in zip(state, fresh))
+                            else:
+                                state = concatenate([state, fresh], axis=0)
+                        state = self._step(weights, xw[offsets[t] : offsets[t + 1]], state)
+                        out[t] = state[0] if lstm else state
+                    final = state
+                finals.append(final)
+                outputs.append(concatenate(out, axis=0))
+            x = outputs[0] if directions == 1 else concatenate(outputs, axis=-1)
+        return x, finals
+
+    def _forward_packed(self, input: PackedSequence, hx):
+        name = type(self).__name__
+        data = input.data
+        if data.ndim != 2 or data.shape[-1] != self.input_size:
+            raise ShapeError(
+                f"{name}: a PackedSequence's data must have shape (sum of lengths, input_size={self.input_size}), "
+                f"got {tuple(data.shape)}"
+            )
+        batch_sizes = [int(b) for b in input.batch_sizes.array.tolist()]
+        if not batch_sizes:
+            raise ShapeError(f"{name}: the packed sequence is empty")
+        batch = batch_sizes[0]
+        layers = self.num_layers * (2 if self.bidirectional else 1)
+        lstm = self.mode == "LSTM"
+        if hx is None:
+            zeros = creation.zeros((layers, batch, self.hidden_size), dtype=data.dtype, device=data.device)
+            given = (zeros, zeros) if lstm else (zeros,)
+        else:
+            if lstm and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
+                raise ArgumentError(f"{name}: hx must be a tuple (h_0, c_0)")
+            if not lstm and isinstance(hx, (tuple, list)):
+                raise ArgumentError(f"{name}: hx must be a single Tensor h_0, got a {type(hx).__name__}")
+            given = tuple(hx) if lstm else (hx,)
+            # h_0 is given in the batch's original order; the loop runs in the sorted order
+            given = tuple(_select(self._check_state(s, k, batch, False), 1, input.sorted_indices)
+                          for k, s in enumerate(given))  # fmt: skip
+        states = [tuple(g[k] for g in given) if lstm else given[0][k] for k in range(layers)]
+        output, finals = self._run_packed(data, batch_sizes, states)
+        if lstm:
+            h_n = _select(stack([f[0] for f in finals], axis=0), 1, input.unsorted_indices)
+            c_n = _select(stack([f[1] for f in finals], axis=0), 1, input.unsorted_indices)
+            hidden = (h_n, c_n)
+        else:
+            hidden = _select(stack(finals, axis=0), 1, input.unsorted_indices)
+        packed = PackedSequence(output, input.batch_sizes, input.sorted_indices, input.unsorted_indices)
+        return packed, hidden
+
     def _forward(self, input, hx):
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         self._check_input(input)
         name = type(self).__name__
         unbatched = input.ndim == 2

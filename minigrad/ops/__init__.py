@@ -24,3 +24,6 @@ __all__ += ["indexing", "selection"]
 from . import arith, logical, nanreduce, numeric, special  # noqa: E402
 
 __all__ += ["arith", "logical", "nanreduce", "numeric", "special"]
+from . import activation_methods  # noqa: E402  (Tensor.prelu / hardshrink, #17)
+
+__all__ += ["activation_methods"]

@@ -8,6 +8,7 @@ axes, then broadcast.
 
 from __future__ import annotations
 
+import warnings
 from collections import namedtuple
 
 from ..backend import xp_of
@@ -333,8 +334,11 @@ def _as_float(x):
 
 
 def _shift(x, axis):
-    """The max over ``axis`` (kept dims), with infinities replaced by 0 so x - shift stays finite."""
+    """The max over ``axis`` (kept dims), with infinities replaced by 0 so x - shift stays finite
+    (zeros over an empty axis, where softmax of nothing is an empty result, as PyTorch's)."""
     xp = xp_of(x)
+    if not x.size:
+        return x.sum(axis=axis, keepdims=True)  # zeros of the kept shape (a max over nothing has no value)
     m = x.max(axis=axis, keepdims=True)
     return xp.where(xp.isfinite(m), m, 0).astype(x.dtype, copy=False)
 
@@ -389,28 +393,55 @@ def _log_softmax(x, *, axis=-1):
     xp = xp_of(x)
     x = _as_float(x)
     shifted = x - _shift(x, axis)
+    if not shifted.size:  # nothing to normalize (an empty dim), and no log(0) of an empty sum to warn about
+        return shifted
     return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 _log_softmax.defvjp(lambda g, ans, x, axis: g - exp(ans) * _sum(g, axis=axis, keepdims=True))
 
 
-def softmax(x, axis=-1, *, dim=None):
-    """exp(x) / sum(exp(x)) along ``axis``, shifted by the max so it never overflows.
+def implicit_softmax_dim(op: str, ndim: int, stacklevel: int = 3) -> int:
+    """PyTorch's implicit dim for softmax-like functions called with dim=None (deprecated there, with a
+    UserWarning): 0 for 0-, 1- and 3-dimensional inputs, else 1. ``stacklevel`` counts from this function."""
+    warnings.warn(
+        f"Implicit dimension choice for {op} has been deprecated. Change the call to include dim=X as an argument.",
+        UserWarning,
+        stacklevel=stacklevel,
+    )
+    return 0 if ndim in (0, 1, 3) else 1
 
+
+def _softmax_args(op, input, dim, axis, dtype, stacklevel):
+    """(input cast to ``dtype``, the axis) for softmax/log_softmax: ``axis`` (NumPy) or ``dim`` (PyTorch),
+    PyTorch's implicit choice with its warning when neither is given."""
+    if dim is None and axis is None:
+        dim = implicit_softmax_dim(op, input.ndim, stacklevel + 1)
+    axis, _ = reduce_args(op, axis, False, dim, None)
+    if dtype is not None:
+        input = input.to(dtype)
+    return input, axis
+
+
+def softmax(input, dim=None, _stacklevel: int = 3, dtype=None, *, axis=None):
+    """exp(x) / sum(exp(x)) along ``dim``, shifted by the max so it never overflows.
+
+    As PyTorch's ``F.softmax(input, dim=None, _stacklevel=3, dtype=None)``: ``dim=None`` takes PyTorch's
+    implicit (deprecated) choice with a UserWarning, 0 for 0-, 1- and 3-d inputs, else 1; ``dtype``
+    casts the input first; NumPy's ``axis`` is accepted too. Over an empty dim the result is empty.
     vjp: s * (g - sum(g * s)) along the axis.
     """
-    axis, _ = reduce_args("softmax", axis if dim is None else None, False, dim, None)
-    return _softmax(x, axis=axis)
+    input, axis = _softmax_args("softmax", input, dim, axis, dtype, _stacklevel)
+    return _softmax(input, axis=axis)
 
 
-def log_softmax(x, axis=-1, *, dim=None):
-    """x - logsumexp(x) along ``axis``: stable log-probabilities.
+def log_softmax(input, dim=None, _stacklevel: int = 3, dtype=None, *, axis=None):
+    """x - logsumexp(x) along ``dim``: stable log-probabilities.
 
-    vjp: g - softmax(x) * sum(g) along the axis.
+    Arguments as :func:`softmax` (PyTorch's ``F.log_softmax``). vjp: g - softmax(x) * sum(g) along the axis.
     """
-    axis, _ = reduce_args("log_softmax", axis if dim is None else None, False, dim, None)
-    return _log_softmax(x, axis=axis)
+    input, axis = _softmax_args("log_softmax", input, dim, axis, dtype, _stacklevel)
+    return _log_softmax(input, axis=axis)
 
 
 # --- prod, var_mean / std_mean, count_nonzero (issue #16) ------------------------------------------

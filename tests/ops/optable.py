@@ -573,6 +573,17 @@ def _reduction(prim, name, ref, element_arrays=arrays, names=None, **options):
 SOFTMAX_STYLES = ["function", "method", "torch", "function-dim", "default"]
 
 
+def _implicit_dim_call(fn):
+    """``fn()`` without a dim, checking that PyTorch's deprecation warning of the implicit choice is given."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = fn()
+    assert any("Implicit dimension choice" in str(w.message) for w in caught), "no implicit-dim warning"
+    return out
+
+
 def _softmax_call(name):
     def call(x, axis, style):
         return {
@@ -580,7 +591,7 @@ def _softmax_call(name):
             "method": lambda: getattr(x, name)(axis),
             "torch": lambda: getattr(x, name)(dim=axis),
             "function-dim": lambda: getattr(minigrad, name)(x, dim=axis),
-            "default": lambda: getattr(x, name)(),
+            "default": lambda: _implicit_dim_call(getattr(x, name)),
         }[style]()
 
     return call
@@ -590,7 +601,10 @@ def _softmax_call(name):
 def _softmax_case(draw, bound):
     shape = draw(shapes(min_dims=1))
     style = draw(st.sampled_from(SOFTMAX_STYLES))
-    axis = -1 if style == "default" else draw(st.integers(-len(shape), len(shape) - 1))
+    # no dim: F.softmax's implicit (deprecated) choice, 0 for 0-, 1- and 3-d inputs, else 1, as PyTorch
+    axis = (
+        (0 if len(shape) in (0, 1, 3) else 1) if style == "default" else draw(st.integers(-len(shape), len(shape) - 1))
+    )
     return Case((draw(arrays(shape, values(-bound, bound))),), {"axis": axis, "style": style})
 
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import math
 
-from .. import backend
-from ..errors import ArgumentError, DeviceError, ShapeError
-from ..ops.shape import concatenate, reshape
-from ..tensor import Tensor
+from ... import backend
+from ...errors import ArgumentError, DeviceError, ShapeError
+from ...ops.shape import concatenate, reshape
+from ...tensor import Tensor
 
 
 def _grads(parameters) -> list:
@@ -121,3 +121,11 @@ def vector_to_parameters(vec: Tensor, parameters) -> None:
         p.array = vec.array[offset : offset + n].reshape(p.shape).astype(p.dtype, copy=False)
         p._vc[0] += 1
         offset += n
+
+
+# isort: split
+# variable-length sequences (#17): torch.nn.utils.rnn
+# weight/spectral normalization (#17): the classic hook-based forms and the parametrizations
+from . import parametrizations, parametrize, rnn  # noqa: E402, F401  (torch.nn.utils.rnn, ...)
+from .spectral_norm import remove_spectral_norm, spectral_norm  # noqa: E402, F401
+from .weight_norm import remove_weight_norm, weight_norm  # noqa: E402, F401
