@@ -247,3 +247,34 @@ from .ops.selection import (  # noqa: E402
     take,
     take_along_dim,
 )
+
+# isort: split
+# the shape, stacking/splitting, linear-algebra and counting sweep of issue #16
+from .ops.stacking import (  # noqa: E402
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    broadcast_shapes,
+    broadcast_tensors,
+    column_stack,
+    dsplit,
+    dstack,
+    hsplit,
+    hstack,
+    moveaxis,
+    movedim,
+    narrow,
+    narrow_copy,
+    ravel,
+    rot90,
+    row_stack,
+    select,
+    split_with_sizes,
+    swapaxes,
+    swapdims,
+    tensor_split,
+    tile,
+    unbind,
+    vsplit,
+    vstack,
+)

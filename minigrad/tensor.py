@@ -566,6 +566,15 @@ class Tensor:
         """
         return _ops.construct.flip(self, _shape_args(args) if dims is None else dims)
 
+    # --- the shape and stacking sweep of issue #16 (methods with PyTorch's varargs) ---
+    def tile(self, *dims):
+        """Repeat ``dims[i]`` times along dimension i, ``t.tile(2, 1)`` or ``t.tile((2, 1))`` (``Tensor.tile``).
+
+        ``dims`` shorter than the dimensions is padded with leading 1s; see
+        :func:`minigrad.ops.stacking.tile`.
+        """
+        return _ops.stacking.tile(self, _shape_args(dims))
+
 
 # --- the methods that are one call of an op -------------------------------------------
 # Each table maps a method name to the op it calls, as "module.name" in minigrad.ops.
@@ -769,6 +778,29 @@ _SAME_ARGS = {  # t.name(*args, **kwargs) is op(t, *args, **kwargs), with the op
     "clip_": "selection.clip_",
     "clamp_min_": "selection.clamp_min_",
     "clamp_max_": "selection.clamp_max_",
+    # the shape and stacking sweep of issue #16
+    "movedim": "stacking.movedim",
+    "moveaxis": "stacking.moveaxis",
+    "swapaxes": "stacking.swapaxes",
+    "swapdims": "stacking.swapdims",
+    "narrow": "stacking.narrow",
+    "narrow_copy": "stacking.narrow_copy",
+    "select": "stacking.select",
+    "unbind": "stacking.unbind",
+    "tensor_split": "stacking.tensor_split",
+    "hsplit": "stacking.hsplit",
+    "vsplit": "stacking.vsplit",
+    "dsplit": "stacking.dsplit",
+    "split_with_sizes": "stacking.split_with_sizes",
+    "ravel": "stacking.ravel",
+    "rot90": "stacking.rot90",
+    "unfold": "stacking.unfold",
+    "transpose_": "stacking.transpose_",
+    "swapaxes_": "stacking.swapaxes_",
+    "swapdims_": "stacking.swapdims_",
+    "t_": "stacking.t_",
+    "squeeze_": "stacking.squeeze_",
+    "unsqueeze_": "stacking.unsqueeze_",
 }
 
 

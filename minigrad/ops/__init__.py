@@ -21,3 +21,8 @@ __all__ += ["sampling"]
 from . import indexing, selection  # noqa: E402
 
 __all__ += ["indexing", "selection"]
+
+# the shape, stacking/splitting, linear-algebra and counting sweep of issue #16
+from . import stacking  # noqa: E402
+
+__all__ += ["stacking"]

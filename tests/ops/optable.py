@@ -43,6 +43,7 @@ from ophelpers import arrays, axes, distinct_arrays, nonzero, separated_pair, sh
 import minigrad
 import minigrad.nn.functional as F
 import minigrad.ops.loss_breadth as loss_breadth
+import minigrad.ops.stacking as stacking
 from minigrad.ops import construct, contraction, conv, elementwise, linalg, loss, pointwise, reduction, scan, sorting
 from minigrad.ops import shape as shape_ops
 from minigrad.primitive import Primitive
@@ -2053,6 +2054,38 @@ RECORDS += LOSS_BREADTH
 RECORDS += ACTIVATIONS
 RECORDS += MEDIAN_ALL
 RECORDS += INDEXING
+
+# --- the shape, stacking and linear-algebra sweep of issue #16 -----------------------------------------------
+
+
+@st.composite
+def _tensor_unfold_case(draw):
+    shape = draw(shapes(min_dims=1, max_dims=3))
+    dimension = draw(st.integers(-len(shape), len(shape) - 1))
+    size = draw(st.integers(0, shape[dimension]))
+    return Case((draw(arrays(shape)),), {"dimension": dimension, "size": size, "step": draw(st.integers(1, 3))})
+
+
+def _tensor_unfold_ref(x, dimension, size, step):
+    """out[..., i, ..., j] = x[..., i * step + j, ...], by a loop over the windows."""
+    d = dimension % x.ndim
+    count = (x.shape[d] - size) // step + 1
+    moved = np.moveaxis(x, d, -1)
+    windows = np.stack([moved[..., i * step : i * step + size] for i in range(count)], axis=-2)
+    return np.moveaxis(windows, -2, d)
+
+
+SWEEP = [
+    OpRecord(
+        stacking._unfold,
+        lambda x, dimension, size, step: x.unfold(dimension, size, step),
+        _tensor_unfold_ref,
+        _tensor_unfold_case(),
+        exact=True,
+        **BREADTH,
+    ),
+]
+RECORDS += SWEEP
 BY_NAME = {r.name: r for r in RECORDS}
 
 # Differentiable primitives without a record of their own, and why. Each is an internal step of a public
@@ -2075,6 +2108,7 @@ EXEMPT = {
     "normal": "a drawn sample, zero gradient as torch.normal's (tests/test_random.py)",
     "bernoulli": "a drawn sample, zero gradient as torch.bernoulli's (tests/test_random.py)",
     "poisson": "a drawn sample, zero gradient as torch.poisson's (tests/test_random.py)",
+    "tensor_unfold_backward": "Tensor.unfold's vjp: its gradcheck, and its own vjp by its second order (tensor_unfold)",
 }
 
 OP_MODULES = ["elementwise", "pointwise", "reduction", "shape", "linalg", "inplace", "conv", "loss"]
@@ -2087,6 +2121,7 @@ OP_MODULES += ["activation"]
 OP_MODULES += ["sampling"]
 OP_MODULES += ["indexing", "selection"]
 OP_MODULES += ["pooling", "resample"]  # composed of other modules' primitives; listed so new ones need records
+OP_MODULES += ["stacking"]
 
 
 def defined_primitives(modules) -> dict:
