@@ -250,6 +250,25 @@ from .ops.selection import (  # noqa: E402
 
 # isort: split
 # the shape, stacking/splitting, linear-algebra and counting sweep of issue #16
+from .ops.blas import (  # noqa: E402
+    addbmm,
+    addmm,
+    addmv,
+    addmv_,
+    addr,
+    baddbmm,
+    cdist,
+    chain_matmul,
+    cross,
+    dist,
+    dot,
+    inner,
+    kron,
+    mv,
+    tensordot,
+    vdot,
+)
+from .ops.series import corrcoef, cov, cumulative_trapezoid, diff, trapezoid, trapz  # noqa: E402
 from .ops.stacking import (  # noqa: E402
     atleast_1d,
     atleast_2d,

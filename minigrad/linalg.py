@@ -7,3 +7,10 @@ matrices (singular values), which minigrad does not compute. :func:`minigrad.nor
 from .ops.linalg import vector_norm
 
 __all__ = ["vector_norm"]
+
+# the linear-algebra sweep of issue #16
+from .ops.blas import linalg_cross as cross  # noqa: E402
+from .ops.blas import vecdot  # noqa: E402
+from .ops.linalg import matmul  # noqa: E402
+
+__all__ += ["cross", "vecdot", "matmul"]
