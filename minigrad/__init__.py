@@ -268,6 +268,7 @@ from .ops.blas import (  # noqa: E402
     tensordot,
     vdot,
 )
+from .ops.counting import bincount, bucketize, histc, histogram, searchsorted, unique_consecutive  # noqa: E402
 from .ops.series import corrcoef, cov, cumulative_trapezoid, diff, trapezoid, trapz  # noqa: E402
 from .ops.stacking import (  # noqa: E402
     atleast_1d,

@@ -821,6 +821,10 @@ _SAME_ARGS = {  # t.name(*args, **kwargs) is op(t, *args, **kwargs), with the op
     "diff": "series.diff",
     "cov": "series.cov",
     "corrcoef": "series.corrcoef",
+    "bincount": "counting.bincount",
+    "histc": "counting.histc",
+    "histogram": "counting.histogram",
+    "unique_consecutive": "counting.unique_consecutive",
 }
 
 

@@ -2121,7 +2121,7 @@ OP_MODULES += ["activation"]
 OP_MODULES += ["sampling"]
 OP_MODULES += ["indexing", "selection"]
 OP_MODULES += ["pooling", "resample"]  # composed of other modules' primitives; listed so new ones need records
-OP_MODULES += ["stacking", "blas", "series"]
+OP_MODULES += ["stacking", "blas", "series", "counting"]
 
 
 def defined_primitives(modules) -> dict:
