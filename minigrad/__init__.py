@@ -269,6 +269,19 @@ from .ops.blas import (  # noqa: E402
     vdot,
 )
 from .ops.counting import bincount, bucketize, histc, histogram, searchsorted, unique_consecutive  # noqa: E402
+from .ops.decomp import (  # noqa: E402
+    cholesky,
+    cholesky_inverse,
+    cholesky_solve,
+    det,
+    inverse,
+    logdet,
+    matrix_exp,
+    matrix_power,
+    slogdet,
+)
+from .ops.decomp import lstsq_removed as lstsq  # noqa: E402
+from .ops.decomp import solve_removed as solve  # noqa: E402
 from .ops.series import corrcoef, cov, cumulative_trapezoid, diff, trapezoid, trapz  # noqa: E402
 from .ops.stacking import (  # noqa: E402
     atleast_1d,

@@ -1,7 +1,9 @@
 """``torch.linalg``'s names that minigrad has, for programs that write ``torch.linalg.vector_norm``.
 
-Only ``vector_norm`` so far: PyTorch's ``linalg.norm`` and ``matrix_norm`` take operator norms of
-matrices (singular values), which minigrad does not compute. :func:`minigrad.norm` is ``torch.norm``.
+``vector_norm``, and (issue #16) ``cross``, ``vecdot``, ``matmul``, ``inv``, ``det``, ``slogdet``,
+``solve``, ``cholesky``, ``matrix_power``, ``matrix_exp`` and ``LinAlgError``. PyTorch's
+``linalg.norm`` and ``matrix_norm`` take operator norms of matrices (singular values), which
+minigrad does not compute. :func:`minigrad.norm` is ``torch.norm``.
 """
 
 from .ops.linalg import vector_norm
@@ -11,6 +13,12 @@ __all__ = ["vector_norm"]
 # the linear-algebra sweep of issue #16
 from .ops.blas import linalg_cross as cross  # noqa: E402
 from .ops.blas import vecdot  # noqa: E402
+from .ops.decomp import LinAlgError, matrix_exp, matrix_power, solve  # noqa: E402
+from .ops.decomp import linalg_cholesky as cholesky  # noqa: E402
+from .ops.decomp import linalg_det as det  # noqa: E402
+from .ops.decomp import linalg_inv as inv  # noqa: E402
+from .ops.decomp import linalg_slogdet as slogdet  # noqa: E402
 from .ops.linalg import matmul  # noqa: E402
 
 __all__ += ["cross", "vecdot", "matmul"]
+__all__ += ["LinAlgError", "inv", "det", "slogdet", "solve", "cholesky", "matrix_power", "matrix_exp"]

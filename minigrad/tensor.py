@@ -825,6 +825,15 @@ _SAME_ARGS = {  # t.name(*args, **kwargs) is op(t, *args, **kwargs), with the op
     "histc": "counting.histc",
     "histogram": "counting.histogram",
     "unique_consecutive": "counting.unique_consecutive",
+    "inverse": "decomp.inverse",
+    "det": "decomp.det",
+    "logdet": "decomp.logdet",
+    "slogdet": "decomp.slogdet",
+    "cholesky": "decomp.cholesky",
+    "cholesky_solve": "decomp.cholesky_solve",
+    "cholesky_inverse": "decomp.cholesky_inverse",
+    "matrix_power": "decomp.matrix_power",
+    "matrix_exp": "decomp.matrix_exp",
 }
 
 

@@ -42,6 +42,7 @@ from ophelpers import arrays, axes, distinct_arrays, nonzero, separated_pair, sh
 
 import minigrad
 import minigrad.nn.functional as F
+import minigrad.ops.decomp as decomp
 import minigrad.ops.loss_breadth as loss_breadth
 import minigrad.ops.stacking as stacking
 from minigrad.ops import construct, contraction, conv, elementwise, linalg, loss, pointwise, reduction, scan, sorting
@@ -2085,6 +2086,77 @@ SWEEP = [
         **BREADTH,
     ),
 ]
+
+
+@st.composite
+def _matrices(draw, batch=None):
+    """Well-conditioned square matrices (a random part of norm < 1 plus 2 I), batched, n from 0 to 3."""
+    batch = draw(shapes(min_dims=0, max_dims=2, max_side=2)) if batch is None else batch
+    n = draw(st.integers(0, 3))
+    a = draw(arrays(batch + (n, n), values(-1.0, 1.0))) / max(n, 1)
+    return a + 2.0 * np.eye(n)
+
+
+@st.composite
+def _square_case(draw):
+    return Case((draw(_matrices()),))
+
+
+@st.composite
+def _solve_case(draw):
+    batch_a, batch_b = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=2, max_side=2)).input_shapes
+    a = draw(_matrices(batch_a))
+    n = a.shape[-1]
+    b = draw(arrays(batch_b + (n, draw(st.integers(0, 3)))))
+    return Case((a, b))
+
+
+def _spd(x):
+    """The symmetric part of x: cholesky reads one triangle, so its gradient is taken for symmetric input."""
+    return (x + x.mT) * 0.5
+
+
+def _solve_ref(a, b):
+    shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    return np.linalg.solve(np.broadcast_to(a, shape + a.shape[-2:]), np.broadcast_to(b, shape + b.shape[-2:]))
+
+
+SWEEP += [
+    OpRecord(
+        decomp._inv,
+        minigrad.inverse,
+        np.linalg.inv,
+        _square_case(),
+        spellings={"linalg": lambda x: minigrad.linalg.inv(x), "method": lambda x: x.inverse()},
+        **BREADTH,
+    ),
+    OpRecord(
+        decomp._det,
+        minigrad.det,
+        np.linalg.det,
+        _square_case(),
+        spellings={"linalg": lambda x: minigrad.linalg.det(x), "method": lambda x: x.det()},
+        **BREADTH,
+    ),
+    OpRecord(
+        decomp._logabsdet,
+        lambda x: minigrad.slogdet(x).logabsdet,
+        lambda x: np.linalg.slogdet(x)[1],
+        _square_case(),
+        spellings={"linalg": lambda x: minigrad.linalg.slogdet(x)[1], "logdet": minigrad.logdet},
+        **BREADTH,
+    ),
+    OpRecord(decomp._solve, lambda a, b: minigrad.linalg.solve(a, b), _solve_ref, _solve_case(), **BREADTH),
+    OpRecord(
+        decomp._cholesky,
+        lambda x: minigrad.cholesky(_spd(x)),
+        lambda x: np.linalg.cholesky((x + np.swapaxes(x, -1, -2)) / 2),
+        _square_case(),
+        positions=(None,),
+        spellings={"linalg": lambda x: minigrad.linalg.cholesky(_spd(x))},
+        **BREADTH,
+    ),
+]
 RECORDS += SWEEP
 BY_NAME = {r.name: r for r in RECORDS}
 
@@ -2121,7 +2193,7 @@ OP_MODULES += ["activation"]
 OP_MODULES += ["sampling"]
 OP_MODULES += ["indexing", "selection"]
 OP_MODULES += ["pooling", "resample"]  # composed of other modules' primitives; listed so new ones need records
-OP_MODULES += ["stacking", "blas", "series", "counting"]
+OP_MODULES += ["stacking", "blas", "series", "counting", "decomp"]
 
 
 def defined_primitives(modules) -> dict:

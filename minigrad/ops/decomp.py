@@ -1,0 +1,379 @@
+"""Dense linear algebra: inverse, determinants, solve, Cholesky, matrix powers and the matrix exponential.
+
+The primitives are ``inv``, ``det``, ``logabsdet`` (of ``slogdet``),
+``solve`` and ``cholesky``, batched over leading dimensions as NumPy's
+``linalg`` is, with the standard reverse-mode formulas (Giles, "An extended
+collection of matrix derivative results", 2008), written with minigrad ops
+so that they differentiate again:
+
+- Y = A^-1:            dA = -Y^T G Y^T
+- d = det A:           dA = g d A^-T
+- l = log|det A|:      dA = g A^-T
+- X = A^-1 B:          dB = A^-T G,  dA = -dB X^T
+- L = chol(A), A = L L^T:  dA = L^-T Phi L^-1, Phi = (P + tril(P, -1)^T) / 2, P = tril(L^T G)
+  (PyTorch's formula: a symmetric gradient, as A is taken symmetric)
+
+``matrix_power``, ``matrix_exp`` (scaling and squaring of a Taylor
+polynomial), ``cholesky_solve`` and ``cholesky_inverse`` are composed of
+these and ``matmul``. A singular or non-positive-definite matrix raises
+:class:`LinAlgError` (a RuntimeError, as ``torch.linalg.LinAlgError``).
+As at PyTorch's, ``det``'s gradient here needs an invertible matrix.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import namedtuple
+
+import numpy as np
+
+from .. import backend
+from ..errors import DTypeError, MinigradError, ShapeError
+from ..primitive import primitive
+from ..tensor import Tensor
+from . import construct, elementwise, linalg
+from . import shape as _shape
+
+__all__ = [
+    "LinAlgError",
+    "inverse",
+    "det",
+    "logdet",
+    "slogdet",
+    "solve",
+    "cholesky",
+    "cholesky_solve",
+    "cholesky_inverse",
+    "matrix_power",
+    "matrix_exp",
+    "SlogdetResult",
+]
+
+
+class LinAlgError(MinigradError, RuntimeError):
+    """A matrix that the operation cannot take: singular for inverse and solve, not positive-definite for
+    Cholesky (PyTorch's ``torch.linalg.LinAlgError``, also a RuntimeError)."""
+
+
+SlogdetResult = namedtuple("slogdet", ["sign", "logabsdet"])
+SlogdetResult.__doc__ = "What ``slogdet`` returns, as ``torch.return_types.slogdet``: the sign and log |det|."
+
+
+def _square(op: str, A) -> Tensor:
+    if not isinstance(A, Tensor):
+        raise DTypeError(f"{op}: expects a tensor, got {type(A).__name__}")
+    if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
+        raise ShapeError(
+            f"{op}: A must be batches of square matrices, but they are {A.shape[-2] if A.ndim > 1 else '-'} by "
+            f"{A.shape[-1] if A.ndim else '-'} matrices (shape {tuple(A.shape)})"
+        )
+    if A.dtype.kind != "f":
+        raise DTypeError(f"{op}: expects a floating-point tensor, got dtype {A.dtype}")
+    return A
+
+
+def _lift(x):
+    """g of shape (...) as (..., 1, 1), to scale matrices."""
+    return _shape.unsqueeze(_shape.unsqueeze(x, -1), -1)
+
+
+# --- primitives --------------------------------------------------------------------------------------------
+
+
+def _linalg_error(op: str, exc, A) -> LinAlgError:
+    return LinAlgError(f"{op}: {exc}; the input matrix (shape {tuple(A.shape)}) is singular or ill-formed")
+
+
+@primitive(name="inv", saves_output=True)
+def _inv(a):
+    try:
+        return backend.xp_of(a).linalg.inv(a)
+    except np.linalg.LinAlgError as exc:
+        raise _linalg_error("inv", exc, a) from exc
+
+
+_inv.defvjp(lambda g, ans, a: -linalg.matmul(linalg._mT(ans), linalg.matmul(g, linalg._mT(ans))))
+
+
+@primitive(name="det", saves=(0,), saves_output=True)
+def _det(a):
+    xp = backend.xp_of(a)
+    return xp.asarray(xp.linalg.det(a))
+
+
+_det.defvjp(lambda g, ans, a: _lift(g * ans) * linalg._mT(_inv(a)))
+
+
+@primitive(name="logabsdet", saves=(0,))
+def _logabsdet(a):
+    xp = backend.xp_of(a)
+    return xp.asarray(xp.linalg.slogdet(a)[1])
+
+
+_logabsdet.defvjp(lambda g, ans, a: _lift(g) * linalg._mT(_inv(a)))
+
+
+@primitive(name="solve", saves=(0,), saves_output=True)
+def _solve(a, b):
+    """X with A X = B, for B of shape (..., n, k); the batch dimensions broadcast."""
+    xp = backend.xp_of(a)
+    shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    try:
+        return xp.linalg.solve(xp.broadcast_to(a, shape + a.shape[-2:]), xp.broadcast_to(b, shape + b.shape[-2:]))
+    except np.linalg.LinAlgError as exc:
+        raise _linalg_error("solve", exc, a) from exc
+
+
+def _solve_vjp_b(g, ans, a, b):
+    return _solve(linalg._mT(a), g)
+
+
+def _solve_vjp_a(g, ans, a, b):
+    return -linalg.matmul(_solve(linalg._mT(a), g), linalg._mT(ans))
+
+
+_solve.defvjp(_solve_vjp_a, _solve_vjp_b)
+
+
+@primitive(name="cholesky", saves_output=True)
+def _cholesky(a):
+    """The lower Cholesky factor L (A = L L^T), from A's lower triangle."""
+    try:
+        return backend.xp_of(a).linalg.cholesky(a)
+    except np.linalg.LinAlgError as exc:
+        raise LinAlgError(f"cholesky: {exc}; the input (shape {tuple(a.shape)}) is not positive-definite") from exc
+
+
+def _cholesky_vjp(g, L, a):
+    p = construct._tril(linalg.matmul(linalg._mT(L), g), diagonal=0)
+    phi = (p + linalg._mT(construct._tril(p, diagonal=-1))) * 0.5
+    l_inv = _inv(L)
+    return linalg.matmul(linalg._mT(l_inv), linalg.matmul(phi, l_inv))
+
+
+_cholesky.defvjp(_cholesky_vjp)
+
+
+# --- the public functions -------------------------------------------------------------------------------------
+
+
+def inverse(input: Tensor) -> Tensor:
+    """The inverse of each square matrix in the last two dimensions, ``torch.inverse`` / ``torch.linalg.inv``.
+
+    Gradient: -Y^T G Y^T with Y the inverse. Raises LinAlgError for a
+    singular matrix, ShapeError for non-square input, DTypeError for
+    integers.
+    """
+    return _inv(_square("inverse", input))
+
+
+def linalg_inv(A: Tensor) -> Tensor:
+    """``torch.linalg.inv``: :func:`inverse`."""
+    return _inv(_square("linalg.inv", A))
+
+
+def det(input: Tensor) -> Tensor:
+    """The determinant of each square matrix, ``torch.det`` / ``torch.linalg.det``; a (0, 0) matrix has 1.
+
+    Gradient: g det(A) A^-T (it needs an invertible A). Raises ShapeError
+    for non-square input.
+    """
+    return _det(_square("det", input))
+
+
+def linalg_det(A: Tensor) -> Tensor:
+    """``torch.linalg.det``: :func:`det`."""
+    return _det(_square("linalg.det", A))
+
+
+def slogdet(input: Tensor) -> SlogdetResult:
+    """``(sign, logabsdet)`` of each determinant, ``torch.slogdet`` / ``torch.linalg.slogdet``.
+
+    det = sign * exp(logabsdet), computed from an LU factorisation without
+    overflow; a singular matrix has sign 0 and logabsdet -inf. Only
+    logabsdet has a gradient: g A^-T.
+    """
+    A = _square("slogdet", input)
+    sign = Tensor._wrap(A.xp.asarray(A.xp.linalg.slogdet(A.array)[0]))
+    return SlogdetResult(sign, _logabsdet(A))
+
+
+def linalg_slogdet(A: Tensor) -> SlogdetResult:
+    """``torch.linalg.slogdet``: :func:`slogdet`."""
+    return slogdet(A)
+
+
+def logdet(input: Tensor) -> Tensor:
+    """log det of each square matrix, ``torch.logdet``: NaN for a negative determinant, -inf for zero.
+
+    Gradient: g A^-T where the determinant is positive.
+    """
+    A = _square("logdet", input)
+    xp = A.xp
+    sign = xp.asarray(xp.linalg.slogdet(A.array)[0])
+    lad = _logabsdet(A)
+    fill = Tensor._wrap(xp.asarray(xp.where(sign < 0, xp.nan, -xp.inf), dtype=A.dtype))
+    return elementwise.where(Tensor._wrap(xp.asarray(sign > 0)), lad, fill)
+
+
+def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
+    """X with A X = B (``left=True``) or X A = B (``left=False``), ``torch.linalg.solve``.
+
+    ``B`` is batches of matrices (..., n, k), or of vectors (..., n) when it
+    has one dimension fewer than ``A`` and its shape is A's without the last
+    (or it is 1-D); batch dimensions broadcast. Gradients: dB = A^-T G,
+    dA = -dB X^T. Raises LinAlgError for a singular A, ShapeError for
+    shapes that do not fit, DTypeError for mixed or integer dtypes.
+    """
+    A = _square("linalg.solve", A)
+    if not isinstance(B, Tensor):
+        raise DTypeError(f"linalg.solve: B must be a tensor, got {type(B).__name__}")
+    if B.dtype != A.dtype:
+        raise DTypeError(f"linalg.solve: expected A and B to have the same dtype, got {A.dtype} and {B.dtype}")
+    vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+    if not left:  # X A = B  <=>  A^T X^T = B^T
+        if vector:
+            return solve(linalg._mT(A), B)
+        return linalg._mT(solve(linalg._mT(A), linalg._mT(B)))
+    b = _shape.unsqueeze(B, -1) if vector else B
+    if b.ndim < 2 or b.shape[-2] != A.shape[-1]:
+        raise ShapeError(
+            f"linalg.solve: incompatible shapes of A and B for the equation AX = B ({_dims(A)} and {_dims(B)})"
+        )
+    try:
+        np.broadcast_shapes(tuple(A.shape[:-2]), tuple(b.shape[:-2]))
+    except ValueError as exc:
+        raise ShapeError(
+            f"linalg.solve: the batch dimensions of A {tuple(A.shape)} and B {tuple(B.shape)} do not broadcast"
+        ) from exc
+    x = _solve(A, b)
+    return _shape.squeeze(x, -1) if vector else x
+
+
+def _dims(x) -> str:
+    return "x".join(str(s) for s in x.shape) or "0-d"
+
+
+def solve_removed(input, A, *, out=None):
+    """``torch.solve`` was removed from PyTorch (1.9); as there, calling it raises and names the replacement."""
+    raise LinAlgError(
+        "solve: This function was deprecated since version 1.9 and is now removed. `torch.solve` is deprecated in "
+        "favor of `linalg.solve`, which takes its arguments reversed: X = solve(A, B) instead of solve(B, A)."
+    )
+
+
+def lstsq_removed(input, A, *, out=None):
+    """``torch.lstsq`` was removed from PyTorch (1.9); as there, calling it raises and names the replacement."""
+    raise LinAlgError(
+        "lstsq: This function was deprecated since version 1.9 and is now removed. `torch.lstsq` is deprecated in "
+        "favor of `linalg.lstsq`; minigrad has `linalg.solve` (solve the normal equations A^T A x = A^T b)."
+    )
+
+
+def cholesky(input: Tensor, upper: bool = False) -> Tensor:
+    """The Cholesky factor of symmetric positive-definite matrices, ``torch.cholesky``.
+
+    Lower L with A = L L^T (read from A's lower triangle), or its transpose U
+    = L^T (A = U^T U) with ``upper=True``. Gradient: PyTorch's symmetric
+    formula (module docstring). Raises LinAlgError for a matrix that is not
+    positive-definite.
+    """
+    L = _cholesky(_square("cholesky", input))
+    return linalg._mT(L) if upper else L
+
+
+def linalg_cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
+    """``torch.linalg.cholesky``: :func:`cholesky` (``upper`` keyword-only)."""
+    L = _cholesky(_square("linalg.cholesky", A))
+    return linalg._mT(L) if upper else L
+
+
+def _factor(op: str, L, upper):
+    L = _square(op, L)
+    return linalg._mT(L) if upper else L
+
+
+def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
+    """X with A X = B for A = L L^T given its Cholesky factor, ``torch.cholesky_solve(B, L, upper=False)``.
+
+    Two solves with the factor (batch dimensions broadcast), so the
+    gradients reach both ``B`` and ``L``. With ``upper=True`` ``L`` is the
+    upper factor U (A = U^T U). Raises ShapeError for shapes that do not fit.
+    """
+    lower = _factor("cholesky_solve", L, upper)
+    if not isinstance(B, Tensor) or B.ndim < 2 or B.shape[-2] != lower.shape[-1]:
+        raise ShapeError(
+            f"cholesky_solve: B must be batches of matrices with {lower.shape[-1]} rows, got shape "
+            f"{tuple(getattr(B, 'shape', ()))}"
+        )
+    return solve(linalg._mT(lower), solve(lower, B))
+
+
+def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:
+    """The inverse of A = L L^T (U^T U with ``upper=True``) from its Cholesky factor, ``torch.cholesky_inverse``."""
+    lower = _factor("cholesky_inverse", L, upper)
+    return _inv(linalg.matmul(lower, linalg._mT(lower)))
+
+
+def _eye_like(A) -> Tensor:
+    xp = A.xp
+    n = A.shape[-1]
+    return Tensor._wrap(xp.broadcast_to(xp.eye(n, dtype=A.dtype), tuple(A.shape)).copy())
+
+
+def matrix_power(input: Tensor, n: int) -> Tensor:
+    """A^n for each square matrix, ``torch.matrix_power`` / ``torch.linalg.matrix_power``.
+
+    n = 0 gives the identity, n < 0 the inverse's power; computed by
+    repeated squaring with ``matmul`` (so the gradient is matmul's, through
+    the inverse for n < 0). Raises ShapeError for non-square input,
+    DTypeError for an n that is not an int.
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise DTypeError(f"matrix_power: n must be an int, got {n!r}")
+    if not isinstance(input, Tensor) or input.ndim < 2 or input.shape[-1] != input.shape[-2]:
+        raise ShapeError(
+            f"matrix_power: expects a batch of square matrices, got shape {tuple(getattr(input, 'shape', ()))}"
+        )
+    n = int(n)
+    if n == 0:
+        return _eye_like(input)
+    base = inverse(input) if n < 0 else input
+    n = abs(n)
+    result = None
+    while n:
+        if n & 1:
+            result = base if result is None else linalg.matmul(result, base)
+        n >>= 1
+        if n:
+            base = linalg.matmul(base, base)
+    return elementwise.clone(result) if result is input else result
+
+
+_TAYLOR_TERMS = 18  # 1/19! < 1e-17: the truncation error is below float64 rounding for ||A / 2^s|| <= 1
+
+
+def matrix_exp(A: Tensor) -> Tensor:
+    """The matrix exponential exp(A) = sum_k A^k / k! of each square matrix, ``torch.matrix_exp``.
+
+    Scaling and squaring: exp(A) = exp(A / 2^s)^(2^s) with s chosen so that
+    ||A / 2^s||_1 <= 1, where a Taylor polynomial of degree 18 is exact to
+    float64 rounding. Composed of ``matmul``, so the gradient is the
+    polynomial's, which matches the exponential's Frechet derivative to the
+    same accuracy (PyTorch's backward is exp of a block matrix, the same
+    quantity). Raises ShapeError for non-square input.
+    """
+    A = _square("matrix_exp", A)
+    if A.numel() == 0:
+        return elementwise.clone(A)
+    norm = float(A.xp.abs(A.array).sum(axis=-2).max())  # the largest 1-norm in the batch
+    s = max(0, math.ceil(math.log2(norm))) if norm > 1 else 0
+    X = A * (1.0 / 2**s) if s else A
+    eye = _eye_like(A)
+    term, total = eye, eye
+    for k in range(1, _TAYLOR_TERMS + 1):
+        term = linalg.matmul(term, X) * (1.0 / k)
+        total = total + term
+    for _ in range(s):
+        total = linalg.matmul(total, total)
+    return total
