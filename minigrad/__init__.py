@@ -268,6 +268,20 @@ from .ops.blas import (  # noqa: E402
     tensordot,
     vdot,
 )
+from .ops.building import (  # noqa: E402
+    block_diag,
+    cartesian_prod,
+    combinations,
+    diagflat,
+    get_device,
+    index_put,
+    index_put_,
+    logspace,
+    put,
+    tril_indices,
+    triu_indices,
+    vander,
+)
 from .ops.counting import bincount, bucketize, histc, histogram, searchsorted, unique_consecutive  # noqa: E402
 from .ops.decomp import (  # noqa: E402
     cholesky,

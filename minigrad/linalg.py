@@ -13,6 +13,7 @@ __all__ = ["vector_norm"]
 # the linear-algebra sweep of issue #16
 from .ops.blas import linalg_cross as cross  # noqa: E402
 from .ops.blas import vecdot  # noqa: E402
+from .ops.building import linalg_vander as vander  # noqa: E402
 from .ops.decomp import LinAlgError, matrix_exp, matrix_power, solve  # noqa: E402
 from .ops.decomp import linalg_cholesky as cholesky  # noqa: E402
 from .ops.decomp import linalg_det as det  # noqa: E402
@@ -21,4 +22,5 @@ from .ops.decomp import linalg_slogdet as slogdet  # noqa: E402
 from .ops.linalg import matmul  # noqa: E402
 
 __all__ += ["cross", "vecdot", "matmul"]
+__all__ += ["vander"]
 __all__ += ["LinAlgError", "inv", "det", "slogdet", "solve", "cholesky", "matrix_power", "matrix_exp"]

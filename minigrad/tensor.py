@@ -575,6 +575,26 @@ class Tensor:
         """
         return _ops.stacking.tile(self, _shape_args(dims))
 
+    @property
+    def itemsize(self) -> int:
+        """Bytes per element (``Tensor.itemsize``, 4 for float32)."""
+        return int(self.array.itemsize)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of all elements, numel * itemsize (``Tensor.nbytes``)."""
+        return int(self.array.nbytes)
+
+    @property
+    def is_cuda(self) -> bool:
+        """Whether the tensor is on a CUDA device (``Tensor.is_cuda``)."""
+        return self.device != "cpu"
+
+    @property
+    def is_cpu(self) -> bool:
+        """Whether the tensor is in host memory (``Tensor.is_cpu``)."""
+        return self.device == "cpu"
+
 
 # --- the methods that are one call of an op -------------------------------------------
 # Each table maps a method name to the op it calls, as "module.name" in minigrad.ops.
@@ -834,6 +854,19 @@ _SAME_ARGS = {  # t.name(*args, **kwargs) is op(t, *args, **kwargs), with the op
     "cholesky_inverse": "decomp.cholesky_inverse",
     "matrix_power": "decomp.matrix_power",
     "matrix_exp": "decomp.matrix_exp",
+    "diagflat": "building.diagflat",
+    "tril_": "building.tril_",
+    "triu_": "building.triu_",
+    "fill_diagonal_": "building.fill_diagonal_",
+    "index_put": "building.index_put",
+    "index_put_": "building.index_put_",
+    "put": "building.put",
+    "put_": "building.put_",
+    "sum_to_size": "building.sum_to_size",
+    "stride": "building.stride",
+    "storage_offset": "building.storage_offset",
+    "element_size": "building.element_size",
+    "get_device": "building.get_device",
 }
 
 

@@ -23,6 +23,6 @@ from . import indexing, selection  # noqa: E402
 __all__ += ["indexing", "selection"]
 
 # the shape, stacking/splitting, linear-algebra and counting sweep of issue #16
-from . import blas, counting, decomp, series, stacking  # noqa: E402
+from . import blas, building, counting, decomp, series, stacking  # noqa: E402
 
-__all__ += ["stacking", "blas", "series", "counting", "decomp"]
+__all__ += ["stacking", "blas", "series", "counting", "decomp", "building"]

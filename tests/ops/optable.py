@@ -2193,7 +2193,7 @@ OP_MODULES += ["activation"]
 OP_MODULES += ["sampling"]
 OP_MODULES += ["indexing", "selection"]
 OP_MODULES += ["pooling", "resample"]  # composed of other modules' primitives; listed so new ones need records
-OP_MODULES += ["stacking", "blas", "series", "counting", "decomp"]
+OP_MODULES += ["stacking", "blas", "series", "counting", "decomp", "building"]
 
 
 def defined_primitives(modules) -> dict:
