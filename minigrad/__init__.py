@@ -292,7 +292,10 @@ from .ops.decomp import (  # noqa: E402
     logdet,
     matrix_exp,
     matrix_power,
+    pinverse,
+    qr,
     slogdet,
+    svd,
 )
 from .ops.decomp import lstsq_removed as lstsq  # noqa: E402
 from .ops.decomp import solve_removed as solve  # noqa: E402

@@ -47,6 +47,9 @@ __all__ = [
     "matrix_power",
     "matrix_exp",
     "SlogdetResult",
+    "pinverse",
+    "svd",
+    "qr",
 ]
 
 
@@ -377,3 +380,168 @@ def matrix_exp(A: Tensor) -> Tensor:
     for _ in range(s):
         total = linalg.matmul(total, total)
     return total
+
+
+# --- pseudo-inverse ------------------------------------------------------------------------------------------------
+
+
+def _svd_cutoff(s, atol, rtol):
+    """Singular values above max(atol, rtol * largest) count; the rest are dropped (per matrix)."""
+    largest = s[..., :1] if s.shape[-1] else s[..., :0]
+    return backend.xp_of(s).maximum(atol, rtol * largest)
+
+
+@primitive(name="pinv", saves=(0,), saves_output=True)
+def _pinv(a, *, atol, rtol):
+    """The Moore-Penrose pseudo-inverse from the SVD: V diag(1/s over the cutoff, else 0) U^T."""
+    xp = backend.xp_of(a)
+    m, n = a.shape[-2:]
+    if m == 0 or n == 0:
+        return xp.zeros(a.shape[:-2] + (n, m), dtype=a.dtype)
+    u, s, vh = xp.linalg.svd(a, full_matrices=False)
+    keep = s > _svd_cutoff(s, atol, rtol)
+    inv_s = xp.where(keep, 1.0 / xp.where(keep, s, 1.0), 0.0).astype(a.dtype)
+    return xp.swapaxes(vh, -1, -2) @ (inv_s[..., :, None] * xp.swapaxes(u, -1, -2))
+
+
+def _pinv_vjp(g, ans, a, atol, rtol):
+    """For A of constant rank (Golub and Pereyra), with X = A+:
+    dA = -X^T G X^T + (I - A X) G^T X X^T + X^T X G^T (I - X A)."""
+    mT, mm = linalg._mT, linalg.matmul
+    xt = mT(ans)
+    first = -mm(xt, mm(g, xt))
+    gx = mm(mT(g), mm(ans, xt))  # G^T X X^T
+    second = gx - mm(a, mm(ans, gx))  # (I - A X) G^T X X^T
+    right = mm(mm(xt, ans), mT(g))  # X^T X G^T
+    third = right - mm(right, mm(ans, a))  # X^T X G^T (I - X A)
+    return first + second + third
+
+
+_pinv.defvjp(_pinv_vjp)
+
+
+def _tolerances(op: str, A, atol, rtol, rcond=None):
+    if rcond is not None:
+        return 0.0, float(rcond)
+    eps = float(np.finfo(A.dtype).eps)
+    atol = 0.0 if atol is None else float(atol)
+    if rtol is None:
+        rtol = eps * max(A.shape[-2:]) if atol <= 0 else 0.0
+    return atol, float(rtol)
+
+
+def _matrices(op: str, A) -> Tensor:
+    if not isinstance(A, Tensor):
+        raise DTypeError(f"{op}: expects a tensor, got {type(A).__name__}")
+    if A.ndim < 2:
+        raise ShapeError(f"{op}: the input tensor A must have at least 2 dimensions, got shape {tuple(A.shape)}")
+    if A.dtype.kind != "f":
+        raise DTypeError(f"{op}: expects a floating-point tensor, got dtype {A.dtype}")
+    return A
+
+
+def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
+    """The Moore-Penrose pseudo-inverse of each matrix, ``torch.pinverse``: singular values below
+    ``rcond`` times the largest are taken as zero.
+
+    Gradient: the constant-rank formula of Golub and Pereyra (PyTorch's), in minigrad ops.
+    """
+    A = _matrices("pinverse", input)
+    atol, rtol = _tolerances("pinverse", A, None, None, rcond)
+    return _pinv(A, atol=atol, rtol=rtol)
+
+
+def linalg_pinv(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False) -> Tensor:
+    """``torch.linalg.pinv``: singular values up to max(atol, rtol * largest) are dropped.
+
+    With neither tolerance given, rtol = eps * max(m, n), as PyTorch; ``hermitian`` is accepted (the SVD
+    serves symmetric matrices too).
+    """
+    A = _matrices("linalg.pinv", A)
+    atol, rtol = _tolerances("linalg.pinv", A, atol, rtol)
+    return _pinv(A, atol=atol, rtol=rtol)
+
+
+# --- factorisations without gradients: svd, qr, matrix_rank -------------------------------------------------------
+
+
+def _no_gradient(op: str, A) -> None:
+    """svd and qr have no gradients in minigrad: refuse to record rather than return a constant silently."""
+    from ..grad_mode import is_grad_enabled
+
+    if is_grad_enabled() and A.requires_grad:
+        from ..errors import GraphError
+
+        raise GraphError(
+            f"{op}: minigrad has no gradient for this factorisation; call it under `with minigrad.no_grad():` "
+            "or on input.detach() (for a pseudo-inverse or a solve, pinverse, linalg.pinv and linalg.solve have "
+            "gradients)"
+        )
+
+
+SvdResult = namedtuple("svd", ["U", "S", "V"])
+LinalgSvdResult = namedtuple("svd", ["U", "S", "Vh"])
+QrResult = namedtuple("qr", ["Q", "R"])
+
+
+def linalg_svd(A: Tensor, full_matrices: bool = True, *, driver=None) -> LinalgSvdResult:
+    """``torch.linalg.svd``: A = U diag(S) Vh, S descending; (m, m) and (n, n) factors with
+    ``full_matrices``, else (m, k) and (k, n), k = min(m, n). No gradient (raises while recording)."""
+    A = _matrices("linalg.svd", A)
+    _no_gradient("linalg.svd", A)
+    u, s, vh = A.xp.linalg.svd(A.array, full_matrices=bool(full_matrices))
+    return LinalgSvdResult(Tensor._wrap(u), Tensor._wrap(s), Tensor._wrap(vh))
+
+
+def svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> SvdResult:
+    """``torch.svd``: (U, S, V) with A = U diag(S) V^T (V, not V^T, as PyTorch's older function).
+
+    ``some=False`` gives square U and V. With ``compute_uv=False`` U and V are zeros of their shapes, as
+    PyTorch. No gradient (raises while recording).
+    """
+    A = _matrices("svd", input)
+    _no_gradient("svd", A)
+    xp = A.xp
+    u, s, vh = xp.linalg.svd(A.array, full_matrices=not some)
+    if not compute_uv:
+        u, vh = xp.zeros_like(u), xp.zeros_like(vh)
+    return SvdResult(Tensor._wrap(u), Tensor._wrap(s), Tensor._wrap(xp.ascontiguousarray(xp.swapaxes(vh, -1, -2))))
+
+
+def linalg_svdvals(A: Tensor, *, driver=None) -> Tensor:
+    """``torch.linalg.svdvals``: the singular values, descending. No gradient (raises while recording)."""
+    A = _matrices("linalg.svdvals", A)
+    _no_gradient("linalg.svdvals", A)
+    return Tensor._wrap(A.xp.linalg.svd(A.array, compute_uv=False))
+
+
+def linalg_qr(A: Tensor, mode: str = "reduced") -> QrResult:
+    """``torch.linalg.qr``: A = Q R with Q orthonormal columns and R upper triangular.
+
+    ``mode`` "reduced" (k = min(m, n) columns), "complete" (square Q) or "r" (R only, Q empty). Signs as
+    LAPACK gives them (PyTorch's). No gradient (raises while recording).
+    """
+    A = _matrices("linalg.qr", A)
+    if mode not in ("reduced", "complete", "r"):
+        raise ValueError(
+            f"linalg.qr: qr received unrecognized mode '{mode}' but expected one of 'reduced', 'complete', 'r'"
+        )
+    _no_gradient("linalg.qr", A)
+    xp = A.xp
+    q, r = xp.linalg.qr(A.array, mode="complete" if mode == "complete" else "reduced")
+    if mode == "r":
+        q = xp.zeros((0,), dtype=A.dtype)
+    return QrResult(Tensor._wrap(q), Tensor._wrap(r))
+
+
+def qr(input: Tensor, some: bool = True) -> QrResult:
+    """``torch.qr`` (deprecated there for linalg.qr): reduced with ``some=True``, else complete."""
+    return linalg_qr(input, "reduced" if some else "complete")
+
+
+def linalg_matrix_rank(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False) -> Tensor:
+    """``torch.linalg.matrix_rank``: the number of singular values above max(atol, rtol * largest), int64."""
+    A = _matrices("linalg.matrix_rank", A)
+    atol, rtol = _tolerances("linalg.matrix_rank", A, atol, rtol)
+    s = A.xp.linalg.svd(A.array, compute_uv=False)
+    return Tensor._wrap((s > _svd_cutoff(s, atol, rtol)).sum(axis=-1).astype(np.int64))

@@ -2157,6 +2157,33 @@ SWEEP += [
         **BREADTH,
     ),
 ]
+
+
+@st.composite
+def _pinv_case(draw):
+    """Full-rank rectangular matrices (the pinv gradient holds at constant rank): a random part plus 2 I."""
+    batch = draw(shapes(min_dims=0, max_dims=1, max_side=2))
+    m, n = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    a = draw(arrays(batch + (m, n), values(-1.0, 1.0))) / max(m, n) + 2.0 * np.eye(m, n)
+    return Case((a,), {"rcond": draw(st.sampled_from([1e-15, 1e-3]))})
+
+
+SWEEP += [
+    OpRecord(
+        decomp._pinv,
+        lambda x, rcond: minigrad.pinverse(x, rcond),
+        lambda x, rcond: np.linalg.pinv(x, rcond=rcond),
+        _pinv_case(),
+        spellings={
+            "linalg": lambda x, rcond: minigrad.linalg.pinv(x, rtol=rcond),
+            "method": lambda x, rcond: x.pinverse(rcond),
+        },
+        # the SVD forward rounds to ~n eps ||A+|| absolute (LAPACK's backward-stable bound), above the
+        # per-output noise estimate: differences below 1e-10 absolute (gradients of size ~1) agree
+        gradcheck={"floor": 1e-3},
+        **BREADTH,
+    ),
+]
 RECORDS += SWEEP
 BY_NAME = {r.name: r for r in RECORDS}
 

@@ -164,3 +164,57 @@ def test_the_removed_torch_solve_and_lstsq_raise_naming_the_replacement():
         minigrad.solve(minigrad.eye(2), minigrad.eye(2))
     with pytest.raises(RuntimeError, match="`torch.lstsq` is deprecated in favor of `linalg.lstsq`"):
         minigrad.lstsq(minigrad.eye(2), minigrad.eye(2))
+
+
+# --- pinv, svd, qr, matrix_rank ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (3, 4), (2, 3, 3), (0, 3)])
+def test_pinverse_and_linalg_pinv_match_numpy(shape, device):
+    a = np.random.default_rng(4).standard_normal(shape)
+    for got in (minigrad.pinverse(_t(a, device)), minigrad.linalg.pinv(_t(a, device)), _t(a, device).pinverse()):
+        np.testing.assert_allclose(_np(got), np.linalg.pinv(a), rtol=1e-9, atol=1e-12)
+    if 0 not in shape:
+        check_gradients(lambda x: minigrad.pinverse(x), a, device=device, floor=1e-3)
+        check_second_order(lambda x: minigrad.linalg.pinv(x), a)
+
+
+def test_pinv_tolerances_drop_small_singular_values():
+    u, _ = np.linalg.qr(np.random.default_rng(5).standard_normal((3, 3)))
+    a = u @ np.diag([3.0, 1.0, 1e-4]) @ u.T
+    np.testing.assert_allclose(minigrad.linalg.pinv(_t(a), rtol=1e-2).numpy(), np.linalg.pinv(a, rcond=1e-2), atol=1e-9)
+    np.testing.assert_allclose(
+        minigrad.linalg.pinv(_t(a), atol=0.5).numpy(), u @ np.diag([1 / 3, 1, 0]) @ u.T, atol=1e-9
+    )
+    np.testing.assert_allclose(minigrad.pinverse(_t(a), rcond=1e-2).numpy(), np.linalg.pinv(a, rcond=1e-2), atol=1e-9)
+    assert minigrad.linalg.matrix_rank(_t(a)).item() == 3
+    assert minigrad.linalg.matrix_rank(_t(a), rtol=1e-2).item() == 2
+    assert minigrad.linalg.matrix_rank(_t(np.stack([a, np.zeros((3, 3))]))).tolist() == [3, 0]
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (3, 4), (2, 3, 3)])
+def test_svd_and_qr_reconstruct_and_refuse_to_record(shape):
+    a = np.random.default_rng(6).standard_normal(shape)
+    t = _t(a)
+    u, s, vh = minigrad.linalg.svd(t, full_matrices=False)
+    np.testing.assert_allclose((u.numpy() * s.numpy()[..., None, :]) @ vh.numpy(), a, atol=1e-12)
+    np.testing.assert_allclose(s.numpy(), np.linalg.svd(a, compute_uv=False), rtol=1e-12)
+    np.testing.assert_allclose(minigrad.linalg.svdvals(t).numpy(), s.numpy(), rtol=1e-12)
+    assert minigrad.linalg.svd(t).U.shape == shape[:-2] + (shape[-2], shape[-2])
+    U, S, V = minigrad.svd(t)  # torch.svd: V, not V^T
+    np.testing.assert_allclose((U.numpy() * S.numpy()[..., None, :]) @ np.swapaxes(V.numpy(), -1, -2), a, atol=1e-12)
+    assert minigrad.svd(t, some=False).U.shape[-1] == shape[-2]
+    assert not minigrad.svd(t, compute_uv=False).U.numpy().any()
+    q, r = minigrad.linalg.qr(t)
+    np.testing.assert_allclose(q.numpy() @ r.numpy(), a, atol=1e-12)
+    np.testing.assert_allclose(np.triu(r.numpy()), r.numpy())
+    assert minigrad.qr(t, some=False).Q.shape[-1] == shape[-2] and minigrad.linalg.qr(t, mode="r").Q.numel() == 0
+    assert t.qr().R.shape == r.shape and t.svd().S.shape == s.shape
+    w = _t(a, requires_grad=True)
+    for call in (lambda: minigrad.linalg.svd(w), lambda: minigrad.svd(w), lambda: minigrad.linalg.qr(w)):
+        with pytest.raises(minigrad.GraphError, match="minigrad has no gradient for this factorisation"):
+            call()
+    with minigrad.no_grad():
+        assert minigrad.linalg.svdvals(w).shape == s.shape
+    with pytest.raises(ValueError, match="linalg.qr: qr received unrecognized mode 'full'"):
+        minigrad.linalg.qr(t, mode="full")
