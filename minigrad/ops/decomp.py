@@ -32,6 +32,7 @@ from ..errors import DTypeError, MinigradError, ShapeError
 from ..primitive import primitive
 from ..tensor import Tensor
 from . import construct, elementwise, linalg
+from . import reduction as _reduction
 from . import shape as _shape
 
 __all__ = [
@@ -545,3 +546,59 @@ def linalg_matrix_rank(A: Tensor, *, atol=None, rtol=None, hermitian: bool = Fal
     atol, rtol = _tolerances("linalg.matrix_rank", A, atol, rtol)
     s = A.xp.linalg.svd(A.array, compute_uv=False)
     return Tensor._wrap((s > _svd_cutoff(s, atol, rtol)).sum(axis=-1).astype(np.int64))
+
+
+# --- least squares ------------------------------------------------------------------------------------------------
+
+LstsqResult = namedtuple("lstsq", ["solution", "residuals", "rank", "singular_values"])
+_DRIVERS = ("gelsy", "gelsd", "gelss", "gels")
+
+
+def linalg_lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | None = None) -> LstsqResult:
+    """``torch.linalg.lstsq``: X minimising ||A X - B|| (the minimum-norm one for rank-deficient A).
+
+    ``B`` is (..., m, k), or (..., m) for vectors; batch dimensions broadcast. Singular values up to
+    ``rcond`` times the largest (default eps * max(m, n)) count as zero. X is pinv(A) B, so the
+    gradients are pinv's (constant rank) and the product's. The other fields follow the CPU driver, as
+    PyTorch's: ``rank`` for gelsy (the default), gelsd and gelss; ``residuals`` (squared column norms
+    of A X - B) for gelsd, gelss and gels when m > n and every A has full rank; ``singular_values``
+    for gelsd and gelss. Empty tensors otherwise. Raises ArgumentError for another driver.
+    """
+    A = _matrices("linalg.lstsq", A)
+    if driver is None:
+        driver = "gelsy"
+    if driver not in _DRIVERS:
+        from ..errors import ArgumentError
+
+        raise ArgumentError(f"linalg.lstsq: parameter `driver` should be one of {_DRIVERS}, got {driver!r}")
+    if not isinstance(B, Tensor):
+        raise DTypeError(f"linalg.lstsq: B must be a tensor, got {type(B).__name__}")
+    if B.dtype != A.dtype:
+        raise DTypeError(f"linalg.lstsq: expected A and B to have the same dtype, got {A.dtype} and {B.dtype}")
+    if not 0 <= A.ndim - B.ndim <= 1:
+        raise ShapeError(
+            "linalg.lstsq: input.dim() must be greater or equal to other.dim() and (input.dim() - other.dim()) <= 1, "
+            f"got shapes {tuple(A.shape)} and {tuple(B.shape)}"
+        )
+    vector = B.ndim == A.ndim - 1
+    b = _shape.unsqueeze(B, -1) if vector else B
+    m, n = A.shape[-2:]
+    if b.ndim < 2 or b.shape[-2] != m:
+        raise ShapeError(
+            f"linalg.lstsq: input.size(-2) should match other.size(-2), got shapes {tuple(A.shape)} and "
+            f"{tuple(B.shape)}"
+        )
+    xp = A.xp
+    eps = float(np.finfo(A.dtype).eps)
+    rtol = eps * max(m, n) if rcond is None or rcond < 0 else float(rcond)
+    solution = linalg.matmul(_pinv(A, atol=0.0, rtol=rtol), b)
+    s = xp.linalg.svd(A.array, compute_uv=False) if m and n else xp.zeros(A.shape[:-2] + (0,), dtype=A.dtype)
+    ranks = (s > _svd_cutoff(s, 0.0, rtol)).sum(axis=-1).astype(np.int64)
+    empty = Tensor._wrap(xp.zeros((0,), dtype=A.dtype))
+    rank = Tensor._wrap(xp.zeros((0,), dtype=np.int64)) if driver == "gels" else Tensor._wrap(xp.asarray(ranks))
+    values = Tensor._wrap(s) if driver in ("gelsd", "gelss") else empty
+    residuals = empty
+    if driver != "gelsy" and m > n and bool((ranks == n).all()):
+        diff = linalg.matmul(A, solution) - b
+        residuals = _reduction.sum(diff * diff, dim=-2)  # a vector B keeps its column, shape (..., 1), as PyTorch
+    return LstsqResult(_shape.squeeze(solution, -1) if vector else solution, residuals, rank, values)

@@ -220,3 +220,44 @@ def test_svd_and_qr_reconstruct_and_refuse_to_record(shape):
         assert minigrad.linalg.svdvals(w).shape == s.shape
     with pytest.raises(ValueError, match="linalg.qr: qr received unrecognized mode 'full'"):
         minigrad.linalg.qr(t, mode="full")
+
+
+# --- lstsq ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("driver", [None, "gelsy", "gelsd", "gelss", "gels"])
+@pytest.mark.parametrize("a_shape,b_shape", [((5, 3), (5,)), ((2, 5, 3), (2, 5, 2)), ((5, 3), (5, 2))])
+def test_lstsq_matches_numpy_and_has_the_driver_fields(driver, a_shape, b_shape):
+    rng = np.random.default_rng(7)
+    a, b = rng.standard_normal(a_shape), rng.standard_normal(b_shape)
+    out = minigrad.linalg.lstsq(_t(a), _t(b), driver=driver)
+    want = np.linalg.pinv(a) @ (b[..., None] if b.ndim == a.ndim - 1 else b)
+    if b.ndim == a.ndim - 1:
+        want = want[..., 0]
+    np.testing.assert_allclose(out.solution.numpy(), want, rtol=1e-9)
+    if driver == "gels":
+        assert out.rank.numel() == 0
+    else:
+        np.testing.assert_array_equal(out.rank.numpy(), np.full(a_shape[:-2], 3))
+    assert out.singular_values.numel() == (np.prod(a_shape[:-2] + (3,)) if driver in ("gelsd", "gelss") else 0)
+    if driver in ("gelsd", "gelss", "gels"):
+        col = b[..., None] if b.ndim == a.ndim - 1 else b
+        r = (a @ (np.linalg.pinv(a) @ col)) - col
+        np.testing.assert_allclose(out.residuals.numpy(), (r**2).sum(-2), rtol=1e-9)
+    else:
+        assert out.residuals.numel() == 0
+    check_gradients(lambda x, y: minigrad.linalg.lstsq(x, y, driver=driver).solution, a, b, floor=1e-3)
+
+
+def test_lstsq_rank_deficient_gives_the_minimum_norm_solution_and_errors():
+    a = np.array([[1.0, 2.0], [2.0, 4.0], [3.0, 6.0]])
+    b = np.array([1.0, 2.0, 3.1])
+    out = minigrad.linalg.lstsq(_t(a), _t(b))
+    np.testing.assert_allclose(out.solution.numpy(), np.linalg.lstsq(a, b, rcond=None)[0], rtol=1e-9)
+    assert out.rank.item() == 1
+    with pytest.raises(minigrad.ArgumentError, match="linalg.lstsq: parameter `driver` should be one of"):
+        minigrad.linalg.lstsq(_t(a), _t(b), driver="magic")
+    with pytest.raises(minigrad.ShapeError, match="linalg.lstsq: input.dim\\(\\) must be greater or equal"):
+        minigrad.linalg.lstsq(_t(a), _t(np.ones((1, 3, 1))))
+    with pytest.raises(minigrad.ShapeError, match="linalg.lstsq: input.size\\(-2\\) should match other.size\\(-2\\)"):
+        minigrad.linalg.lstsq(_t(a), _t(np.ones(4)))

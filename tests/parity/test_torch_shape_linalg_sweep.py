@@ -107,6 +107,8 @@ CASES = {
     "matrix_exp": (lambda L, x: L.matrix_exp(x), [BSQ - 2 * np.eye(3)], None),
     "pinverse": (lambda L, x: L.pinverse(x), [P], None),
     "linalg_pinv": (lambda L, x: L.linalg.pinv(x, rtol=1e-3), [A234], None),
+    "lstsq": (lambda L, a, b: L.linalg.lstsq(a, b).solution, [P, P[:, :2] @ A23[:, :2]], None),
+    "lstsq_gelsd": (lambda L, a, b: L.linalg.lstsq(a, b, driver="gelsd")[:2], [P, X10[:5]], None),
     "vander": (lambda L, x: L.vander(x, N=4), [V3], None),
     "linalg_vander": (lambda L, x: L.linalg.vander(x), [A23], None),
     "cartesian_prod": (lambda L, a, b: L.cartesian_prod(a, b), [V3, V4], None),
