@@ -374,3 +374,84 @@ from .ops.special import (  # noqa: E402
     xlogy,
     xlogy_,
 )
+
+# isort: split
+# the shape, stacking/splitting, linear-algebra and counting sweep of issue #16
+from .ops.blas import (  # noqa: E402
+    addbmm,
+    addmm,
+    addmv,
+    addmv_,
+    addr,
+    baddbmm,
+    cdist,
+    chain_matmul,
+    cross,
+    dist,
+    dot,
+    inner,
+    kron,
+    mv,
+    tensordot,
+    vdot,
+)
+from .ops.building import (  # noqa: E402
+    block_diag,
+    cartesian_prod,
+    combinations,
+    diagflat,
+    get_device,
+    index_put,
+    index_put_,
+    logspace,
+    put,
+    tril_indices,
+    triu_indices,
+    vander,
+)
+from .ops.counting import bincount, bucketize, histc, histogram, searchsorted, unique_consecutive  # noqa: E402
+from .ops.decomp import (  # noqa: E402
+    cholesky,
+    cholesky_inverse,
+    cholesky_solve,
+    det,
+    inverse,
+    logdet,
+    matrix_exp,
+    matrix_power,
+    pinverse,
+    qr,
+    slogdet,
+    svd,
+)
+from .ops.decomp import lstsq_removed as lstsq  # noqa: E402
+from .ops.decomp import solve_removed as solve  # noqa: E402
+from .ops.series import corrcoef, cov, cumulative_trapezoid, diff, trapezoid, trapz  # noqa: E402
+from .ops.stacking import (  # noqa: E402
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    broadcast_shapes,
+    broadcast_tensors,
+    column_stack,
+    dsplit,
+    dstack,
+    hsplit,
+    hstack,
+    moveaxis,
+    movedim,
+    narrow,
+    narrow_copy,
+    ravel,
+    rot90,
+    row_stack,
+    select,
+    split_with_sizes,
+    swapaxes,
+    swapdims,
+    tensor_split,
+    tile,
+    unbind,
+    vsplit,
+    vstack,
+)

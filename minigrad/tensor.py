@@ -594,6 +594,35 @@ class Tensor:
         """
         return _ops.construct.flip(self, _shape_args(args) if dims is None else dims)
 
+    # --- the shape and stacking sweep of issue #16 (methods with PyTorch's varargs) ---
+    def tile(self, *dims):
+        """Repeat ``dims[i]`` times along dimension i, ``t.tile(2, 1)`` or ``t.tile((2, 1))`` (``Tensor.tile``).
+
+        ``dims`` shorter than the dimensions is padded with leading 1s; see
+        :func:`minigrad.ops.stacking.tile`.
+        """
+        return _ops.stacking.tile(self, _shape_args(dims))
+
+    @property
+    def itemsize(self) -> int:
+        """Bytes per element (``Tensor.itemsize``, 4 for float32)."""
+        return int(self.array.itemsize)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of all elements, numel * itemsize (``Tensor.nbytes``)."""
+        return int(self.array.nbytes)
+
+    @property
+    def is_cuda(self) -> bool:
+        """Whether the tensor is on a CUDA device (``Tensor.is_cuda``)."""
+        return self.device != "cpu"
+
+    @property
+    def is_cpu(self) -> bool:
+        """Whether the tensor is in host memory (``Tensor.is_cpu``)."""
+        return self.device == "cpu"
+
 
 # --- the methods that are one call of an op -------------------------------------------
 # Each table maps a method name to the op it calls, as "module.name" in minigrad.ops.
@@ -989,6 +1018,78 @@ _SAME_ARGS = {  # t.name(*args, **kwargs) is op(t, *args, **kwargs), with the op
     "heaviside_": "numeric.heaviside_",
     "prelu": "activation_methods.prelu",
     "hardshrink": "activation_methods.hardshrink",
+    # the shape and stacking sweep of issue #16
+    "movedim": "stacking.movedim",
+    "moveaxis": "stacking.moveaxis",
+    "swapaxes": "stacking.swapaxes",
+    "swapdims": "stacking.swapdims",
+    "narrow": "stacking.narrow",
+    "narrow_copy": "stacking.narrow_copy",
+    "select": "stacking.select",
+    "unbind": "stacking.unbind",
+    "tensor_split": "stacking.tensor_split",
+    "hsplit": "stacking.hsplit",
+    "vsplit": "stacking.vsplit",
+    "dsplit": "stacking.dsplit",
+    "split_with_sizes": "stacking.split_with_sizes",
+    "ravel": "stacking.ravel",
+    "rot90": "stacking.rot90",
+    "unfold": "stacking.unfold",
+    "transpose_": "stacking.transpose_",
+    "swapaxes_": "stacking.swapaxes_",
+    "swapdims_": "stacking.swapdims_",
+    "t_": "stacking.t_",
+    "squeeze_": "stacking.squeeze_",
+    "unsqueeze_": "stacking.unsqueeze_",
+    "dot": "blas.dot",
+    "vdot": "blas.vdot",
+    "inner": "blas.inner",
+    "mv": "blas.mv",
+    "addmm": "blas.addmm",
+    "addmv": "blas.addmv",
+    "addr": "blas.addr",
+    "baddbmm": "blas.baddbmm",
+    "addbmm": "blas.addbmm",
+    "addmm_": "blas.addmm_",
+    "addmv_": "blas.addmv_",
+    "addr_": "blas.addr_",
+    "baddbmm_": "blas.baddbmm_",
+    "addbmm_": "blas.addbmm_",
+    "kron": "blas.kron",
+    "cross": "blas.cross",
+    "dist": "blas.dist",
+    "diff": "series.diff",
+    "cov": "series.cov",
+    "corrcoef": "series.corrcoef",
+    "bincount": "counting.bincount",
+    "histc": "counting.histc",
+    "histogram": "counting.histogram",
+    "unique_consecutive": "counting.unique_consecutive",
+    "inverse": "decomp.inverse",
+    "det": "decomp.det",
+    "logdet": "decomp.logdet",
+    "slogdet": "decomp.slogdet",
+    "cholesky": "decomp.cholesky",
+    "cholesky_solve": "decomp.cholesky_solve",
+    "cholesky_inverse": "decomp.cholesky_inverse",
+    "matrix_power": "decomp.matrix_power",
+    "matrix_exp": "decomp.matrix_exp",
+    "pinverse": "decomp.pinverse",
+    "svd": "decomp.svd",
+    "qr": "decomp.qr",
+    "diagflat": "building.diagflat",
+    "tril_": "building.tril_",
+    "triu_": "building.triu_",
+    "fill_diagonal_": "building.fill_diagonal_",
+    "index_put": "building.index_put",
+    "index_put_": "building.index_put_",
+    "put": "building.put",
+    "put_": "building.put_",
+    "sum_to_size": "building.sum_to_size",
+    "stride": "building.stride",
+    "storage_offset": "building.storage_offset",
+    "element_size": "building.element_size",
+    "get_device": "building.get_device",
 }
 
 

@@ -27,3 +27,8 @@ __all__ += ["arith", "logical", "nanreduce", "numeric", "special"]
 from . import activation_methods  # noqa: E402  (Tensor.prelu / hardshrink, #17)
 
 __all__ += ["activation_methods"]
+
+# the shape, stacking/splitting, linear-algebra and counting sweep of issue #16
+from . import blas, building, counting, decomp, series, stacking  # noqa: E402
+
+__all__ += ["stacking", "blas", "series", "counting", "decomp", "building"]

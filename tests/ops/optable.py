@@ -42,7 +42,9 @@ from ophelpers import arrays, axes, distinct_arrays, nonzero, separated_pair, sh
 
 import minigrad
 import minigrad.nn.functional as F
+import minigrad.ops.decomp as decomp
 import minigrad.ops.loss_breadth as loss_breadth
+import minigrad.ops.stacking as stacking
 from minigrad.ops import construct, contraction, conv, elementwise, linalg, loss, pointwise, reduction, scan, sorting
 from minigrad.ops import shape as shape_ops
 from minigrad.primitive import Primitive
@@ -2184,6 +2186,136 @@ SWEEP_ELEMENTWISE = [
     ),
 ]
 RECORDS += SWEEP_ELEMENTWISE
+
+# --- the shape, stacking and linear-algebra sweep of issue #16 -----------------------------------------------
+
+
+@st.composite
+def _tensor_unfold_case(draw):
+    shape = draw(shapes(min_dims=1, max_dims=3))
+    dimension = draw(st.integers(-len(shape), len(shape) - 1))
+    size = draw(st.integers(0, shape[dimension]))
+    return Case((draw(arrays(shape)),), {"dimension": dimension, "size": size, "step": draw(st.integers(1, 3))})
+
+
+def _tensor_unfold_ref(x, dimension, size, step):
+    """out[..., i, ..., j] = x[..., i * step + j, ...], by a loop over the windows."""
+    d = dimension % x.ndim
+    count = (x.shape[d] - size) // step + 1
+    moved = np.moveaxis(x, d, -1)
+    windows = np.stack([moved[..., i * step : i * step + size] for i in range(count)], axis=-2)
+    return np.moveaxis(windows, -2, d)
+
+
+SWEEP = [
+    OpRecord(
+        stacking._unfold,
+        lambda x, dimension, size, step: x.unfold(dimension, size, step),
+        _tensor_unfold_ref,
+        _tensor_unfold_case(),
+        exact=True,
+        **BREADTH,
+    ),
+]
+
+
+@st.composite
+def _matrices(draw, batch=None):
+    """Well-conditioned square matrices (a random part of norm < 1 plus 2 I), batched, n from 0 to 3."""
+    batch = draw(shapes(min_dims=0, max_dims=2, max_side=2)) if batch is None else batch
+    n = draw(st.integers(0, 3))
+    a = draw(arrays(batch + (n, n), values(-1.0, 1.0))) / max(n, 1)
+    return a + 2.0 * np.eye(n)
+
+
+@st.composite
+def _square_case(draw):
+    return Case((draw(_matrices()),))
+
+
+@st.composite
+def _solve_case(draw):
+    batch_a, batch_b = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=2, max_side=2)).input_shapes
+    a = draw(_matrices(batch_a))
+    n = a.shape[-1]
+    b = draw(arrays(batch_b + (n, draw(st.integers(0, 3)))))
+    return Case((a, b))
+
+
+def _spd(x):
+    """The symmetric part of x: cholesky reads one triangle, so its gradient is taken for symmetric input."""
+    return (x + x.mT) * 0.5
+
+
+def _solve_ref(a, b):
+    shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    return np.linalg.solve(np.broadcast_to(a, shape + a.shape[-2:]), np.broadcast_to(b, shape + b.shape[-2:]))
+
+
+SWEEP += [
+    OpRecord(
+        decomp._inv,
+        minigrad.inverse,
+        np.linalg.inv,
+        _square_case(),
+        spellings={"linalg": lambda x: minigrad.linalg.inv(x), "method": lambda x: x.inverse()},
+        **BREADTH,
+    ),
+    OpRecord(
+        decomp._det,
+        minigrad.det,
+        np.linalg.det,
+        _square_case(),
+        spellings={"linalg": lambda x: minigrad.linalg.det(x), "method": lambda x: x.det()},
+        **BREADTH,
+    ),
+    OpRecord(
+        decomp._logabsdet,
+        lambda x: minigrad.slogdet(x).logabsdet,
+        lambda x: np.linalg.slogdet(x)[1],
+        _square_case(),
+        spellings={"linalg": lambda x: minigrad.linalg.slogdet(x)[1], "logdet": minigrad.logdet},
+        **BREADTH,
+    ),
+    OpRecord(decomp._solve, lambda a, b: minigrad.linalg.solve(a, b), _solve_ref, _solve_case(), **BREADTH),
+    OpRecord(
+        decomp._cholesky,
+        lambda x: minigrad.cholesky(_spd(x)),
+        lambda x: np.linalg.cholesky((x + np.swapaxes(x, -1, -2)) / 2),
+        _square_case(),
+        positions=(None,),
+        spellings={"linalg": lambda x: minigrad.linalg.cholesky(_spd(x))},
+        **BREADTH,
+    ),
+]
+
+
+@st.composite
+def _pinv_case(draw):
+    """Full-rank rectangular matrices (the pinv gradient holds at constant rank): a random part plus 2 I."""
+    batch = draw(shapes(min_dims=0, max_dims=1, max_side=2))
+    m, n = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    a = draw(arrays(batch + (m, n), values(-1.0, 1.0))) / max(m, n) + 2.0 * np.eye(m, n)
+    return Case((a,), {"rcond": draw(st.sampled_from([1e-15, 1e-3]))})
+
+
+SWEEP += [
+    OpRecord(
+        decomp._pinv,
+        lambda x, rcond: minigrad.pinverse(x, rcond),
+        lambda x, rcond: np.linalg.pinv(x, rcond=rcond),
+        _pinv_case(),
+        spellings={
+            "linalg": lambda x, rcond: minigrad.linalg.pinv(x, rtol=rcond),
+            "method": lambda x, rcond: x.pinverse(rcond),
+        },
+        # the SVD forward rounds to ~n eps ||A+|| absolute (LAPACK's backward-stable bound), above the
+        # per-output noise estimate: differences below 1e-10 absolute (gradients of size ~1) agree
+        gradcheck={"floor": 1e-3},
+        **BREADTH,
+    ),
+]
+RECORDS += SWEEP
 BY_NAME = {r.name: r for r in RECORDS}
 
 # Differentiable primitives without a record of their own, and why. Each is an internal step of a public
@@ -2207,6 +2339,7 @@ EXEMPT = {
     "bernoulli": "a drawn sample, zero gradient as torch.bernoulli's (tests/test_random.py)",
     "poisson": "a drawn sample, zero gradient as torch.poisson's (tests/test_random.py)",
     "_i1": "I1, i0's vjp: i0's gradcheck and second order (the i0 record); its values in tests/ops/test_special.py",
+    "tensor_unfold_backward": "Tensor.unfold's vjp: its gradcheck, and its own vjp by its second order (tensor_unfold)",
 }
 
 OP_MODULES = ["elementwise", "pointwise", "reduction", "shape", "linalg", "inplace", "conv", "loss"]
@@ -2220,6 +2353,7 @@ OP_MODULES += ["sampling"]
 OP_MODULES += ["indexing", "selection"]
 OP_MODULES += ["pooling", "resample"]  # composed of other modules' primitives; listed so new ones need records
 OP_MODULES += ["arith", "logical", "nanreduce", "numeric", "special"]
+OP_MODULES += ["stacking", "blas", "series", "counting", "decomp", "building"]
 
 
 def defined_primitives(modules) -> dict:
