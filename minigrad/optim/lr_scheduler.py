@@ -595,10 +595,11 @@ class CyclicLR(LRScheduler):
     As PyTorch: construction sets each group's rate to base_lr, and the rate of
     step 0 is computed from the group's ``initial_lr`` (which is base_lr unless
     an earlier scheduler recorded another); from step 1 on, from base_lr.
-    max_lr below base_lr is allowed (the cycle then dips instead of peaks), as
-    PyTorch allows it. Sets its rates outright (not chainable). ``state_dict``
+    Sets its rates outright (not chainable). ``state_dict``
     does not save a ``scale_fn`` function (a callable object's ``__dict__`` is
-    saved), as PyTorch. Stricter than PyTorch: step_size_up must be positive
+    saved), as PyTorch. Stricter than PyTorch: max_lr may not be below base_lr
+    (PyTorch runs such a cycle upside down, which is almost always a swapped
+    pair of arguments), step_size_up must be positive
     (0 divides by zero there, a negative one gives nonsense), step_size_down
     non-negative, and scale_mode "cycle" or "iterations".
 
@@ -620,6 +621,9 @@ class CyclicLR(LRScheduler):
         _check_optimizer(name, optimizer)
         base_lrs = _per_group(name, "base_lr", optimizer, base_lr)
         max_lrs = _per_group(name, "max_lr", optimizer, max_lr)
+        for i, (low, high) in enumerate(zip(base_lrs, max_lrs)):
+            if high < low:
+                raise ArgumentError(f"{name}: max_lr {high!r} is below base_lr {low!r} (param group {i})")
         if not step_size_up > 0:
             raise ArgumentError(f"{name}: step_size_up must be positive, got {step_size_up!r}")
         if step_size_down is not None and not step_size_down >= 0:

@@ -528,9 +528,12 @@ def test_cyclic_modes_and_scale_functions(kwargs, scale):
     assert all(g["betas"][1] == 0.999 for g in opt.param_groups)
 
 
-def test_cyclic_with_max_below_base_dips_and_a_zero_step_down_is_a_sawtooth():
-    got = _rates(L.CyclicLR(_opt(), base_lr=0.5, max_lr=0.1, step_size_up=3), 12)
-    assert got == pytest.approx([_cyclic_closed_form(0.5, 0.1, 3, 3, t) for t in range(13)], rel=1e-12)
+def test_cyclic_refuses_max_lr_below_base_lr_and_a_zero_step_down_is_a_sawtooth():
+    opt = _two_groups()
+    before = [dict(g) for g in opt.param_groups]
+    with pytest.raises(ArgumentError, match=r"CyclicLR: max_lr 0.002 is below base_lr 0.004 \(param group 1\)"):
+        L.CyclicLR(opt, base_lr=[0.001, 0.004], max_lr=0.002)
+    assert opt.param_groups == before  # nothing changed
     saw = _rates(L.CyclicLR(_opt(), 0.01, 0.1, step_size_up=4, step_size_down=0, cycle_momentum=False), 12)
     assert saw == pytest.approx([0.01 + 0.09 * (t % 4) / 4 for t in range(13)], rel=1e-12)
 
