@@ -23,7 +23,8 @@ def example(monkeypatch):
 
 def test_every_example_is_tested():
     tested = {"train_digits", "optimizer_zoo", "momentum_theory", "schedules", "gradcheck_tour", "sanity_checks",
-              "newton_vs_gd", "draw_graph", "newton_cg"}  # fmt: skip
+              "newton_vs_gd", "draw_graph", "newton_cg",
+              "char_lstm"}  # fmt: skip
     assert {p.stem for p in EXAMPLES.glob("*.py") if not p.stem.startswith("_")} == tested
 
 
@@ -78,3 +79,19 @@ def test_newton_cg_beats_gradient_descent_by_gradient_evaluations(example, tmp_p
     assert all(r["curve"][-1, 1] < r["curve"][0, 1] / 2 for r in mlp.values())  # every method fits the MLP
     for name in ("Newton (dense H)", "NewtonCG"):  # a line search / a rejected step never lets the loss rise
         assert np.all(np.diff(mlp[name]["curve"][:, 1]) <= 0)
+
+
+# the PyTorch-style models of issue #17: each trains on its tiny setting until its loss clearly falls
+def quarters(losses):
+    """The mean loss of the first and of the last quarter of training."""
+    n = max(1, len(losses) // 4)
+    return float(np.mean(losses[:n])), float(np.mean(losses[-n:]))
+
+
+def test_char_lstm_learns_and_samples(example, tmp_path):
+    result = example("char_lstm").main(["--quick", "--out", str(tmp_path)])
+    first, last = quarters(result["losses"])
+    assert first > result["uniform"] - 0.6 and last < 0.8 * first, (first, last)
+    sample = result["sample"]
+    assert sample.startswith("The river ") and len(sample) == len("The river ") + 40
+    assert set(sample) <= result["alphabet"]
