@@ -24,7 +24,7 @@ def example(monkeypatch):
 def test_every_example_is_tested():
     tested = {"train_digits", "optimizer_zoo", "momentum_theory", "schedules", "gradcheck_tour", "sanity_checks",
               "newton_vs_gd", "draw_graph", "newton_cg",
-              "char_lstm"}  # fmt: skip
+              "char_lstm", "tiny_transformer_lm"}  # fmt: skip
     assert {p.stem for p in EXAMPLES.glob("*.py") if not p.stem.startswith("_")} == tested
 
 
@@ -95,3 +95,18 @@ def test_char_lstm_learns_and_samples(example, tmp_path):
     sample = result["sample"]
     assert sample.startswith("The river ") and len(sample) == len("The river ") + 40
     assert set(sample) <= result["alphabet"]
+
+
+def test_tiny_transformer_lm_learns_ties_its_head_and_splits_weight_decay(example, tmp_path):
+    result = example("tiny_transformer_lm").main(["--quick", "--out", str(tmp_path)])
+    first, last = quarters(result["losses"])
+    assert first > result["uniform"] - 0.6 and last < 0.85 * first, (first, last)
+    model, (decay, no_decay) = result["model"], result["groups"]
+    assert model.head.weight is model.tok_emb.weight  # tied: one parameter, both keys in the state dict
+    assert {"tok_emb.weight", "head.weight"} <= set(model.state_dict()) and "causal_mask" not in model.state_dict()
+    params = list(model.parameters())
+    assert len(decay["params"]) + len(no_decay["params"]) == len(params)  # every parameter once
+    assert all(p.dim() == 2 for p in decay["params"]) and decay["weight_decay"] > 0 == no_decay["weight_decay"]
+    assert not any(p is model.tok_emb.weight or p is model.pos_emb.weight for p in decay["params"])
+    for text in (result["greedy"], result["top_k"]):
+        assert text.startswith("The river ") and len(text) == len("The river ") + 30 and set(text) <= result["alphabet"]
