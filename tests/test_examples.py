@@ -24,7 +24,7 @@ def example(monkeypatch):
 def test_every_example_is_tested():
     tested = {"train_digits", "optimizer_zoo", "momentum_theory", "schedules", "gradcheck_tour", "sanity_checks",
               "newton_vs_gd", "draw_graph", "newton_cg",
-              "char_lstm", "tiny_transformer_lm"}  # fmt: skip
+              "char_lstm", "tiny_transformer_lm", "vae_digits"}  # fmt: skip
     assert {p.stem for p in EXAMPLES.glob("*.py") if not p.stem.startswith("_")} == tested
 
 
@@ -110,3 +110,12 @@ def test_tiny_transformer_lm_learns_ties_its_head_and_splits_weight_decay(exampl
     assert not any(p is model.tok_emb.weight or p is model.pos_emb.weight for p in decay["params"])
     for text in (result["greedy"], result["top_k"]):
         assert text.startswith("The river ") and len(text) == len("The river ") + 30 and set(text) <= result["alphabet"]
+
+
+def test_vae_digits_learns_and_samples_a_grid(example, tmp_path):
+    result = example("vae_digits").main(["--quick", "--out", str(tmp_path)])
+    first, last = quarters(result["losses"])
+    assert last < 0.8 * first and result["test_loss"] < 0.8 * first, (first, last, result["test_loss"])
+    grid, samples = result["grid"], result["samples"]
+    assert grid.shape == (64, 64) and samples.shape == (64, 1, 8, 8) and 0.0 <= grid.min() <= grid.max() <= 1.0
+    np.testing.assert_array_equal(grid[8:16, 24:32], samples[8 + 3, 0])  # grid row 1, column 3: sample 11
