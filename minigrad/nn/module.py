@@ -235,6 +235,18 @@ class Module:
                 tensor.grad = None
         return self
 
+    def double(self) -> Module:
+        """Cast every floating-point parameter and buffer to float64, in place (``to(torch.float64)``)."""
+        return self.to(dtype=np.float64)
+
+    def float(self) -> Module:
+        """Cast every floating-point parameter and buffer to float32, in place (``to(torch.float32)``)."""
+        return self.to(dtype=np.float32)
+
+    def half(self) -> Module:
+        """Cast every floating-point parameter and buffer to float16, in place (``to(torch.float16)``)."""
+        return self.to(dtype=np.float16)
+
     # --- state ----------------------------------------------------------------------------------
     def _named_state(self) -> list:
         """(dotted name, tensor) of every parameter and persistent buffer, with PyTorch's keys and order: a

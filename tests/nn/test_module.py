@@ -546,3 +546,13 @@ def test_assigning_a_parameter_to_a_parameter_keeps_its_place():
     layer.weight = nn.Parameter(np.zeros((2, 2), np.float32))  # a new Parameter under an existing name
     assert list(layer.state_dict()) == ["weight", "bias"]
     assert [name for name, _ in layer.named_parameters()] == ["weight", "bias"]
+
+
+def test_double_float_half_cast_floating_parameters_and_buffers_in_place():
+    bn = nn.BatchNorm1d(3)
+    assert bn.double() is bn
+    assert bn.weight.dtype == np.float64 and bn.running_mean.dtype == np.float64
+    assert bn.num_batches_tracked.dtype == np.int64  # integer buffers keep their dtype, as PyTorch
+    assert bn.half().weight.dtype == np.float16 and bn.float().running_var.dtype == np.float32
+    out = nn.Linear(2, 1).double()(mg.tensor(np.ones((1, 2))))
+    assert out.dtype == np.float64
