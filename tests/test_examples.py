@@ -24,7 +24,7 @@ def example(monkeypatch):
 def test_every_example_is_tested():
     tested = {"train_digits", "optimizer_zoo", "momentum_theory", "schedules", "gradcheck_tour", "sanity_checks",
               "newton_vs_gd", "draw_graph", "newton_cg",
-              "char_lstm", "tiny_transformer_lm", "vae_digits"}  # fmt: skip
+              "char_lstm", "tiny_transformer_lm", "vae_digits", "sine_lstmcell"}  # fmt: skip
     assert {p.stem for p in EXAMPLES.glob("*.py") if not p.stem.startswith("_")} == tested
 
 
@@ -119,3 +119,11 @@ def test_vae_digits_learns_and_samples_a_grid(example, tmp_path):
     grid, samples = result["grid"], result["samples"]
     assert grid.shape == (64, 64) and samples.shape == (64, 1, 8, 8) and 0.0 <= grid.min() <= grid.max() <= 1.0
     np.testing.assert_array_equal(grid[8:16, 24:32], samples[8 + 3, 0])  # grid row 1, column 3: sample 11
+
+
+def test_sine_lstmcell_fits_with_lbfgs_and_continues_the_wave(example, tmp_path):
+    result = example("sine_lstmcell").main(["--quick", "--out", str(tmp_path)])
+    losses = result["losses"]  # every closure evaluation; the line search may probe above the start
+    assert losses[-1] < 0.01 * losses[0] and result["test_mse"] < 0.01 * losses[0], (losses[0], losses[-1])
+    assert result["future_mse"] < 0.25  # a sine of amplitude 1 has variance 0.5: the continuation tracks it
+    assert result["prediction"].shape == (4, 40 - 1 + 20 + 1)
