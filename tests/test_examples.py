@@ -24,7 +24,7 @@ def example(monkeypatch):
 def test_every_example_is_tested():
     tested = {"train_digits", "optimizer_zoo", "momentum_theory", "schedules", "gradcheck_tour", "sanity_checks",
               "newton_vs_gd", "draw_graph", "newton_cg",
-              "char_lstm", "tiny_transformer_lm", "vae_digits", "sine_lstmcell"}  # fmt: skip
+              "char_lstm", "tiny_transformer_lm", "vae_digits", "sine_lstmcell", "dcgan_digits"}  # fmt: skip
     assert {p.stem for p in EXAMPLES.glob("*.py") if not p.stem.startswith("_")} == tested
 
 
@@ -127,3 +127,18 @@ def test_sine_lstmcell_fits_with_lbfgs_and_continues_the_wave(example, tmp_path)
     assert losses[-1] < 0.01 * losses[0] and result["test_mse"] < 0.01 * losses[0], (losses[0], losses[-1])
     assert result["future_mse"] < 0.25  # a sine of amplitude 1 has variance 0.5: the continuation tracks it
     assert result["prediction"].shape == (4, 40 - 1 + 20 + 1)
+
+
+def test_dcgan_digits_moves_its_samples_towards_the_digits(example, tmp_path):
+    result = example("dcgan_digits").main(["--quick", "--out", str(tmp_path)])
+    first, last = quarters(result["moments"])  # GAN losses see-saw; the samples' moment distance falls
+    assert last < 0.85 * first, (first, last)
+    assert all(np.isfinite(result["errD"])) and all(np.isfinite(result["errG"]))
+    assert all(0.0 < d < 1.0 for d in result["D(x)"])
+    samples, grid = result["samples"], result["grid"]
+    assert samples.shape == (64, 1, 8, 8) and grid.shape == (64, 64) and -1.0 <= grid.min() <= grid.max() <= 1.0
+    np.testing.assert_array_equal(grid[56:64, 0:8], samples[7 * 8, 0])  # grid row 7, column 0: sample 56
+    netG, netD = result["netG"], result["netD"]
+    assert netG.main[0].weight.shape == (16, 64, 2, 2)  # ConvTranspose2d: (in, out, kH, kW)
+    assert list(netD.state_dict())[-4:] == ["main.3.running_mean", "main.3.running_var", "main.3.num_batches_tracked",
+                                            "main.5.weight"]  # fmt: skip
