@@ -119,12 +119,16 @@ class Module:
         if name in self._buffers and (value is None or isinstance(value, Tensor)) and not isinstance(value, Parameter):
             self._buffers[name] = value  # a new value for a buffer stays a buffer (saved in state_dict), as PyTorch
             return
-        for registry in (self._parameters, self._buffers, self._modules):
-            registry.pop(name, None)
+        target = None  # the registry the value goes into: a new Parameter for a parameter keeps its place
         if isinstance(value, (Parameter, Module)):
+            target = self._parameters if isinstance(value, Parameter) else self._modules
+        for registry in (self._parameters, self._buffers, self._modules):
+            if registry is not target:
+                registry.pop(name, None)
+        self._non_persistent_buffers_set.discard(name)
+        if target is not None:
             self.__dict__.pop(name, None)  # a plain attribute of that name would shadow the registered value
-            registry = self._parameters if isinstance(value, Parameter) else self._modules
-            registry[name] = value
+            target[name] = value
         else:
             object.__setattr__(self, name, value)
 
@@ -145,6 +149,7 @@ class Module:
         for registry in (self._parameters, self._buffers, self._modules):
             if name in registry:
                 del registry[name]
+                self._non_persistent_buffers_set.discard(name)
                 return
         object.__delattr__(self, name)
 
@@ -308,18 +313,33 @@ class Module:
                 tensor.grad = None
         return self
 
+    def double(self) -> Module:
+        """Cast every floating-point parameter and buffer to float64, in place (``to(torch.float64)``)."""
+        return self.to(dtype=np.float64)
+
+    def float(self) -> Module:
+        """Cast every floating-point parameter and buffer to float32, in place (``to(torch.float32)``)."""
+        return self.to(dtype=np.float32)
+
+    def half(self) -> Module:
+        """Cast every floating-point parameter and buffer to float16, in place (``to(torch.float16)``)."""
+        return self.to(dtype=np.float16)
+
     # --- state ----------------------------------------------------------------------------------
     def _named_state(self) -> list:
-        """(dotted name, tensor) of every parameter (once, under its first name) and buffer, in PyTorch's
-        state-dict order: each module's own parameters, then its own buffers, module after module."""
-        first = dict(self.named_parameters())
+        """(dotted name, tensor) of every parameter and persistent buffer, with PyTorch's keys and order: a
+        module's own parameters, then its own buffers, then each child's entries in turn. As PyTorch, a
+        parameter or module reachable under two names (a tied weight, a layer used twice) is listed under
+        each, so a weight-tied model's state dict has both keys and loads strictly into PyTorch's."""
         entries = []
-        for prefix, module in self.named_modules():
-            entries += [(n, p) for n, p in module.named_parameters(prefix, recurse=False) if first.get(n) is p]
-            entries += [
-                (n, b) for n, b in module.named_buffers(prefix, recurse=False)
-                if n.rpartition(".")[2] not in module._non_persistent_buffers_set
-            ]  # fmt: skip
+        todo = [("", self)]
+        while todo:  # depth first, children in registration order
+            prefix, module = todo.pop()
+            entries += [(prefix + n, p) for n, p in module._parameters.items() if p is not None]
+            skip = module.__dict__.get("_non_persistent_buffers_set", ())  # register_buffer(persistent=False)
+            entries += [(prefix + n, b) for n, b in module._buffers.items() if b is not None and n not in skip]
+            children = [(f"{prefix}{n}.", m) for n, m in module._modules.items() if m is not None]
+            todo += reversed(children)
         return entries
 
     def state_dict(self) -> OrderedDict:

@@ -499,3 +499,60 @@ def test_parameter_dict_registers_under_its_keys():
         pd.load_state_dict({})
     pd.clear()
     assert len(pd) == 0
+
+
+def test_non_persistent_buffers_stay_out_of_the_state_dict():
+    # register_buffer(name, tensor, persistent=False), as PyTorch: a buffer (buffers(), reassignment keeps it
+    # one) that state_dict leaves out and load_state_dict does not expect; persistent=True makes it saved again
+    class Masked(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(2, 2)
+            self.register_buffer("mask", mg.ones(2, 2), persistent=False)
+            self.register_buffer("count", mg.zeros(1))
+
+    outer = nn.Sequential(Masked())
+    assert list(outer.state_dict()) == ["0.count", "0.lin.weight", "0.lin.bias"]  # PyTorch's keys and order
+    assert [name for name, _ in outer.named_buffers()] == ["0.mask", "0.count"]
+    outer[0].mask = mg.zeros(2, 2)  # a new value for a non-persistent buffer stays non-persistent
+    assert "0.mask" not in outer.state_dict() and outer[0].mask.numpy().sum() == 0
+    outer.load_state_dict(outer.state_dict())  # strict: the mask is neither missing nor unexpected
+    with pytest.raises(nn.StateDictError, match="unexpected key"):
+        outer.load_state_dict({**outer.state_dict(), "0.mask": mg.ones(2, 2)})
+    outer[0].register_buffer("mask", mg.ones(2, 2))  # persistent again, in its place
+    assert list(outer.state_dict()) == ["0.mask", "0.count", "0.lin.weight", "0.lin.bias"]
+    del outer[0].mask
+    outer[0].register_buffer("mask", mg.ones(2, 2), persistent=False)
+    assert list(outer.state_dict()) == ["0.count", "0.lin.weight", "0.lin.bias"]
+
+
+def test_state_dict_lists_a_tied_weight_and_a_shared_module_under_every_name():
+    # PyTorch's state dict does not deduplicate: a weight-tied language model saves both the embedding's
+    # and the head's key (and loads strictly from a checkpoint that has both); parameters() lists it once
+    emb, head = nn.Embedding(5, 3), nn.Linear(3, 5, bias=False)
+    head.weight = emb.weight
+    tied = nn.Sequential(emb, head)
+    assert list(tied.state_dict()) == ["0.weight", "1.weight"] and len(list(tied.parameters())) == 1
+    assert tied.state_dict()["1.weight"].shape == (5, 3)
+    assert tied.load_state_dict(tied.state_dict()) == ([], [])
+    with pytest.raises(nn.StateDictError, match="missing key: 1.weight"):
+        tied.load_state_dict({"0.weight": np.zeros((5, 3), np.float32)})
+    shared = nn.Linear(2, 2)
+    assert list(nn.Sequential(shared, nn.ReLU(), shared).state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
+
+
+def test_assigning_a_parameter_to_a_parameter_keeps_its_place():
+    layer = nn.Linear(2, 2)
+    layer.weight = nn.Parameter(np.zeros((2, 2), np.float32))  # a new Parameter under an existing name
+    assert list(layer.state_dict()) == ["weight", "bias"]
+    assert [name for name, _ in layer.named_parameters()] == ["weight", "bias"]
+
+
+def test_double_float_half_cast_floating_parameters_and_buffers_in_place():
+    bn = nn.BatchNorm1d(3)
+    assert bn.double() is bn
+    assert bn.weight.dtype == np.float64 and bn.running_mean.dtype == np.float64
+    assert bn.num_batches_tracked.dtype == np.int64  # integer buffers keep their dtype, as PyTorch
+    assert bn.half().weight.dtype == np.float16 and bn.float().running_var.dtype == np.float32
+    out = nn.Linear(2, 1).double()(mg.tensor(np.ones((1, 2))))
+    assert out.dtype == np.float64
