@@ -455,3 +455,14 @@ from .ops.stacking import (  # noqa: E402
     vsplit,
     vstack,
 )
+
+# isort: split
+# PyTorch's dtype aliases, as ported code spells them (dtype=torch.long, x.to(torch.float)), on NumPy's
+# dtypes; and torch.finfo / torch.iinfo, which NumPy's classes answer with the same attribute names
+# (eps, max, min, tiny, bits). Last in this module: from here on float, int and bool name the dtypes, as
+# they do in torch's namespace (and its ``from torch import *``).
+from numpy import finfo, iinfo  # noqa: E402
+
+long, int, short = int64, int32, int16  # noqa: A001
+float, double, half = float32, float64, float16  # noqa: A001
+bool = bool_  # noqa: A001

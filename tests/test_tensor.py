@@ -261,3 +261,13 @@ def test_half_is_differentiable_and_the_gradient_comes_back_as_float32(x):
     assert t.grad.dtype == np.float32
     np.testing.assert_array_equal(t.grad.numpy(), w.astype(np.float32))
     assert t.double().half().float().requires_grad  # a chain of float casts stays in the graph
+
+
+def test_pytorch_dtype_aliases_name_numpy_dtypes():
+    aliases = {"long": np.int64, "int": np.int32, "short": np.int16, "float": np.float32, "double": np.float64,
+               "half": np.float16, "bool": np.bool_}  # fmt: skip
+    for name, dtype in aliases.items():
+        assert getattr(mg, name) is dtype
+        assert mg.zeros(2, dtype=getattr(mg, name)).dtype == dtype
+    assert mg.tensor([1.5]).to(mg.double).dtype == np.float64
+    assert mg.finfo(mg.float).eps == np.finfo(np.float32).eps and mg.iinfo(mg.long).max == 2**63 - 1
