@@ -25,7 +25,7 @@ def main(argv=None):
     x_test, y_test = load_digits("test")
     if limit:
         x_train, y_train = x_train[:limit], y_train[:limit]
-    loader = DataLoader(TensorDataset(x_train, y_train), batch_size=64, seed=0)
+    loader = DataLoader(TensorDataset(x_train, y_train), batch_size=64, shuffle=True, seed=0)
 
     # model: two 3x3 convolutions, max-pool, dropout, one hidden layer
     model = nn.Sequential(

@@ -165,7 +165,7 @@ class Trainer:
         dataset = TensorDataset(self.x_train, self.y_train)
         if self.world == 1:
             self.model, self.sampler = self.net, None
-            self.loader = DataLoader(dataset, config.batch_size, seed=config.seed)
+            self.loader = DataLoader(dataset, config.batch_size, shuffle=True, seed=config.seed)
         else:
             from .nn.parallel import DistributedDataParallel
 

@@ -26,7 +26,7 @@ def _train(steps, model=None, optimizer=None, scheduler=None, loader=None, make_
         model = _model()
         optimizer = make_optimizer(model.parameters())
         scheduler = lr_scheduler.LambdaLR(optimizer, schedules.warmup(schedules.cosine(1.0, 0.1, 40), 5))
-        loader = DataLoader(TensorDataset(x, y), batch_size=32)
+        loader = DataLoader(TensorDataset(x, y), batch_size=32, shuffle=True)
     done = 0
     while done < steps:
         for xb, yb in loader:
@@ -81,7 +81,7 @@ def test_two_n_steps_equal_n_steps_saved_loaded_and_n_more(name, tmp_path):
     opt2 = MAKERS[name](model2.parameters())
     sched2 = lr_scheduler.LambdaLR(opt2, schedules.warmup(schedules.cosine(1.0, 0.1, 40), 5))
     x, y = make_spirals(120, seed=0)
-    loader2 = DataLoader(TensorDataset(x, y), batch_size=32)
+    loader2 = DataLoader(TensorDataset(x, y), batch_size=32, shuffle=True)
     model2.load_state_dict(state["model"])
     opt2.load_state_dict(state["opt"])
     sched2.load_state_dict(state["sched"])

@@ -48,39 +48,68 @@ class TensorDataset(Dataset):
 
 
 class DataLoader:
-    """Batches of a dataset, reshuffled every epoch (or in the order a ``sampler`` gives).
+    """Batches of a dataset, in order or reshuffled every epoch (PyTorch's ``DataLoader``, same arguments).
 
-    Each epoch visits every sample exactly once (sampling without
-    replacement) in a fresh random order when ``shuffle``; the order of epoch
-    e depends only on (seed, e), so a run resumed at an epoch boundary sees
-    the same batches (``state_dict`` holds the epoch). ``seed=None`` draws a
-    seed from minigrad's generator, so ``manual_seed`` fixes it. Batches of a
-    TensorDataset are gathered with one index per tensor; other datasets'
-    samples are stacked, NumPy arrays and Python numbers (a label ``i``)
-    becoming tensors first, as ``Tensor(x)`` makes them.
+    ``shuffle=True`` visits every sample exactly once per epoch (sampling
+    without replacement) in a fresh random order; ``shuffle`` defaults to
+    False, as PyTorch's. The order of epoch e depends only on (seed, e), so a
+    run resumed at an epoch boundary sees the same batches (``state_dict``
+    holds the epoch). The seed is minigrad's own keyword ``seed=``, else drawn
+    from ``generator`` (a :class:`minigrad.Generator`), else from minigrad's
+    default generator, so ``manual_seed`` fixes it.
 
-    ``sampler``, as PyTorch's: an iterable of indices with a length (a
+    ``sampler``: an iterable of indices with a length (a
     :class:`~minigrad.data.DistributedSampler`) that decides each epoch's
-    order instead; it excludes ``shuffle`` (ValueError, as PyTorch), so
-    ``shuffle`` defaults to None, meaning True without a sampler. With a
+    order instead; it excludes ``shuffle``. ``batch_sampler``: an iterable of
+    index lists, one per batch; it excludes ``batch_size`` other than 1,
+    ``shuffle``, ``sampler`` and ``drop_last`` (ValueError, as PyTorch). With a
     DistributedSampler, call its ``set_epoch`` each epoch, as in PyTorch.
+
+    Batches of a TensorDataset are gathered with one index per tensor; other
+    datasets' samples are stacked, NumPy arrays and Python numbers (a label
+    ``i``) becoming tensors first, as ``Tensor(x)`` makes them; a
+    ``collate_fn`` receives the list of samples and returns the batch
+    instead. Loading is in-process: ``num_workers``, ``pin_memory``,
+    ``timeout``, ``worker_init_fn``, ``multiprocessing_context``,
+    ``prefetch_factor``, ``persistent_workers``, ``pin_memory_device`` and
+    ``in_order`` are accepted so that PyTorch code runs, and change nothing
+    (in PyTorch too they change only how fast the same batches arrive).
     """
 
-    def __init__(self, dataset, batch_size: int = 1, shuffle: bool | None = None, drop_last: bool = False, seed=None,
-                 sampler=None):  # fmt: skip
+    def __init__(self, dataset, batch_size: int | None = 1, shuffle: bool | None = None, sampler=None,
+                 batch_sampler=None, num_workers: int = 0, collate_fn=None, pin_memory: bool = False,
+                 drop_last: bool = False, timeout: float = 0, worker_init_fn=None, multiprocessing_context=None,
+                 generator=None, *, prefetch_factor: int | None = None, persistent_workers: bool = False,
+                 pin_memory_device: str = "", in_order: bool = True, seed: int | None = None):  # fmt: skip
+        if batch_size is None:
+            raise ValueError("DataLoader: batch_size=None (samples one by one, unbatched) is not supported")
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
         if sampler is not None and shuffle:
             raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
-        shuffle = sampler is None if shuffle is None else bool(shuffle)
-        self.sampler = sampler
-        self.dataset, self.batch_size, self.shuffle, self.drop_last = dataset, batch_size, shuffle, drop_last
+        if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None or drop_last):
+            raise ValueError(
+                "DataLoader: batch_sampler option is mutually exclusive with batch_size, shuffle, sampler, and "
+                "drop_last"
+            )
+        if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)) or num_workers < 0:
+            raise ValueError(f"DataLoader: num_workers option should be a non-negative integer, got {num_workers!r}")
+        if collate_fn is not None and not callable(collate_fn):
+            raise TypeError(f"DataLoader: collate_fn must be callable, got {type(collate_fn).__name__}")
+        self.dataset, self.batch_size, self.drop_last = dataset, batch_size, bool(drop_last)
+        self.shuffle = bool(shuffle)
+        self.sampler, self.batch_sampler, self.collate_fn = sampler, batch_sampler, collate_fn
+        self.num_workers = int(num_workers)
         if seed is None:
-            seed = int(backend.generator("cpu").integers(0, 2**62))
+            from ..generator import rng_for
+
+            seed = int(rng_for("DataLoader", generator, "cpu").integers(0, 2**62))
         self.seed = int(seed)
         self.epoch = 0
 
     def __len__(self) -> int:
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)
         n = len(self.dataset) if self.sampler is None else len(self.sampler)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
@@ -92,6 +121,11 @@ class DataLoader:
         return np.random.default_rng((self.seed, epoch)).permutation(n) if self.shuffle else np.arange(n)
 
     def __iter__(self):
+        if self.batch_sampler is not None:
+            self.epoch += 1
+            for index in self.batch_sampler:
+                yield self._batch(np.asarray(list(index), dtype=np.int64))
+            return
         order = self.order(self.epoch)
         self.epoch += 1
         for start in range(0, len(order), self.batch_size):
@@ -101,6 +135,8 @@ class DataLoader:
             yield self._batch(index)
 
     def _batch(self, index):
+        if self.collate_fn is not None:
+            return self.collate_fn([self.dataset[int(i)] for i in index])
         if isinstance(self.dataset, TensorDataset):
             return tuple(Tensor._wrap(t.array[backend.to_device(index, t.device)]) for t in self.dataset.tensors)
         samples = [self.dataset[int(i)] for i in index]

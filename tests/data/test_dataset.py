@@ -24,7 +24,7 @@ def test_tensor_dataset_indexes_rows():
 
 def test_each_epoch_visits_every_sample_once_in_a_fresh_order():
     x, y = _data(10)
-    loader = DataLoader(TensorDataset(x, y), batch_size=3, seed=1)
+    loader = DataLoader(TensorDataset(x, y), batch_size=3, shuffle=True, seed=1)
     orders = []
     for _ in range(3):
         labels = np.concatenate([yb.numpy() for _, yb in loader])
@@ -43,9 +43,9 @@ def test_drop_last_and_no_shuffle():
 
 def test_order_is_seeded_and_resumable():
     x, y = _data(10)
-    a = DataLoader(TensorDataset(x, y), batch_size=5, seed=7)
+    a = DataLoader(TensorDataset(x, y), batch_size=5, shuffle=True, seed=7)
     first = [[yb.tolist() for _, yb in a] for _ in range(3)]
-    b = DataLoader(TensorDataset(x, y), batch_size=5, seed=0)
+    b = DataLoader(TensorDataset(x, y), batch_size=5, shuffle=True, seed=0)
     b.load_state_dict({"seed": 7, "epoch": 2})
     assert [yb.tolist() for _, yb in b] == first[2]
     mg.manual_seed(3)
@@ -88,3 +88,32 @@ def test_batch_size_must_be_a_positive_integer(batch_size):
     x, y = _data(4)
     with pytest.raises(ValueError, match="DataLoader: batch_size must be a positive integer"):
         DataLoader(TensorDataset(x, y), batch_size=batch_size)
+
+
+def test_defaults_and_arguments_are_pytorchs():
+    x, y = _data(6)
+    data = TensorDataset(x, y)
+    assert [yb.tolist() for _, yb in DataLoader(data, batch_size=4)] == [[0, 1, 2, 3], [4, 5]]  # shuffle=False
+    assert [yb.tolist() for _, yb in DataLoader(data, 2, False, None, None, 2, None, True, True)] == [
+        [0, 1],
+        [2, 3],
+        [4, 5],
+    ]  # PyTorch's positional order: shuffle, sampler, batch_sampler, num_workers, collate_fn, pin_memory, drop_last
+    first = [yb.tolist() for _, yb in DataLoader(data, 3, shuffle=True, generator=mg.Generator().manual_seed(5))]
+    again = [yb.tolist() for _, yb in DataLoader(data, 3, shuffle=True, generator=mg.Generator().manual_seed(5))]
+    assert first == again and sorted(sum(first, [])) == list(range(6))
+
+
+def test_batch_sampler_and_collate_fn():
+    x, y = _data(6)
+    data = TensorDataset(x, y)
+    loader = DataLoader(data, batch_sampler=[[5, 0], [3], [1, 2, 4]])
+    assert [yb.tolist() for _, yb in loader] == [[5, 0], [3], [1, 2, 4]] and len(loader) == 3
+    sums = DataLoader(data, batch_size=4, collate_fn=lambda samples: sum(int(s[1].item()) for s in samples))
+    assert list(sums) == [0 + 1 + 2 + 3, 4 + 5]
+    with pytest.raises(ValueError, match="batch_sampler option is mutually exclusive"):
+        DataLoader(data, batch_size=2, batch_sampler=[[0]])
+    with pytest.raises(ValueError, match="num_workers option should be a non-negative integer"):
+        DataLoader(data, num_workers=-1)
+    with pytest.raises(ValueError, match="batch_size=None"):
+        DataLoader(data, batch_size=None)

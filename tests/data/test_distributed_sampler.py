@@ -78,8 +78,8 @@ def test_dataloader_with_a_sampler():
     assert len(DataLoader(ds, batch_size=3, sampler=sampler, drop_last=True)) == 1
     with pytest.raises(ValueError, match="sampler option is mutually exclusive with shuffle"):
         DataLoader(ds, batch_size=2, sampler=sampler, shuffle=True)
-    plain = DataLoader(ds, batch_size=10, seed=0)
-    assert plain.shuffle and sorted(next(iter(plain))[0].numpy().tolist()) == list(range(10))
+    plain = DataLoader(ds, batch_size=10, seed=0)  # no sampler: in order (shuffle=False), as PyTorch's default
+    assert not plain.shuffle and sorted(next(iter(plain))[0].numpy().tolist()) == list(range(10))
 
 
 def test_bad_arguments():
