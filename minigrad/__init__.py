@@ -247,3 +247,7 @@ from .ops.selection import (  # noqa: E402
     take,
     take_along_dim,
 )
+
+# isort: split
+# capture and replay, issue #21
+from .compile import CaptureError, compile  # noqa: E402

@@ -1,0 +1,270 @@
+"""minigrad.compile: capture once, replay bit for bit (issue #21)."""
+
+from __future__ import annotations
+
+import gc
+import warnings
+import weakref
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+import minigrad.nn.functional as F
+from minigrad import nn, optim
+
+SIZES = (12, 16, 8, 5)
+BATCH = 6
+
+
+def _problem(dtype, seed=0, batch=BATCH):
+    rng = np.random.default_rng(seed)
+    xs = [mg.tensor(rng.standard_normal((batch, SIZES[0])).astype(dtype)) for _ in range(4)]
+    ys = [mg.tensor(rng.integers(0, SIZES[-1], batch)) for _ in range(4)]
+    return xs, ys
+
+
+def _mlp(dtype, dropout=0.0):
+    mg.manual_seed(0)
+    layers = []
+    for n_in, n_out in zip(SIZES[:-1], SIZES[1:]):
+        layers += [nn.Linear(n_in, n_out), nn.ReLU()] + ([nn.Dropout(dropout)] if dropout else [])
+    model = nn.Sequential(*layers[: -2 if dropout else -1])
+    for p in model.parameters():
+        p.array = p.array.astype(dtype)
+    return model
+
+
+def _optimizer(kind, model):
+    if kind == "sgd":
+        return optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    return optim.Adam(model.parameters(), lr=1e-2)
+
+
+def _run(compiled: bool, dtype, kind, steps=100, dropout=0.0, scheduler=False):
+    model = _mlp(dtype, dropout)
+    opt = _optimizer(kind, model)
+    sched = optim.lr_scheduler.StepLR(opt, step_size=7, gamma=0.5) if scheduler else None
+    xs, ys = _problem(dtype)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    fn = mg.compile(step) if compiled else step
+    mg.manual_seed(1)
+    losses = []
+    for i in range(steps):
+        losses.append(fn(xs[i % 4], ys[i % 4]).item())
+        if sched is not None:
+            sched.step()
+    state = [{k: (v.numpy().copy() if isinstance(v, mg.Tensor) else v) for k, v in s.items()}
+             for s in opt.state_dict()["state"].values()]  # fmt: skip
+    weights = [p.numpy().copy() for p in model.parameters()]
+    grads = [p.grad.numpy().copy() for p in model.parameters()]
+    return losses, weights, state, grads, fn
+
+
+def _same(a, b):
+    la, wa, sa, ga, _ = a
+    lb, wb, sb, gb, _ = b
+    assert la == lb
+    for u, v in zip(wa + ga, wb + gb):
+        assert u.dtype == v.dtype and np.array_equal(u, v)
+    assert len(sa) == len(sb)
+    for u, v in zip(sa, sb):
+        assert u.keys() == v.keys()
+        for k in u:
+            assert np.array_equal(u[k], v[k]), k
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kind", ["sgd", "adam"])
+def test_mlp_step_bit_identical_to_eager(dtype, kind):
+    eager = _run(False, dtype, kind)
+    compiled = _run(True, dtype, kind)
+    _same(eager, compiled)
+    fn = compiled[-1]
+    assert fn.captures == 1 and len(fn.programs()) == 1
+
+
+def test_scheduler_and_dropout_follow_eager():
+    """The learning rate is read at each replay; dropout draws fresh numbers, the ones eager draws."""
+    eager = _run(False, np.float32, "sgd", steps=30, dropout=0.3, scheduler=True)
+    compiled = _run(True, np.float32, "sgd", steps=30, dropout=0.3, scheduler=True)
+    _same(eager, compiled)
+    assert len(set(compiled[0])) == 30  # the losses change: fresh masks and updates every step
+
+
+def test_chain_gradient_into_argument():
+    def f(x):
+        y = ((x * 2 + 1).relu() * x).sum()
+        y.backward()
+        return y
+
+    g = mg.compile(f)
+    for seed in range(3):
+        data = np.random.default_rng(seed).standard_normal(10).astype(np.float32)
+        a = mg.tensor(data, requires_grad=True)
+        b = mg.tensor(data, requires_grad=True)
+        ya, yb = f(a), g(b)
+        assert ya.item() == yb.item()
+        assert np.array_equal(a.grad.numpy(), b.grad.numpy())
+    assert g.captures == 1
+
+
+def test_replay_updates_live_arrays_in_place():
+    _, _, _, _, fn = _run(True, np.float32, "adam", steps=3)
+    program = fn.programs()[0]
+    assert all(isinstance(t, mg.Tensor) for _, t in program.live)  # parameters are read live, not copied
+
+
+def _counting_step(model, opt):
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step
+
+
+def test_guards_recapture_and_warn_once():
+    model = _mlp(np.float32, dropout=0.2)
+    opt = _optimizer("sgd", model)
+    fn = mg.compile(_counting_step(model, opt))
+    xs, ys = _problem(np.float32)
+    fn(xs[0], ys[0])
+    fn(xs[1], ys[1])
+    assert fn.captures == 1
+    x8, y8 = _problem(np.float32, batch=8)
+    with pytest.warns(UserWarning, match="shape"):
+        fn(x8[0], y8[0])
+    assert fn.captures == 2
+    fn(xs[2], ys[2])  # back to the first program: no capture
+    assert fn.captures == 2
+    model.eval()
+    with pytest.warns(UserWarning, match="training flag"):
+        fn(xs[0], ys[0])
+    assert fn.captures == 3
+    model.train()
+    fn(xs[0], ys[0])
+    assert fn.captures == 3
+
+
+def test_guard_dtype_and_grad_mode():
+    def f(x):
+        return (x * 3).exp().sum()
+
+    g = mg.compile(f)
+    x32 = mg.tensor(np.arange(4, dtype=np.float32))
+    assert g(x32).item() == f(x32).item()
+    with pytest.warns(UserWarning, match="dtype"):
+        g(mg.tensor(np.arange(4, dtype=np.float64)))
+    assert g.captures == 2
+    with mg.no_grad():
+        with pytest.warns(UserWarning, match="grad mode"):
+            out = g(x32)
+    assert g.captures == 3 and out.item() == f(x32).item()
+    with mg.no_grad():
+        g(x32)
+    assert g.captures == 3
+
+
+@pytest.mark.parametrize(
+    "kind, what, line",
+    [
+        ("item", "item", "loss.item()  # item"),
+        ("bool", "bool", "if loss > 1:  # bool"),
+        ("float", "item", "float(loss)  # float"),
+    ],
+)
+def test_value_reads_are_refused_naming_the_line(kind, what, line):
+    w = mg.tensor(np.ones(3, np.float32), requires_grad=True)
+
+    def f(x):
+        loss = (x * w).sum()
+        if kind == "item":
+            loss.item()  # item
+        elif kind == "bool":
+            if loss > 1:  # bool
+                pass
+        else:
+            float(loss)  # float
+        loss.backward()
+        return loss
+
+    g = mg.compile(f)
+    with pytest.raises(mg.CaptureError, match=what) as info:
+        g(mg.tensor(np.ones(3, np.float32)))
+    assert "test_compile.py" in str(info.value) and line in str(info.value)
+
+
+def test_fullgraph_false_falls_back_to_eager_with_one_warning():
+    w = mg.tensor(np.ones(3, np.float32), requires_grad=True)
+    seen = []
+
+    def f(x):
+        loss = (x * w).sum()
+        seen.append(loss.item())
+        loss.backward()
+        return loss
+
+    g = mg.compile(f, fullgraph=False)
+    x = mg.tensor(np.ones(3, np.float32))
+    with pytest.warns(UserWarning, match="eagerly"):
+        g(x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        g(x)
+    assert seen == [3.0, 3.0]
+    assert np.array_equal(w.grad.numpy(), np.full(3, 2, np.float32))  # both calls ran: grads accumulated
+
+
+def test_other_refusals():
+    x = mg.tensor(np.array([1.0, -2.0, 3.0], np.float32))
+    with pytest.raises(mg.CaptureError, match="outside minigrad's ops"):
+        mg.compile(lambda t: mg.nonzero(t > 0))(x)
+    with pytest.raises(mg.CaptureError, match="outside minigrad's ops"):
+        mg.compile(lambda t: t * mg.nonzero(t > 0).sum())(x)
+    with pytest.raises(mg.CaptureError, match="in-place"):
+        mg.compile(lambda t: (t * 2).add_(1))(x)
+    with pytest.raises(mg.CaptureError, match="random numbers"):
+        mg.compile(lambda t: t * mg.rand(3))(x)
+    w = mg.tensor(np.ones(3, np.float32), requires_grad=True)
+    with pytest.raises(mg.CaptureError, match="graph is still live"):
+        mg.compile(lambda t: t * w)(x)
+    h = mg.tensor(np.ones(3, np.float32), requires_grad=True)
+    h.register_hook(lambda g: g * 2)
+
+    def hooked(t):
+        loss = (t * h).sum()
+        loss.backward()
+        return loss
+
+    with pytest.raises(mg.CaptureError, match="hooks"):
+        mg.compile(hooked)(x)
+
+
+def test_compile_arguments():
+    assert mg.compile(mode="reduce-overhead", dynamic=False, backend="inductor")(lambda t: t * 2) is not None
+    with pytest.raises(mg.ArgumentError, match="mode"):
+        mg.compile(lambda t: t, mode="fastest")
+    with pytest.raises(TypeError):
+        mg.compile(3)
+
+
+def test_program_freed_with_the_function():
+    def f(x):
+        return (x * 2).sum()
+
+    g = mg.compile(f)
+    g(mg.tensor(np.ones(3, np.float32)))
+    ref = weakref.ref(g.programs()[0])
+    del g
+    gc.collect()
+    assert ref() is None
