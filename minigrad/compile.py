@@ -40,6 +40,7 @@ computation from eager: what it cannot record, it refuses.
 
 from __future__ import annotations
 
+import builtins
 import dis
 import types
 import warnings
@@ -247,7 +248,10 @@ class _Recorder:
         if op.residual:
             rs = len(self.values)
             self.values.append(node.ctx if node is not None else None)
-        self.code.append((_forward(op, type(out)), template, holes, params, (s, rs)))
+        if op.residual or out.ndim == 0:  # (out, residual), or a NumPy scalar made an array: the wrapper
+            self.code.append((_forward(op, type(out)), template, holes, params, (s, rs)))
+        else:  # ufuncs and friends return an n-d array of the inputs' kind: the forward itself
+            self.code.append((op.forward, template, holes, params, s))
         if node is not None:
             self.nodes[node] = (template, holes, s, rs)
 
@@ -306,7 +310,6 @@ class _Recorder:
             if node not in self.nodes:
                 self.refuse(f"a backward through {node.name}, recorded before the compiled function was called")
                 return self.backward(roots, root_grads, sink, retain_graph=retain_graph, create_graph=create_graph)
-        values = self.values
         node_grads: dict = {}  # node -> slot of its cotangent
         leaves: dict = {}  # id(leaf) -> [leaf, slot, node that made it (or BORROWED / None for a sum), node's g slot]
         for root, g in zip(roots, root_grads):
@@ -326,18 +329,7 @@ class _Recorder:
                 if gs is None:
                     continue
                 template, holes, out_slot, res_slot = self.nodes[node]
-                op = node.op
-                ans_slot = res_slot if op.residual else out_slot
-                vjp = _vjp(op, tuple(node.needs), node.params)
-                vjp_holes = [(0, gs)] + ([(1, ans_slot)] if ans_slot is not None else [])
-                vjp_holes += [(i + 2, s) for i, s in holes]
-                vjp_template = [None, None, *template]
-                args = list(vjp_template)
-                for i, s in vjp_holes:
-                    args[i] = values[s]
-                grads = vjp(*args)
-                outs = tuple(None if gi is None else self._new(gi) for gi in grads)
-                self.emit(vjp, vjp_template, vjp_holes, _NO_PARAMS, outs)
+                outs = self._vjps(node, gs, holes, template, res_slot if node.op.residual else out_slot)
                 for k, i in enumerate(node.needs):
                     if outs[k] is None:
                         continue
@@ -352,6 +344,37 @@ class _Recorder:
         if not retain_graph:
             for node in nodes:
                 node.free()
+
+    def _vjps(self, node, gs: int, holes, template, ans_slot) -> tuple:
+        """Run and record the node's vjps, one instruction per input it differentiates (as Primitive.vjp)."""
+        op, params, values = node.op, node.params, self.values
+        vjp_template = [None, None, *template]
+        vjp_holes = [(0, gs)] + ([(1, ans_slot)] if ans_slot is not None else [])
+        vjp_holes += [(i + 2, s) for i, s in holes]
+        args = list(vjp_template)
+        for i, s in vjp_holes:
+            args[i] = values[s]
+        outs = []
+        for i in node.needs:
+            if op.vjp_variadic is not None:
+                fn, t, h = op.vjp_variadic, [i, *vjp_template], [(j + 1, s) for j, s in vjp_holes]
+                gi = fn(i, *args, **params)
+            elif op.vjps[i] is None:  # an input the op does not differentiate
+                outs.append(None)
+                continue
+            else:
+                fn, t, h = op.vjps[i], vjp_template, vjp_holes
+                gi = fn(*args, **params)
+            s = self._new(gi)
+            self.emit(fn, t, h, params, s)
+            shape = args[i + 2].shape
+            if gi.shape != shape:
+                gi = _unbroadcast()(gi, shape)
+                s2 = self._new(gi)
+                self.emit(_unbroadcast(), [None, shape], [(0, s)], _NO_PARAMS, s2)
+                s = s2
+            outs.append(s)
+        return tuple(outs)
 
     def _sum(self, table: dict, key, s: int) -> None:
         old = table.get(key)
@@ -436,31 +459,6 @@ def _forward(op, array_type):
     return run
 
 
-def _vjp(op, needs, params):
-    """The instruction that runs a node's vjps on arrays, as :meth:`Primitive.vjp` does in a plain backward."""
-    vjps, variadic = op.vjps, op.vjp_variadic
-    unbroadcast = _unbroadcast()
-
-    def run(g, ans, *args):
-        grads = []
-        for i in needs:
-            if variadic is not None:
-                gi = variadic(i, g, ans, *args, **params)
-            elif vjps[i] is None:
-                grads.append(None)
-                continue
-            else:
-                gi = vjps[i](g, ans, *args, **params)
-            shape = args[i].shape
-            if gi.shape != shape:
-                gi = unbroadcast(gi, shape)
-            grads.append(gi)
-        return grads
-
-    run.__name__ = f"{op.name}_vjp"
-    return run
-
-
 def _unbroadcast():
     from .primitive import unbroadcast
 
@@ -519,13 +517,14 @@ class _Program:
         self.live = recorder.live
         self.live_meta = [(t.array.shape, t.array.dtype, type(t.array)) for _, t in recorder.live]
         self.out_spec = out_spec
-        produced = {s for *_, outs in self.code for s in outs if s is not None}
+        produced = {s for *_, outs in self.code for s in _targets(outs) if s is not None}
         produced.update(s for s, _ in self.arg_slots)
         produced.update(s for s, _ in self.live)
         # constants (a backward's ones, tensors made inside the function) keep their capture-time arrays
         self.initial = [None if s in produced else v for s, v in enumerate(recorder.values)]
         self.ref = recorder.program_ref  # host and sink instructions reach args and caller through it
         self.args = self.caller = None
+        self.run = _generate(self)
 
     def live_ok(self) -> bool:
         """True while every live tensor still has the shape, dtype and device it had at capture."""
@@ -536,22 +535,11 @@ class _Program:
         return True
 
     def replay(self, tensors: list, caller):
-        regs = self.initial.copy()
-        for s, k in self.arg_slots:
-            regs[s] = tensors[k].array
-        for s, t in self.live:
-            regs[s] = t.array
         self.args, self.caller = tensors, caller
         self.ref[0] = self
         _PER_THREAD.interpreter = RAW
         try:
-            for fn, template, holes, params, outs in self.code:
-                args = template.copy()
-                for i, s in holes:
-                    args[i] = regs[s]
-                for s, v in zip(outs, fn(*args, **params)):
-                    if s is not None:
-                        regs[s] = v
+            regs = self.run(tensors)
         finally:
             _PER_THREAD.interpreter = caller
             self.ref[0] = self.args = self.caller = None  # no cycle through the instructions
@@ -568,9 +556,70 @@ class _Program:
             for i, s in holes:
                 args[i] = f"%{s}"
             args += [f"{k}={v!r}" for k, v in params.items()]
-            targets = ", ".join(f"%{s}" for s in outs if s is not None) or "_"
+            targets = ", ".join(f"%{s}" for s in _targets(outs) if s is not None) or "_"
             lines.append(f"{targets} = {getattr(fn, '__name__', fn)}({', '.join(args)})")
         return "\n".join(lines)
+
+
+def _targets(outs) -> tuple:
+    """An instruction's output slots: one slot (the call returns an array) or a tuple (it returns a sequence)."""
+    return (outs,) if isinstance(outs, int) else outs
+
+
+def _generate(program: _Program):
+    """The program as one straight-line Python function: slots become local variables, no loop, no lists.
+
+    It takes the call's argument tensors and returns the slots the result is
+    rebuilt from (a dict); every callable, constant and setting is bound as a
+    name of the function's scope.
+    """
+    scope: dict = {}
+    lines = ["def replay(tensors):"]
+    for s, k in program.arg_slots:
+        lines.append(f"    v{s} = tensors[{k}].array")
+    for s, t in program.live:
+        scope[f"t{s}"] = t
+        lines.append(f"    v{s} = t{s}.array")
+    for s, v in enumerate(program.initial):
+        if v is not None:
+            scope[f"v{s}"] = v  # a constant: a name of the scope, read like a local
+    for n, (fn, template, holes, params, outs) in enumerate(program.code):
+        scope[f"f{n}"] = fn
+        args = []
+        filled = dict(holes)
+        for i, a in enumerate(template):
+            if i in filled:
+                args.append(f"v{filled[i]}")
+            else:
+                scope[f"c{n}_{i}"] = a
+                args.append(f"c{n}_{i}")
+        for key, value in params.items():
+            scope[f"p{n}_{key}"] = value
+            args.append(f"{key}=p{n}_{key}")
+        call = f"f{n}({', '.join(args)})"
+        if isinstance(outs, int):
+            lines.append(f"    v{outs} = {call}")
+        else:
+            targets = [("_" if s is None else f"v{s}") for s in outs]
+            lines.append(f"    {', '.join(targets)}{',' if len(targets) == 1 else ''} = {call}")
+    wanted = sorted(_spec_slots(program.out_spec))
+    lines.append("    return {" + ", ".join(f"{s}: v{s}" for s in wanted) + "}")
+    source = "\n".join(lines)
+    exec(builtins.compile(source, "<minigrad.compile replay>", "exec"), scope)  # noqa: S102  (our own generated code)
+    replay = scope["replay"]
+    replay.source = source
+    return replay
+
+
+def _spec_slots(spec) -> set:
+    kind = spec[0]
+    if kind == "slot":
+        return {spec[1]}
+    if kind == "seq":
+        return set().union(*[_spec_slots(s) for s in spec[2]])
+    if kind == "dict":
+        return set().union(*[_spec_slots(s) for s in spec[2]])
+    return set()
 
 
 def _rebuild(spec, regs, tensors):
@@ -760,8 +809,14 @@ class CompiledFunction:
 
     def _key(self, args, kwargs, interpreter, tensors):
         spec = []
-        _flatten(args, tensors, spec)
-        _flatten(kwargs, tensors, spec)
+        for a in args:
+            if isinstance(a, Tensor):
+                tensors.append(a)
+                spec.append(_TENSOR)
+            else:
+                _flatten(a, tensors, spec)
+        if kwargs:
+            _flatten(kwargs, tensors, spec)
         objects = self.roots.objects(args)
         flags, params = self.roots.state(objects)
         return (
