@@ -268,3 +268,59 @@ def test_program_freed_with_the_function():
     del g
     gc.collect()
     assert ref() is None
+
+
+def test_scheduler_and_clipping_inside_the_function():
+    """Host calls (scheduler.step, clip_grad_norm_) inside the compiled function are replayed, not left out."""
+
+    def run(compiled):
+        model = _mlp(np.float64)
+        opt = _optimizer("sgd", model)
+        sched = optim.lr_scheduler.StepLR(opt, step_size=3, gamma=0.5)
+        xs, ys = _problem(np.float64)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            norm = nn.utils.clip_grad_norm_(model.parameters(), 0.5)
+            opt.step()
+            sched.step()
+            return loss, norm
+
+        fn = mg.compile(step) if compiled else step
+        out = [fn(xs[i % 4], ys[i % 4]) for i in range(12)]
+        return (
+            [(a.item(), b.item()) for a, b in out],
+            [p.numpy() for p in model.parameters()],
+            opt.param_groups[0]["lr"],
+        )
+
+    (la, wa, lra), (lb, wb, lrb) = run(False), run(True)
+    assert la == lb and lra == lrb
+    assert all(np.array_equal(u, v) for u, v in zip(wa, wb))
+
+
+def test_replays_do_not_grow_memory():
+    import tracemalloc
+
+    model = _mlp(np.float32)
+    opt = _optimizer("adam", model)
+    fn = mg.compile(_counting_step(model, opt))
+    xs, ys = _problem(np.float32)
+    for i in range(20):
+        fn(xs[i % 4], ys[i % 4])
+    gc.collect()
+    tracemalloc.start()
+    try:
+        for i in range(400):  # NumPy's small-block caches fill up first (they stop at a fixed size)
+            fn(xs[i % 4], ys[i % 4])
+        gc.collect()
+        first = tracemalloc.get_traced_memory()[0]
+        for i in range(600):
+            fn(xs[i % 4], ys[i % 4])
+        gc.collect()
+        last = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert last - first < 4096, (first, last)
