@@ -17,8 +17,8 @@ arguments' structure, shapes, dtypes, devices and requires_grad, grad mode,
 the training flags and parameters of the modules the function can reach,
 and the optimizers' parameters) replays the program under the raw
 interpreter: no Tensor or Node objects, one Python loop. A miss captures
-again (up to :data:`CACHE_SIZE_LIMIT` programs per function) and warns once
-naming the guard.
+again (up to :data:`CACHE_SIZE_LIMIT` programs per function, then eagerly, as
+PyTorch) and warns once naming the guard.
 
 What the program keeps live: the optimizer's update is replayed by calling
 ``step()`` itself, so learning rates and other hyperparameters are read at
@@ -56,7 +56,7 @@ from .monitor import user_site
 from .tape import LEAF_HOOKS, NODE_HOOKS, collect
 from .tensor import Tensor
 
-CACHE_SIZE_LIMIT = 8  # programs kept per compiled function, as torch._dynamo's cache_size_limit
+CACHE_SIZE_LIMIT = 8  # programs kept per compiled function, as torch._dynamo's recompile_limit
 
 _SCALARS = (int, float, bool, complex, np.generic)
 # ops whose output shape depends on the input's values: a static program cannot hold them
@@ -162,7 +162,27 @@ class _Recorder:
         self.refuse(f"reading a tensor's value into Python ({what})")
 
     def in_place(self, op: str) -> None:
-        self.refuse(f"the in-place update {op}")
+        self.refuse(f"the in-place update {op} (only add_, mul_ and div_ outside recording are captured)")
+
+    def write(self, op: str, t: Tensor, ufunc_name: str, other, alpha) -> None:
+        """An unrecorded in-place ``add_``/``mul_``/``div_`` (batch norm's running statistics): one instruction."""
+        target = self.slot_of(t, op)
+        holes = [(0, target)]
+        template = [None, other]
+        if isinstance(other, Tensor):
+            holes.append((1, self.slot_of(other, op)))
+            template[1] = None
+        elif backend.is_array(other):
+            s = self.slots.get(id(other))
+            if s is None:
+                self.refuse(f"{op} with a raw array computed outside minigrad's ops")
+                return
+            holes.append((1, s))
+            template[1] = None
+        live = weakref.ref(t) if id(t) in self.live_ids else None
+        self.emit(_Write(ufunc_name, alpha, live), template, holes, _NO_PARAMS, ())
+        vc = t._vc
+        self.versions[target] = (vc, vc[0] + 1)  # the write's own bump: later uses see it as expected
 
     # --- slots ------------------------------------------------------------------------
     def constant(self, array) -> None:
@@ -482,6 +502,23 @@ class _Host:
         return (result.array if isinstance(result, Tensor) else None), None
 
 
+class _Write:
+    """A recorded unrecorded in-place update: ``ufunc(target, alpha * other, out=target)``, as ops.inplace does it."""
+
+    def __init__(self, ufunc_name: str, alpha, tensor):  # tensor: a weak reference to a live tensor, or None
+        self.ufunc_name, self.alpha, self.tensor = ufunc_name, alpha, tensor
+        self.__name__ = f"{ufunc_name}_"
+
+    def __call__(self, target, other):
+        if self.alpha != 1:
+            other = other * self.alpha
+        getattr(backend.xp_of(target), self.ufunc_name)(target, other, out=target, casting="same_kind")
+        t = None if self.tensor is None else self.tensor()
+        if t is not None:
+            t._vc[0] += 1  # a live tensor's version moves as in eager
+        return ()
+
+
 class _Sink:
     """A recorded write of a leaf's cotangent into its ``.grad``, as :class:`~minigrad.engine.GradSink` does it."""
 
@@ -599,6 +636,8 @@ def _generate(program: _Program):
         call = f"f{n}({', '.join(args)})"
         if isinstance(outs, int):
             lines.append(f"    v{outs} = {call}")
+        elif not outs:
+            lines.append(f"    {call}")
         else:
             targets = [("_" if s is None else f"v{s}") for s in outs]
             lines.append(f"    {', '.join(targets)}{',' if len(targets) == 1 else ''} = {call}")
@@ -790,11 +829,12 @@ _MODES = (None, "default", "reduce-overhead", "max-autotune", "max-autotune-no-c
 class CompiledFunction:
     """What :func:`compile` returns: calls ``fn`` through a cache of captured programs (see the module)."""
 
-    def __init__(self, fn, fullgraph: bool, disable: bool):
+    def __init__(self, fn, fullgraph: bool, disable: bool, name: str | None = None, limit: int = CACHE_SIZE_LIMIT):
         self.fn = fn
         self.fullgraph = fullgraph
         self.disable = disable
-        self.name = getattr(fn, "__qualname__", type(fn).__name__)
+        self.limit = limit
+        self.name = name or getattr(fn, "__qualname__", type(fn).__name__)
         self.roots = _Roots(fn.__call__ if not isinstance(fn, types.FunctionType) and hasattr(fn, "forward") else fn)
         self.cache: dict = {}  # guard key -> _Program or _EAGER, oldest first
         self.captures = 0  # how many times the function was captured
@@ -845,15 +885,22 @@ class CompiledFunction:
             self._warn("a captured tensor's shape, dtype or device")
             del self.cache[key]
         elif self.last_key is not None:
+            if len(self.cache) >= self.limit:  # as PyTorch at its recompile_limit: eager from here on
+                self._warn(f"the recompile limit ({self.limit})", limit=True)
+                return self.fn(*args, **kwargs)
             changed = [name for name, a, b in zip(_GUARDS, key, self.last_key) if a != b]
             self._warn(", ".join(changed) or "a guard")
         return self._capture(key, objects, tensors, args, kwargs)
 
-    def _warn(self, guard: str) -> None:
+    def _warn(self, guard: str, limit: bool = False) -> None:
         if guard in self._warned:
             return
         self._warned.add(guard)
-        warnings.warn(f"minigrad.compile: {self.name} is captured again because {guard} changed", stacklevel=3)
+        if limit:
+            message = f"minigrad.compile: {self.name} reached {guard}; calls with new guards run eagerly"
+        else:
+            message = f"minigrad.compile: {self.name} is captured again because {guard} changed"
+        warnings.warn(message, stacklevel=3)
 
     def _capture(self, key, objects, tensors, args, kwargs):
         recorder = _Recorder(self.fullgraph, self.name, tensors)
@@ -883,8 +930,6 @@ class CompiledFunction:
             _unwatch_generators(watched)
         self.captures += 1
         self.last_key = key
-        if len(self.cache) >= CACHE_SIZE_LIMIT:
-            self.cache.pop(next(iter(self.cache)))  # the oldest program goes
         if recorder.broken is not None:
             warnings.warn(
                 f"minigrad.compile: {self.name} runs eagerly with these inputs: the capture stopped at "
@@ -928,31 +973,38 @@ def compile(
     *,
     fullgraph: bool = True,
     dynamic: bool | None = None,
-    backend: str = "inductor",
+    backend=None,
     mode: str | None = None,
     options: dict | None = None,
+    name: str | None = None,
     disable: bool = False,
+    recompile_limit: int | None = None,
+    isolate_recompiles: bool = False,
+    shapes_spec=None,
 ):
     """Capture ``model`` (a function or a Module) on its first call and replay it after; see :mod:`minigrad.compile`.
 
     ``step = minigrad.compile(step)``, or ``@minigrad.compile`` /
     ``@minigrad.compile(fullgraph=False)`` as a decorator. The compiled
     function gives exactly the results of the eager one (bit for bit); it is
-    faster because a replay runs the recorded arrays' arithmetic in one flat
-    loop, with no Tensor, Node or interpreter work per op.
+    faster because a replay runs the recorded arrays' arithmetic as one
+    straight-line function, with no Tensor, Node or interpreter work per op.
 
     ``fullgraph=True`` (minigrad's default; PyTorch's is False) raises
     :class:`CaptureError` at the first thing the capture cannot record;
     ``fullgraph=False`` instead finishes that call eagerly, warns once, and
-    runs later calls with the same guards eagerly. ``disable=True`` returns a
-    wrapper that always runs eagerly. ``dynamic``, ``backend``, ``mode`` and
-    ``options`` are PyTorch's and accepted for its signature: minigrad has
-    one way to compile (static shapes, one program per guard set, a new
-    capture when shapes change, as ``dynamic=False``); ``mode`` must be one of
-    PyTorch's modes.
+    runs later calls with the same guards eagerly. ``recompile_limit`` is how
+    many programs (guard sets) the function keeps, :data:`CACHE_SIZE_LIMIT`
+    by default as PyTorch's; past it, new guard sets run eagerly, after one
+    warning, as in PyTorch. ``name`` names the function in warnings and
+    errors. ``disable=True`` returns a wrapper that always runs eagerly.
+    ``dynamic``, ``backend``, ``mode``, ``options``, ``isolate_recompiles``
+    and ``shapes_spec`` are PyTorch's and accepted for its signature:
+    minigrad has one way to compile (static shapes, one program per guard
+    set, as ``dynamic=False``); ``mode`` must be one of PyTorch's modes.
 
-    Raises ArgumentError for an unknown ``mode``, TypeError when ``model`` is
-    not callable.
+    Raises ArgumentError for an unknown ``mode`` or a ``recompile_limit``
+    below 1, TypeError when ``model`` is not callable.
     """
     from .errors import ArgumentError
 
@@ -960,10 +1012,13 @@ def compile(
         raise ArgumentError(f"compile: unknown mode {mode!r}; PyTorch's modes are {[m for m in _MODES if m]}")
     if options is not None and not isinstance(options, dict):
         raise TypeError(f"compile: options must be a dict, got {type(options).__name__}")
+    limit = CACHE_SIZE_LIMIT if recompile_limit is None else recompile_limit
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ArgumentError(f"compile: recompile_limit must be a positive int, got {recompile_limit!r}")
 
     def wrap(fn):
         if not callable(fn):
             raise TypeError(f"compile: expected a function or a Module, got {type(fn).__name__}")
-        return CompiledFunction(fn, fullgraph, disable)
+        return CompiledFunction(fn, fullgraph, disable, name=name, limit=limit)
 
     return wrap if model is None else wrap(model)

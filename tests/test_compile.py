@@ -231,8 +231,9 @@ def test_other_refusals():
         mg.compile(lambda t: mg.nonzero(t > 0))(x)
     with pytest.raises(mg.CaptureError, match="outside minigrad's ops"):
         mg.compile(lambda t: t * mg.nonzero(t > 0).sum())(x)
-    with pytest.raises(mg.CaptureError, match="in-place"):
-        mg.compile(lambda t: (t * 2).add_(1))(x)
+    written = mg.compile(lambda t: (t * 2).add_(1, alpha=3).mul_(t))  # unrecorded writes: captured
+    for _ in range(2):
+        assert np.array_equal(written(x).numpy(), ((x * 2 + 3) * x).numpy())
     with pytest.raises(mg.CaptureError, match="random numbers"):
         mg.compile(lambda t: t * mg.rand(3))(x)
     w = mg.tensor(np.ones(3, np.float32), requires_grad=True)
@@ -248,6 +249,22 @@ def test_other_refusals():
 
     with pytest.raises(mg.CaptureError, match="hooks"):
         mg.compile(hooked)(x)
+
+
+def test_recompile_limit_then_eager():
+    def f(x):
+        return (x * 2).sum()
+
+    g = mg.compile(f, recompile_limit=2, name="double")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for n in (1, 2):
+            g(mg.tensor(np.ones(n, np.float32)))
+    with pytest.warns(UserWarning, match="double reached the recompile limit"):
+        out = g(mg.tensor(np.ones(5, np.float32)))
+    assert out.item() == 10.0 and g.captures == 2
+    with pytest.raises(mg.ArgumentError, match="recompile_limit"):
+        mg.compile(f, recompile_limit=0)
 
 
 def test_compile_arguments():
@@ -324,3 +341,33 @@ def test_replays_do_not_grow_memory():
     finally:
         tracemalloc.stop()
     assert last - first < 4096, (first, last)
+
+
+def test_batch_norm_running_statistics_follow_eager():
+    """Unrecorded in-place updates (batch norm's running mean and variance) are captured and replayed."""
+
+    def run(compiled):
+        mg.manual_seed(0)
+        model = nn.Sequential(nn.Linear(SIZES[0], 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, SIZES[-1]))
+        opt = _optimizer("adam", model)
+        xs, ys = _problem(np.float32)
+        fn = mg.compile(_counting_step(model, opt)) if compiled else _counting_step(model, opt)
+        losses = [fn(xs[i % 4], ys[i % 4]).item() for i in range(15)]
+        bn = model[1]
+        return losses, [t.numpy().copy() for t in (bn.running_mean, bn.running_var)], bn.running_mean._version
+
+    (la, sa, va), (lb, sb, vb) = run(False), run(True)
+    assert la == lb and va == vb
+    assert all(np.array_equal(u, v) for u, v in zip(sa, sb))
+
+
+def test_in_place_on_intermediates_is_refused():
+    x = mg.tensor(np.ones(3, np.float32), requires_grad=True)
+
+    def f(t):
+        y = t * 2
+        y.add_(1)  # recorded: refused
+        return y.sum()
+
+    with pytest.raises(mg.CaptureError, match="add_"):
+        mg.compile(f)(x)

@@ -44,9 +44,13 @@ def _operand(op: str, self: Tensor, other):
     return data
 
 
-def _write(op: str, self: Tensor, ufunc_name: str, other) -> Tensor:
-    """self.array = ufunc(self.array, other) in the same buffer, then bump the version."""
-    _captured(op)
+def _write(op: str, self: Tensor, ufunc_name: str, other, alpha=1) -> Tensor:
+    """self.array = ufunc(self.array, alpha * other) in the same buffer, then bump the version."""
+    capture = _PER_THREAD.interpreter.capture
+    if capture is not None:  # minigrad.compile records the write
+        capture.write(op, self, ufunc_name, other, alpha)
+    if alpha != 1:
+        other = other * alpha
     xp = self.xp
     try:
         getattr(xp, ufunc_name)(self.array, other, out=self.array, casting="same_kind")
@@ -116,7 +120,7 @@ def add_(self: Tensor, other, alpha=1) -> Tensor:
     if _records(self, other):
         return _recorded("add_", self, lambda old, o: old + (o if alpha == 1 else o * alpha), other)
     data = _operand("add_", self, other)
-    return _write("add_", self, "add", data if alpha == 1 else data * alpha)
+    return _write("add_", self, "add", data, alpha)
 
 
 def mul_(self: Tensor, other) -> Tensor:
