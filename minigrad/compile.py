@@ -749,6 +749,9 @@ def _code_names(code, names: set) -> None:
             _code_names(const, names)
 
 
+_NOT_SCANNED = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.MethodType, type, Tensor)
+
+
 class _Roots:
     """The modules and optimizers a compiled function can reach: its globals, closure, self (one level deep)."""
 
@@ -787,8 +790,11 @@ class _Roots:
         return found
 
     def _attrs(self, obj, found: list) -> None:
+        """The modules and optimizers among the attributes of a plain object (a trainer holding the model)."""
+        if isinstance(obj, _NOT_SCANNED):
+            return
         attrs = getattr(obj, "__dict__", None)
-        if isinstance(attrs, dict) and not isinstance(obj, type):
+        if isinstance(attrs, dict):
             found.extend(v for v in attrs.values() if isinstance(v, self.kinds))
 
     def state(self, objects) -> tuple:
