@@ -139,6 +139,7 @@ class _Recorder:
         self.live: list = []  # (slot, tensor): read at every replay
         self.live_ids: dict = {}  # id(tensor) -> slot
         self.code: list = []
+        self.labels: list = []  # one name per instruction, for describe()
         self.nodes: dict = {}  # node -> (template, holes, out slot, residual slot)
         self.args = args
         self.program_ref = [None]
@@ -180,7 +181,7 @@ class _Recorder:
             holes.append((1, s))
             template[1] = None
         live = weakref.ref(t) if id(t) in self.live_ids else None
-        self.emit(_Write(ufunc_name, alpha, live), template, holes, _NO_PARAMS, ())
+        self.emit(_Write(ufunc_name, alpha, live), template, holes, _NO_PARAMS, (), op)
         vc = t._vc
         self.versions[target] = (vc, vc[0] + 1)  # the write's own bump: later uses see it as expected
 
@@ -269,14 +270,16 @@ class _Recorder:
             rs = len(self.values)
             self.values.append(node.ctx if node is not None else None)
         if op.residual or out.ndim == 0:  # (out, residual), or a NumPy scalar made an array: the wrapper
-            self.code.append((_forward(op, type(out)), template, holes, params, (s, rs)))
+            self.emit(_forward(op, type(out)), template, holes, params, (s, rs), op.name)
         else:  # ufuncs and friends return an n-d array of the inputs' kind: the forward itself
-            self.code.append((op.forward, template, holes, params, s))
+            self.emit(op.forward, template, holes, params, s, op.name)
         if node is not None:
             self.nodes[node] = (template, holes, s, rs)
 
-    def emit(self, fn, template, holes, params, outs) -> None:
+    def emit(self, fn, template, holes, params, outs, label: str) -> None:
+        """Append one instruction; ``label`` is what :meth:`_Program.describe` calls it."""
         self.code.append((fn, template, tuple(holes), params, outs))
+        self.labels.append(label)
 
     # --- host calls -------------------------------------------------------------------------
     def host(self, fn, args, kwargs):
@@ -303,7 +306,7 @@ class _Recorder:
         elif result is not None and not isinstance(result, _SCALARS):
             self.refuse(f"{_name(fn)}, which returned a {type(result).__name__}")
             return result
-        self.code.append((_Host(fn, args, kwargs, self.program_ref), [], (), _NO_PARAMS, (s, None)))
+        self.emit(_Host(fn, args, kwargs, self.program_ref), [], (), _NO_PARAMS, (s, None), _name(fn))
         return result
 
     # --- backward ---------------------------------------------------------------------------
@@ -386,12 +389,12 @@ class _Recorder:
                 fn, t, h = op.vjps[i], vjp_template, vjp_holes
                 gi = fn(*args, **params)
             s = self._new(gi)
-            self.emit(fn, t, h, params, s)
+            self.emit(fn, t, h, params, s, f"{op.name}_vjp[{i}]")
             shape = args[i + 2].shape
             if gi.shape != shape:
                 gi = _unbroadcast()(gi, shape)
                 s2 = self._new(gi)
-                self.emit(_unbroadcast(), [None, shape], [(0, s)], _NO_PARAMS, s2)
+                self.emit(_unbroadcast(), [None, shape], [(0, s)], _NO_PARAMS, s2, "unbroadcast")
                 s = s2
             outs.append(s)
         return tuple(outs)
@@ -403,7 +406,7 @@ class _Recorder:
             return
         out = self.values[old] + self.values[s]
         table[key] = self._new(out)
-        self.emit(_add, [None, None], [(0, old), (1, s)], _NO_PARAMS, (table[key],))
+        self.emit(_add, [None, None], [(0, old), (1, s)], _NO_PARAMS, (table[key],), "add")
 
     def _to_leaf(self, leaves: dict, leaf, s: int, node, gs) -> None:
         entry = leaves.get(id(leaf))
@@ -413,7 +416,7 @@ class _Recorder:
         old = entry[1]
         entry[1] = self._new(self.values[old] + self.values[s])
         entry[2] = None  # a sum: owned by the engine
-        self.emit(_add, [None, None], [(0, old), (1, s)], _NO_PARAMS, (entry[1],))
+        self.emit(_add, [None, None], [(0, old), (1, s)], _NO_PARAMS, (entry[1],), "add")
 
     def _finish(self, entries) -> None:
         """GradSink.finish, recorded: each leaf's cotangent into its ``.grad`` (a copy where eager copies)."""
@@ -438,7 +441,7 @@ class _Recorder:
             arg = self.arg_index.get(id(leaf))
             sink = _Sink(leaf if arg is None else None, arg, convert, dtype, copy, self.program_ref)
             out = self._new(leaf.grad.array, leaf.grad._vc)
-            self.emit(sink, [None], [(0, s)], _NO_PARAMS, (out, None))
+            self.emit(sink, [None], [(0, s)], _NO_PARAMS, (out, None), "grad_sink")
 
 
 def _add(a, b):
@@ -550,6 +553,7 @@ class _Program:
 
     def __init__(self, recorder: _Recorder, out_spec):
         self.code = recorder.code
+        self.labels = recorder.labels
         self.arg_slots = recorder.arg_slots
         self.live = recorder.live
         self.live_meta = [(t.array.shape, t.array.dtype, type(t.array)) for _, t in recorder.live]
@@ -588,13 +592,13 @@ class _Program:
     def describe(self) -> str:
         """The program, one instruction per line (slots as ``%n``)."""
         lines = []
-        for fn, template, holes, params, outs in self.code:
+        for label, (fn, template, holes, params, outs) in zip(self.labels, self.code):
             args = [repr(a) if not backend.is_array(a) else f"const{tuple(a.shape)}" for a in template]
             for i, s in holes:
                 args[i] = f"%{s}"
             args += [f"{k}={v!r}" for k, v in params.items()]
             targets = ", ".join(f"%{s}" for s in _targets(outs) if s is not None) or "_"
-            lines.append(f"{targets} = {getattr(fn, '__name__', fn)}({', '.join(args)})")
+            lines.append(f"{targets} = {label}({', '.join(args)})")
         return "\n".join(lines)
 
 
