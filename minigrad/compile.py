@@ -592,7 +592,7 @@ class _Program:
     def describe(self) -> str:
         """The program, one instruction per line (slots as ``%n``)."""
         lines = []
-        for label, (fn, template, holes, params, outs) in zip(self.labels, self.code):
+        for label, (_fn, template, holes, params, outs) in zip(self.labels, self.code):
             args = [repr(a) if not backend.is_array(a) else f"const{tuple(a.shape)}" for a in template]
             for i, s in holes:
                 args[i] = f"%{s}"
