@@ -371,3 +371,82 @@ def test_in_place_on_intermediates_is_refused():
 
     with pytest.raises(mg.CaptureError, match="add_"):
         mg.compile(f)(x)
+
+
+def test_eager_steps_after_compiled_ones_continue_the_same_run():
+    """The replay updated the live parameters and optimizer state: eager steps afterwards continue exactly."""
+
+    def run(compiled_first):
+        model = _mlp(np.float32)
+        opt = _optimizer("adam", model)
+        xs, ys = _problem(np.float32)
+        step = _counting_step(model, opt)
+        first = mg.compile(step) if compiled_first else step
+        losses = [first(xs[i % 4], ys[i % 4]).item() for i in range(6)]
+        losses += [step(xs[i % 4], ys[i % 4]).item() for i in range(6)]
+        return losses, model.state_dict()
+
+    (la, sa), (lb, sb) = run(False), run(True)
+    assert la == lb
+    assert all(np.array_equal(sa[k].numpy(), sb[k].numpy()) for k in sa)
+
+
+def test_factories_inside_the_function_are_constants():
+    w = mg.tensor(np.arange(3, dtype=np.float32), requires_grad=True)
+
+    def f(x, scale=2.0):
+        bias = mg.ones(3) * scale
+        loss = ((x + bias) * w).sum()
+        loss.backward()
+        return {"loss": loss, "bias": bias}
+
+    g = mg.compile(f)
+    x = mg.tensor(np.array([1.0, 2.0, 3.0], np.float32))
+    for _ in range(2):
+        out = g(x)
+        assert out["loss"].item() == float(((np.array([1, 2, 3]) + 2) * np.arange(3)).sum())
+        assert np.array_equal(out["bias"].numpy(), np.full(3, 2, np.float32))
+    assert g.captures == 1
+    with pytest.warns(UserWarning, match="non-tensor value"):
+        assert g(x, scale=3.0)["bias"].numpy()[0] == 3.0  # a new value of a Python argument: a new capture
+    assert g.captures == 2
+
+
+def test_compiled_module_under_no_grad_and_inside_a_capture():
+    model = _mlp(np.float64)
+    compiled = mg.compile(model)
+    xs, _ = _problem(np.float64)
+    with mg.no_grad():
+        for x in xs:
+            assert np.array_equal(compiled(x).numpy(), model(x).numpy())
+    assert compiled.captures == 1
+    model.eval()
+    with mg.no_grad(), pytest.warns(UserWarning, match="training flag"):
+        compiled(xs[0])
+    with pytest.raises(mg.CaptureError, match="graph is still live"), pytest.warns(UserWarning, match="grad mode"):
+        compiled(xs[0])  # grad mode on: the result would need its graph
+
+    outer = mg.compile(lambda x: compiled(x).sum())  # a compiled function called inside a capture runs eagerly
+    with mg.no_grad():
+        assert outer(xs[1]).item() == model(xs[1]).sum().item()
+
+
+def test_unreachable_module_parameters_are_refused():
+    holder = [_mlp(np.float32)]  # reached through a list: the guards could not see its training flag
+
+    def f(x):
+        return holder[0](x).sum()
+
+    with mg.no_grad(), pytest.raises(mg.CaptureError, match="Parameter"):
+        mg.compile(f)(_problem(np.float32)[0][0])
+
+
+def test_anomaly_mode_runs_eagerly():
+    def f(x):
+        return (x * 2).sum()
+
+    g = mg.compile(f)
+    x = mg.tensor(np.ones(3, np.float32))
+    with mg.detect_anomaly():
+        assert g(x).item() == 6.0
+    assert g.captures == 0
