@@ -845,7 +845,8 @@ class CompiledFunction:
         self.disable = disable
         self.limit = limit
         self.name = name or getattr(fn, "__qualname__", type(fn).__name__)
-        self.roots = _Roots(fn.__call__ if not isinstance(fn, types.FunctionType) and hasattr(fn, "forward") else fn)
+        # a Module or another callable object: its bound __call__, whose self is a root (or holds roots)
+        self.roots = _Roots(fn if isinstance(fn, (types.FunctionType, types.MethodType)) else fn.__call__)
         self.cache: dict = {}  # guard key -> _Program or _EAGER, oldest first
         self.captures = 0  # how many times the function was captured
         self.last_key = None

@@ -450,3 +450,28 @@ def test_anomaly_mode_runs_eagerly():
     with mg.detect_anomaly():
         assert g(x).item() == 6.0
     assert g.captures == 0
+
+
+def test_callable_object_roots_and_optimizer_parameter_guard():
+    class Trainer:
+        def __init__(self):
+            self.w = mg.tensor(np.ones(3, np.float32), requires_grad=True)
+            self.opt = optim.SGD([self.w], lr=0.1)
+
+        def __call__(self, x):
+            self.opt.zero_grad()
+            loss = (x * self.w).sum()
+            loss.backward()
+            self.opt.step()
+            return loss
+
+    trainer = Trainer()
+    fn = mg.compile(trainer)
+    x = mg.tensor(np.ones(3, np.float32))
+    fn(x)
+    fn(x)
+    assert fn.captures == 1 and np.allclose(trainer.w.numpy(), 0.8)
+    trainer.opt.add_param_group({"params": [mg.tensor(np.ones(2, np.float32), requires_grad=True)]})
+    with pytest.warns(UserWarning, match="parameters"):
+        fn(x)
+    assert fn.captures == 2
