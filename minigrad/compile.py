@@ -859,6 +859,7 @@ class CompiledFunction:
             pass
 
     def _key(self, args, kwargs, interpreter, tensors):
+        """The guard key of a call: (arguments' structure, each tensor's metadata, grad mode, flags, parameters)."""
         spec = []
         for a in args:
             if isinstance(a, Tensor):
@@ -868,18 +869,23 @@ class CompiledFunction:
                 _flatten(a, tensors, spec)
         if kwargs:
             _flatten(kwargs, tensors, spec)
+        meta = []
+        for t in tensors:
+            a = t.array
+            meta.append((a.shape, a.dtype, type(a), t.requires_grad))
         objects = self.roots.objects(args)
-        flags, params = self.roots.state(objects)
-        return (
-            tuple(spec),
-            tuple(t.array.shape for t in tensors),
-            tuple(t.array.dtype for t in tensors),
-            tuple(type(t.array) for t in tensors),
-            tuple(t.requires_grad for t in tensors),
-            interpreter.grad_enabled,
-            flags,
-            params,
-        ), objects
+        flags, params = self.roots.state(objects) if objects else ((), ())
+        return (tuple(spec), tuple(meta), interpreter.grad_enabled, flags, params), objects
+
+    @staticmethod
+    def _changed(key, old) -> list:
+        """The names of the guards in which ``key`` differs from ``old``."""
+        if key[0] != old[0] or len(key[1]) != len(old[1]):
+            changed = [_GUARDS[0]]
+        else:
+            changed = [_GUARDS[1 + i] for i in range(4) if any(a[i] != b[i] for a, b in zip(key[1], old[1]))]
+        changed += [name for name, a, b in zip(_GUARDS[5:], key[2:], old[2:]) if a != b]
+        return changed
 
     def __call__(self, *args, **kwargs):
         interpreter = _PER_THREAD.interpreter
@@ -899,8 +905,7 @@ class CompiledFunction:
             if len(self.cache) >= self.limit:  # as PyTorch at its recompile_limit: eager from here on
                 self._warn(f"the recompile limit ({self.limit})", limit=True)
                 return self.fn(*args, **kwargs)
-            changed = [name for name, a, b in zip(_GUARDS, key, self.last_key) if a != b]
-            self._warn(", ".join(changed) or "a guard")
+            self._warn(", ".join(self._changed(key, self.last_key)) or "a guard")
         return self._capture(key, objects, tensors, args, kwargs)
 
     def _warn(self, guard: str, limit: bool = False) -> None:

@@ -475,3 +475,20 @@ def test_callable_object_roots_and_optimizer_parameter_guard():
     with pytest.warns(UserWarning, match="parameters"):
         fn(x)
     assert fn.captures == 2
+
+
+def test_an_error_during_capture_leaves_no_trace():
+    from minigrad import backend
+    from minigrad.interpreter import _PER_THREAD
+
+    before = _PER_THREAD.interpreter
+
+    def f(x):
+        (x * 2).sum()
+        raise KeyError("boom")
+
+    g = mg.compile(f)
+    with pytest.raises(KeyError):
+        g(mg.tensor(np.ones(3, np.float32)))
+    assert _PER_THREAD.interpreter is before and g.captures == 0 and not g.cache
+    assert type(backend.generator("cpu")).__name__ == "Generator"  # the watched generator was put back
