@@ -144,10 +144,12 @@ class _Recorder:
         self.args = args
         self.program_ref = [None]
         self.arg_index = {id(t): k for k, t in enumerate(args)}
+        self.aliases: list = []  # (weak reference to a tensor, argument index) that share one array
         for k, t in enumerate(args):
             if id(t.array) not in self.slots:
                 s = self._new(t.array, t._vc)
                 self.arg_slots.append((s, k))
+        self.arg_of_slot = {s: k for s, k in self.arg_slots}
 
     # --- refusing ---------------------------------------------------------------------
     def refuse(self, what: str):
@@ -223,6 +225,10 @@ class _Recorder:
             self.live.append((s, weakref.ref(t, lambda _, key=key: live_ids.pop(key, None)), tuple(t.shape)))
             live_ids[key] = s
             return s
+        k = self.arg_of_slot.get(s)
+        if k is not None and self.args[k] is not t and id(t) not in self.arg_index:
+            # another tensor sharing an argument's array (a parameter passed in): replays check it still does
+            self.aliases.append((weakref.ref(t), k))
         vc, version = self.versions.get(s, (None, None))
         if vc is t._vc and vc[0] != version:
             self.refuse(f"{what} of a tensor changed in place since it was made")
@@ -557,6 +563,7 @@ class _Program:
         self.arg_slots = recorder.arg_slots
         self.live = recorder.live
         self.live_meta = [(t.array.shape, t.array.dtype, type(t.array)) for _, t in recorder.live]
+        self.aliases = recorder.aliases
         self.out_spec = out_spec
         produced = {s for *_, outs in self.code for s in _targets(outs) if s is not None}
         produced.update(s for s, _ in self.arg_slots)
@@ -567,8 +574,13 @@ class _Program:
         self.args = self.caller = None
         self.run = _generate(self)
 
-    def live_ok(self) -> bool:
-        """True while every live tensor still has the shape, dtype and device it had at capture."""
+    def live_ok(self, tensors) -> bool:
+        """True while every live tensor still has the shape, dtype and device it had at capture, and the
+        tensors that shared an argument's array (a parameter passed in) still share this call's."""
+        for ref, k in self.aliases:
+            t = ref()
+            if t is not None and t.array is not tensors[k].array:
+                return False
         for (_, t), (shape, dtype, kind) in zip(self.live, self.live_meta):
             a = t.array
             if a.shape != shape or a.dtype != dtype or type(a) is not kind:
@@ -718,6 +730,7 @@ _GUARDS = (
     "an argument's dtype",
     "an argument's device",
     "an argument's requires_grad",
+    "which arguments share one array",
     "grad mode",
     "a module's training flag",
     "the parameters (of a module or an optimizer)",
@@ -870,9 +883,10 @@ class CompiledFunction:
         if kwargs:
             _flatten(kwargs, tensors, spec)
         meta = []
-        for t in tensors:
+        first: dict = {}  # id(array) -> the first argument holding it: which arguments share an array is guarded
+        for k, t in enumerate(tensors):
             a = t.array
-            meta.append((a.shape, a.dtype, type(a), t.requires_grad))
+            meta.append((a.shape, a.dtype, type(a), t.requires_grad, first.setdefault(id(a), k)))
         objects = self.roots.objects(args)
         flags, params = self.roots.state(objects) if objects else ((), ())
         return (tuple(spec), tuple(meta), interpreter.grad_enabled, flags, params), objects
@@ -883,8 +897,8 @@ class CompiledFunction:
         if key[0] != old[0] or len(key[1]) != len(old[1]):
             changed = [_GUARDS[0]]
         else:
-            changed = [_GUARDS[1 + i] for i in range(4) if any(a[i] != b[i] for a, b in zip(key[1], old[1]))]
-        changed += [name for name, a, b in zip(_GUARDS[5:], key[2:], old[2:]) if a != b]
+            changed = [_GUARDS[1 + i] for i in range(5) if any(a[i] != b[i] for a, b in zip(key[1], old[1]))]
+        changed += [name for name, a, b in zip(_GUARDS[6:], key[2:], old[2:]) if a != b]
         return changed
 
     def __call__(self, *args, **kwargs):
@@ -897,9 +911,9 @@ class CompiledFunction:
         if entry is _EAGER:
             return self.fn(*args, **kwargs)
         if entry is not None:
-            if entry.live_ok():
+            if entry.live_ok(tensors):
                 return entry.replay(tensors, interpreter)
-            self._warn("a captured tensor's shape, dtype or device")
+            self._warn("a captured tensor's shape, dtype or device, or an argument's sharing with it")
             del self.cache[key]
         elif self.last_key is not None:
             if len(self.cache) >= self.limit:  # as PyTorch at its recompile_limit: eager from here on

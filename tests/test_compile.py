@@ -492,3 +492,21 @@ def test_an_error_during_capture_leaves_no_trace():
         g(mg.tensor(np.ones(3, np.float32)))
     assert _PER_THREAD.interpreter is before and g.captures == 0 and not g.cache
     assert type(backend.generator("cpu")).__name__ == "Generator"  # the watched generator was put back
+
+
+def test_arguments_sharing_arrays_are_guarded():
+    w = mg.tensor(np.full(3, 2.0, np.float32), requires_grad=True)
+
+    def f(a, b):
+        return (a * b * w).sum()
+
+    g = mg.compile(f)
+    x, y = mg.tensor(np.ones(3, np.float32)), mg.tensor(np.full(3, 3.0, np.float32))
+    with mg.no_grad():
+        assert g(x, x).item() == 6.0  # captured with one array in both places
+        with pytest.warns(UserWarning, match="share one array"):
+            assert g(x, y).item() == 18.0
+        assert g(w, x).item() == 12.0  # w passed in: the program reads w through the argument
+        other = mg.tensor(np.full(3, 5.0, np.float32), requires_grad=True)
+        with pytest.warns(UserWarning, match="sharing"):
+            assert g(other, x).item() == 30.0  # ... and must not, once another tensor comes in its place
