@@ -833,6 +833,22 @@ class _Roots:
                     params.extend(id(p) for p in group["params"])
         return tuple(flags), tuple(params)
 
+    def tensors(self, objects) -> set:
+        """The ids of the tensors the function reaches without its arguments: globals, closure, parameters."""
+        ids = set(self.covered(objects))
+        for name in self.names:
+            v = self.globals.get(name)
+            if isinstance(v, Tensor):
+                ids.add(id(v))
+        for cell in self.cells:
+            try:
+                v = cell.cell_contents
+            except ValueError:
+                continue
+            if isinstance(v, Tensor):
+                ids.add(id(v))
+        return ids
+
     @staticmethod
     def covered(objects) -> set:
         ids = set()
@@ -934,6 +950,10 @@ class CompiledFunction:
 
     def _capture(self, key, objects, tensors, args, kwargs):
         recorder = _Recorder(self.fullgraph, self.name, tensors)
+        reachable = self.roots.tensors(objects)
+        for k, t in enumerate(tensors):
+            if id(t) in reachable:  # an argument the function also reaches itself: later calls must pass it again
+                recorder.aliases.append((weakref.ref(t), k))
         previous = _PER_THREAD.interpreter
         watched = _watch_generators(recorder)
         _PER_THREAD.interpreter = _Capturing(previous, recorder)
