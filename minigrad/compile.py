@@ -445,6 +445,12 @@ class _Recorder:
         _engine.GRAD_SINK.finish(real, False)  # the eager effect, exactly as a plain backward has it
         for (leaf, s, _, _), (convert, dtype, copy) in zip(entries, decisions):
             arg = self.arg_index.get(id(leaf))
+            if arg is None and id(leaf) not in self.live_ids:
+                self.refuse(
+                    f"a backward into a leaf of shape {tuple(leaf.shape)} made inside the function (a replay would "
+                    "keep summing into the first call's tensor); make it outside and pass it in"
+                )
+                return
             sink = _Sink(leaf if arg is None else None, arg, convert, dtype, copy, self.program_ref)
             out = self._new(leaf.grad.array, leaf.grad._vc)
             self.emit(sink, [None], [(0, s)], _NO_PARAMS, (out, None), "grad_sink")

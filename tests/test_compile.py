@@ -510,3 +510,68 @@ def test_arguments_sharing_arrays_are_guarded():
         other = mg.tensor(np.full(3, 5.0, np.float32), requires_grad=True)
         with pytest.warns(UserWarning, match="sharing"):
             assert g(other, x).item() == 30.0  # ... and must not, once another tensor comes in its place
+
+
+class _LSTMNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(6, 8, batch_first=True)
+        self.fc = nn.Linear(8, SIZES[-1])
+
+    def forward(self, x):
+        out, _ = self.lstm(x)
+        return self.fc(out[:, -1])
+
+
+class _TinyTransformer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Linear(6, 16)
+        self.layer = nn.TransformerEncoderLayer(16, 2, 32, dropout=0.1, batch_first=True)
+        self.fc = nn.Linear(16, SIZES[-1])
+
+    def forward(self, x):
+        return self.fc(self.layer(self.embed(x)).mean(dim=1))
+
+
+def _cnn():
+    return nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(4 * 4 * 4, SIZES[-1]),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "make, shape",
+    [(_cnn, (4, 1, 8, 8)), (_LSTMNet, (4, 5, 6)), (_TinyTransformer, (4, 5, 6))],
+    ids=["cnn-batchnorm", "lstm", "transformer-dropout"],
+)
+def test_other_models_bit_identical_to_eager(make, shape):
+    rng = np.random.default_rng(0)
+    xs = [mg.tensor(rng.standard_normal(shape).astype(np.float32)) for _ in range(3)]
+    ys = [mg.tensor(rng.integers(0, SIZES[-1], shape[0])) for _ in range(3)]
+
+    def run(compiled):
+        mg.manual_seed(0)
+        model = make()
+        opt = optim.Adam(model.parameters(), lr=1e-2)
+        fn = mg.compile(_counting_step(model, opt)) if compiled else _counting_step(model, opt)
+        mg.manual_seed(1)
+        losses = [fn(xs[i % 3], ys[i % 3]).item() for i in range(12)]
+        return losses, [t.numpy().copy() for t in model.state_dict().values()], fn
+
+    (la, sa, _), (lb, sb, fn) = run(False), run(True)
+    assert la == lb
+    assert all(np.array_equal(u, v) for u, v in zip(sa, sb))
+    assert fn.captures == 1
+
+
+def test_a_leaf_made_inside_is_refused():
+    def f(x):
+        w = mg.ones(3, requires_grad=True)
+        loss = (x * w).sum()
+        loss.backward()
+        return loss
+
+    with pytest.raises(mg.CaptureError, match="leaf"):
+        mg.compile(f)(mg.tensor(np.ones(3, np.float32)))
