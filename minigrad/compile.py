@@ -59,10 +59,6 @@ from .tensor import Tensor
 CACHE_SIZE_LIMIT = 8  # programs kept per compiled function, as torch._dynamo's recompile_limit
 
 _SCALARS = (int, float, bool, complex, np.generic)
-# ops whose output shape depends on the input's values: a static program cannot hold them
-DATA_DEPENDENT = frozenset(
-    {"nonzero", "argwhere", "masked_select", "unique", "unique_consecutive", "repeat_interleave", "bincount"}
-)
 
 
 class CaptureError(GraphError):
@@ -87,8 +83,6 @@ class _Capturing:
         recorder = self.recorder
         if recorder.broken is not None:
             return self.inner.apply(op, args, params)
-        if op.name in DATA_DEPENDENT:
-            recorder.refuse(f"{op.name} (its output's shape depends on the input's values)")
         recorder.in_op += 1
         try:
             result = self.inner.apply(op, args, params)
@@ -104,10 +98,6 @@ class _Capturing:
 
     def with_grad(self, enabled: bool) -> _Capturing:
         return _Capturing(self.inner.with_grad(enabled), self.recorder)
-
-
-class _Broken(Exception):
-    """Raised inside a capture with ``fullgraph=False`` only to unwind a refused host call (never escapes)."""
 
 
 class _WatchedGenerator:
@@ -300,9 +290,11 @@ class _Recorder:
                 return fn(*args, **kwargs)
         capturing = _PER_THREAD.interpreter
         _PER_THREAD.interpreter = _outside(capturing)
+        self.in_op += 1  # its random draws are replayed with it
         try:
             result = fn(*args, **kwargs)
         finally:
+            self.in_op -= 1
             _PER_THREAD.interpreter = capturing
         if self.broken is not None:
             return result
