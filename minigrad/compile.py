@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import builtins
 import dis
+import functools
 import types
 import warnings
 import weakref
@@ -282,7 +283,7 @@ class _Recorder:
         """A :func:`host_call` function called while capturing: run it with the capture paused, record the call."""
         args = tuple(list(a) if isinstance(a, (types.GeneratorType, map, filter)) else a for a in args)
         for a in (*args, *kwargs.values()):
-            if callable(a) and not isinstance(a, (Tensor, type)):
+            if isinstance(a, _CALLABLES):
                 self.refuse(f"{_name(fn)} with a callable argument (a closure runs ops the program cannot see)")
                 return fn(*args, **kwargs)
             if isinstance(a, Tensor) and id(a.array) in self.slots and id(a) not in self.live_ids:
@@ -324,7 +325,9 @@ class _Recorder:
             finally:
                 _PER_THREAD.interpreter = capturing
         nodes = collect(roots)
-        if (NODE_HOOKS and any(NODE_HOOKS.get(n) is not None for n in nodes)) or LEAF_HOOKS:
+        if (NODE_HOOKS and any(NODE_HOOKS.get(n) is not None for n in nodes)) or (
+            LEAF_HOOKS and _hooked_leaf(roots, nodes)
+        ):
             self.refuse("gradient hooks (register_hook, retain_grad)")
             return self.backward(roots, root_grads, sink, retain_graph=retain_graph, create_graph=create_graph)
         for node in nodes:
@@ -448,6 +451,13 @@ class _Recorder:
             self.emit(sink, [None], [(0, s)], _NO_PARAMS, (out, None), "grad_sink")
 
 
+def _hooked_leaf(roots, nodes) -> bool:
+    """True when a leaf this backward reaches has a gradient hook (or retain_grad)."""
+    leaves = [r for r in roots if r._node is None]
+    leaves += [n.inputs[i] for n in nodes for k, i in enumerate(n.needs) if n.parents[k] is None]
+    return any(LEAF_HOOKS.get(t) is not None for t in leaves)
+
+
 def _add(a, b):
     """A sum of two cotangents, as the engine writes it (``old + new``)."""
     return (a + b,)
@@ -458,6 +468,7 @@ def _name(fn) -> str:
 
 
 _NO_PARAMS: dict = {}
+_CALLABLES = (types.FunctionType, types.MethodType, types.BuiltinFunctionType, functools.partial)
 
 
 def _outside(interpreter):

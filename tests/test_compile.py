@@ -225,6 +225,28 @@ def test_fullgraph_false_falls_back_to_eager_with_one_warning():
     assert np.array_equal(w.grad.numpy(), np.full(3, 2, np.float32))  # both calls ran: grads accumulated
 
 
+def test_module_zero_grad_and_unrelated_hooks():
+    model = _mlp(np.float64)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    elsewhere = mg.tensor(np.ones(2), requires_grad=True)
+    elsewhere.register_hook(lambda g: g)  # a hook on a tensor the step never reaches: no refusal
+
+    def step(x, y):
+        model.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    xs, ys = _problem(np.float64)
+    fn = mg.compile(step)
+    compiled = [fn(xs[i % 4], ys[i % 4]).item() for i in range(5)]
+    model2 = _mlp(np.float64)
+    opt = optim.SGD(model2.parameters(), lr=0.1)
+    model = model2
+    assert compiled == [step(xs[i % 4], ys[i % 4]).item() for i in range(5)]
+
+
 def test_other_refusals():
     x = mg.tensor(np.array([1.0, -2.0, 3.0], np.float32))
     with pytest.raises(mg.CaptureError, match="outside minigrad's ops"):
