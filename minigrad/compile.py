@@ -812,7 +812,11 @@ class _Roots:
             found.append(v) if isinstance(v, kinds) else self._attrs(v, found)
         if self.owner is not None:
             found.append(self.owner) if isinstance(self.owner, kinds) else self._attrs(self.owner, found)
-        found.extend(a for a in args if isinstance(a, kinds))
+        for a in args:
+            if isinstance(a, kinds):
+                found.append(a)
+            elif not isinstance(a, (Tensor, *_SCALARS, str, list, tuple, dict, type(None))):
+                self._attrs(a, found)  # the self of a compiled method, a trainer passed in
         return found
 
     def _attrs(self, obj, found: list) -> None:

@@ -597,3 +597,27 @@ def test_a_leaf_made_inside_is_refused():
 
     with pytest.raises(mg.CaptureError, match="leaf"):
         mg.compile(f)(mg.tensor(np.ones(3, np.float32)))
+
+
+def test_compiled_method_guards_its_objects_model():
+    class Trainer:
+        def __init__(self):
+            self.model = _mlp(np.float32, dropout=0.2)
+            self.opt = _optimizer("sgd", self.model)
+
+        @mg.compile
+        def step(self, x, y):
+            self.opt.zero_grad()
+            loss = F.cross_entropy(self.model(x), y)
+            loss.backward()
+            self.opt.step()
+            return loss
+
+    trainer = Trainer()
+    xs, ys = _problem(np.float32)
+    trainer.step(xs[0], ys[0])
+    trainer.step(xs[1], ys[1])
+    trainer.model.eval()
+    with pytest.warns(UserWarning, match="training flag"):
+        trainer.step(xs[0], ys[0])
+    assert Trainer.step.captures == 2
