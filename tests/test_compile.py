@@ -621,3 +621,36 @@ def test_compiled_method_guards_its_objects_model():
     with pytest.warns(UserWarning, match="training flag"):
         trainer.step(xs[0], ys[0])
     assert Trainer.step.captures == 2
+
+
+@pytest.mark.parametrize("where", ["hook", "after_step"])
+def test_fullgraph_false_breaks_give_eager_results(where):
+    """A break in the backward (a hook) or after the update (item) finishes the call eagerly, exactly."""
+
+    def run(compiled):
+        model = _mlp(np.float64)
+        opt = _optimizer("adam", model)
+        xs, ys = _problem(np.float64)
+        first = next(model.parameters())
+        if where == "hook":
+            first.register_hook(lambda g: g * 0.5)
+        seen = []
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            if where == "after_step":
+                seen.append(loss.item())
+            return loss
+
+        fn = mg.compile(step, fullgraph=False) if compiled else step
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            losses = [fn(xs[i % 4], ys[i % 4]).item() for i in range(4)]
+        return losses, seen, [p.numpy().copy() for p in model.parameters()]
+
+    (la, sa, wa), (lb, sb, wb) = run(False), run(True)
+    assert la == lb and sa == sb
+    assert all(np.array_equal(u, v) for u, v in zip(wa, wb))
