@@ -54,7 +54,7 @@ from . import engine as _engine
 from .errors import GraphError
 from .interpreter import _PER_THREAD, RAW, Eager, Monitored, _as_output_array
 from .monitor import user_site
-from .tape import LEAF_HOOKS, NODE_HOOKS, collect
+from .tape import LEAF_HOOKS, NODE_HOOKS, POST_ACCUMULATE_HOOKS, collect
 from .tensor import Tensor
 
 CACHE_SIZE_LIMIT = 8  # programs kept per compiled function, as torch._dynamo's recompile_limit
@@ -326,9 +326,9 @@ class _Recorder:
                 _PER_THREAD.interpreter = capturing
         nodes = collect(roots)
         if (NODE_HOOKS and any(NODE_HOOKS.get(n) is not None for n in nodes)) or (
-            LEAF_HOOKS and _hooked_leaf(roots, nodes)
+            (LEAF_HOOKS or POST_ACCUMULATE_HOOKS) and _hooked_leaf(roots, nodes)
         ):
-            self.refuse("gradient hooks (register_hook, retain_grad)")
+            self.refuse("gradient hooks (register_hook, retain_grad, post-accumulate hooks)")
             return self.backward(roots, root_grads, sink, retain_graph=retain_graph, create_graph=create_graph)
         for node in nodes:
             if node not in self.nodes:
@@ -452,10 +452,10 @@ class _Recorder:
 
 
 def _hooked_leaf(roots, nodes) -> bool:
-    """True when a leaf this backward reaches has a gradient hook (or retain_grad)."""
+    """True when a leaf this backward reaches has a gradient hook, retain_grad or a post-accumulate hook."""
     leaves = [r for r in roots if r._node is None]
     leaves += [n.inputs[i] for n in nodes for k, i in enumerate(n.needs) if n.parents[k] is None]
-    return any(LEAF_HOOKS.get(t) is not None for t in leaves)
+    return any(LEAF_HOOKS.get(t) is not None or POST_ACCUMULATE_HOOKS.get(t) is not None for t in leaves)
 
 
 def _add(a, b):

@@ -28,6 +28,10 @@ The practice, as code:
   For custom ops that declare no signature, a black-box test backs this up:
   the slopes between x-2h, x-h, x, x+h, x+2h must change linearly for a
   smooth function; a jump flags a suspected kink.
+* A value that fails is looked at again before it is reported: Richardson
+  extrapolation with x +- 2h cancels the h^2 truncation error, and if it
+  still fails, wider extrapolated stencils (10h, 100h) separate rounding
+  noise, which shrinks as 1/h, from a wrong gradient, which does not.
 * Fast mode compares ``v^T J u`` for random unit vectors: one backward and
   two evaluations per input instead of 2n, still sensitive to a gradient
   wrong by a factor 1.001.
@@ -366,7 +370,7 @@ class _Checker:
             for c in np.flatnonzero(self.failing(analytic[k][:, columns], numerical, noise) & ~excluded):
                 i = int(columns[c])
                 refined = self.refine(k, i, base, numerical[:, c], noise[:, c])
-                numerical[:, c], noise[:, c] = refined
+                numerical[:, c], noise[:, c] = self.widen(k, i, base, analytic[k][:, columns[c]], *refined)
             results.append(self.compare(k, analytic[k][:, columns], numerical, noise, excluded, out_shape, columns))
         return self.report("full", results, kinks)
 
@@ -407,6 +411,39 @@ class _Checker:
         # from |f| missed (rounding inside f, as in log(1 + tiny)).
         measured = 2 * np.abs(numerical - wide)
         return (4 * numerical - wide) / 3, np.maximum(1.5 * noise, measured)
+
+    def widen(self, k, direction, base, analytic, numerical, noise, project=None, factors=(10.0, 100.0)):
+        """Wider Richardson stencils for a value that still fails: a step that rounding noise allows.
+
+        Rounding inside f can exceed the estimate from |f| and the size of the
+        terms (gradgradcheck's f is a gradient whose entries cancel), and its
+        effect on a difference shrinks as 1/s, while the truncation error of
+        the extrapolated difference R(s) = (4 D(s) - D(2s)) / 3 is O(s^4). So
+        for s = 10h and 100h, R(s) is compared again, with the noise bound the
+        larger of the first estimate scaled by h/s and 2 |R(s) - R(2s)| (the
+        noise measured at that step); the first step that agrees with
+        ``analytic`` is taken. A wrong gradient stays wrong: R(s) and R(2s)
+        then agree with each other, on the wrong value. Skipped for a stencil
+        that crosses a declared kink.
+        """
+        for factor in factors:
+            step = factor * self.eps
+            values, logs = {}, {}
+            for t in (-4, -2, -1, 1, 2, 4):
+                values[t], logs[t] = self.perturbed(k, direction, base, t * step, self.check_kinks)
+            if self.check_kinks and self.crossed(logs[-4], logs[4]):
+                break  # a kink within 4s: wider stencils only cross more of them
+            spans = {t: values[t] - values[-t] for t in (1, 2, 4)}
+            if project is not None:
+                spans = {t: project(span) for t, span in spans.items()}
+            difference = {t: span / (2 * t * step) for t, span in spans.items()}
+            near = (4 * difference[1] - difference[2]) / 3
+            far = (4 * difference[2] - difference[4]) / 3
+            bound = np.maximum(1.5 * noise / factor, 2 * np.abs(near - far))
+            column = (np.reshape(analytic, (-1, 1)), np.reshape(near, (-1, 1)), np.reshape(bound, (-1, 1)))
+            if not self.failing(*column)[0]:
+                return near, bound
+        return numerical, noise
 
     def compare(self, k, analytic, numerical, noise, excluded, out_shape, columns) -> InputResult:
         """Relative errors of one input's Jacobian (its ``columns``), kinked ones left out; the worst element."""
@@ -464,7 +501,9 @@ class _Checker:
                 size = float(np.abs(v) @ np.maximum(np.abs(f_plus), np.abs(f_minus))) + term_size
                 noise = np.array([[_NOISE_SAFETY * np.finfo(np.float64).eps * size / self.eps]])
                 if self.failing(analytic, numerical, noise)[0]:
-                    numerical, noise = self.refine(k, u, base, numerical, noise, project=lambda f, v=v: float(v @ f))
+                    project = lambda f, v=v: float(v @ f)  # noqa: E731
+                    refined = self.refine(k, u, base, numerical, noise, project=project)
+                    numerical, noise = self.widen(k, u, base, analytic, *refined, project=project)
                 result = self.compare(k, analytic, numerical, noise, np.zeros(1, bool), (), [0])
                 result.worst_index = result.output_index = None
                 break

@@ -196,6 +196,34 @@ class Tensor:
             raise TypeError(f"register_hook: hook must be callable, got {type(hook).__name__}")
         return _tape.add_hook(self, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` once a ``backward()`` has accumulated this leaf's ``.grad``, as PyTorch does.
+
+        The hook gets the leaf itself (read ``tensor.grad``) and returns None.
+        It runs as soon as the leaf's gradient is complete -- after the last
+        vjp that feeds it and the leaf's :meth:`register_hook` hooks -- while
+        the rest of the backward still runs, which is what lets
+        DistributedDataParallel start a gradient allreduce early (or an
+        optimizer step per parameter). So a later error in the same backward
+        leaves this leaf's ``.grad`` already updated. :func:`minigrad.grad`
+        writes no ``.grad`` and runs no such hook. Returns a handle whose
+        ``remove()`` unregisters it. Raises GraphError on a non-leaf or a
+        tensor that does not require grad.
+        """
+        if self._node is not None:
+            raise GraphError(
+                "register_post_accumulate_grad_hook: post accumulate grad hooks cannot be registered on "
+                "non-leaf tensors (use register_hook)"
+            )
+        if not self.requires_grad:
+            raise GraphError(
+                f"register_post_accumulate_grad_hook: the tensor of shape {tuple(self.shape)} does not require "
+                "grad, so no gradient is accumulated into it"
+            )
+        if not callable(hook):
+            raise TypeError(f"register_post_accumulate_grad_hook: hook must be callable, got {type(hook).__name__}")
+        return _tape.add_post_accumulate_hook(self, hook)
+
     @property
     def _version(self) -> int:
         """How many in-place changes this tensor's data has seen."""

@@ -271,6 +271,16 @@ def test_other_refusals():
 
     with pytest.raises(mg.CaptureError, match="hooks"):
         mg.compile(hooked)(x)
+    h2 = mg.tensor(np.ones(3, np.float32), requires_grad=True)
+    h2.register_post_accumulate_grad_hook(lambda t: None)  # what DistributedDataParallel's allreduces hang on
+
+    def post_hooked(t):
+        loss = (t * h2).sum()
+        loss.backward()
+        return loss
+
+    with pytest.raises(mg.CaptureError, match="post-accumulate"):
+        mg.compile(post_hooked)(x)
 
 
 def test_recompile_limit_then_eager():

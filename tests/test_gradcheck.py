@@ -209,6 +209,37 @@ def test_gradgradcheck_catches_a_wrong_second_derivative():
         tanh.vjps = original
 
 
+@pytest.mark.parametrize("positive", [[0.0, 0.03125, 0.03125], [0.0, 0.0, 0.00390625]])
+def test_rounding_in_a_cancelling_gradient_is_not_reported_as_a_wrong_second_derivative(positive):
+    # Found by hypothesis: the first derivatives of this triplet loss are differences of two
+    # nearly equal terms of size 0.58, so their rounding is far above what |f| predicts; at
+    # h = 1e-6 the centered difference of a 7e-7 entry is off by 2e-7 relative. Wider
+    # extrapolated stencils (10h, 100h) see the rounding shrink and pass the correct gradient.
+    from minigrad.nn import functional as F
+
+    tensors = [mg.tensor(v, dtype=mg.float64, requires_grad=True) for v in ([[1.0] * 3], [positive], [[0.0] * 3])]
+    loss = lambda a, p, n: F.triplet_margin_loss(a, p, n)  # noqa: E731
+    for fast in (False, True):
+        assert mg.gradgradcheck(loss, tensors, fast_mode=fast).passed
+
+
+@pytest.mark.parametrize("fast_mode", [False, True])
+def test_wider_stencils_do_not_pass_a_gradient_wrong_by_3e_7(fast_mode):
+    class Cube(mg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x**3
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * 3 * x**2 * (1 + 3e-7)
+
+    x = mg.tensor([0.3, 1.2], dtype=mg.float64, requires_grad=True)
+    assert not mg.gradcheck(Cube.apply, [x], fast_mode=fast_mode, raise_exception=False).passed
+
+
 def test_errors():
     with pytest.raises(ValueError, match="no input requires grad"):
         mg.gradcheck(lambda x: x.sum(), mg.tensor([1.0]))

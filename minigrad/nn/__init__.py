@@ -57,6 +57,40 @@ from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 # convolution breadth (#17)
 from .conv import Conv1d, ConvTranspose1d, ConvTranspose2d, Fold, Unfold
 
+# isort: split
+# pooling, resampling, padding, channel dropout (#17)
+from .pooling import (
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d,
+    AlphaDropout,
+    AvgPool1d,
+    CircularPad1d,
+    CircularPad2d,
+    ConstantPad1d,
+    ConstantPad2d,
+    ConstantPad3d,
+    Dropout1d,
+    Dropout2d,
+    LPPool1d,
+    LPPool2d,
+    MaxPool1d,
+    MaxUnpool2d,
+    PixelShuffle,
+    PixelUnshuffle,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    Unflatten,
+    Upsample,
+    UpsamplingBilinear2d,
+    UpsamplingNearest2d,
+    ZeroPad1d,
+    ZeroPad2d,
+)  # fmt: skip
+
 __all__ = [
     "functional", "init", "utils", "Module", "ModuleList", "Parameter", "Sequential", "StateDictError",
     "Identity", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "ReLU", "LeakyReLU", "Tanh", "Sigmoid",
@@ -64,6 +98,11 @@ __all__ = [
     "CrossEntropyLoss", "NLLLoss", "MSELoss", "BCEWithLogitsLoss",
     "ModuleDict", "ParameterList", "ParameterDict", "Bilinear", "EmbeddingBag",
     "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU",
+    "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AlphaDropout", "AvgPool1d",
+    "CircularPad1d", "CircularPad2d", "ConstantPad1d", "ConstantPad2d", "ConstantPad3d", "Dropout1d", "Dropout2d",
+    "LPPool1d", "LPPool2d", "MaxPool1d", "MaxUnpool2d", "PixelShuffle", "PixelUnshuffle", "ReflectionPad1d",
+    "ReflectionPad2d", "ReplicationPad1d", "ReplicationPad2d", "Unflatten", "Upsample", "UpsamplingBilinear2d",
+    "UpsamplingNearest2d", "ZeroPad1d", "ZeroPad2d",
     "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder", "TransformerDecoderLayer",
     "TransformerDecoder", "Transformer",
 ]  # fmt: skip
@@ -108,3 +147,22 @@ __all__ += [
     "Hardswish", "Softsign", "Softmin", "Tanhshrink", "Softshrink", "Hardshrink", "Threshold", "GLU", "RReLU",
     "Softmax2d",
 ]  # fmt: skip
+
+# normalization breadth (issue #17)
+from .normalization import (  # noqa: E402
+    CosineSimilarity,
+    GroupNorm,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    InstanceNorm3d,
+    LocalResponseNorm,
+    PairwiseDistance,
+)
+
+__all__ += [
+    "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "CosineSimilarity", "PairwiseDistance",
+    "LocalResponseNorm",
+]  # fmt: skip
+
+# data parallelism over MPI (issue #20); importing it imports no MPI
+from . import parallel  # noqa: E402,F401  (minigrad.nn.parallel.DistributedDataParallel, as torch.nn.parallel)

@@ -15,7 +15,6 @@ from ..ops.linalg import linear
 from ..ops.loss import binary_cross_entropy_with_logits, cross_entropy, nll_loss
 from ..ops.reduction import log_softmax, mean, softmax
 from ..ops.shape import getitem, stack
-from ..ops.shape import pad as _numpy_pad
 from ..primitive import primitive
 from ..tensor import Tensor
 from .losses_functional import (
@@ -81,6 +80,30 @@ from .activation import (  # noqa: F811  (relu and leaky_relu with PyTorch's inp
 
 # isort: split
 from .normalization import layer_norm
+
+# isort: split
+# pooling, resampling, padding, channel dropout (#17)
+from ..ops.pooling import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    lp_pool1d,
+    lp_pool2d,
+    max_pool1d,
+    max_unpool2d,
+)
+from ..ops.resample import (
+    interpolate,
+    pad,
+    pixel_shuffle,
+    pixel_unshuffle,
+    upsample,
+    upsample_bilinear,
+    upsample_nearest,
+)
+from .pooling import alpha_dropout, dropout1d, dropout2d
 
 
 def dropout(input, p: float = 0.5, training: bool = True):
@@ -357,16 +380,6 @@ def mse_loss(input, target, reduction: str = "mean"):
     raise ArgumentError(f"mse_loss: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
-def pad(input, pad, value=0.0):
-    """PyTorch's ``F.pad``: ``pad`` lists (before, after) pairs starting from the last dimension."""
-    if len(pad) % 2 or len(pad) // 2 > input.ndim:
-        raise ShapeError(f"pad: {pad!r} must hold (before, after) pairs for at most {input.ndim} dimensions")
-    widths = [(0, 0)] * input.ndim
-    for k in range(len(pad) // 2):
-        widths[input.ndim - 1 - k] = (pad[2 * k], pad[2 * k + 1])
-    return _numpy_pad(input, widths, value=value)
-
-
 def flatten(input, start_dim=0, end_dim=-1):
     return input.flatten(start_dim, end_dim)
 
@@ -376,6 +389,9 @@ __all__ = [
     "softmax", "log_softmax", "dropout", "batch_norm", "embedding", "cross_entropy", "nll_loss", "mse_loss",
     "binary_cross_entropy_with_logits", "pad", "flatten",
     "bilinear", "one_hot", "embedding_bag",
+    "max_pool1d", "avg_pool1d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d",
+    "adaptive_max_pool2d", "lp_pool1d", "lp_pool2d", "max_unpool2d", "interpolate", "upsample", "upsample_nearest",
+    "upsample_bilinear", "pixel_shuffle", "pixel_unshuffle", "dropout1d", "dropout2d", "alpha_dropout",
 ]  # fmt: skip
 __all__ += ["conv1d", "conv_transpose1d", "conv_transpose2d", "fold", "unfold"]
 __all__ += [
@@ -393,3 +409,15 @@ __all__ += [
 from .attention import scaled_dot_product_attention  # noqa: E402
 
 __all__ += ["scaled_dot_product_attention"]
+
+# normalization breadth (issue #17)
+from .normalization import (  # noqa: E402
+    cosine_similarity,
+    group_norm,
+    instance_norm,
+    local_response_norm,
+    normalize,
+    pairwise_distance,
+)
+
+__all__ += ["group_norm", "instance_norm", "normalize", "cosine_similarity", "pairwise_distance", "local_response_norm"]

@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 
 from .. import creation
+from ..autograd import no_grad
 from ..errors import ArgumentError, ShapeError
 from . import functional as F
 from . import init
 from .module import Module, Parameter, _check_shape
+from .normalization import _NormBase
 
 # isort: split
 from .activation import LeakyReLU, LogSoftmax, ReLU, Softmax  # noqa: F401  (moved to nn/activation.py, #17)
@@ -63,7 +65,7 @@ class Linear(Module):
 
 
 class MaxPool2d(Module):
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1):
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__()
         self.kernel_size, self.stride, self.padding, self.dilation = (
             kernel_size,
@@ -71,21 +73,32 @@ class MaxPool2d(Module):
             padding,
             dilation,
         )
+        self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
     def forward(self, x):
-        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation)
+        return F.max_pool2d(
+            x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode, self.return_indices
+        )
 
     def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        return (
+            f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+            f"dilation={self.dilation}, ceil_mode={self.ceil_mode}"
+        )
 
 
 class AvgPool2d(Module):
-    def __init__(self, kernel_size, stride=None, padding=0):
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+                 divisor_override=None):  # fmt: skip
         super().__init__()
         self.kernel_size, self.stride, self.padding = kernel_size, kernel_size if stride is None else stride, padding
+        self.ceil_mode, self.count_include_pad, self.divisor_override = ceil_mode, count_include_pad, divisor_override
 
     def forward(self, x):
-        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding)
+        return F.avg_pool2d(
+            x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
+            self.divisor_override,
+        )  # fmt: skip
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -129,44 +142,44 @@ class Dropout(Module):
         return f"p={self.p}"
 
 
-class _BatchNorm(Module):
-    """Batch normalization over axis 1 with learnable scale and shift and running statistics."""
+class _BatchNorm(_NormBase):
+    """Batch normalization over axis 1 with learnable scale and shift and running statistics.
+
+    As PyTorch's: training normalizes with the batch statistics and, when
+    ``track_running_stats``, updates the running ones and counts the batch in
+    ``num_batches_tracked`` (int64); ``momentum=None`` makes the running
+    statistics a cumulative average, momentum 1 / num_batches_tracked.
+    Evaluation normalizes with the running statistics (the batch's when none
+    are tracked). Parameters, buffers and state-dict keys (``weight``,
+    ``bias``, ``running_mean``, ``running_var``, ``num_batches_tracked``) come
+    from :class:`minigrad.nn.normalization._NormBase`, which also lets a state
+    dict without ``num_batches_tracked`` (older minigrad checkpoints) load.
+    """
 
     expected_dims: tuple = ()
     expected: str = ""
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, dtype=None, device=None):  # fmt: skip
-        super().__init__()
-        self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
-        if affine:
-            self.weight = Parameter(creation.ones(num_features, dtype=dtype, device=device))
-            self.bias = Parameter(creation.zeros(num_features, dtype=dtype, device=device))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        if track_running_stats:
-            self.register_buffer("running_mean", creation.zeros(num_features, dtype=dtype, device=device))
-            self.register_buffer("running_var", creation.ones(num_features, dtype=dtype, device=device))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, device=None, dtype=None, *, bias: bool = True):  # fmt: skip
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
 
     def forward(self, x):
         _check_shape(type(self).__name__, x, self.expected_dims, self.expected)
         if x.shape[1] != self.num_features:
-            from ..errors import ShapeError
-
             raise ShapeError(
                 f"{type(self).__name__}: expected {self.num_features} channels on axis 1, got shape {tuple(x.shape)}"
             )
+        counting = self.training and self.track_running_stats and self.num_batches_tracked is not None
+        factor = 0.0 if self.momentum is None else self.momentum
+        if counting and self.momentum is None:
+            factor = 1.0 / (int(self.num_batches_tracked.item()) + 1)  # the average over this and the earlier batches
         use_batch = self.training or self.running_mean is None
-        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, use_batch, self.momentum,
-                            self.eps)  # fmt: skip
-
-    def extra_repr(self) -> str:
-        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}"
+        out = F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, use_batch, factor,
+                           self.eps)  # fmt: skip
+        if counting:  # after the call, so that a call that raises leaves the count alone
+            with no_grad():
+                self.num_batches_tracked.add_(1)
+        return out
 
 
 class BatchNorm1d(_BatchNorm):

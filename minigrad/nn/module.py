@@ -249,6 +249,11 @@ class Module:
         check passes. Returns (missing_keys, unexpected_keys).
         """
         own = OrderedDict(self._named_state())
+        defaults = {}
+        for prefix, module in self.named_modules():
+            defaults.update(module._state_defaults(state_dict, f"{prefix}." if prefix else ""))
+        if defaults:  # entries an older state dict lacks, supplied by their modules (as PyTorch's versioned loading)
+            state_dict = {**state_dict, **defaults}
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         problems = []
@@ -283,6 +288,12 @@ class Module:
                 target.array[...] = backend.to_device(array, target.device).astype(target.dtype, copy=False)
                 target._vc[0] += 1
         return missing, unexpected
+
+    def _state_defaults(self, state_dict, prefix: str) -> dict:
+        """Entries (full key -> tensor) that this module supplies when ``state_dict`` lacks them, so that a
+        state dict saved before a buffer existed still loads strictly; PyTorch's version check in
+        ``_load_from_state_dict``. ``prefix`` is this module's key prefix ("" or "name."). None by default."""
+        return {}
 
     # --- printing ----------------------------------------------------------------------------------
     def extra_repr(self) -> str:

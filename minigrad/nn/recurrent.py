@@ -5,8 +5,8 @@ Sequence layers (stacked, optionally bidirectional): :class:`RNN`, :class:`LSTM`
 
 Everything is composed of existing primitives (``linear``, ``sigmoid``, ``tanh``, ``relu``,
 slicing, ``stack``, ``concatenate``), so gradients, ``create_graph`` and gradcheck come from
-those. The input-to-hidden product of a whole sequence is one GEMM per layer and direction;
-only the hidden-to-hidden product runs step by step. Backward through time is handled by the
+those. Both products run step by step, the input-to-hidden one on each step's input (see
+``_RNNBase._run`` for why not one GEMM over the sequence). Backward through time is handled by the
 iterative engine, so long sequences (thousands of steps) need no recursion, and the saved
 state grows linearly with the length.
 
@@ -15,6 +15,7 @@ Gate layouts, as PyTorch (the rows of ``weight_ih`` / ``weight_hh`` / biases, in
 
 - RNN:  h' = act(W_ih x + b_ih + W_hh h + b_hh), act = tanh or relu
 - LSTM: rows (i, f, g, o); i, f, o = sigmoid(...), g = tanh(...); c' = f * c + i * g; h' = o * tanh(c')
+  (with ``proj_size`` > 0, h' = W_hr (o * tanh(c')), PyTorch's LSTM with projections)
 - GRU:  rows (r, z, n); r, z = sigmoid(W_i x + b_i + W_h h + b_h);
   n = tanh(W_in x + b_in + r * (W_hn h + b_hn)); h' = (1 - z) * n + z * h
 """
@@ -44,16 +45,18 @@ def _rnn_step(xw, h, w_hh, b_hh, act):
     return act(xw + linear(h, w_hh, b_hh))
 
 
-def _lstm_step(xw, state, w_hh, b_hh):
+def _lstm_step(xw, state, w_hh, b_hh, w_hr=None):
+    """One LSTM step; with a projection ``w_hr`` (proj_size, hidden_size) the new h is W_hr (o * tanh(c'))."""
     h, c = state
     gates = xw + linear(h, w_hh, b_hh)
-    n = h.shape[-1]
+    n = c.shape[-1]
     i = sigmoid(gates[..., :n])
     f = sigmoid(gates[..., n : 2 * n])
     g = tanh(gates[..., 2 * n : 3 * n])
     o = sigmoid(gates[..., 3 * n :])
     c_new = f * c + i * g
-    return o * tanh(c_new), c_new
+    h_new = o * tanh(c_new)
+    return (h_new if w_hr is None else linear(h_new, w_hr)), c_new
 
 
 def _gru_step(xw, h, w_hh, b_hh):
@@ -229,22 +232,34 @@ class _RNNBase(Module):
             raise ArgumentError(f"{name}: num_layers must be a positive int, got {num_layers!r}")
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout <= 1.0:
             raise ArgumentError(f"{name}: dropout must be a number in [0, 1], got {dropout!r}")
-        if proj_size != 0:
-            raise ArgumentError(f"{name}: proj_size={proj_size} (LSTM with projections) is not supported by minigrad")
+        if isinstance(proj_size, bool) or not isinstance(proj_size, int) or proj_size < 0:
+            raise ArgumentError(
+                f"{name}: proj_size should be a positive integer or zero to disable projections, got {proj_size!r}"
+            )
+        if proj_size and mode != "LSTM":
+            raise ArgumentError(f"{name}: proj_size is only supported for LSTM, not RNN or GRU")
+        if proj_size and proj_size >= hidden_size:
+            raise ArgumentError(
+                f"{name}: proj_size has to be smaller than hidden_size, got proj_size={proj_size} and "
+                f"hidden_size={hidden_size}"
+            )
         self.mode = mode
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
         self.bidirectional, self.proj_size = bidirectional, proj_size
         rows = _GATES[mode] * hidden_size
         directions = 2 if bidirectional else 1
+        real_hidden = proj_size if proj_size else hidden_size  # the size of h (and of each direction's output)
         self._flat_weights_names = []
         for layer in range(num_layers):
-            layer_input = input_size if layer == 0 else hidden_size * directions
+            layer_input = input_size if layer == 0 else real_hidden * directions
             for direction in range(directions):
                 suffix = f"_l{layer}" + ("_reverse" if direction == 1 else "")
-                shapes = [("weight_ih", (rows, layer_input)), ("weight_hh", (rows, hidden_size))]
+                shapes = [("weight_ih", (rows, layer_input)), ("weight_hh", (rows, real_hidden))]
                 if bias:
                     shapes += [("bias_ih", (rows,)), ("bias_hh", (rows,))]
+                if proj_size:
+                    shapes += [("weight_hr", (proj_size, hidden_size))]
                 for base, shape in shapes:
                     setattr(self, base + suffix, Parameter(creation.empty_tensor(shape, dtype, device)))
                     self._flat_weights_names.append(base + suffix)
@@ -258,15 +273,17 @@ class _RNNBase(Module):
 
     @property
     def all_weights(self) -> list:
-        """The parameters of each layer and direction: [[w_ih, w_hh, b_ih, b_hh], ...], as PyTorch."""
-        per = 4 if self.bias else 2
+        """The parameters of each layer and direction: [[w_ih, w_hh, b_ih, b_hh], ...], as PyTorch (with
+        ``proj_size``, each list ends with w_hr)."""
+        per = (4 if self.bias else 2) + (1 if self.proj_size else 0)
         params = [getattr(self, n) for n in self._flat_weights_names]
         return [params[k : k + per] for k in range(0, len(params), per)]
 
     def _weights(self, layer: int, direction: int):
         suffix = f"_l{layer}" + ("_reverse" if direction == 1 else "")
         get = self._parameters.get
-        return get("weight_ih" + suffix), get("weight_hh" + suffix), get("bias_ih" + suffix), get("bias_hh" + suffix)
+        return (get("weight_ih" + suffix), get("weight_hh" + suffix), get("bias_ih" + suffix), get("bias_hh" + suffix),
+                get("weight_hr" + suffix))  # fmt: skip
 
     def _check_input(self, input):
         name = type(self).__name__
@@ -281,10 +298,10 @@ class _RNNBase(Module):
                 f"input_size={self.input_size} (shape {tuple(input.shape)})"
             )
 
-    def _check_state(self, state, k: int, batch: int, unbatched: bool):
+    def _check_state(self, state, k: int, batch: int, unbatched: bool, size: int):
         name = type(self).__name__
         layers = self.num_layers * (2 if self.bidirectional else 1)
-        expected = (layers, self.hidden_size) if unbatched else (layers, batch, self.hidden_size)
+        expected = (layers, size) if unbatched else (layers, batch, size)
         if not isinstance(state, Tensor):
             raise ArgumentError(f"{name}: initial state {k} must be a Tensor, got {type(state).__name__}")
         if tuple(state.shape) != expected:
@@ -292,35 +309,41 @@ class _RNNBase(Module):
         return state.unsqueeze(1) if unbatched else state
 
     def _step(self, layer_weights, xw, state):
-        _, w_hh, _, b_hh = layer_weights
+        _, w_hh, _, b_hh, w_hr = layer_weights
         if self.mode == "LSTM":
-            return _lstm_step(xw, state, w_hh, b_hh)
+            return _lstm_step(xw, state, w_hh, b_hh, w_hr)
         if self.mode == "GRU":
             return _gru_step(xw, state, w_hh, b_hh)
         return _rnn_step(xw, state, w_hh, b_hh, tanh if self.mode == "RNN_TANH" else relu)
 
     def _run(self, input, states):
-        """input (L, N, H_in); states: per layer*direction, an h (N, H) or (h, c). Returns output, final states."""
+        """input (L, N, H_in); states: per layer*direction, an h (N, H) or (h, c). Returns output, final states.
+
+        Each time step's input product is a GEMM of its own, on that step's input tensor: a layer's
+        per-step outputs are the next layer's inputs as they are, never slices of one (L, N, ...)
+        tensor, since the backward of L slices of one tensor adds L cotangents of its full size (a
+        cost quadratic in the length; see benchmarks/README.md, lstm_lm_step.py).
+        """
         directions = 2 if self.bidirectional else 1
         length = input.shape[0]
         finals = []
-        x = input
+        xs = [input[t] for t in range(length)]
         for layer in range(self.num_layers):
             if layer > 0 and self.dropout > 0 and self.training:
-                x = F.dropout(x, self.dropout, True)
+                xs = [F.dropout(x, self.dropout, True) for x in xs]
             outputs = []
             for direction in range(directions):
                 weights = self._weights(layer, direction)
-                xw = linear(x, weights[0], weights[2])  # every time step's input product in one GEMM
+                w_ih, b_ih = weights[0], weights[2]
                 state = states[layer * directions + direction]
                 steps = [None] * length
                 for t in range(length) if direction == 0 else range(length - 1, -1, -1):
-                    state = self._step(weights, xw[t], state)
+                    state = self._step(weights, linear(xs[t], w_ih, b_ih), state)
                     steps[t] = state[0] if self.mode == "LSTM" else state
                 finals.append(state)
-                outputs.append(stack(steps, axis=0))
-            x = outputs[0] if directions == 1 else concatenate(outputs, axis=-1)
-        return x, finals
+                outputs.append(steps)
+            xs = outputs[0] if directions == 1 else [concatenate(pair, axis=-1) for pair in zip(*outputs)]
+        return stack(xs, axis=0), finals
 
     def _forward(self, input, hx):
         self._check_input(input)
@@ -335,19 +358,24 @@ class _RNNBase(Module):
         batch = input.shape[1]
         layers = self.num_layers * (2 if self.bidirectional else 1)
         lstm = self.mode == "LSTM"
+        h_size = self.proj_size if self.proj_size else self.hidden_size
         if hx is None:
-            shape = (layers, self.hidden_size) if unbatched else (layers, batch, self.hidden_size)
-            zeros = creation.zeros(shape, dtype=input.dtype, device=input.device)
-            hx = (zeros, zeros) if lstm else zeros
+
+            def zeros(size):
+                shape = (layers, size) if unbatched else (layers, batch, size)
+                return creation.zeros(shape, dtype=input.dtype, device=input.device)
+
+            hx = (zeros(h_size), zeros(self.hidden_size)) if lstm else zeros(h_size)
         if lstm:
             if not isinstance(hx, (tuple, list)) or len(hx) != 2:
                 raise ArgumentError(f"{name}: hx must be a tuple (h_0, c_0)")
-            h0, c0 = (self._check_state(s, k, batch, unbatched) for k, s in enumerate(hx))
+            h0 = self._check_state(hx[0], 0, batch, unbatched, h_size)
+            c0 = self._check_state(hx[1], 1, batch, unbatched, self.hidden_size)
             states = [(h0[k], c0[k]) for k in range(layers)]
         else:
             if isinstance(hx, (tuple, list)):
                 raise ArgumentError(f"{name}: hx must be a single Tensor h_0, got a {type(hx).__name__}")
-            h0 = self._check_state(hx, 0, batch, unbatched)
+            h0 = self._check_state(hx, 0, batch, unbatched, h_size)
             states = [h0[k] for k in range(layers)]
         output, finals = self._run(input, states)
         if lstm:
@@ -367,6 +395,8 @@ class _RNNBase(Module):
 
     def extra_repr(self) -> str:
         extra = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size:
+            extra += f", proj_size={self.proj_size}"
         if self.num_layers != 1:
             extra += f", num_layers={self.num_layers}"
         if not self.bias:
@@ -411,9 +441,13 @@ class LSTM(_RNNBase):
     """A multi-layer LSTM, PyTorch's gate order (i, f, g, o) in the rows of each weight (see LSTMCell).
 
     Arguments as PyTorch: ``LSTM(input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-    dropout=0.0, bidirectional=False, proj_size=0)`` (a non-zero ``proj_size`` raises ArgumentError).
-    ``hx`` is ``(h_0, c_0)``, each (D*num_layers, N, H_out); returns ``output, (h_n, c_n)``. Weight
-    shapes (4*hidden_size, ...), initialized U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)).
+    dropout=0.0, bidirectional=False, proj_size=0)``. ``hx`` is ``(h_0, c_0)``: h_0 (D*num_layers, N,
+    H_out), c_0 (D*num_layers, N, hidden_size); returns ``output`` (L, N, D*H_out), ``(h_n, c_n)``.
+    H_out is hidden_size, or ``proj_size`` when it is positive: then each layer and direction also has
+    ``weight_hr_l{k}`` (proj_size, hidden_size) and h_t = W_hr (o_t * tanh(c_t)), so ``weight_hh_l{k}``
+    is (4*hidden_size, proj_size) and layers after the first take D*proj_size inputs, as PyTorch.
+    Every weight is initialized U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)). Raises ArgumentError for a
+    ``proj_size`` that is negative, not an int, or not smaller than ``hidden_size``.
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,

@@ -660,12 +660,17 @@ _max_pool_grad.defvjp(lambda gg, ans, g, x, out, **p: _max_pool_gather(gg, x, ou
 _max_pool_gather.defvjp(lambda gg, ans, d, x, out, **p: _max_pool_grad(gg, x, out, **p), None, None)
 
 
-def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1):
+def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Max over each kh x kw window (stride defaults to the kernel; padding counts as -inf), as PyTorch.
 
     The gradient goes to the element that won each window (split evenly
-    among ties, which gradcheck reports as kinks).
+    among ties, which gradcheck reports as kinks). ``ceil_mode``,
+    ``return_indices`` and (C, H, W) inputs: :func:`minigrad.ops.pooling.max_pool2d`.
     """
+    if ceil_mode or return_indices or getattr(x, "ndim", 4) != 4:
+        from .pooling import max_pool2d as full  # ops/pooling.py builds on this module
+
+        return full(x, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
     return _max_pool2d(x, **_pool_args("max_pool2d", x, kernel_size, stride, padding, dilation))
 
 
@@ -693,7 +698,12 @@ def _avg_pool_vjp(g, ans, x, *, kernel, stride, padding, dilation):
 _avg_pool2d.defvjp(_avg_pool_vjp)
 
 
-def avg_pool2d(x, kernel_size, stride=None, padding=0):
+def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):
     """Mean over each kh x kw window (stride defaults to the kernel; zero padding counted in the mean, as
-    PyTorch's default ``count_include_pad=True``). vjp: g / (kh kw) spread over each window."""
+    PyTorch's default ``count_include_pad=True``). vjp: g / (kh kw) spread over each window. The other
+    options and (C, H, W) inputs: :func:`minigrad.ops.pooling.avg_pool2d`."""
+    if ceil_mode or not count_include_pad or divisor_override is not None or getattr(x, "ndim", 4) != 4:
+        from .pooling import avg_pool2d as full  # ops/pooling.py builds on this module
+
+        return full(x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
     return _avg_pool2d(x, **_pool_args("avg_pool2d", x, kernel_size, stride, padding))

@@ -391,7 +391,9 @@ def test_batch_norm_options_and_errors():
         out = mode(x).numpy()
         np.testing.assert_allclose(out.mean(axis=(0, 2, 3)), 0, atol=1e-12)
         np.testing.assert_allclose(out.var(axis=(0, 2, 3)), 1, rtol=1e-4)
-    assert list(nn.BatchNorm1d(4).state_dict()) == ["weight", "bias", "running_mean", "running_var"]
+    assert list(nn.BatchNorm1d(4).state_dict()) == [
+        "weight", "bias", "running_mean", "running_var", "num_batches_tracked"
+    ]  # fmt: skip
     with pytest.raises(mg.ShapeError, match="expected 3 channels"):
         nn.BatchNorm1d(3)(mg.zeros(4, 2))
     with pytest.raises(mg.ShapeError, match=r"\(N, C, H, W\)"):

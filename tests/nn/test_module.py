@@ -103,7 +103,9 @@ def test_named_parameters_have_dotted_names_in_order():
 
 def test_buffers_are_state_but_not_parameters():
     net = Net()
-    assert [name for name, _ in net.named_buffers()] == ["body.1.running_mean", "body.1.running_var"]
+    assert [name for name, _ in net.named_buffers()] == [
+        "body.1.running_mean", "body.1.running_var", "body.1.num_batches_tracked"
+    ]  # fmt: skip
     assert all(not isinstance(b, nn.Parameter) for b in net.buffers())
     assert "body.1.running_mean" not in dict(net.named_parameters())
     assert "body.1.running_mean" in net.state_dict()
@@ -247,9 +249,12 @@ def test_state_dict_lists_each_module_s_parameters_then_its_buffers_in_module_or
     # PyTorch's order: each module's own parameters and buffers, then its children's; not every
     # parameter of the model before every buffer (code that pairs two state dicts by position relies on it).
     seq = nn.Sequential(nn.BatchNorm1d(2), nn.Linear(2, 2))
-    assert list(seq.state_dict()) == ["0.weight", "0.bias", "0.running_mean", "0.running_var", "1.weight", "1.bias"]
-    assert list(Net().state_dict())[:6] == [
-        "body.0.weight", "body.0.bias", "body.1.weight", "body.1.bias", "body.1.running_mean", "body.1.running_var"
+    assert list(seq.state_dict()) == [
+        "0.weight", "0.bias", "0.running_mean", "0.running_var", "0.num_batches_tracked", "1.weight", "1.bias"
+    ]  # fmt: skip
+    assert list(Net().state_dict())[:7] == [
+        "body.0.weight", "body.0.bias", "body.1.weight", "body.1.bias", "body.1.running_mean", "body.1.running_var",
+        "body.1.num_batches_tracked",
     ]  # fmt: skip
 
 
@@ -351,7 +356,7 @@ def test_repr_nests_with_indentation():
         "Model(\n"
         "  (features): Sequential(\n"
         "    (0): Conv2d(1, 4, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))\n"
-        "    (1): MaxPool2d(kernel_size=2, stride=2, padding=0)\n"
+        "    (1): MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)\n"
         "  )\n"
         "  (classifier): Linear(in_features=16, out_features=10, bias=True)\n"
         ")"

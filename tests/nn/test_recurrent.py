@@ -338,8 +338,12 @@ def test_sequence_errors():
         nn.RNN(3, 4)(mg.randn(2, 1, 1, 3))
     with pytest.raises(ShapeError, match="empty"):
         nn.RNN(3, 4)(mg.randn(0, 1, 3))
-    with pytest.raises(ArgumentError, match="proj_size"):
-        nn.LSTM(3, 4, proj_size=2)
+    with pytest.raises(ArgumentError, match="LSTM: proj_size has to be smaller than hidden_size, got proj_size=4"):
+        nn.LSTM(3, 4, proj_size=4)
+    with pytest.raises(ArgumentError, match="LSTM: proj_size should be a positive integer or zero"):
+        nn.LSTM(3, 4, proj_size=-1)
+    with pytest.raises(ArgumentError, match="proj_size should be a positive integer or zero .* got 1.5"):
+        nn.LSTM(3, 4, proj_size=1.5)
     with pytest.raises(ArgumentError, match="dropout"):
         nn.LSTM(3, 4, dropout=1.5)
     with pytest.raises(ArgumentError, match="num_layers"):
@@ -372,3 +376,120 @@ def _bptt_peak(length):
 def test_backward_through_1000_steps_without_recursion_and_linear_memory():
     short, long = _bptt_peak(250), _bptt_peak(1000)
     assert long < 6 * short, (short, long)  # 4x the steps: about 4x the memory, not 16x
+
+
+# --- LSTM with projections (proj_size, #17) -----------------------------------------------------------------------
+
+
+def np_lstm_proj_sequence(sd, x, states, num_layers, bidirectional, bias=True):
+    """PyTorch's documented LSTM with projections: h_t = W_hr (o_t * tanh(c_t)); x (L, N, H_in)."""
+    dirs = 2 if bidirectional else 1
+    finals = []
+    for layer in range(num_layers):
+        outs = []
+        for d in range(dirs):
+            sfx = f"_l{layer}" + ("_reverse" if d else "")
+            w_ih, w_hh, w_hr = sd["weight_ih" + sfx], sd["weight_hh" + sfx], sd["weight_hr" + sfx]
+            b = sd["bias_ih" + sfx] + sd["bias_hh" + sfx] if bias else 0.0
+            h, c = states[layer * dirs + d]
+            n = c.shape[-1]
+            hs = [None] * len(x)
+            for t in range(len(x)) if d == 0 else range(len(x) - 1, -1, -1):
+                gates = x[t] @ w_ih.T + h @ w_hh.T + b
+                i, f, g, o = (gates[..., k * n : (k + 1) * n] for k in range(4))
+                c = _sig(f) * c + _sig(i) * np.tanh(g)
+                h = (_sig(o) * np.tanh(c)) @ w_hr.T
+                hs[t] = h
+            finals.append((h, c))
+            outs.append(np.stack(hs))
+        x = np.concatenate(outs, axis=-1)
+    return x, finals
+
+
+def test_lstm_proj_size_parameter_names_shapes_init_and_repr():
+    m = nn.LSTM(4, 6, num_layers=2, proj_size=3, bidirectional=True)
+    shapes = [(name, tuple(p.shape)) for name, p in m.named_parameters()]
+    expected = []
+    for layer, inputs in ((0, 4), (1, 6)):  # a later layer takes both directions' projected h: 2 * 3
+        for sfx in ("", "_reverse"):
+            expected += [(f"weight_ih_l{layer}{sfx}", (24, inputs)), (f"weight_hh_l{layer}{sfx}", (24, 3)),
+                         (f"bias_ih_l{layer}{sfx}", (24,)), (f"bias_hh_l{layer}{sfx}", (24,)),
+                         (f"weight_hr_l{layer}{sfx}", (3, 6))]  # fmt: skip
+    assert shapes == expected and list(m.state_dict()) == [name for name, _ in expected]
+    assert [len(w) for w in m.all_weights] == [5, 5, 5, 5] and m.all_weights[1][4] is m.weight_hr_l0_reverse
+    assert all(np.abs(p.numpy()).max() <= 1 / np.sqrt(6) for p in m.parameters())  # U(+-1/sqrt(hidden_size))
+    assert repr(m) == "LSTM(4, 6, proj_size=3, num_layers=2, bidirectional=True)" and m.proj_size == 3
+    no_bias = nn.LSTM(4, 6, proj_size=2, bias=False)
+    assert [(n, tuple(p.shape)) for n, p in no_bias.named_parameters()] == [
+        ("weight_ih_l0", (24, 4)), ("weight_hh_l0", (24, 2)), ("weight_hr_l0", (2, 6))
+    ]  # fmt: skip
+    assert [len(w) for w in no_bias.all_weights] == [3]
+    assert "weight_hr_l0" not in nn.LSTM(4, 6).state_dict()
+
+
+@settings(max_examples=10)
+@given(
+    length=st.integers(1, 4),
+    batch=st.integers(1, 3),
+    num_layers=st.integers(1, 2),
+    bidirectional=st.booleans(),
+    batch_first=st.booleans(),
+    unbatched=st.booleans(),
+    bias=st.booleans(),
+    given_state=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_lstm_proj_size_forward_matches_numpy(length, batch, num_layers, bidirectional, batch_first, unbatched, bias,
+                                              given_state, seed):  # fmt: skip
+    rng = np.random.default_rng(seed)
+    hidden, proj = 4, 2
+    m = nn.LSTM(3, hidden, num_layers, bias=bias, batch_first=batch_first, bidirectional=bidirectional,
+                proj_size=proj).to(dtype=np.float64)  # fmt: skip
+    sd = _sd_numpy(m)
+    dirs = 2 if bidirectional else 1
+    x = rng.standard_normal((length, batch, 3))
+    h0 = rng.standard_normal((dirs * num_layers, batch, proj)) * given_state
+    c0 = rng.standard_normal((dirs * num_layers, batch, hidden)) * given_state
+    want, finals = np_lstm_proj_sequence(sd, x, list(zip(h0, c0)), num_layers, bidirectional, bias)
+    if unbatched:
+        xin, hin, cin = x[:, 0], h0[:, 0], c0[:, 0]
+        want, finals = want[:, 0], [(h[0], c[0]) for h, c in finals]
+    else:
+        xin, hin, cin = (x.transpose(1, 0, 2) if batch_first else x), h0, c0
+        if batch_first:
+            want = want.transpose(1, 0, 2)
+    hx = (mg.tensor(hin), mg.tensor(cin)) if given_state else None
+    out, (h_n, c_n) = m(mg.tensor(xin), hx)
+    assert out.shape == want.shape and want.shape[-1] == dirs * proj
+    np.testing.assert_allclose(out.numpy(), want, rtol=1e-11, atol=1e-12)
+    np.testing.assert_allclose(h_n.numpy(), np.stack([f[0] for f in finals]), rtol=1e-11, atol=1e-12)
+    np.testing.assert_allclose(c_n.numpy(), np.stack([f[1] for f in finals]), rtol=1e-11, atol=1e-12)
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_lstm_proj_size_gradcheck_and_second_order(batch_first):
+    m = nn.LSTM(2, 3, num_layers=2, bidirectional=True, batch_first=batch_first, proj_size=2).to(dtype=np.float64)
+    x = mg.randn(2, 3, 2, dtype=mg.float64, requires_grad=True)
+    batch = 2 if batch_first else 3
+    h0 = mg.randn(4, batch, 2, dtype=mg.float64, requires_grad=True)
+    c0 = mg.randn(4, batch, 3, dtype=mg.float64, requires_grad=True)
+
+    def fn(*_):
+        out, (h, c) = m(x, (h0, c0))
+        return mg.concatenate([out.reshape(-1), h.reshape(-1), c.reshape(-1)])
+
+    mg.gradcheck(fn, [x, h0, c0, *m.parameters()], in_place=True)
+    single = nn.LSTM(2, 3, proj_size=1).to(dtype=np.float64)
+    xs = mg.randn(3, 1, 2, dtype=mg.float64, requires_grad=True)
+    mg.gradgradcheck(lambda *_: single(xs)[0], [xs, single.weight_hr_l0], in_place=True)
+
+
+def test_lstm_proj_size_state_errors():
+    m = nn.LSTM(3, 4, num_layers=2, proj_size=2)
+    x = mg.randn(5, 1, 3)
+    with pytest.raises(ShapeError, match=r"LSTM: initial state 0 has shape \(2, 1, 4\), expected \(2, 1, 2\)"):
+        m(x, (mg.zeros(2, 1, 4), mg.zeros(2, 1, 4)))  # h_0 has proj_size features, not hidden_size
+    with pytest.raises(ShapeError, match=r"LSTM: initial state 1 has shape \(2, 1, 2\), expected \(2, 1, 4\)"):
+        m(x, (mg.zeros(2, 1, 2), mg.zeros(2, 1, 2)))
+    out, (h, c) = m(x[:, 0], (mg.zeros(2, 2), mg.zeros(2, 4)))  # unbatched
+    assert out.shape == (5, 2) and h.shape == (2, 2) and c.shape == (2, 4)

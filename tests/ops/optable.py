@@ -2086,6 +2086,7 @@ OP_MODULES += ["loss_breadth"]
 OP_MODULES += ["activation"]
 OP_MODULES += ["sampling"]
 OP_MODULES += ["indexing", "selection"]
+OP_MODULES += ["pooling", "resample"]  # composed of other modules' primitives; listed so new ones need records
 
 
 def defined_primitives(modules) -> dict:

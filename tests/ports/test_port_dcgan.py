@@ -105,13 +105,11 @@ def test_dcgan_trains_a_few_steps_on_random_data():
 
 
 def test_dcgan_state_dict_keys_are_pytorchs():
-    # PyTorch's BatchNorm2d also stores main.1.num_batches_tracked and main.4.num_batches_tracked, which
-    # minigrad's BatchNorm2d does not have yet; every other key, in PyTorch's order:
-    keys = [k for k in Generator().state_dict() if not k.endswith("num_batches_tracked")]
-    assert keys == [
+    # PyTorch's keys, in PyTorch's order, BatchNorm2d's num_batches_tracked included:
+    assert list(Generator().state_dict()) == [
         "main.0.weight", "main.1.weight", "main.1.bias", "main.1.running_mean", "main.1.running_var",
-        "main.3.weight", "main.4.weight", "main.4.bias", "main.4.running_mean", "main.4.running_var",
-        "main.6.weight",
+        "main.1.num_batches_tracked", "main.3.weight", "main.4.weight", "main.4.bias", "main.4.running_mean",
+        "main.4.running_var", "main.4.num_batches_tracked", "main.6.weight",
     ]  # fmt: skip
     shapes = {k: tuple(v.shape) for k, v in Generator().state_dict().items()}
     assert shapes["main.0.weight"] == (NZ, NGF * 2, 4, 4) and shapes["main.6.weight"] == (NGF, NC, 4, 4)
