@@ -251,10 +251,9 @@ class _Recorder:
     def record_op(self, op, args, params, result) -> None:
         if self.broken is not None:
             return
-        for v in params.values():
-            if isinstance(v, Tensor) or backend.is_array(v):
-                self.refuse(f"{op.name} with a tensor among its settings")
-                return
+        params = self._params(op, params)
+        if params is None:
+            return
         n = len(args) if op.nin is None else op.nin
         template, holes = self._template(op, args, n)
         if template is None:
@@ -271,7 +270,33 @@ class _Recorder:
         else:  # ufuncs and friends return an n-d array of the inputs' kind: the forward itself
             self.emit(op.forward, template, holes, params, s, op.name)
         if node is not None:
-            self.nodes[node] = (template, holes, s, rs)
+            self.nodes[node] = (template, holes, s, rs, params)
+
+    def _params(self, op, params):
+        """The op's settings with the arrays among them (an index array) as :class:`_Slot` references."""
+        if not any(_holds_array(v) for v in params.values()):
+            return params
+        mapped = {}
+        for key, value in params.items():
+            value = self._param(op, value)
+            if value is _REFUSED:
+                return None
+            mapped[key] = value
+        return mapped
+
+    def _param(self, op, value):
+        if isinstance(value, Tensor):
+            return _Slot(self.slot_of(value, op.name))
+        if backend.is_array(value):
+            s = self.slots.get(id(value))
+            if s is None:
+                self.refuse(f"{op.name} with an array among its settings computed outside minigrad's ops")
+                return _REFUSED
+            return _Slot(s)
+        if type(value) in (tuple, list) and any(_holds_array(v) for v in value):
+            items = [self._param(op, v) for v in value]
+            return _REFUSED if any(v is _REFUSED for v in items) else type(value)(items)
+        return value
 
     def emit(self, fn, template, holes, params, outs, label: str) -> None:
         """Append one instruction; ``label`` is what :meth:`_Program.describe` calls it."""
@@ -352,8 +377,8 @@ class _Recorder:
                 gs = node_grads.pop(node, None)
                 if gs is None:
                     continue
-                template, holes, out_slot, res_slot = self.nodes[node]
-                outs = self._vjps(node, gs, holes, template, res_slot if node.op.residual else out_slot)
+                template, holes, out_slot, res_slot, params = self.nodes[node]
+                outs = self._vjps(node, gs, holes, template, res_slot if node.op.residual else out_slot, params)
                 for k, i in enumerate(node.needs):
                     if outs[k] is None:
                         continue
@@ -369,8 +394,11 @@ class _Recorder:
             for node in nodes:
                 node.free()
 
-    def _vjps(self, node, gs: int, holes, template, ans_slot) -> tuple:
-        """Run and record the node's vjps, one instruction per input it differentiates (as Primitive.vjp)."""
+    def _vjps(self, node, gs: int, holes, template, ans_slot, mapped) -> tuple:
+        """Run and record the node's vjps, one instruction per input it differentiates (as Primitive.vjp).
+
+        They run here on the node's own settings; ``mapped`` is the same settings with arrays as slots.
+        """
         op, params, values = node.op, node.params, self.values
         vjp_template = [None, None, *template]
         vjp_holes = [(0, gs)] + ([(1, ans_slot)] if ans_slot is not None else [])
@@ -390,7 +418,7 @@ class _Recorder:
                 fn, t, h = op.vjps[i], vjp_template, vjp_holes
                 gi = fn(*args, **params)
             s = self._new(gi)
-            self.emit(fn, t, h, params, s, f"{op.name}_vjp[{i}]")
+            self.emit(fn, t, h, mapped, s, f"{op.name}_vjp[{i}]")
             shape = args[i + 2].shape
             if gi.shape != shape:
                 gi = _unbroadcast()(gi, shape)
@@ -449,6 +477,27 @@ class _Recorder:
             sink = _Sink(leaf if arg is None else None, arg, convert, dtype, copy, self.program_ref)
             out = self._new(leaf.grad.array, leaf.grad._vc)
             self.emit(sink, [None], [(0, s)], _NO_PARAMS, (out, None), "grad_sink")
+
+
+class _Slot:
+    """A setting that is an array of the program (an index array): read from slot ``s`` at each replay."""
+
+    __slots__ = ("s",)
+
+    def __init__(self, s: int):
+        self.s = s
+
+    def __repr__(self) -> str:
+        return f"%{self.s}"
+
+
+_REFUSED = object()
+
+
+def _holds_array(value) -> bool:
+    if isinstance(value, Tensor) or backend.is_array(value):
+        return True
+    return type(value) in (tuple, list) and any(_holds_array(v) for v in value)
 
 
 def _hooked_leaf(roots, nodes) -> bool:
@@ -656,8 +705,7 @@ def _generate(program: _Program):
                 scope[f"c{n}_{i}"] = a
                 args.append(f"c{n}_{i}")
         for key, value in params.items():
-            scope[f"p{n}_{key}"] = value
-            args.append(f"{key}=p{n}_{key}")
+            args.append(f"{key}={_expression(value, f'p{n}_{key}', scope)}")
         call = f"f{n}({', '.join(args)})"
         if isinstance(outs, int):
             lines.append(f"    v{outs} = {call}")
@@ -673,6 +721,22 @@ def _generate(program: _Program):
     replay = scope["replay"]
     replay.source = source
     return replay
+
+
+def _expression(value, name: str, scope: dict) -> str:
+    """Source for a setting: ``v<s>`` for a slot, a tuple of such for an index tuple, else a bound name."""
+    if isinstance(value, _Slot):
+        return f"v{value.s}"
+    if type(value) in (tuple, list) and any(_holds_slot(v) for v in value):
+        items = [_expression(v, f"{name}_{i}", scope) for i, v in enumerate(value)]
+        body = ", ".join(items) + ("," if len(items) == 1 and type(value) is tuple else "")
+        return f"({body})" if type(value) is tuple else f"[{body}]"
+    scope[name] = value
+    return name
+
+
+def _holds_slot(value) -> bool:
+    return isinstance(value, _Slot) or (type(value) in (tuple, list) and any(_holds_slot(v) for v in value))
 
 
 def _spec_slots(spec) -> set:

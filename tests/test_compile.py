@@ -664,3 +664,31 @@ def test_fullgraph_false_breaks_give_eager_results(where):
     (la, sa, wa), (lb, sb, wb) = run(False), run(True)
     assert la == lb and sa == sb
     assert all(np.array_equal(u, v) for u, v in zip(wa, wb))
+
+
+def test_embedding_indices_are_slots():
+    """An index array among an op's settings (an embedding lookup) is read from the call's tensor each replay."""
+
+    def run(compiled):
+        mg.manual_seed(0)
+        embed, head = nn.Embedding(11, 6), nn.Linear(6, SIZES[-1])
+        params = list(embed.parameters()) + list(head.parameters())
+        opt = optim.Adam(params, lr=1e-2)
+
+        def step(tokens, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(head(embed(tokens).mean(dim=1)), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        rng = np.random.default_rng(0)
+        batches = [(mg.tensor(rng.integers(0, 11, (4, 5))), mg.tensor(rng.integers(0, SIZES[-1], 4))) for _ in range(3)]
+        fn = mg.compile(step) if compiled else step
+        return [fn(*batches[i % 3]).item() for i in range(9)], [p.numpy().copy() for p in params], fn
+
+    (la, wa, _), (lb, wb, fn) = run(False), run(True)
+    assert la == lb and all(np.array_equal(u, v) for u, v in zip(wa, wb))
+    assert fn.captures == 1
+    lookup = next(line for line in fn.programs()[0].describe().splitlines() if "= getitem(" in line)
+    assert "index=%" in lookup  # the index is a slot, not a constant
