@@ -55,7 +55,7 @@ from .errors import GraphError
 from .interpreter import _PER_THREAD, RAW, Eager, Monitored, _as_output_array
 from .monitor import user_site
 from .tape import LEAF_HOOKS, NODE_HOOKS, POST_ACCUMULATE_HOOKS, collect
-from .tensor import Tensor
+from .tensor import Tensor, _as_array
 
 CACHE_SIZE_LIMIT = 8  # programs kept per compiled function, as torch._dynamo's recompile_limit
 
@@ -136,6 +136,7 @@ class _Recorder:
         self.program_ref = [None]
         self.arg_index = {id(t): k for k, t in enumerate(args)}
         self.aliases: list = []  # (weak reference to a tensor, argument index) that share one array
+        self.reachable: dict = {}  # id(array) -> tensor the function reaches itself (set by the caller)
         for k, t in enumerate(args):
             if id(t.array) not in self.slots:
                 s = self._new(t.array, t._vc)
@@ -184,6 +185,19 @@ class _Recorder:
         if self.broken is None and id(array) not in self.slots:
             self._new(array)
 
+    def made(self, data, array, dtype, device) -> None:
+        """``Tensor(data)`` inside the function: a recorded copy when ``data`` is a value of the program, else
+        a constant (Python data, or an array the program does not know: what ``.array`` code makes is unseen)."""
+        if self.broken is not None:
+            return
+        source = data.array if isinstance(data, Tensor) else data
+        s = self._array_slot(source) if backend.is_array(source) else None
+        if s is None:
+            self.constant(array)
+            return
+        out = self._new(array)
+        self.emit(_Copy(dtype, device), [None], [(0, s)], _NO_PARAMS, out, "tensor")
+
     def finish(self) -> list:
         """The live tensors, as (slot, tensor); refuses a tensor made inside the function outside the ops."""
         live = []
@@ -225,6 +239,13 @@ class _Recorder:
             self.refuse(f"{what} of a tensor changed in place since it was made")
         return s
 
+    def _array_slot(self, array):
+        """The slot of a bare array: one the program made, or the array of a tensor the function reaches."""
+        s = self.slots.get(id(array))
+        if s is None and id(array) in self.reachable:  # a global's or a buffer's array, unwrapped (an index)
+            s = self.slot_of(self.reachable[id(array)], "an index")
+        return s
+
     def _template(self, op, args, n):
         template, holes = list(args), []
         for i in range(len(args)):
@@ -239,7 +260,7 @@ class _Recorder:
                     self.refuse(f"{op.name} on a list of tensors")
                 template[i] = np.asarray(a)
             elif backend.is_array(a):
-                s = self.slots.get(id(a))
+                s = self._array_slot(a)
                 if s is None:
                     self.refuse(f"{op.name} on a raw array computed outside minigrad's ops")
                     return None, None
@@ -288,7 +309,7 @@ class _Recorder:
         if isinstance(value, Tensor):
             return _Slot(self.slot_of(value, op.name))
         if backend.is_array(value):
-            s = self.slots.get(id(value))
+            s = self._array_slot(value)
             if s is None:
                 self.refuse(f"{op.name} with an array among its settings computed outside minigrad's ops")
                 return _REFUSED
@@ -586,6 +607,18 @@ class _Write:
         return ()
 
 
+class _Copy:
+    """A recorded ``Tensor(value)`` of a value of the program: the same copy (and cast, and move) again."""
+
+    __name__ = "tensor"
+
+    def __init__(self, dtype, device):
+        self.dtype, self.device = dtype, device
+
+    def __call__(self, array):
+        return _as_array(array, self.dtype, self.device, copy=True)
+
+
 class _Sink:
     """A recorded write of a leaf's cotangent into its ``.grad``, as :class:`~minigrad.engine.GradSink` does it."""
 
@@ -806,7 +839,7 @@ _GUARDS = (
     "which arguments share one array",
     "grad mode",
     "a module's training flag",
-    "the parameters (of a module or an optimizer)",
+    "the parameters (of a module or an optimizer), or a tensor of the function's globals or closure",
 )
 _TENSOR = object()
 
@@ -910,21 +943,36 @@ class _Roots:
                     params.extend(id(p) for p in group["params"])
         return tuple(flags), tuple(params)
 
-    def tensors(self, objects) -> set:
-        """The ids of the tensors the function reaches without its arguments: globals, closure, parameters."""
-        ids = set(self.covered(objects))
-        for name in self.names:
-            v = self.globals.get(name)
-            if isinstance(v, Tensor):
-                ids.add(id(v))
+    def free_tensors(self) -> list:
+        """The tensors the function reads from its globals and closure (and the closures of functions there)."""
+        found = [v for v in (self.globals.get(name) for name in self.names) if isinstance(v, Tensor)]
         for cell in self.cells:
             try:
                 v = cell.cell_contents
-            except ValueError:
+            except ValueError:  # an empty cell
                 continue
             if isinstance(v, Tensor):
-                ids.add(id(v))
-        return ids
+                found.append(v)
+            elif isinstance(v, types.FunctionType):  # a helper defined beside the step (loss_of)
+                for inner in v.__closure__ or ():
+                    try:
+                        w = inner.cell_contents
+                    except ValueError:
+                        continue
+                    if isinstance(w, Tensor):
+                        found.append(w)
+        return found
+
+    def tensors(self, objects) -> dict:
+        """id(array) -> tensor for the tensors the function reaches without its arguments."""
+        found = {id(t.array): t for t in self.free_tensors()}
+        for obj in objects:
+            if hasattr(obj, "param_groups"):
+                found.update((id(p.array), p) for g in obj.param_groups for p in g["params"])
+            else:
+                found.update((id(p.array), p) for p in obj.parameters())
+                found.update((id(b.array), b) for b in obj.buffers())
+        return found
 
     @staticmethod
     def covered(objects) -> set:
@@ -982,6 +1030,8 @@ class CompiledFunction:
             meta.append((a.shape, a.dtype, type(a), t.requires_grad, first.setdefault(id(a), k)))
         objects = self.roots.objects(args)
         flags, params = self.roots.state(objects) if objects else ((), ())
+        if self.roots.names or self.roots.cells:
+            params = params + tuple(id(t) for t in self.roots.free_tensors())
         return (tuple(spec), tuple(meta), interpreter.grad_enabled, flags, params), objects
 
     @staticmethod
@@ -1027,7 +1077,8 @@ class CompiledFunction:
 
     def _capture(self, key, objects, tensors, args, kwargs):
         recorder = _Recorder(self.fullgraph, self.name, tensors)
-        reachable = self.roots.tensors(objects)
+        recorder.reachable = self.roots.tensors(objects)
+        reachable = {id(t) for t in recorder.reachable.values()}
         for k, t in enumerate(tensors):
             if id(t) in reachable:  # an argument the function also reaches itself: later calls must pass it again
                 recorder.aliases.append((weakref.ref(t), k))

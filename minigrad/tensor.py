@@ -72,6 +72,9 @@ class Tensor:
 
     def __init__(self, data, dtype=None, requires_grad=False, device=None):
         self.array = _as_array(data, dtype, device, copy=True)
+        capture = _PER_THREAD.interpreter.capture
+        if capture is not None:  # minigrad.compile: a copy of a value of the program, or a constant
+            capture.made(data, self.array, dtype, device)
         self.grad = None
         self.requires_grad = False
         self._node = None

@@ -692,3 +692,31 @@ def test_embedding_indices_are_slots():
     assert fn.captures == 1
     lookup = next(line for line in fn.programs()[0].describe().splitlines() if "= getitem(" in line)
     assert "index=%" in lookup  # the index is a slot, not a constant
+
+
+GLOBAL_SCALE = mg.tensor(np.full(3, 2.0, np.float32))
+
+
+def test_tensor_copies_and_global_tensors():
+    """``Tensor(value)`` of a value of the program is a recorded copy; a rebound global tensor recaptures."""
+    global GLOBAL_SCALE
+
+    def f(x):
+        y = x * 3
+        z = mg.tensor(y)  # a copy of an intermediate: replayed, not frozen
+        return (z + x * GLOBAL_SCALE).sum()
+
+    g = mg.compile(f)
+    with mg.no_grad():
+        for v in (1.0, 2.0, 5.0):
+            x = mg.tensor(np.full(3, v, np.float32))
+            assert g(x).item() == f(x).item() == 15 * v
+        assert g.captures == 1
+        old = GLOBAL_SCALE
+        try:
+            GLOBAL_SCALE = mg.tensor(np.full(3, 10.0, np.float32))
+            with pytest.warns(UserWarning, match="globals or closure"):
+                assert g(x).item() == f(x).item()
+        finally:
+            GLOBAL_SCALE = old
+    assert g.captures == 2
