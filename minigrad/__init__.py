@@ -457,6 +457,10 @@ from .ops.stacking import (  # noqa: E402
 )
 
 # isort: split
+# capture and replay, issue #21
+from .compile import CaptureError, compile  # noqa: E402
+
+# isort: split
 # PyTorch's dtype aliases, as ported code spells them (dtype=torch.long, x.to(torch.float)), on NumPy's
 # dtypes; and torch.finfo / torch.iinfo, which NumPy's classes answer with the same attribute names
 # (eps, max, min, tiny, bits). Last in this module: from here on float, int and bool name the dtypes, as

@@ -13,6 +13,7 @@ import numpy as np
 from . import backend
 from .errors import ShapeError
 from .generator import rng_for
+from .interpreter import _PER_THREAD
 from .tensor import Tensor, _shape_args, get_default_dtype
 
 
@@ -24,6 +25,9 @@ def _size(op: str, size) -> tuple:
 
 
 def _make(array, requires_grad: bool) -> Tensor:
+    capture = _PER_THREAD.interpreter.capture
+    if capture is not None:  # minigrad.compile: a constant of the program being captured
+        capture.constant(array)
     t = Tensor._wrap(array)
     return t.requires_grad_() if requires_grad else t
 

@@ -48,6 +48,9 @@ from .tape import LEAF_HOOKS, NODE_HOOKS, POST_ACCUMULATE_HOOKS, collect, drop_h
 
 def run_backward(roots, root_grads, sink, *, retain_graph: bool, create_graph: bool) -> None:
     """Propagate ``root_grads`` (tensors) from ``roots`` back through the tape into ``sink``."""
+    capture = _PER_THREAD.interpreter.capture
+    if capture is not None:  # minigrad.compile records this backward (see minigrad.compile)
+        return capture.backward(roots, root_grads, sink, retain_graph=retain_graph, create_graph=create_graph)
     nodes = collect(roots)
     raw = not create_graph
     node_grads: dict = {}

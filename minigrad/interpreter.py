@@ -15,6 +15,12 @@ where a new way of running ops plugs in without a new flag on the hot path
   requires grad -- records a :class:`~minigrad.tape.Node`. There are two,
   :data:`RECORDING` and :data:`NOT_RECORDING`; ``no_grad`` and friends swap
   one for the other (see :mod:`minigrad.grad_mode`).
+* ``minigrad.compile``'s capturing interpreter (:mod:`minigrad.compile`),
+  a wrapper around an eager one while a compiled function's first call runs:
+  it runs the inner interpreter and records what each op did. Interpreters
+  say whether a capture listens in their ``capture`` attribute (None on the
+  plain ones), which the few places that run array code outside the ops read
+  (``backward``, ``item()``, in-place updates, :func:`host_call` functions).
 * :class:`Monitored`, a wrapper around an eager interpreter while a monitor
   is active (gradcheck's signature recorder, anomaly mode, check_tape's
   sites; see :mod:`minigrad.monitor`): it runs the inner interpreter, then
@@ -44,6 +50,7 @@ class Raw:
     __slots__ = ()
     grad_enabled = False
     monitor = None
+    capture = None
 
     def apply(self, op, args, params):
         out = op.forward(*args, **params)
@@ -61,6 +68,7 @@ class Eager:
 
     __slots__ = ("grad_enabled",)
     monitor = None
+    capture = None
 
     def __init__(self, grad_enabled: bool):
         self.grad_enabled = grad_enabled
@@ -156,6 +164,10 @@ class Monitored:
     def with_grad(self, enabled: bool) -> Monitored:
         return Monitored(self.inner.with_grad(enabled), self.monitor)
 
+    @property
+    def capture(self):
+        return self.inner.capture
+
 
 RAW = Raw()
 RECORDING = Eager(True)
@@ -204,6 +216,25 @@ class Installs:
                 return fn(*args, **kwargs)
 
         return wrapper
+
+
+def host_call(fn):
+    """Mark ``fn`` as array code that runs outside the ops (an optimizer's step, ``zero_grad``, gradient clipping).
+
+    Outside a capture it is ``fn`` itself plus one attribute read. While
+    ``minigrad.compile`` captures, the call is recorded as one step of the
+    program (replayed by calling ``fn`` again with the same arguments), so
+    what it does to arrays is replayed exactly instead of being left out.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        capture = _PER_THREAD.interpreter.capture
+        if capture is None:
+            return fn(*args, **kwargs)
+        return capture.host(fn, args, kwargs)
+
+    return wrapper
 
 
 class using(Installs):

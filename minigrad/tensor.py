@@ -72,6 +72,9 @@ class Tensor:
 
     def __init__(self, data, dtype=None, requires_grad=False, device=None):
         self.array = _as_array(data, dtype, device, copy=True)
+        capture = _PER_THREAD.interpreter.capture
+        if capture is not None:  # minigrad.compile: a copy of a value of the program, or a constant
+            capture.made(data, self.array, dtype, device)
         self.grad = None
         self.requires_grad = False
         self._node = None
@@ -299,6 +302,7 @@ class Tensor:
     # --- conversions --------------------------------------------------------
     def numpy(self):
         """The data as a NumPy array (shared with the tensor on the CPU, copied from a GPU)."""
+        _reads_value("numpy()")
         return backend.to_device(self.array, "cpu")
 
     def tolist(self):
@@ -307,6 +311,7 @@ class Tensor:
 
     def item(self):
         """The single value of a one-element tensor, as a Python number."""
+        _reads_value("item()")
         if self.array.size != 1:
             raise ShapeError(
                 f"item: only one-element tensors can be converted to a Python number, got shape {self.shape}"
@@ -320,6 +325,7 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self) -> bool:
+        _reads_value("bool()")
         if self.array.size != 1:
             raise ShapeError(
                 f"bool: the truth value of a tensor of shape {self.shape} is ambiguous; use .any() or .all()"
@@ -327,6 +333,7 @@ class Tensor:
         return bool(self.array.item())
 
     def __index__(self) -> int:
+        _reads_value("an index")
         if self.array.dtype.kind not in "iu" or self.array.size != 1:
             raise TypeError("only one-element integer tensors can be used as an index")
         return int(self.array.item())
@@ -1187,6 +1194,13 @@ def _bind_forwarders(cls, lookup) -> None:
 def _is_operand(value) -> bool:
     """True for what an elementwise op takes: tensors, arrays, numbers, and lists or tuples of them."""
     return isinstance(value, (Tensor, int, float, bool, complex, np.generic, list, tuple)) or backend.is_array(value)
+
+
+def _reads_value(what: str) -> None:
+    """A tensor's value is being read into Python: a capture of ``minigrad.compile`` refuses it (or stops)."""
+    capture = _PER_THREAD.interpreter.capture
+    if capture is not None:
+        capture.reads_value(what)
 
 
 def _shape_args(args) -> tuple:

@@ -15,6 +15,7 @@ from ..ops.linalg import linear
 from ..ops.loss import binary_cross_entropy_with_logits, cross_entropy, nll_loss
 from ..ops.reduction import log_softmax, mean, softmax
 from ..ops.shape import getitem, stack
+from ..primitive import primitive
 from ..tensor import Tensor
 from .losses_functional import (
     binary_cross_entropy,
@@ -117,10 +118,20 @@ def dropout(input, p: float = 0.5, training: bool = True):
         return input
     if p == 1.0:
         return input * 0
-    draw_dtype = "float64" if input.dtype == "float64" else "float32"
-    keep = backend.generator(input.device).random(input.shape, dtype=draw_dtype) >= p
+    return input * _dropout_scale(input, p)
+
+
+@primitive(differentiable=False)
+def _dropout_scale(x, p):
+    """Dropout's factors: 1 / (1 - p) where an element is kept (probability 1 - p), else 0.
+
+    A primitive, so the draw happens inside an op: ``minigrad.compile``'s
+    replay draws fresh numbers from the generator each step, as eager does.
+    """
+    draw_dtype = "float64" if x.dtype == "float64" else "float32"
+    keep = backend.generator(backend.device_of(x)).random(x.shape, dtype=draw_dtype) >= p
     scale = keep * (1 / (1 - p))  # an integer or bool input gets a float result, as NumPy's x * 1.25
-    return input * (scale.astype(input.dtype) if input.dtype.kind == "f" else scale)
+    return scale.astype(x.dtype) if x.dtype.kind == "f" else scale
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):

@@ -14,6 +14,7 @@ import numpy as np
 from .. import backend
 from ..autograd import no_grad
 from ..errors import MinigradError, ShapeError
+from ..interpreter import host_call
 from ..tensor import Tensor, _as_array
 
 
@@ -272,6 +273,7 @@ class Module:
         """Evaluation mode: ``train(False)``."""
         return self.train(False)
 
+    @host_call  # minigrad.compile replays the call itself
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear every parameter's gradient (to None, or to zeros in place)."""
         for param in self.parameters():

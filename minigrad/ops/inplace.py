@@ -20,8 +20,16 @@ from __future__ import annotations
 from .. import backend
 from ..errors import DeviceError, DTypeError, GraphError, ShapeError
 from ..grad_mode import is_grad_enabled
+from ..interpreter import _PER_THREAD
 from ..tensor import Tensor
 from . import elementwise, shape
+
+
+def _captured(op: str) -> None:
+    """An in-place update while ``minigrad.compile`` captures: not recorded yet, so the capture refuses it."""
+    capture = _PER_THREAD.interpreter.capture
+    if capture is not None:
+        capture.in_place(op)
 
 
 def _records(self: Tensor, other) -> bool:
@@ -36,8 +44,13 @@ def _operand(op: str, self: Tensor, other):
     return data
 
 
-def _write(op: str, self: Tensor, ufunc_name: str, other) -> Tensor:
-    """self.array = ufunc(self.array, other) in the same buffer, then bump the version."""
+def _write(op: str, self: Tensor, ufunc_name: str, other, alpha=1) -> Tensor:
+    """self.array = ufunc(self.array, alpha * other) in the same buffer, then bump the version."""
+    capture = _PER_THREAD.interpreter.capture
+    if capture is not None:  # minigrad.compile records the write
+        capture.write(op, self, ufunc_name, other, alpha)
+    if alpha != 1:
+        other = other * alpha
     xp = self.xp
     try:
         getattr(xp, ufunc_name)(self.array, other, out=self.array, casting="same_kind")
@@ -51,6 +64,7 @@ def _write(op: str, self: Tensor, ufunc_name: str, other) -> Tensor:
 
 def _rebase(op: str, self: Tensor, result: Tensor) -> Tensor:
     """Write a recorded result into self's buffer and make its node self's history."""
+    _captured(op)
     if result.shape != self.shape:
         raise ShapeError(
             f"{op}: the result has shape {result.shape}, which does not fit the tensor's shape {self.shape}"
@@ -106,7 +120,7 @@ def add_(self: Tensor, other, alpha=1) -> Tensor:
     if _records(self, other):
         return _recorded("add_", self, lambda old, o: old + (o if alpha == 1 else o * alpha), other)
     data = _operand("add_", self, other)
-    return _write("add_", self, "add", data if alpha == 1 else data * alpha)
+    return _write("add_", self, "add", data, alpha)
 
 
 def mul_(self: Tensor, other) -> Tensor:
@@ -136,6 +150,7 @@ def setitem(self: Tensor, index, value) -> None:
         _recorded("setitem", self, lambda old, v: shape._setitem(old, v, index=index), value)
         return
     data = _operand("setitem", self, value)
+    _captured("setitem")
     try:
         shape.put(self.array, index, data)
     except (ValueError, TypeError, IndexError, OverflowError) as exc:
@@ -164,6 +179,7 @@ def fill_(self: Tensor, value) -> Tensor:
 
 def _overwrite(op: str, self: Tensor, write) -> Tensor:
     """Replace self's values by constants: write into the buffer, bump the version, drop the history."""
+    _captured(op)
     _forbid_leaf(op, self)
     try:
         write(self.array)

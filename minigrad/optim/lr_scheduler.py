@@ -26,6 +26,7 @@ import math
 import types
 
 from ..errors import ArgumentError
+from ..interpreter import host_call
 from .optimizer import Optimizer
 
 
@@ -54,6 +55,7 @@ class LRScheduler:
         """This scheduler's own rate for every group at step t (a scheduler with per-group settings overrides it)."""
         return [self.lr_at(base, t) for base in self.base_lrs]
 
+    @host_call  # minigrad.compile replays the call itself
     def step(self) -> None:
         """Advance one step and set every group's learning rate (scaling it, if chained; see the module)."""
         self._set_rates(self.last_epoch + 1)
@@ -256,6 +258,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         t_cur, t_i = self._period(t)
         return self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * t_cur / t_i)) / 2
 
+    @host_call  # minigrad.compile replays the call itself
     def step(self, epoch=None) -> None:
         """Advance one step, or jump to ``epoch`` (which may be fractional, e.g. ``epoch + i / iters``)."""
         if epoch is not None and epoch < 0:
@@ -333,6 +336,7 @@ class ReduceLROnPlateau:
             return current < (best * (1 - self.threshold) if self.threshold_mode == "rel" else best - self.threshold)
         return current > (best * (1 + self.threshold) if self.threshold_mode == "rel" else best + self.threshold)
 
+    @host_call  # minigrad.compile replays the call itself
     def step(self, metrics) -> None:
         current = float(metrics.item() if hasattr(metrics, "item") else metrics)
         self.last_epoch += 1
@@ -755,6 +759,7 @@ class ChainedScheduler(LRScheduler):
         self.optimizer = optimizer
         self._last_lr = [group["lr"] for group in optimizer.param_groups]
 
+    @host_call  # minigrad.compile replays the call itself
     def step(self) -> None:
         """Step every chained scheduler, in order."""
         for scheduler in self._schedulers:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from .. import backend
 from ..autograd import enable_grad
 from ..errors import MinigradError
+from ..interpreter import host_call
 from ..tensor import Tensor
 
 
@@ -81,6 +82,7 @@ class Optimizer:
             if len(betas) != 2 or not all(0.0 <= beta < 1.0 for beta in betas):
                 raise ValueError(f"{name}: betas must be two numbers in [0, 1), got {group['betas']}")
 
+    @host_call  # minigrad.compile replays the call itself
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear every parameter's gradient: to None (the default, as PyTorch), or to zeros in place."""
         for group in self.param_groups:
@@ -92,6 +94,7 @@ class Optimizer:
                 else:
                     p.grad.array[...] = 0
 
+    @host_call  # minigrad.compile replays the call itself: the update is array code, hyperparameters read live
     def step(self, closure=None):
         """Update every parameter that has a gradient; returns the closure's loss, if one is given.
 

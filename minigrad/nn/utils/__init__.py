@@ -13,6 +13,7 @@ import math
 
 from ... import backend
 from ...errors import ArgumentError, DeviceError, ShapeError
+from ...interpreter import host_call
 from ...ops.shape import concatenate, reshape
 from ...tensor import Tensor
 
@@ -23,6 +24,7 @@ def _grads(parameters) -> list:
     return [p.grad.array for p in parameters if p.grad is not None]
 
 
+@host_call  # minigrad.compile replays the call itself
 def clip_grad_norm_(
     parameters, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False, foreach=None
 ) -> Tensor:
@@ -54,6 +56,7 @@ def clip_grad_norm_(
     return Tensor._wrap(xp.asarray(total))
 
 
+@host_call  # minigrad.compile replays the call itself
 def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
     """Clip every gradient element into [-clip_value, clip_value], in place (``foreach``: as in clip_grad_norm_)."""
     if clip_value < 0:
