@@ -416,9 +416,11 @@ class _RNNBase(Module):
         batch = batch_sizes[0]
         layers = self.num_layers * (2 if self.bidirectional else 1)
         lstm = self.mode == "LSTM"
+        sizes = (self.proj_size or self.hidden_size, self.hidden_size)  # of h, and of an LSTM's c
         if hx is None:
-            zeros = creation.zeros((layers, batch, self.hidden_size), dtype=data.dtype, device=data.device)
-            given = (zeros, zeros) if lstm else (zeros,)
+            given = tuple(
+                creation.zeros((layers, batch, size), dtype=data.dtype, device=data.device) for size in sizes
+            )[: 2 if lstm else 1]
         else:
             if lstm and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
                 raise ArgumentError(f"{name}: hx must be a tuple (h_0, c_0)")
@@ -426,7 +428,7 @@ class _RNNBase(Module):
                 raise ArgumentError(f"{name}: hx must be a single Tensor h_0, got a {type(hx).__name__}")
             given = tuple(hx) if lstm else (hx,)
             # h_0 is given in the batch's original order; the loop runs in the sorted order
-            given = tuple(_select(self._check_state(s, k, batch, False), 1, input.sorted_indices)
+            given = tuple(_select(self._check_state(s, k, batch, False, sizes[k]), 1, input.sorted_indices)
                           for k, s in enumerate(given))  # fmt: skip
         states = [tuple(g[k] for g in given) if lstm else given[0][k] for k in range(layers)]
         output, finals = self._run_packed(data, batch_sizes, states)

@@ -2354,6 +2354,7 @@ OP_MODULES += ["indexing", "selection"]
 OP_MODULES += ["pooling", "resample"]  # composed of other modules' primitives; listed so new ones need records
 OP_MODULES += ["arith", "logical", "nanreduce", "numeric", "special"]
 OP_MODULES += ["stacking", "blas", "series", "counting", "decomp", "building"]
+OP_MODULES += ["activation_methods"]  # Tensor.prelu / hardshrink hand on to nn.activation: no primitives
 
 
 def defined_primitives(modules) -> dict:
