@@ -392,6 +392,404 @@ def _max_min_overloads(draw):
     return case(lambda t: getattr(t, name)(dim), [a], name, f"x {_d(a)}, dim {dim}")
 
 
+# --- indexing --------------------------------------------------------------------------------------------------------
+
+
+def _base(draw, min_dims=1):
+    x = tensor(draw, draw(shapes(0 if rarely(draw) else min_dims, 3)))
+    dim = dim_arg(draw, x.ndim)
+    size = x.shape[dim] if x.ndim and -x.ndim <= dim < x.ndim else 1
+    return x, dim, size
+
+
+def _in_dim(shape, dim):
+    return bool(shape) and -len(shape) <= dim < len(shape)
+
+
+def _distinct_index(draw, size, high):
+    """A 1-D int64 index of ``size`` distinct values in [0, high) (rarely repeated or out of range)."""
+    if rarely(draw) or size > high:
+        return index_tensor(draw, (size,), high)
+    values = draw(st.permutations(range(high)))[:size]
+    return minigrad.tensor(np.asarray(values, dtype=np.int64).reshape(size))
+
+
+def _gather(draw):
+    x, dim, size = _base(draw)
+    shape = tuple(draw(st.integers(0, s)) if d != (dim % max(x.ndim, 1)) else draw(st.integers(0, 3))
+                  for d, s in enumerate(x.shape))  # fmt: skip
+    if rarely(draw):
+        shape = draw(shapes())
+    idx = index_tensor(draw, shape, size)
+    fn = draw(st.sampled_from(["gather", "take_along_dim"]))
+
+    def ref(a, i):
+        int_ok = i.dtype in (np.int64, np.int32)  # PyTorch 2.13's gather takes int32 (take_along_dim does not)
+        if a.ndim == 0:
+            return None  # a 0-d input takes a 0-d (or 1-element) index, as PyTorch
+        if not _in_dim(a.shape, dim) or not int_ok or i.ndim != a.ndim:
+            raise Invalid("bad dim or index")
+        if i.size and (i.min() < 0 or i.max() >= a.shape[dim]):
+            raise Invalid("out of range")
+        if any(i.shape[d] > a.shape[d] for d in range(a.ndim) if d != dim % a.ndim):
+            if fn == "gather":
+                raise Invalid("index larger than input")
+            return None
+        if fn == "take_along_dim":
+            return None
+        sub = a[tuple(slice(0, i.shape[d]) if d != dim % a.ndim else slice(None) for d in range(a.ndim))]
+        return np.take_along_axis(sub, i, dim)
+
+    op = minigrad.gather if fn == "gather" else (lambda t, d, i: minigrad.take_along_dim(t, i, d))
+    return case(lambda t, i: op(t, dim, i), [x, idx], (fn, "gather"), f"x {_d(x)}, dim {dim}, index {_d(idx)}",
+                ref, True)  # fmt: skip
+
+
+def _scatter(draw):
+    x, dim, size = _base(draw)
+    name = draw(st.sampled_from(["scatter", "scatter_value", "scatter_add", "scatter_reduce"]))
+    axis = dim % max(x.ndim, 1)
+    shape = list(x.shape)
+    if x.ndim and -x.ndim <= dim < x.ndim:
+        shape[axis] = draw(st.integers(0, size))
+    if rarely(draw):
+        shape = list(draw(shapes()))
+    fits = len(shape) == x.ndim and _in_dim(x.shape, dim) and shape[axis] <= size
+    if name in ("scatter", "scatter_value") and fits and not rarely(draw):  # distinct targets: a defined result
+        keys_shape = tuple(size if d == axis else n for d, n in enumerate(shape))
+        keys = np.random.default_rng(draw(st.integers(0, 2**32 - 1))).random(keys_shape)
+        order = np.argsort(keys, axis=axis)
+        idx = minigrad.tensor(np.ascontiguousarray(np.take(order, np.arange(shape[axis]), axis=axis)))
+    else:
+        idx = index_tensor(draw, tuple(shape), size)
+    src = tensor(draw, tuple(shape) if not rarely(draw) else draw(shapes()))
+    reduce = _param(draw, ["sum", "prod", "mean", "amax", "amin"], ["max", "avg"])
+    include_self = draw(st.booleans())
+    inplace = draw(st.booleans())
+    describe = f"{name}, x {_d(x)}, dim {dim}, index {_d(idx)}, src {_d(src)}, reduce {reduce}, in place {inplace}"
+    value = draw(st.sampled_from([1.5, -2, math.nan]))
+
+    def out_of_place(t, i, v=None):
+        if name == "scatter":
+            return minigrad.scatter(t, dim, i, v)
+        if name == "scatter_value":
+            return minigrad.scatter(t, dim, i, value=value)
+        if name == "scatter_add":
+            return minigrad.scatter_add(t, dim, i, v)
+        return minigrad.scatter_reduce(t, dim, i, v, reduce, include_self=include_self)
+
+    def in_place(t, i, v=None):
+        method = {"scatter": lambda u: u.scatter_(dim, i, v),
+                  "scatter_value": lambda u: u.scatter_(dim, i, value=value),
+                  "scatter_add": lambda u: u.scatter_add_(dim, i, v),
+                  "scatter_reduce": lambda u: u.scatter_reduce_(dim, i, v, reduce, include_self=include_self),
+                  }[name]  # fmt: skip
+        return _in_place(method, t, lambda: out_of_place(t, i, v))
+
+    spot = (0.5, 2.0) if name == "scatter_reduce" and reduce == "prod" else (-2.0, 2.0)
+    f = in_place if inplace else out_of_place
+    tensors = [x, idx] if name == "scatter_value" else [x, idx, src]
+    return case(f, tensors, ("scatter", name.split("_value")[0]), describe, spot=spot)
+
+
+def _in_place(method, base, out_of_place):
+    """``method`` on a copy of ``base``: on an error the copy is unchanged (values and version), on success it
+    equals the out-of-place result."""
+    target = base.clone()
+    data, version = target.array.copy(), target._version
+    try:
+        out = method(target)
+    except MinigradError:
+        assert target.array.tobytes() == data.tobytes(), "an in-place op that raised changed its target"
+        assert target._version == version, "an in-place op that raised bumped its target's version"
+        raise
+    assert out is target, "an in-place method returned another tensor"
+    expected = out_of_place()
+    np.testing.assert_array_equal(target.numpy(), expected.numpy())
+    assert target.dtype == expected.dtype
+    return target
+
+
+def _index_ops(draw):
+    x, dim, size = _base(draw)
+    name = draw(st.sampled_from(["index_select", "index_add", "index_copy", "index_fill"]))
+    n = draw(st.integers(0, 3))
+    idx = _distinct_index(draw, n, size) if name == "index_copy" else index_tensor(draw, (n,), size)
+    if rarely(draw):
+        idx = index_tensor(draw, draw(shapes(0, 2)), size)
+    shape = list(x.shape)
+    if _in_dim(x.shape, dim):
+        shape[dim] = idx.shape[0] if idx.ndim == 1 else 1
+    src = tensor(draw, tuple(shape) if not rarely(draw) else draw(shapes()))
+    alpha = draw(st.sampled_from([1, 2.5, -1]))
+    value = draw(st.sampled_from([0.5, -3, math.inf]))
+    inplace = name != "index_select" and draw(st.booleans())
+    describe = f"{name}, x {_d(x)}, dim {dim}, index {_d(idx)}, source {_d(src)}, in place {inplace}"
+
+    def out_of_place(t, i, v=None):
+        if name == "index_select":
+            return minigrad.index_select(t, dim, i)
+        if name == "index_add":
+            return minigrad.index_add(t, dim, i, v, alpha=alpha)
+        if name == "index_copy":
+            return minigrad.index_copy(t, dim, i, v)
+        return minigrad.index_fill(t, dim, i, value)
+
+    def in_place(t, i, v=None):
+        method = {"index_add": lambda u: u.index_add_(dim, i, v, alpha=alpha),
+                  "index_copy": lambda u: u.index_copy_(dim, i, v),
+                  "index_fill": lambda u: u.index_fill_(dim, i, value)}[name]  # fmt: skip
+        return _in_place(method, t, lambda: out_of_place(t, i, v))
+
+    def ref(a, i, v=None):
+        if name != "index_select" or a.ndim == 0:  # a 0-d input takes a one-element index (PyTorch)
+            return None
+        if not _in_dim(a.shape, dim) or i.dtype.kind not in "iu" or i.ndim > 1:
+            raise Invalid("bad dim or index")
+        if i.size and (i.min() < 0 or i.max() >= a.shape[dim]):
+            raise Invalid("out of range")
+        return np.take(a, i.reshape(-1), axis=dim)
+
+    tensors = [x, idx] if name in ("index_select", "index_fill") else [x, idx, src]
+    return case(in_place if inplace else out_of_place, tensors, name, describe, ref, True)
+
+
+def _masked(draw):
+    x = tensor(draw)
+    mask_shape = x.shape if draw(st.booleans()) else draw(hnp.broadcastable_shapes(x.shape, max_dims=3, max_side=3))
+    mask_dtype = np.float32 if rarely(draw) else np.bool_
+    mask = minigrad.tensor(draw(hnp.arrays(mask_dtype, mask_shape)))
+    name = draw(st.sampled_from(["masked_select", "masked_scatter", "masked_fill"]))
+    count = int(np.broadcast_to(mask.numpy(), np.broadcast_shapes(x.shape, mask.shape)).astype(bool).sum()) if (
+        mask.dtype == np.bool_ and _broadcasts(x.shape, mask.shape)) else 0  # fmt: skip
+    src = tensor(draw, (draw(st.integers(max(count - 1, 0) if rarely(draw) else count, count + 2)),))
+    value = draw(st.sampled_from([0.0, -1.5, math.nan, 7]))
+    inplace = name != "masked_select" and draw(st.booleans())
+
+    def out_of_place(t, m, v=None):
+        if name == "masked_select":
+            return minigrad.masked_select(t, m)
+        if name == "masked_scatter":
+            return minigrad.masked_scatter(t, m, v)
+        return minigrad.masked_fill(t, m, value)
+
+    def in_place(t, m, v=None):
+        method = (
+            (lambda u: u.masked_scatter_(m, v)) if name == "masked_scatter" else (lambda u: u.masked_fill_(m, value))
+        )
+        return _in_place(method, t, lambda: out_of_place(t, m, v))
+
+    def ref(a, m, v=None):
+        if m.dtype != np.bool_:
+            raise Invalid("mask not bool")
+        if name == "masked_select":
+            shape = np.broadcast_shapes(a.shape, m.shape)
+            return np.broadcast_to(a, shape)[np.broadcast_to(m, shape)]
+        return None
+
+    tensors = [x, mask, src] if name == "masked_scatter" else [x, mask]
+    return case(in_place if inplace else out_of_place, tensors, name,
+                f"x {_d(x)}, mask {_d(mask)}, source {_d(src)}, in place {inplace}", ref, True)  # fmt: skip
+
+
+def _broadcasts(a, b):
+    try:
+        np.broadcast_shapes(a, b)
+    except ValueError:
+        return False
+    return True
+
+
+def _take(draw):
+    x = tensor(draw)
+    n = x.array.size
+    idx = index_tensor(draw, draw(shapes(0, 2)), n, low=-n)
+
+    def ref(a, i):
+        if i.dtype not in (np.int64, np.int32):  # minigrad takes int32 too (PyTorch 2.13 wants int64)
+            raise Invalid("not an integer index")
+        if i.size and (i.min() < -a.size or i.max() >= a.size):
+            raise Invalid("out of range")
+        return np.take(a.reshape(-1), i)
+
+    return case(lambda t, i: minigrad.take(t, i), [x, idx], "take", f"x {_d(x)}, index {_d(idx)}", ref, True)
+
+
+def _repeat_interleave(draw):
+    x = tensor(draw)
+    dim = None if draw(st.booleans()) else dim_arg(draw, x.ndim)
+    size = x.array.size if dim is None else (x.shape[dim] if _in_dim(x.shape, dim) else 1)
+    kind = draw(st.sampled_from(["int", "tensor", "tensor"]))
+    if kind == "int":
+        repeats = draw(st.integers(-1, 3)) if rarely(draw) else draw(st.integers(0, 3))
+    else:
+        n = draw(st.sampled_from([size, 1, size + 1])) if rarely(draw) else size
+        repeats = index_tensor(draw, (n,), 3, low=-1 if rarely(draw) else 0)
+
+    def ref(a, r=None):
+        reps = repeats if r is None else r
+        if isinstance(reps, np.ndarray) and (reps.dtype.kind not in "iu" or (reps.size and reps.min() < 0)):
+            raise Invalid("bad repeats")
+        if isinstance(reps, int) and reps < 0:
+            raise Invalid("negative repeats")
+        if dim is not None and not -max(a.ndim, 1) <= dim < max(a.ndim, 1):
+            raise Invalid("dim")
+        b = a.reshape(-1) if dim is None or a.ndim == 0 else a
+        return np.repeat(b, reps, axis=0 if dim is None or a.ndim == 0 else dim)
+
+    return case(lambda t, *r: minigrad.repeat_interleave(t, r[0] if r else repeats, dim),
+                [x] + ([repeats] if isinstance(repeats, Tensor) else []), "repeat_interleave",
+                f"x {_d(x)}, repeats {_d(repeats)}, dim {dim}", ref, True)  # fmt: skip
+
+
+def _clamp_inplace(draw):
+    x = tensor(draw)
+    name = draw(st.sampled_from(["clamp_", "clamp_min_", "clamp_max_", "clip_"]))
+    lo = draw(st.sampled_from([None, -1, 0.5, math.nan])) if name in ("clamp_", "clip_") else draw(st.floats(-2, 2))
+    hi = draw(st.sampled_from([None, 1, 2.5])) if name in ("clamp_", "clip_") else None
+
+    def f(t):
+        if name == "clamp_min_":
+            return _in_place(lambda u: u.clamp_min_(lo), t, lambda: minigrad.clamp_min(t, lo))
+        if name == "clamp_max_":
+            return _in_place(lambda u: u.clamp_max_(lo), t, lambda: minigrad.clamp_max(t, lo))
+        return _in_place(lambda u: getattr(u, name)(lo, hi), t, lambda: minigrad.clamp(t, lo, hi))
+
+    return case(f, [x], (name.rstrip("_"), "clamp", "clip"), f"x {_d(x)}, {name}({lo}, {hi})")
+
+
+# --- sampling ---------------------------------------------------------------------------------------------------------
+
+
+def _sampling(draw):
+    name = draw(st.sampled_from(["normal", "bernoulli", "multinomial", "poisson"]))
+    seed = draw(st.integers(0, 3))
+    if name == "normal":
+        mean = tensor(draw, dtypes=FLOATS)
+        std = float_tensor(draw, mean.shape if draw(st.booleans()) else draw(shapes()),
+                           values=st.one_of(st.floats(0, 3), st.sampled_from([-1.0, math.nan, math.inf])))  # fmt: skip
+        # its gradient is zero, as PyTorch's (a sample, not a reparameterisation), so no spot check
+        tensors, op, spot = [mean, std], lambda m, s: minigrad.normal(m, s), None
+    elif name == "bernoulli":
+        p = float_tensor(draw, grad=False, values=st.one_of(st.floats(0, 1), st.sampled_from([-0.5, 1.5, math.nan])))
+        tensors, op, spot = [p], lambda q: minigrad.bernoulli(q), None
+    elif name == "multinomial":
+        w = float_tensor(draw, draw(shapes(0 if rarely(draw) else 1, 2)), grad=False,
+                         values=st.one_of(st.floats(0, 3), st.sampled_from([-1.0, math.nan, math.inf, 0])))  # fmt: skip
+        k = draw(st.integers(-1, 5)) if rarely(draw) else draw(st.integers(1, 3))
+        replacement = draw(st.booleans())
+        tensors, op, spot = [w], lambda v: minigrad.multinomial(v, k, replacement), None
+    else:
+        rate = float_tensor(draw, grad=False, values=st.one_of(st.floats(0, 5), st.sampled_from([-1.0, math.nan])))
+        tensors, op, spot = [rate], lambda r: minigrad.poisson(r), None
+
+    def f(*ts):
+        with minigrad.fork_rng():
+            minigrad.manual_seed(seed)
+            return op(*ts)
+
+    return case(f, tensors, name, f"{name} of {[_d(t) for t in tensors]}", spot=spot)
+
+
+# --- linear algebra and shape helpers ---------------------------------------------------------------------------------
+
+
+def _shape_helpers(draw):
+    x = tensor(draw)
+    name = draw(st.sampled_from(["roll", "flip", "fliplr", "flipud", "chunk", "split", "unflatten", "tril", "triu",
+                                 "diag", "diagonal", "diag_embed", "trace", "t"]))  # fmt: skip
+    d = dim_arg(draw, x.ndim)
+    k = draw(st.integers(-2, 2))
+    if name == "roll":
+        return case(lambda t: minigrad.roll(t, k, d), [x], "roll", f"x {_d(x)}, shift {k}, dim {d}",
+                    lambda a: np.roll(a, k, d) if _in_dim(a.shape, d) else _invalid_or_0d(a, d), True)  # fmt: skip
+    if name == "flip":
+        dims = tuple(draw(st.lists(st.integers(-x.ndim - 1, x.ndim), max_size=2)))
+        return case(lambda t: minigrad.flip(t, dims), [x], "flip", f"x {_d(x)}, dims {dims}")
+    if name in ("fliplr", "flipud"):
+        need = 2 if name == "fliplr" else 1
+        return case(lambda t: getattr(minigrad, name)(t), [x], name, f"x {_d(x)}",
+                    lambda a: getattr(np, name)(a) if a.ndim >= need else _raise(), True)  # fmt: skip
+    if name in ("chunk", "split"):
+        n = draw(st.integers(-1, 3)) if rarely(draw) else draw(st.integers(1, 3))
+
+        def f(t):
+            parts = getattr(minigrad, name)(t, n, d)
+            return minigrad.cat([p.reshape(-1) for p in parts]) if parts else t.reshape(-1)[:0]
+
+        return case(f, [x], (name, "split", "cat"), f"x {_d(x)}, {n}, dim {d}")
+    if name == "unflatten":
+        size = x.shape[d] if _in_dim(x.shape, d) else 1
+        sizes = draw(st.sampled_from([(size,), (1, size), (-1, 1), (2, -1), (size + 1,)]))
+        return case(lambda t: minigrad.unflatten(t, d, sizes), [x], "unflatten", f"x {_d(x)}, dim {d}, {sizes}")
+    if name in ("tril", "triu"):
+        return case(lambda t: getattr(minigrad, name)(t, k), [x], name, f"x {_d(x)}, k {k}",
+                    lambda a: getattr(np, name)(a, k) if a.ndim >= 2 else _raise(), True)  # fmt: skip
+    if name == "diag":
+        return case(lambda t: minigrad.diag(t, k), [x], "diag", f"x {_d(x)}, k {k}",
+                    lambda a: np.diag(a, k) if a.ndim in (1, 2) else _raise(), True)  # fmt: skip
+    if name == "diagonal":
+        d2 = dim_arg(draw, x.ndim)
+        return case(lambda t: minigrad.diagonal(t, k, d, d2), [x], "diagonal", f"x {_d(x)}, offset {k}, dims {d}, {d2}")
+    if name == "diag_embed":
+        return case(lambda t: minigrad.diag_embed(t, k), [x], "diag_embed", f"x {_d(x)}, offset {k}")
+    if name == "trace":
+        return case(lambda t: minigrad.trace(t), [x], "trace", f"x {_d(x)}")
+    return case(lambda t: minigrad.t(t), [x], ("t", "transpose"), f"x {_d(x)}",
+                lambda a: a.T if a.ndim <= 2 else _raise(), True)  # fmt: skip
+
+
+def _raise():
+    raise Invalid("minigrad must reject this call")
+
+
+def _invalid_or_0d(a, d):
+    if a.ndim == 0 and d in (0, -1):
+        return a.copy()
+    raise Invalid("dim")
+
+
+def _products(draw):
+    name = draw(st.sampled_from(["mm", "bmm", "outer", "einsum"]))
+    if name == "outer":
+        a, b = tensor(draw, draw(shapes(0 if rarely(draw) else 1, 1))), tensor(draw, draw(shapes(1, 1)))
+        return case(lambda p, q: minigrad.outer(p, q), [a, b], ("outer", "ger"), f"a {_d(a)}, b {_d(b)}",
+                    lambda p, q: np.outer(p, q) if p.ndim == 1 and q.ndim == 1 else _raise(), True)  # fmt: skip
+    if name == "einsum":
+        eq = draw(st.sampled_from(["ij,jk->ik", "ij->ji", "ii->i", "i,i->", "bij,bjk->bik", "ij->", "i j->ij", "ij,j"]))
+        a = tensor(draw, draw(shapes(1, 3)))
+        b = tensor(draw, draw(shapes(1, 3)))
+        ops = [a] if eq.count(",") == 0 else [a, b]
+        return case(lambda *ts: minigrad.einsum(eq, *ts), ops, "einsum", f"{eq!r} on {[_d(t) for t in ops]}",
+                    lambda *arr: np.einsum(eq.replace(" ", ""), *arr))  # fmt: skip
+    rank = 2 if name == "mm" else 3
+    a = tensor(draw, draw(shapes(rank - 1, rank + 1)) if rarely(draw) else draw(shapes(rank, rank)))
+    inner = a.shape[-1] if a.ndim else 1
+    b_shape = a.shape[:-2] + (inner, draw(st.integers(0, 3))) if not rarely(draw) else draw(shapes(2, 3))
+    b = tensor(draw, b_shape)
+    return case(lambda p, q: getattr(minigrad, name)(p, q), [a, b], (name, "matmul"), f"a {_d(a)}, b {_d(b)}",
+                lambda p, q: np.matmul(p, q) if p.ndim == rank and q.ndim == rank else _raise(), True)  # fmt: skip
+
+
+def _integer_division(draw):
+    a = tensor(draw)
+    b = tensor(draw, a.shape if draw(st.booleans()) else draw(shapes())) if draw(st.integers(0, 3)) else draw(
+        st.sampled_from([2, -1.5, 0, 0.0]))  # fmt: skip
+    name = draw(st.sampled_from(["fmod", "remainder", "floor_divide"]))
+    return case(lambda *ts: getattr(minigrad, name)(*ts) if len(ts) == 2 else getattr(minigrad, name)(ts[0], b),
+                [a] + ([b] if isinstance(b, Tensor) else []), (name, "div"), f"a {_d(a)}, b {_d(b)}")  # fmt: skip
+
+
+def _sign_clamp(draw):
+    x = tensor(draw)
+    name = draw(st.sampled_from(["sign", "clamp_min", "clamp_max"]))
+    bound = draw(st.sampled_from([0, -1.5, 2, math.nan]))
+    if name == "sign":
+        return case(lambda t: minigrad.sign(t), [x], "sign", f"x {_d(x)}",
+                    lambda a: np.sign(a) if a.dtype != bool else a.copy(), True)  # fmt: skip
+    return case(lambda t: getattr(minigrad, name)(t, bound), [x], (name, "clamp", "clip"), f"x {_d(x)}, {bound}")
+
+
 # --- activations -----------------------------------------------------------------------------------------------------
 
 
@@ -496,6 +894,18 @@ BREADTH: dict[str, Callable] = {
     "F.softmin": _softmin,
     "F.glu": _glu,
     "prelu": _prelu,
+    "gather_take_along_dim": _gather,
+    "scatter_family": _scatter,
+    "index_family": _index_ops,
+    "masked_family": _masked,
+    "take": _take,
+    "repeat_interleave": _repeat_interleave,
+    "clamp_inplace": _clamp_inplace,
+    "sampling": _sampling,
+    "shape_helpers": _shape_helpers,
+    "products": _products,
+    "integer_division": _integer_division,
+    "sign_clamp": _sign_clamp,
 }
 
 
@@ -512,6 +922,13 @@ REGRESSIONS = {
     # unique of a 0-d tensor with a dim crashed with numpy's AxisError
     "unique of a 0-d tensor with dim 0": _regression(lambda: [_t(1.0, np.float16)],
                                                      lambda x: minigrad.unique(x, dim=0), "unique"),
+    # multinomial of an empty distribution crashed with NumPy's ValueError (reshape of 0 elements)
+    "multinomial of no categories": _regression(lambda: [_t(np.zeros(0), np.float32, False)],
+                                                lambda w: minigrad.multinomial(w, 1, True), "multinomial"),
+    # index_fill of a value the dtype cannot hold named masked_fill (which it calls) in its error
+    "index_fill of inf into int32 names index_fill": _regression(
+        lambda: [_t([1, 2], np.int32), _t([0], np.int64)], lambda x, i: minigrad.index_fill(x, 0, i, math.inf),
+        "index_fill"),
 }  # fmt: skip
 
 
