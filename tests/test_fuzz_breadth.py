@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import warnings
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ from test_fuzz import (
     Call,
     Invalid,
     _assert_unchanged,
+    _construct,
     _output,
     _Quiet,
     _regression,
@@ -54,7 +56,7 @@ from test_fuzz import (
 
 import minigrad
 import minigrad.nn.functional as F
-from minigrad import nn  # noqa: F401  (the layers join below)
+from minigrad import nn
 from minigrad.errors import MinigradError
 from minigrad.tensor import Tensor
 
@@ -122,6 +124,8 @@ def spot_check(c: Case, draw) -> None:
             out = _output(c.f(*fresh))
         except MinigradError:
             return  # a value-dependent refusal: the oracle checked the error on the drawn values
+    if not all(np.all(np.isfinite(t.numpy())) for t in fresh if isinstance(t, Tensor) and t.dtype.kind == "f"):
+        return  # a NaN or Inf kept in an argument that is not differentiated: no finite gradient to check
     if not (isinstance(out, Tensor) and out.requires_grad and out.dtype == np.float64 and out.array.size):
         return
     if not np.all(np.isfinite(out.numpy())):
@@ -556,7 +560,9 @@ def _index_ops(draw):
 
 def _masked(draw):
     x = tensor(draw)
-    mask_shape = x.shape if draw(st.booleans()) else draw(hnp.broadcastable_shapes(x.shape, max_dims=3, max_side=3))
+    mask_shape = (
+        x.shape if draw(st.booleans()) else draw(hnp.broadcastable_shapes(x.shape, max_dims=3, min_side=0, max_side=3))
+    )
     mask_dtype = np.float32 if rarely(draw) else np.bool_
     mask = minigrad.tensor(draw(hnp.arrays(mask_dtype, mask_shape)))
     name = draw(st.sampled_from(["masked_select", "masked_scatter", "masked_fill"]))
@@ -874,6 +880,269 @@ def _prelu(draw):
     return case(lambda t, v: fn(t, v), [x, w], "prelu", f"x {_d(x)}, weight {_d(w)}")
 
 
+# --- losses ----------------------------------------------------------------------------------------------------------
+
+
+def _reduction(draw):
+    return _param(draw, ["mean", "sum", "none"], ["avg", "batchmean"])
+
+
+def _target(draw, shape, values=None, dtypes=FLOATS):
+    """A target of ``shape`` (rarely another), not requiring grad."""
+    shape = draw(shapes()) if rarely(draw) else shape
+    return tensor(draw, shape, dtypes, grad=False, values=values)
+
+
+PM1 = st.sampled_from([-1.0, 1.0])
+
+
+def _pointwise_loss(name):
+    op = getattr(F, name)
+
+    def build(draw):
+        reduction = _reduction(draw)
+        x = tensor(draw, dtypes=FLOATS if not rarely(draw) else DTYPES)
+        kwargs, spot = {}, (-2.0, 2.0)
+        tvalues = None
+        if name == "smooth_l1_loss":
+            kwargs["beta"] = _param(draw, [1.0, 0.5, 0.0], [-1.0])
+        elif name == "huber_loss":
+            kwargs["delta"] = _param(draw, [1.0, 0.5], [0.0, -1.0])
+        elif name == "binary_cross_entropy":
+            x = tensor(draw, x.shape, (x.dtype.type,) if x.dtype.kind == "f" else FLOATS,
+                       values=st.one_of(st.floats(0, 1), st.sampled_from([-0.5, 1.5, math.nan])))  # fmt: skip
+            tvalues, spot = st.floats(0, 1), (0.05, 0.95)
+        elif name == "kl_div":
+            kwargs["log_target"] = draw(st.booleans())
+            tvalues = st.floats(-3, 0) if kwargs["log_target"] else st.floats(0, 1)
+            spot = (-2.0, -0.1) if kwargs["log_target"] else (0.1, 1.0)
+        elif name == "poisson_nll_loss":
+            kwargs.update(log_input=draw(st.booleans()), full=draw(st.booleans()))
+            tvalues, spot = st.floats(0, 5), (0.5, 2.0)
+        elif name in ("soft_margin_loss", "hinge_embedding_loss"):
+            tvalues = PM1
+            if name == "hinge_embedding_loss":
+                kwargs["margin"] = draw(st.sampled_from([1.0, 0.0, 2.0]))
+        elif name == "multilabel_soft_margin_loss":
+            x = tensor(draw, draw(shapes(2, 2)) if not rarely(draw) else draw(shapes()), FLOATS)
+            tvalues = st.sampled_from([0.0, 1.0])
+            if x.ndim and draw(st.booleans()):
+                kwargs["weight"] = float_tensor(draw, (x.shape[-1],) if not rarely(draw) else draw(shapes(0, 2)))
+        if name in ("binary_cross_entropy", "l1_loss", "huber_loss") and draw(st.booleans()):
+            w_shape = (
+                x.shape if draw(st.booleans()) else draw(hnp.broadcastable_shapes(x.shape, max_dims=3, min_side=0))
+            )
+            kwargs["weight"] = float_tensor(draw, w_shape, grad=False, values=st.floats(0, 2))
+        t = _target(draw, x.shape, tvalues)
+        weight = kwargs.pop("weight", None)
+        tensors = [x, t] + ([weight] if weight is not None else [])
+
+        def f(a, b, w=None):
+            extra = {} if w is None else {"weight": w}
+            with warnings.catch_warnings():  # PyTorch's warning for a target that broadcasts, wanted here
+                warnings.filterwarnings("ignore", ".*target size|.*batchmean", UserWarning)
+                return op(a, b, reduction=reduction, **kwargs, **extra)
+
+        return case(f, tensors, (name, *LOSS_CALLS.get(name, ())),
+                    f"x {_d(x)}, target {_d(t)}, weight {_d(weight)}, {reduction}, {kwargs}", spot=spot)  # fmt: skip
+
+    return build
+
+
+# The primitives a composite loss calls, whose name its errors may carry instead.
+LOSS_CALLS = {"soft_margin_loss": ("softplus", "mul"), "multilabel_soft_margin_loss": ("logsigmoid", "softplus")}
+
+
+def _gaussian_nll(draw):
+    x = tensor(draw, dtypes=FLOATS)
+    t = _target(draw, x.shape)
+    var_shape = draw(st.sampled_from([x.shape, x.shape[:-1] + (1,) if x.ndim else (), x.shape[:-1]]))
+    var = float_tensor(draw, var_shape if not rarely(draw) else draw(shapes()),
+                       values=st.one_of(st.floats(0, 3), st.sampled_from([-1.0, 0.0, math.nan])))  # fmt: skip
+    full, reduction = draw(st.booleans()), _reduction(draw)
+    return case(
+        lambda a, b, v: F.gaussian_nll_loss(a, b, v, full, reduction=reduction),
+        [x, t, var],
+        "gaussian_nll_loss",
+        f"x {_d(x)}, target {_d(t)}, var {_d(var)}, {reduction}",
+        spot=(0.5, 2.0),
+    )
+
+
+def _pair_losses(draw):
+    name = draw(st.sampled_from(["cosine_embedding_loss", "margin_ranking_loss", "triplet_margin_loss"]))
+    reduction = _reduction(draw)
+    n, d = draw(st.integers(0, 3)), draw(st.integers(0 if rarely(draw) else 1, 3))
+    shape = (n, d) if name != "margin_ranking_loss" else (n,)
+    if rarely(draw):
+        shape = draw(shapes())
+    a = tensor(draw, shape, FLOATS)
+    b = tensor(draw, shape if not rarely(draw) else draw(shapes()), FLOATS)
+    margin = draw(st.sampled_from([0.0, 0.5, 1.0, -0.5]))
+    if name == "triplet_margin_loss":
+        c = tensor(draw, shape if not rarely(draw) else draw(shapes()), FLOATS)
+        p = _param(draw, [2.0, 1.0, 3.0], [0.0, -1.0])
+        swap = draw(st.booleans())
+        return case(
+            lambda u, v, w: F.triplet_margin_loss(u, v, w, margin, p, swap=swap, reduction=reduction),
+            [a, b, c],
+            (name, "pairwise_distance"),
+            f"{_d(a)}, {_d(b)}, {_d(c)}, p {p}, {reduction}",
+        )
+    t = _target(draw, (n,), PM1)
+    op = getattr(F, name)
+    return case(lambda u, v, w: op(u, v, w, margin, reduction=reduction), [a, b, t], name,
+                f"{_d(a)}, {_d(b)}, target {_d(t)}, margin {margin}, {reduction}")  # fmt: skip
+
+
+def _margin_class_losses(draw):
+    name = draw(st.sampled_from(["multi_margin_loss", "multilabel_margin_loss"]))
+    reduction = _reduction(draw)
+    n, c = draw(st.integers(0, 3)), draw(st.integers(0 if rarely(draw) else 1, 3))
+    x_shape = draw(st.sampled_from([(n, c), (c,)])) if not rarely(draw) else draw(shapes())
+    x = tensor(draw, x_shape, FLOATS if not rarely(draw) else DTYPES)
+    if name == "multi_margin_loss":
+        t = index_tensor(draw, x_shape[:-1] if x_shape else (), c)
+        p = _param(draw, [1, 2], [3, 0])
+        w = float_tensor(draw, (c,) if not rarely(draw) else (c + 1,), grad=False) if draw(st.booleans()) else None
+        tensors = [x, t] + ([w] if w is not None else [])
+        return case(lambda a, b, *ws: F.multi_margin_loss(a, b, p, 1.0, ws[0] if ws else None, reduction=reduction),
+                    tensors, name, f"x {_d(x)}, target {_d(t)}, p {p}, weight {_d(w)}, {reduction}")  # fmt: skip
+    t = index_tensor(draw, x_shape, c, low=-1)
+    return case(lambda a, b: F.multilabel_margin_loss(a, b, reduction=reduction), [x, t], name,
+                f"x {_d(x)}, target {_d(t)} {t.numpy().tolist()}, {reduction}")  # fmt: skip
+
+
+def _loss_modules(draw):
+    """The loss layers, each built with a drawn reduction and called on a tensor pair."""
+    choice = draw(st.sampled_from(["L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss", "KLDivLoss", "PoissonNLLLoss",
+                                   "SoftMarginLoss", "HingeEmbeddingLoss", "MultiLabelSoftMarginLoss"]))  # fmt: skip
+    reduction = _reduction(draw)
+    try:
+        layer = getattr(nn, choice)(reduction=reduction)
+    except MinigradError as exc:
+        assert choice in str(exc) or "reduction" in str(exc), exc
+        return None
+    x = tensor(draw, dtypes=FLOATS, values=st.floats(0.05, 0.95) if choice == "BCELoss" else None)
+    t = _target(draw, x.shape, st.floats(0, 1))
+    op = {"L1Loss": "l1_loss", "SmoothL1Loss": "smooth_l1_loss", "HuberLoss": "huber_loss",
+          "BCELoss": "binary_cross_entropy", "KLDivLoss": "kl_div", "PoissonNLLLoss": "poisson_nll_loss",
+          "SoftMarginLoss": "soft_margin_loss", "HingeEmbeddingLoss": "hinge_embedding_loss",
+          "MultiLabelSoftMarginLoss": "multilabel_soft_margin_loss"}[choice]  # fmt: skip
+    spot = (0.05, 0.95) if choice in ("BCELoss", "KLDivLoss") else (0.5, 2.0)
+
+    def f(a, b):
+        with warnings.catch_warnings():  # PyTorch's warnings (a broadcast target; kl_div's 'mean'), wanted here
+            warnings.filterwarnings("ignore", ".*target size|.*batchmean", UserWarning)
+            return layer(a, b)
+
+    return case(f, [x, t], (choice, op, *LOSS_CALLS.get(op, ())),
+                f"{choice}({reduction}), x {_d(x)}, t {_d(t)}", spot=spot)  # fmt: skip
+
+
+# --- normalisation ---------------------------------------------------------------------------------------------------
+
+
+def _norms(draw):
+    name = draw(st.sampled_from(["layer_norm", "group_norm", "instance_norm", "normalize", "cosine_similarity",
+                                 "pairwise_distance", "local_response_norm"]))  # fmt: skip
+    x = tensor(
+        draw, draw(shapes(2, 4)) if not rarely(draw) else draw(shapes(0, 4)), FLOATS if not rarely(draw) else DTYPES
+    )
+    c = x.shape[1] if x.ndim > 1 else 1
+    if name == "layer_norm":
+        k = draw(st.integers(0, min(x.ndim, 2)))
+        normalized = tuple(x.shape[x.ndim - k :]) if not rarely(draw) else draw(shapes(1, 2))
+        affine = draw(st.booleans())
+        w = float_tensor(draw, normalized) if affine else None
+        b = float_tensor(draw, normalized) if affine and draw(st.booleans()) else None
+        ts = [x] + [v for v in (w, b) if v is not None]
+
+        def f(t, *wb):
+            it = iter(wb)
+            return F.layer_norm(t, normalized, next(it) if w is not None else None, next(it) if b is not None else None)
+
+        return case(f, ts, "layer_norm", f"x {_d(x)}, normalized {normalized}, weight {_d(w)}, bias {_d(b)}")
+    if name == "group_norm":
+        groups = draw(st.sampled_from([g for g in (1, 2, 3) if c % g == 0] + ([0, 2] if rarely(draw) else [])))
+        w = float_tensor(draw, (c,)) if draw(st.booleans()) else None
+        return case(lambda t, *ws: F.group_norm(t, groups, ws[0] if ws else None), [x] + ([w] if w is not None else []),
+                    "group_norm", f"x {_d(x)}, groups {groups}, weight {_d(w)}")  # fmt: skip
+    if name == "instance_norm":
+        use_stats = draw(st.booleans())
+        rm = (
+            float_tensor(draw, (c,), grad=False, values=st.floats(-1, 1))
+            if not use_stats or draw(st.booleans())
+            else None
+        )
+        rv = float_tensor(draw, (c,), grad=False, values=st.floats(0.1, 2)) if rm is not None else None
+        inputs = [x] if use_stats or rm is None else [x, rm, rv]  # in training the running statistics are updated
+
+        def f(t, *stats):
+            return F.instance_norm(t, rm, rv, use_input_stats=use_stats)
+
+        return case(f, inputs, "instance_norm", f"x {_d(x)}, stats {rm is not None}, use_input_stats {use_stats}")
+    dim = dim_arg(draw, x.ndim)
+    if name == "normalize":
+        p = draw(st.sampled_from([2.0, 1.0, math.inf, 0.5]))
+        return case(lambda t: F.normalize(t, p, dim), [x], ("normalize", "vector_norm"), f"x {_d(x)}, p {p}, dim {dim}",
+                    spot=(0.5, 2.0))  # fmt: skip
+    if name == "local_response_norm":
+        size = _param(draw, [1, 2, 3], [0, -1])
+        return case(lambda t: F.local_response_norm(t, size), [x], "local_response_norm", f"x {_d(x)}, size {size}")
+    y = tensor(
+        draw,
+        x.shape if draw(st.booleans()) else draw(hnp.broadcastable_shapes(x.shape, max_dims=4, min_side=0)),
+        FLOATS,
+    )
+    if name == "cosine_similarity":
+        return case(lambda a, b: F.cosine_similarity(a, b, dim), [x, y], "cosine_similarity",
+                    f"x1 {_d(x)}, x2 {_d(y)}, dim {dim}", spot=(0.5, 2.0))  # fmt: skip
+    p = draw(st.sampled_from([2.0, 1.0, 3.0, math.inf]))
+    keepdim = draw(st.booleans())
+    return case(lambda a, b: F.pairwise_distance(a, b, p, keepdim=keepdim), [x, y], "pairwise_distance",
+                f"x1 {_d(x)}, x2 {_d(y)}, p {p}, keepdim {keepdim}")  # fmt: skip
+
+
+def _norm_layers(draw):
+    choice = draw(st.sampled_from(["LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "LocalResponseNorm"]))
+    rank = {"InstanceNorm1d": 3, "InstanceNorm2d": 4}.get(choice, draw(st.integers(2, 4)))
+    x = tensor(draw, draw(shapes(rank, rank, 1, 3)) if not rarely(draw) else draw(shapes(0, 4)), FLOATS)
+    c = x.shape[1] if x.ndim > 1 else 1
+    dtype = _layer_dtype(draw)
+    if choice == "LayerNorm":
+        normalized = x.shape[-1:] if x.ndim and not rarely(draw) else (draw(st.integers(1, 3)),)
+        make = lambda: nn.LayerNorm(normalized, elementwise_affine=draw(st.booleans()), dtype=dtype)  # noqa: E731
+    elif choice == "GroupNorm":
+        groups = draw(st.sampled_from([1, c])) if not rarely(draw) else 2
+        make = lambda: nn.GroupNorm(groups, c, dtype=dtype)  # noqa: E731
+    elif choice.startswith("InstanceNorm"):
+        affine, track = draw(st.booleans()), draw(st.booleans())
+        make = lambda: getattr(nn, choice)(c, affine=affine, track_running_stats=track, dtype=dtype)  # noqa: E731
+    else:
+        make = lambda: nn.LocalResponseNorm(draw(st.integers(1, 3)))  # noqa: E731
+    layer = _construct(choice, make, f"{choice} for x {_d(x)}")
+    if layer is None:
+        return None
+    if draw(st.booleans()):
+        layer.eval()
+    # in training the running statistics are updated in place, as they should be; in eval they must not change
+    buffers = [] if layer.training else [b for b in layer.buffers() if b is not None]
+    c = case(lambda t: layer(t), [x], (choice, _snake(choice)), f"x {_d(x)}, {layer}", module=layer)
+    c.extra_inputs += buffers
+    return c
+
+
+def _snake(name):
+    """LayerNorm -> layer_norm; InstanceNorm2d -> instance_norm."""
+    out = "".join("_" + ch.lower() if ch.isupper() else ch for ch in name).lstrip("_")
+    return out.rstrip("123d") if out[-1] == "d" and out[-2].isdigit() else out
+
+
+def _layer_dtype(draw):
+    return draw(st.sampled_from((np.float64,) + FLOATS))
+
+
 # --- the table -------------------------------------------------------------------------------------------------------
 
 BREADTH: dict[str, Callable] = {
@@ -906,6 +1175,26 @@ BREADTH: dict[str, Callable] = {
     "products": _products,
     "integer_division": _integer_division,
     "sign_clamp": _sign_clamp,
+    **{
+        f"F.{name}": _pointwise_loss(name)
+        for name in (
+            "l1_loss",
+            "smooth_l1_loss",
+            "huber_loss",
+            "binary_cross_entropy",
+            "kl_div",
+            "poisson_nll_loss",
+            "soft_margin_loss",
+            "hinge_embedding_loss",
+            "multilabel_soft_margin_loss",
+        )
+    },
+    "F.gaussian_nll_loss": _gaussian_nll,
+    "pair_losses": _pair_losses,
+    "margin_class_losses": _margin_class_losses,
+    "nn.losses": _loss_modules,
+    "norms": _norms,
+    "nn.norm_layers": _norm_layers,
 }
 
 
@@ -929,7 +1218,23 @@ REGRESSIONS = {
     "index_fill of inf into int32 names index_fill": _regression(
         lambda: [_t([1, 2], np.int32), _t([0], np.int64)], lambda x, i: minigrad.index_fill(x, 0, i, math.inf),
         "index_fill"),
+    # threshold's vjp tested x > threshold where its forward tests x <= threshold: with a NaN threshold the result
+    # is x, and its gradient was 0 (a silently wrong gradient; PyTorch's is 1)
+    "threshold with a NaN threshold passes the gradient": _regression(
+        lambda: [_t([0.5, -0.5], np.float64)], lambda x: _grad_is(F.threshold(x, math.nan, 0.0), x, [1.0, 1.0]),
+        "threshold", lambda a: a.copy()),
+    # multilabel_margin_loss with no classes crashed with NumPy's ValueError
+    "multilabel_margin_loss with no classes": _regression(
+        lambda: [_t(np.zeros((0, 0)), np.float32), _t(np.zeros((0, 0)), np.int64)], F.multilabel_margin_loss,
+        "multilabel_margin_loss"),
 }  # fmt: skip
+
+
+def _grad_is(out, x, expected):
+    """``out``, after checking that the gradient of its sum with respect to ``x`` is ``expected``."""
+    (g,) = minigrad.grad(out.sum(), [x], retain_graph=True)
+    np.testing.assert_array_equal(g.numpy(), expected)
+    return out
 
 
 @pytest.mark.parametrize("create_graph", [False, True], ids=["plain", "create_graph"])
@@ -952,3 +1257,25 @@ def _figures():
 @given(data=st.data())
 def test_fuzz_breadth(name, data):
     run(BREADTH[name](data.draw), data.draw)
+
+
+def test_gradcheck_fast_mode_refinement_returns_a_report():
+    """Found by the spot check: when fast mode's first difference failed and the Richardson refinement was taken,
+    gradcheck crashed with a TypeError (a number where a (1, 1) array was expected) instead of reporting."""
+    x = minigrad.tensor(np.array([0.7, -1.3]), requires_grad=True)
+    report = minigrad.gradcheck(lambda t: (t * t * t).sum(), x, eps=1e-2, fast_mode=True, raise_exception=False)
+    assert report.passed, report  # the refined difference of a cubic at h = 1e-2 is exact to rounding
+
+    class WrongCube(minigrad.autograd.Function):
+        @staticmethod
+        def forward(ctx, t):
+            ctx.save_for_backward(t)
+            return t * t * t
+
+        @staticmethod
+        def backward(ctx, g):
+            (t,) = ctx.saved_tensors
+            return g * 3 * t * t * 1.001  # off by 0.1 %
+
+    wrong = minigrad.gradcheck(lambda t: WrongCube.apply(t).sum(), x, eps=1e-2, fast_mode=True, raise_exception=False)
+    assert not wrong.passed, wrong
