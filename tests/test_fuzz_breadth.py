@@ -38,11 +38,13 @@ from hypothesis.extra import numpy as hnp
 from test_fuzz import (
     DTYPES,
     FLOATS,
+    INTS,
     Call,
     Invalid,
     _assert_unchanged,
     _construct,
     _output,
+    _raises_with,
     _Quiet,
     _regression,
     _snapshot,
@@ -1143,6 +1145,466 @@ def _layer_dtype(draw):
     return draw(st.sampled_from((np.float64,) + FLOATS))
 
 
+# --- convolutions, folding, pooling and resampling ------------------------------------------------------------------
+
+
+def _ncl(draw, rank, dtypes=FLOATS):
+    """(N, C, L) or (N, C, H, W) with N, C in 0..2 and sides 1..4 (rarely 0, rarely another rank)."""
+    if rarely(draw):
+        return tensor(draw, draw(shapes(0, rank + 1)), DTYPES)
+    lead = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
+    sides = tuple(draw(st.integers(0, 4)) if rarely(draw) else draw(st.integers(1, 4)) for _ in range(rank - 2))
+    return tensor(draw, lead + sides, dtypes)
+
+
+def _small(draw, low=1, high=2, bad=(0, -1)):
+    return draw(st.sampled_from(bad)) if rarely(draw) else draw(st.integers(low, high))
+
+
+def _convs(draw):
+    name = draw(st.sampled_from(["conv1d", "conv_transpose1d", "conv_transpose2d"]))
+    rank = 3 if name.endswith("1d") else 4
+    x = _ncl(draw, rank)
+    c = x.shape[1] if x.ndim > 1 else 1
+    groups = draw(st.sampled_from([g for g in (1, 2) if c % g == 0])) if not rarely(draw) else 3
+    out = draw(st.integers(0, 2)) * groups
+    kernel = tuple(draw(st.integers(1, 3)) for _ in range(rank - 2))
+    if name == "conv1d":
+        w_shape = (out, c // groups if groups else c) + kernel
+    else:
+        w_shape = (c, out // groups if groups else out) + kernel
+    w = float_tensor(draw, w_shape if not rarely(draw) else draw(shapes(0, rank)))
+    b = float_tensor(draw, (w_shape[0] if name == "conv1d" else out,)) if draw(st.booleans()) else None
+    stride, padding, dilation = _small(draw), _small(draw, 0, 1, (-1,)), _small(draw)
+    output_padding = draw(st.integers(0, 1)) if name != "conv1d" else 0
+    op = getattr(F, name)
+    ts = [x, w] + ([b] if b is not None else [])
+
+    def f(t, v, *bs):
+        bias = bs[0] if bs else None
+        if name == "conv1d":
+            return op(t, v, bias, stride, padding, dilation, groups)
+        return op(t, v, bias, stride, padding, output_padding, groups, dilation)
+
+    return case(f, ts, name, f"x {_d(x)}, w {_d(w)}, b {_d(b)}, stride {stride}, padding {padding}, "
+                f"dilation {dilation}, output_padding {output_padding}, groups {groups}")  # fmt: skip
+
+
+def _fold_unfold(draw):
+    name = draw(st.sampled_from(["unfold", "fold"]))
+    kernel, dilation, padding, stride = _small(draw), _small(draw, 1, 2), _small(draw, 0, 1, (-1,)), _small(draw)
+    if name == "unfold":
+        x = _ncl(draw, 4)
+        return case(lambda t: F.unfold(t, kernel, dilation, padding, stride), [x], "unfold",
+                    f"x {_d(x)}, kernel {kernel}, dilation {dilation}, padding {padding}, stride {stride}")  # fmt: skip
+    out_size = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    k = kernel if isinstance(kernel, int) and kernel > 0 else 1
+    blocks = [(o + 2 * max(padding, 0) - dilation * (k - 1) - 1) // max(stride, 1) + 1 for o in out_size]
+    length = max(blocks[0], 0) * max(blocks[1], 0)
+    c = draw(st.integers(0, 2))
+    shape = (draw(st.integers(0, 2)), c * k * k, length) if not rarely(draw) else draw(shapes(1, 3))
+    x = tensor(draw, shape, FLOATS)
+    return case(lambda t: F.fold(t, out_size, kernel, dilation, padding, stride), [x], "fold",
+                f"x {_d(x)}, output {out_size}, kernel {kernel}, dilation {dilation}, padding {padding}, "
+                f"stride {stride}")  # fmt: skip
+
+
+def _pools(draw):
+    name = draw(st.sampled_from(["max_pool1d", "avg_pool1d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
+                                 "adaptive_max_pool1d", "adaptive_max_pool2d", "lp_pool1d", "lp_pool2d"]))  # fmt: skip
+    rank = 3 if name.endswith("1d") else 4
+    x = _ncl(draw, rank, FLOATS + INTS if rarely(draw) else FLOATS)
+    op = getattr(F, name)
+    if name.startswith("adaptive"):
+        size = _small(draw, 1, 3, (0, -1))
+        size = size if rank == 3 or draw(st.booleans()) else (size, None)
+        return case(lambda t: op(t, size), [x], (name, name.replace("adaptive_", "")), f"x {_d(x)}, output {size}",
+                    spot=(-2.0, 2.0))  # fmt: skip
+    kernel, stride = _small(draw, 1, 3), draw(st.sampled_from([None, 1, 2]))
+    ceil_mode = draw(st.booleans())
+    if name.startswith("lp_pool"):
+        p = draw(st.sampled_from([1.0, 2.0, 3.0, math.inf])) if not rarely(draw) else 0.0
+        return case(lambda t: op(t, p, kernel, stride, ceil_mode), [x], (name, "avg_pool", "lp_pool"),
+                    f"x {_d(x)}, p {p}, kernel {kernel}, stride {stride}, ceil {ceil_mode}", spot=(0.5, 2.0))  # fmt: skip
+    padding = draw(st.integers(0, kernel // 2)) if not rarely(draw) else kernel
+    if name == "max_pool1d":
+        dilation = _small(draw)
+        return case(lambda t: op(t, kernel, stride, padding, dilation, ceil_mode), [x], (name, "max_pool"),
+                    f"x {_d(x)}, kernel {kernel}, stride {stride}, padding {padding}, dilation {dilation}, "
+                    f"ceil {ceil_mode}")  # fmt: skip
+    include = draw(st.booleans())
+    return case(lambda t: op(t, kernel, stride, padding, ceil_mode, include), [x], (name, "avg_pool"),
+                f"x {_d(x)}, kernel {kernel}, stride {stride}, padding {padding}, ceil {ceil_mode}, "
+                f"count_include_pad {include}")  # fmt: skip
+
+
+def _unpool(draw):
+    x = _ncl(draw, 4)
+    kernel = _small(draw, 1, 2)
+    stride = draw(st.sampled_from([None, 1, 2]))
+
+    bad = rarely(draw)
+
+    def f(t):
+        values, indices = F.max_pool2d(t, kernel, stride, return_indices=True)
+        if bad:
+            indices = indices + 100  # out of the output's range
+        return F.max_unpool2d(values, indices, kernel, stride)
+
+    return case(f, [x], ("max_unpool2d", "max_pool2d"), f"x {_d(x)}, kernel {kernel}, stride {stride}, bad {bad}")
+
+
+def _resampling(draw):
+    name = draw(st.sampled_from(["interpolate", "pixel_shuffle", "pixel_unshuffle"]))
+    if name == "interpolate":
+        mode = draw(st.sampled_from(["nearest", "linear", "bilinear", "nearest-exact", "bicubic", "area", "cubic"]))
+        rank = 3 if mode == "linear" else 4
+        x = _ncl(draw, rank if not rarely(draw) else 3 + (rank == 3))
+        by_size = draw(st.booleans())
+        size = (_small(draw, 1, 4) if rank == 3 else (_small(draw, 1, 4), _small(draw, 1, 4))) if by_size else None
+        scale = None if by_size else draw(st.sampled_from([2, 0.5, 1.5, (2, 1) if rank == 4 else 2, 0.0, -1.0]))
+        align = draw(st.sampled_from([None, True, False])) if mode in ("linear", "bilinear", "bicubic") else None
+        return case(lambda t: F.interpolate(t, size, scale, mode, align), [x], ("interpolate", mode),
+                    f"x {_d(x)}, size {size}, scale {scale}, mode {mode}, align_corners {align}")  # fmt: skip
+    factor = _small(draw, 1, 2)
+    x = tensor(draw, draw(shapes(3, 4, 0, 4)), FLOATS)
+    op = getattr(F, name)
+    return case(lambda t: op(t, factor), [x], name, f"x {_d(x)}, factor {factor}")
+
+
+def _channel_dropouts(draw):
+    name = draw(st.sampled_from(["dropout1d", "dropout2d", "alpha_dropout"]))
+    x = tensor(draw, draw(shapes(0, 4)) if rarely(draw) else draw(shapes(2, 4)))
+    p = draw(st.sampled_from([0.0, 0.5, 1.0, 0.0, 0.5, 1.5, -0.1]))
+    training = draw(st.booleans())
+    seed = draw(st.integers(0, 3))
+
+    def f(t):
+        with minigrad.fork_rng():
+            minigrad.manual_seed(seed)
+            return getattr(F, name)(t, p, training)
+
+    return case(f, [x], (name, "dropout"), f"x {_d(x)}, p {p}, training {training}")
+
+
+# --- attention ---------------------------------------------------------------------------------------------------------
+
+
+def _sdpa(draw):
+    batch = tuple(draw(st.lists(st.integers(0, 2), max_size=2)))
+    lq, lk, e, ev = (draw(st.integers(0 if rarely(draw) else 1, 3)) for _ in range(4))
+    q = tensor(draw, batch + (lq, e), FLOATS)
+    k = tensor(draw, (batch + (lk, e)) if not rarely(draw) else draw(shapes(1, 4)), FLOATS)
+    v = tensor(draw, batch + (lk, ev), FLOATS)
+    kind = draw(st.sampled_from(["none", "none", "bool", "float", "wrong_shape", "wrong_dtype"]))
+    mask = None
+    if kind == "bool":
+        mask = minigrad.tensor(draw(hnp.arrays(np.bool_, (lq, lk))))
+    elif kind == "float":
+        mask = float_tensor(draw, (lq, lk), grad=False, values=st.sampled_from([0.0, -1.0, -math.inf]))
+    elif kind == "wrong_shape":
+        mask = minigrad.tensor(draw(hnp.arrays(np.bool_, (lq + 1, lk + 2))))
+    elif kind == "wrong_dtype":
+        mask = minigrad.tensor(draw(hnp.arrays(np.int64, (lq, lk), elements=st.integers(0, 1))))
+    causal = mask is None and draw(st.booleans())
+    scale = draw(st.sampled_from([None, None, 0.5]))
+    ts = [q, k, v] + ([mask] if mask is not None else [])
+    return case(lambda a, b, c, *m: F.scaled_dot_product_attention(a, b, c, m[0] if m else None, 0.0, causal,
+                                                                   scale),
+                ts, ("scaled_dot_product_attention", "matmul", "softmax"),
+                f"q {_d(q)}, k {_d(k)}, v {_d(v)}, mask {kind} {_d(mask)}, causal {causal}, scale {scale}")  # fmt: skip
+
+
+def _mha(draw):
+    heads = draw(st.sampled_from([1, 2]))
+    embed = heads * draw(st.integers(1, 2)) if not rarely(draw) else 3
+    batch_first = draw(st.booleans())
+    dtype = _layer_dtype(draw)
+    kdim = draw(st.sampled_from([None, None, 2]))
+    layer = _construct("MultiheadAttention", lambda: nn.MultiheadAttention(
+        embed, heads, bias=draw(st.booleans()), add_bias_kv=draw(st.booleans()), add_zero_attn=draw(st.booleans()),
+        kdim=kdim, vdim=kdim, batch_first=batch_first, dtype=dtype), f"MultiheadAttention({embed}, {heads})")  # fmt: skip
+    if layer is None:
+        return None
+    n, lq, lk = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    layout = (lambda l, e: (n, l, e)) if batch_first else (lambda l, e: (l, n, e))
+    if rarely(draw):
+        layout = lambda l, e: (l, e, n, 1)  # noqa: E731  (a 4-D input)
+    q = tensor(draw, layout(lq, embed), (dtype,))
+    k = tensor(draw, layout(lk, kdim or embed) if not rarely(draw) else layout(lk + 1, kdim or embed), (dtype,))
+    v = tensor(draw, layout(lk, kdim or embed), (dtype,))
+    kpm = minigrad.tensor(draw(hnp.arrays(np.bool_, (n, lk) if not rarely(draw) else (n + 1, lk))))
+    use_kpm = draw(st.booleans())
+    attn_mask = minigrad.tensor(draw(hnp.arrays(np.bool_, (lq, lk) if not rarely(draw) else (lk, lq + 1))))
+    use_mask = draw(st.booleans())
+    need_weights = draw(st.booleans())
+    ts = [q, k, v]
+
+    def f(a, b, c):
+        out, weights = layer(a, b, c, key_padding_mask=kpm if use_kpm else None, need_weights=need_weights,
+                             attn_mask=attn_mask if use_mask else None)  # fmt: skip
+        assert (weights is None) == (not need_weights)
+        return out
+
+    return case(f, ts, ("MultiheadAttention", "multi_head_attention_forward", "scaled_dot_product_attention"),
+                f"{layer}, batch_first {batch_first}, q {_d(q)}, k {_d(k)}, v {_d(v)}, kpm {use_kpm} {_d(kpm)}, "
+                f"mask {use_mask} {_d(attn_mask)}", module=layer)  # fmt: skip
+
+
+def _transformer_layers(draw):
+    choice = draw(st.sampled_from(["TransformerEncoderLayer", "TransformerDecoderLayer"]))
+    heads = draw(st.sampled_from([1, 2]))
+    d_model = 2 * heads
+    batch_first, norm_first = draw(st.booleans()), draw(st.booleans())
+    dtype = _layer_dtype(draw)
+    layer = getattr(nn, choice)(d_model, heads, dim_feedforward=3, dropout=draw(st.sampled_from([0.0, 0.5])),
+                                activation=draw(st.sampled_from(["relu", "gelu"])), batch_first=batch_first,
+                                norm_first=norm_first, dtype=dtype)  # fmt: skip
+    if draw(st.booleans()):
+        layer.eval()
+    n, s_len, t_len = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+
+    def layout(length):
+        if rarely(draw):
+            return draw(shapes(1, 4))  # a wrong layout
+        return (n, length, d_model) if batch_first else (length, n, d_model)
+
+    src = tensor(draw, layout(s_len), (dtype,))
+    seed = draw(st.integers(0, 3))
+    causal = draw(st.booleans())
+    if choice == "TransformerEncoderLayer":
+        mask = minigrad.tensor(np.triu(np.ones((s_len, s_len), bool), 1)) if causal else None
+
+        def f(a):
+            with minigrad.fork_rng():
+                minigrad.manual_seed(seed)
+                return layer(a, src_mask=mask, is_causal=causal)
+
+        return case(f, [src], (choice, "MultiheadAttention", "layer_norm", "linear"), f"{choice}, src {_d(src)}",
+                    module=layer)  # fmt: skip
+    tgt = tensor(draw, layout(t_len), (dtype,))
+    mask = minigrad.tensor(np.triu(np.ones((t_len, t_len), bool), 1)) if causal else None
+
+    def g(a, m):
+        with minigrad.fork_rng():
+            minigrad.manual_seed(seed)
+            return layer(a, m, tgt_mask=mask, tgt_is_causal=causal)
+
+    return case(g, [tgt, src], (choice, "MultiheadAttention", "layer_norm", "linear"),
+                f"{choice}, tgt {_d(tgt)}, memory {_d(src)}", module=layer)  # fmt: skip
+
+
+# --- recurrent layers ---------------------------------------------------------------------------------------------------
+
+
+def _recurrent(draw):
+    choice = draw(st.sampled_from(["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]))
+    in_size, hidden = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    dtype = _layer_dtype(draw)
+    cell = choice.endswith("Cell")
+    kwargs = {} if cell else dict(num_layers=draw(st.integers(1, 2)), batch_first=draw(st.booleans()),
+                                  bidirectional=draw(st.booleans()))  # fmt: skip
+    if choice == "LSTM" and draw(st.booleans()):
+        kwargs["proj_size"] = 1 if hidden > 1 else 0
+    layer = getattr(nn, choice)(in_size, hidden, dtype=dtype, **kwargs)
+    n, length = draw(st.integers(1, 2)), draw(st.integers(1, 3))
+    batched = draw(st.booleans()) or cell and draw(st.booleans())
+    if cell:
+        shape = (n, in_size) if batched else (in_size,)
+    else:
+        shape = ((n, length, in_size) if kwargs["batch_first"] else (length, n, in_size)) if batched else (
+            length, in_size)  # fmt: skip
+    if rarely(draw):
+        shape = draw(shapes(0, 4))  # a wrong rank or feature size
+    x = tensor(draw, shape, (dtype,))
+    directions = 2 if kwargs.get("bidirectional") else 1
+    layers = kwargs.get("num_layers", 1)
+    out_hidden = kwargs.get("proj_size") or hidden
+    h_shape = ((n,) if batched else ()) + (hidden,) if cell else (layers * directions,) + ((n,) if batched else ()) + (
+        out_hidden,)  # fmt: skip
+    give_h = draw(st.booleans())
+    if give_h and rarely(draw):
+        h_shape = h_shape[:-1] + (h_shape[-1] + 1,)  # hidden state of the wrong shape
+    h = tensor(draw, h_shape, (dtype,)) if give_h else None
+    c_shape = h_shape[:-1] + (hidden,)
+    c = tensor(draw, c_shape, (dtype,)) if give_h and choice.startswith("LSTM") else None
+    ts = [x] + [t for t in (h, c) if t is not None]
+
+    def f(a, *state):
+        hx = None
+        if state:
+            hx = tuple(state) if choice.startswith("LSTM") else state[0]
+        out = layer(a, hx)
+        if cell and choice == "LSTMCell":
+            return out[0] + out[1]
+        return out if cell else out[0]
+
+    return case(f, ts, (choice, choice.removesuffix("Cell")), f"{layer}, {kwargs}, x {_d(x)}, h {_d(h)}, c {_d(c)}",
+                module=layer)  # fmt: skip
+
+
+# --- embeddings, bilinear, one_hot -------------------------------------------------------------------------------------
+
+
+def _embedding_bag(draw):
+    num, dim = draw(st.integers(1, 3)), draw(st.integers(0, 2))
+    weight = float_tensor(draw, (num, dim) if not rarely(draw) else draw(shapes(0, 3)))
+    mode = _param(draw, ["mean", "sum", "max"], ["avg"])
+    two_d = draw(st.booleans())
+    if two_d:
+        idx = index_tensor(draw, (draw(st.integers(0, 2)), draw(st.integers(0, 3))), num)
+        offsets = None
+    else:
+        idx = index_tensor(draw, (draw(st.integers(0, 4)),), num)
+        count = idx.shape[0] if idx.ndim == 1 else 0
+        offsets_list = sorted(draw(st.lists(st.integers(0, count), min_size=1, max_size=3)))
+        offsets_list[0] = 0 if not rarely(draw) else offsets_list[0] + 1
+        offsets = minigrad.tensor(np.asarray(offsets_list, np.int64))
+    psw = float_tensor(draw, idx.shape) if mode == "sum" and draw(st.booleans()) else None
+    padding_idx = draw(st.sampled_from([None, None, 0, num]))
+    ts = [weight, idx] + [t for t in (offsets, psw) if t is not None]
+
+    def f(w, i, *rest):
+        it = iter(rest)
+        off = next(it) if offsets is not None else None
+        ps = next(it) if psw is not None else None
+        return F.embedding_bag(i, w, off, mode=mode, per_sample_weights=ps, padding_idx=padding_idx)
+
+    return case(f, ts, ("embedding_bag", "EmbeddingBag", "embedding"), f"weight {_d(weight)}, indices {_d(idx)} "
+                f"{idx.numpy().tolist()}, offsets {None if offsets is None else offsets.numpy().tolist()}, "
+                f"mode {mode}, psw {_d(psw)}, padding_idx {padding_idx}")  # fmt: skip
+
+
+def _nn_embedding_bag(draw):
+    num, dim = draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    mode = draw(st.sampled_from(["mean", "sum", "max"]))
+    layer = nn.EmbeddingBag(num, dim, mode=mode, dtype=_layer_dtype(draw))
+    idx = index_tensor(draw, (draw(st.integers(1, 2)), draw(st.integers(1, 3))), num)
+    return case(lambda i: layer(i), [idx], ("EmbeddingBag", "embedding_bag", "embedding"), f"{layer}, indices {_d(idx)}",
+                module=layer)  # fmt: skip
+
+
+def _bilinear(draw):
+    n, i1, i2, o = (draw(st.integers(0 if rarely(draw) else 1, 2)) for _ in range(4))
+    a = tensor(draw, (n, i1) if not rarely(draw) else draw(shapes(0, 3)), FLOATS)
+    b = tensor(draw, (n, i2) if not rarely(draw) else (n + 1, i2), FLOATS)
+    w = float_tensor(draw, (o, i1, i2) if not rarely(draw) else draw(shapes(0, 3)))
+    bias = float_tensor(draw, (o,)) if draw(st.booleans()) else None
+    ts = [a, b, w] + ([bias] if bias is not None else [])
+    return case(lambda p, q, r, *bs: F.bilinear(p, q, r, bs[0] if bs else None), ts, ("bilinear", "Bilinear"),
+                f"x1 {_d(a)}, x2 {_d(b)}, weight {_d(w)}, bias {_d(bias)}")  # fmt: skip
+
+
+def _nn_bilinear(draw):
+    i1, i2, o = draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(0, 2))
+    layer = nn.Bilinear(i1, i2, o, bias=draw(st.booleans()), dtype=_layer_dtype(draw))
+    n = draw(st.integers(0, 2))
+    a = tensor(draw, (n, i1) if not rarely(draw) else (n, i1 + 1), FLOATS)
+    b = tensor(draw, (n, i2), FLOATS)
+    return case(lambda p, q: layer(p, q), [a, b], ("Bilinear", "bilinear"), f"{layer}, x1 {_d(a)}, x2 {_d(b)}",
+                module=layer)  # fmt: skip
+
+
+def _one_hot(draw):
+    classes = draw(st.integers(-1, 3))
+    idx = index_tensor(draw, draw(shapes(0, 2)), max(classes, 3))
+
+    def ref(i):
+        if i.dtype != np.int64 or (i.size and i.min() < 0):
+            raise Invalid("one_hot takes int64 indices >= 0")
+        n = classes if classes >= 0 else (int(i.max()) + 1 if i.size else None)
+        if n is None or (i.size and i.max() >= n):
+            raise Invalid("class out of range (or no class count for an empty tensor)")
+        return (i[..., None] == np.arange(n)).astype(np.int64)
+
+    return case(lambda i: F.one_hot(i, classes), [idx], "one_hot", f"indices {_d(idx)} {idx.numpy().tolist()}, "
+                f"classes {classes}", ref, True)  # fmt: skip
+
+
+# --- the other layers: parameter-free and small ones, each built with drawn arguments ------------------------------
+
+LAYERS = {
+    "ELU": lambda draw: nn.ELU(draw(st.sampled_from([1.0, 0.5]))), "CELU": lambda draw: nn.CELU(),
+    "SELU": lambda draw: nn.SELU(), "SiLU": lambda draw: nn.SiLU(), "Mish": lambda draw: nn.Mish(),
+    "GELU": lambda draw: nn.GELU(draw(st.sampled_from(["none", "tanh"]))),
+    "Softplus": lambda draw: nn.Softplus(draw(st.sampled_from([1.0, 2.0]))),
+    "Hardtanh": lambda draw: nn.Hardtanh(-1.0, 1.0), "ReLU6": lambda draw: nn.ReLU6(),
+    "LogSigmoid": lambda draw: nn.LogSigmoid(), "Hardsigmoid": lambda draw: nn.Hardsigmoid(),
+    "Hardswish": lambda draw: nn.Hardswish(), "Softsign": lambda draw: nn.Softsign(),
+    "Tanhshrink": lambda draw: nn.Tanhshrink(), "Softshrink": lambda draw: nn.Softshrink(0.5),
+    "Hardshrink": lambda draw: nn.Hardshrink(0.5), "Threshold": lambda draw: nn.Threshold(0.1, 20.0),
+    "GLU": lambda draw: nn.GLU(-1), "RReLU": lambda draw: nn.RReLU(), "PReLU": lambda draw: nn.PReLU(),
+    "Softmin": lambda draw: nn.Softmin(-1), "Softmax2d": lambda draw: nn.Softmax2d(),
+    "Dropout1d": lambda draw: nn.Dropout1d(0.5), "Dropout2d": lambda draw: nn.Dropout2d(0.5),
+    "AlphaDropout": lambda draw: nn.AlphaDropout(0.5),
+    "ZeroPad1d": lambda draw: nn.ZeroPad1d(draw(st.integers(0, 2))),
+    "ZeroPad2d": lambda draw: nn.ZeroPad2d(draw(st.integers(0, 2))),
+    "ConstantPad1d": lambda draw: nn.ConstantPad1d(1, 2.5), "ConstantPad2d": lambda draw: nn.ConstantPad2d(1, -1.0),
+    "ConstantPad3d": lambda draw: nn.ConstantPad3d(1, 0.5),
+    "ReflectionPad1d": lambda draw: nn.ReflectionPad1d(draw(st.integers(1, 2))),
+    "ReflectionPad2d": lambda draw: nn.ReflectionPad2d(draw(st.integers(1, 2))),
+    "ReplicationPad1d": lambda draw: nn.ReplicationPad1d(draw(st.integers(1, 2))),
+    "ReplicationPad2d": lambda draw: nn.ReplicationPad2d(draw(st.integers(1, 2))),
+    "CircularPad1d": lambda draw: nn.CircularPad1d(draw(st.integers(1, 2))),
+    "CircularPad2d": lambda draw: nn.CircularPad2d(draw(st.integers(1, 2))),
+    "MaxPool1d": lambda draw: nn.MaxPool1d(draw(st.integers(1, 2))),
+    "AvgPool1d": lambda draw: nn.AvgPool1d(draw(st.integers(1, 2))),
+    "AdaptiveAvgPool1d": lambda draw: nn.AdaptiveAvgPool1d(2), "AdaptiveAvgPool2d": lambda draw: nn.AdaptiveAvgPool2d(2),
+    "AdaptiveMaxPool1d": lambda draw: nn.AdaptiveMaxPool1d(2), "AdaptiveMaxPool2d": lambda draw: nn.AdaptiveMaxPool2d(2),
+    "LPPool1d": lambda draw: nn.LPPool1d(2, 2), "LPPool2d": lambda draw: nn.LPPool2d(2, 2),
+    "PixelShuffle": lambda draw: nn.PixelShuffle(2), "PixelUnshuffle": lambda draw: nn.PixelUnshuffle(2),
+    "Upsample": lambda draw: nn.Upsample(scale_factor=2, mode=draw(st.sampled_from(["nearest", "bilinear"]))),
+    "UpsamplingNearest2d": lambda draw: nn.UpsamplingNearest2d(scale_factor=2),
+    "UpsamplingBilinear2d": lambda draw: nn.UpsamplingBilinear2d(scale_factor=2),
+    "Unfold": lambda draw: nn.Unfold(2), "Fold": lambda draw: nn.Fold((2, 2), 1),
+    "Unflatten": lambda draw: nn.Unflatten(1, (1, -1)),
+    "CosineSimilarity": lambda draw: nn.CosineSimilarity(), "PairwiseDistance": lambda draw: nn.PairwiseDistance(),
+    "Conv1d": lambda draw: nn.Conv1d(draw(st.integers(1, 2)), 2, 2, padding=draw(st.integers(0, 1)),
+                                     dtype=np.float64),
+    "ConvTranspose1d": lambda draw: nn.ConvTranspose1d(draw(st.integers(1, 2)), 2, 2, dtype=np.float64),
+    "ConvTranspose2d": lambda draw: nn.ConvTranspose2d(draw(st.integers(1, 2)), 1, 2, stride=draw(st.integers(1, 2)),
+                                                       dtype=np.float64),
+}  # fmt: skip
+
+TWO_INPUTS = ("CosineSimilarity", "PairwiseDistance")
+
+
+def _layers(draw):
+    choice = draw(st.sampled_from(sorted(LAYERS)))
+    layer = LAYERS[choice](draw)
+    if draw(st.integers(0, 3)) == 0:
+        layer.eval()
+    x = tensor(draw, draw(shapes(1, 4, 0, 4)), FLOATS)
+    seed = draw(st.integers(0, 3))
+    ts = [x] + ([tensor(draw, x.shape, FLOATS)] if choice in TWO_INPUTS else [])
+
+    def f(*args):
+        with minigrad.fork_rng():
+            minigrad.manual_seed(seed)
+            return layer(*args)
+
+    return case(f, ts, (choice, _snake(choice).replace("_pool", "_pool").lower(), *LAYER_CALLS.get(choice, ())),
+                f"{layer}, inputs {[_d(t) for t in ts]}", module=layer)  # fmt: skip
+
+
+# The function a layer calls, whose name its errors may carry: CELU -> celu, ZeroPad2d -> pad, ...
+LAYER_CALLS = {
+    **{name: ("pad",) for name in LAYERS if "Pad" in name},
+    **{name: ("interpolate", "upsample", "nearest", "bilinear") for name in LAYERS if name.startswith("Upsampl")},
+    "GLU": ("glu", "sigmoid"), "SiLU": ("silu", "sigmoid"), "Mish": ("mish", "softplus", "tanh"),
+    "LogSigmoid": ("logsigmoid", "neg", "softplus"), "Softmin": ("softmin", "softmax", "neg"),
+    "Softmax2d": ("softmax",), "RReLU": ("rrelu",), "PReLU": ("prelu",), "Tanhshrink": ("tanhshrink", "tanh"),
+    "AlphaDropout": ("alpha_dropout", "dropout"), "Dropout1d": ("dropout1d", "dropout"),
+    "Dropout2d": ("dropout2d", "dropout"), "MaxPool1d": ("max_pool",), "AvgPool1d": ("avg_pool",),
+    "AdaptiveAvgPool1d": ("adaptive_avg_pool", "avg_pool"), "AdaptiveAvgPool2d": ("adaptive_avg_pool", "avg_pool"),
+    "AdaptiveMaxPool1d": ("adaptive_max_pool", "max_pool"), "AdaptiveMaxPool2d": ("adaptive_max_pool", "max_pool"),
+    "LPPool1d": ("lp_pool", "avg_pool"), "LPPool2d": ("lp_pool", "avg_pool"), "PixelShuffle": ("pixel_shuffle",),
+    "PixelUnshuffle": ("pixel_unshuffle",), "Unfold": ("unfold",), "Fold": ("fold",), "Unflatten": ("unflatten",),
+    "CosineSimilarity": ("cosine_similarity",), "PairwiseDistance": ("pairwise_distance",),
+    "Conv1d": ("conv1d",), "ConvTranspose1d": ("conv_transpose1d",), "ConvTranspose2d": ("conv_transpose2d",),
+}  # fmt: skip
+
+
 # --- the table -------------------------------------------------------------------------------------------------------
 
 BREADTH: dict[str, Callable] = {
@@ -1195,6 +1657,22 @@ BREADTH: dict[str, Callable] = {
     "nn.losses": _loss_modules,
     "norms": _norms,
     "nn.norm_layers": _norm_layers,
+    "convs": _convs,
+    "fold_unfold": _fold_unfold,
+    "pools": _pools,
+    "F.max_unpool2d": _unpool,
+    "resampling": _resampling,
+    "channel_dropouts": _channel_dropouts,
+    "F.scaled_dot_product_attention": _sdpa,
+    "nn.MultiheadAttention": _mha,
+    "nn.Transformer_layers": _transformer_layers,
+    "nn.recurrent": _recurrent,
+    "F.embedding_bag": _embedding_bag,
+    "nn.EmbeddingBag": _nn_embedding_bag,
+    "F.bilinear": _bilinear,
+    "nn.Bilinear": _nn_bilinear,
+    "F.one_hot": _one_hot,
+    "nn.layers": _layers,
 }
 
 
@@ -1227,6 +1705,20 @@ REGRESSIONS = {
     "multilabel_margin_loss with no classes": _regression(
         lambda: [_t(np.zeros((0, 0)), np.float32), _t(np.zeros((0, 0)), np.int64)], F.multilabel_margin_loss,
         "multilabel_margin_loss"),
+    # a convolution with fewer (zero) output channels than groups crashed in its GEMM (conv1d's error named conv2d
+    # and was NumPy's reshape message); the transposed ones returned a result; PyTorch refuses all four
+    "conv1d with zero channels and 3 groups": _regression(
+        lambda: [_t(np.zeros((0, 0, 1)), np.float32), _t(np.zeros((0, 0, 1)), np.float32)],
+        lambda x, w: _raises_with("at least groups", F.conv1d, x, w, None, 1, 0, 1, 3), "conv1d"),
+    "conv2d with zero channels and 3 groups": _regression(
+        lambda: [_t(np.zeros((0, 0, 1, 1)), np.float32), _t(np.zeros((0, 0, 1, 1)), np.float32)],
+        lambda x, w: F.conv2d(x, w, groups=3), "conv2d"),
+    "conv_transpose2d with zero channels and 3 groups": _regression(
+        lambda: [_t(np.zeros((1, 0, 1, 1)), np.float32), _t(np.zeros((0, 1, 1, 1)), np.float32)],
+        lambda x, w: F.conv_transpose2d(x, w, groups=3), "conv_transpose2d"),
+    "conv_transpose1d with zero channels and 3 groups": _regression(
+        lambda: [_t(np.zeros((1, 0, 1)), np.float32), _t(np.zeros((0, 1, 1)), np.float32)],
+        lambda x, w: F.conv_transpose1d(x, w, groups=3), "conv_transpose1d"),
 }  # fmt: skip
 
 
