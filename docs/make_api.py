@@ -12,7 +12,7 @@ import pathlib
 
 import minigrad as mg
 import minigrad.nn.functional as F
-from minigrad import checks, data, nn, optim, testing, viz
+from minigrad import checks, data, distributed, nn, optim, testing, viz
 from minigrad.nn import init
 from minigrad.optim import lr_scheduler, schedules
 
@@ -48,6 +48,8 @@ def _sections():
         ("minigrad.checks", checks, [n for n in checks.__all__ if n != "GradcheckReport"]),
         ("minigrad.testing", testing, [n for n in testing.__all__ if n != "Tensor"]),
         ("minigrad.viz", viz, ["draw", "Graph"]),
+        ("minigrad.distributed", distributed, distributed.__all__),
+        ("minigrad.nn.parallel", nn.parallel, ["DistributedDataParallel"]),
     ]
 
 

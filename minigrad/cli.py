@@ -88,8 +88,11 @@ def _train(args) -> int:
         device=args.device,
     )
     last = train(config, resume=args.resume)
-    print(f"results in {config.out}/ (metrics.json, metrics.csv, checkpoint.npz)")
-    print(f"test accuracy: {100 * last['test_accuracy']:.2f}%")
+    from . import distributed
+
+    if not distributed.is_initialized() or distributed.get_rank() == 0:  # under mpiexec, rank 0 reports
+        print(f"results in {config.out}/ (metrics.json, metrics.csv, checkpoint.npz)")
+        print(f"test accuracy: {100 * last['test_accuracy']:.2f}%")
     return 0
 
 
@@ -122,6 +125,16 @@ def _check(args) -> int:
     return 0 if report.passed else 1
 
 
+def _abort_mpi_job() -> None:
+    """Under mpiexec, one rank's error must stop the others (they would wait for it forever): MPI_Abort."""
+    from .distributed import process_group
+
+    group = process_group._GROUP
+    if group is not None and group.size > 1:
+        sys.stderr.flush()
+        group.comm.Abort(1)
+
+
 def main(argv=None) -> int:
     from ._malloc import tune_malloc
 
@@ -131,6 +144,7 @@ def main(argv=None) -> int:
         return _train(args) if args.command == "train" else _check(args)
     except (MinigradError, ValueError, OSError) as exc:
         print(f"minigrad {args.command}: error: {exc}", file=sys.stderr)
+        _abort_mpi_job()
         return 1
     except KeyboardInterrupt:
         print(f"minigrad {args.command}: interrupted", file=sys.stderr)

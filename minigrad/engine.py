@@ -27,6 +27,15 @@ arrived, which is when its node comes up in sequence order, before its vjp
 and before :func:`minigrad.grad` keeps it; on a leaf's, once summed, before
 the sink gets it. Their tables are looked at only when not empty: with no
 hook anywhere a backward pays one ``is None`` test per node.
+
+Post-accumulate hooks (``Tensor.register_post_accumulate_grad_hook``, what
+DistributedDataParallel starts its allreduces from) run as soon as a leaf's
+gradient is complete, not at the end: before the pass, the engine finds for
+each hooked leaf the last node (in backward order) whose vjp feeds it; once
+that node is done, the leaf's tensor hooks run, its ``.grad`` is written and
+the post-accumulate hooks get the leaf, while the rest of the backward is
+still to come. Such a leaf's ``.grad`` is therefore written before the pass
+has succeeded (an error later leaves it updated), as in PyTorch.
 """
 
 from __future__ import annotations
@@ -34,7 +43,7 @@ from __future__ import annotations
 from . import backend
 from .interpreter import _PER_THREAD, RAW
 from .monitor import _check_finite
-from .tape import LEAF_HOOKS, NODE_HOOKS, collect, drop_hooks
+from .tape import LEAF_HOOKS, NODE_HOOKS, POST_ACCUMULATE_HOOKS, collect, drop_hooks
 
 
 def run_backward(roots, root_grads, sink, *, retain_graph: bool, create_graph: bool) -> None:
@@ -59,13 +68,17 @@ def run_backward(roots, root_grads, sink, *, retain_graph: bool, create_graph: b
     anomaly = previous.monitor is not None and previous.monitor.anomaly
     _PER_THREAD.interpreter = previous.with_grad(True) if create_graph else RAW
     node_hooks = NODE_HOOKS if _NODE_HOOKED else None  # the tables' dicts: an emptiness test costs no call
-    if node_hooks is not None or _LEAF_HOOKED:
+    if node_hooks is not None or _LEAF_HOOKED or _POST_HOOKED:
         hook_mode = previous.with_grad(create_graph)  # hooks run as PyTorch's: recording only under create_graph
         retains = sink is GRAD_SINK  # retain_grad fills .grad in backward(), not in grad()
+    ready = _ready_after(nodes) if _POST_HOOKED and sink is GRAD_SINK else None  # node -> leaves complete after it
+    kept: set = set()
     try:
         for node in nodes:
             g = pop(node, None)
             if g is None:
+                if ready is not None and node in ready:
+                    _finish_ready(ready.pop(node), leaf_grads, raw, hook_mode, kept, create_graph)
                 continue
             if node_hooks is not None:
                 hooks = node_hooks.get(node)
@@ -92,6 +105,8 @@ def run_backward(roots, root_grads, sink, *, retain_graph: bool, create_graph: b
                 else:
                     old = get(parent)
                     node_grads[parent] = gi if old is None else old + gi
+            if ready is not None and node in ready:
+                _finish_ready(ready.pop(node), leaf_grads, raw, hook_mode, kept, create_graph)
         if _LEAF_HOOKED:
             for entry in leaf_grads.values():
                 hooks = LEAF_HOOKS.get(entry[0])
@@ -101,7 +116,12 @@ def run_backward(roots, root_grads, sink, *, retain_graph: bool, create_graph: b
                         entry[1], entry[2] = g, _BORROWED  # the hook's array: copied into .grad
     finally:
         _PER_THREAD.interpreter = previous
-    sink.finish(leaf_grads.values(), create_graph)  # before freeing: freshness reads the nodes' arrays
+    if ready is None:
+        sink.finish(leaf_grads.values(), create_graph)  # before freeing: freshness reads the nodes' arrays
+    else:  # the leaves no node fed last (a root that is a leaf): written now, then their post-accumulate hooks
+        GRAD_SINK.finish(leaf_grads.values(), create_graph, kept)
+        for entry in leaf_grads.values():
+            _run_post_hooks(entry[0], hook_mode)
     if not retain_graph:
         for node in nodes:
             node.free()
@@ -110,7 +130,54 @@ def run_backward(roots, root_grads, sink, *, retain_graph: bool, create_graph: b
                 drop_hooks(node)
 
 
-_NODE_HOOKED, _LEAF_HOOKED = NODE_HOOKS.data, LEAF_HOOKS.data
+_NODE_HOOKED, _LEAF_HOOKED, _POST_HOOKED = NODE_HOOKS.data, LEAF_HOOKS.data, POST_ACCUMULATE_HOOKS.data
+
+
+def _ready_after(nodes) -> dict:
+    """For each leaf with post-accumulate hooks: the last node in backward order whose vjp feeds it."""
+    last: dict = {}
+    for node in nodes:
+        inputs, parents = node.inputs, node.parents
+        if inputs is None:  # freed: its vjp raises the error
+            continue
+        for k, i in enumerate(node.needs):
+            if parents[k] is None and POST_ACCUMULATE_HOOKS.get(inputs[i]) is not None:
+                last[id(inputs[i])] = node
+    ready: dict = {}
+    for leaf_id, node in last.items():
+        ready.setdefault(node, []).append(leaf_id)
+    return ready
+
+
+def _finish_ready(leaf_ids, leaf_grads, raw, hook_mode, kept, create_graph) -> None:
+    """Leaves whose gradient is complete: their tensor hooks, their ``.grad``, then their post-accumulate hooks."""
+    for leaf_id in leaf_ids:
+        entry = leaf_grads.pop(leaf_id, None)
+        if entry is None:
+            continue
+        hooks = LEAF_HOOKS.get(entry[0]) if _LEAF_HOOKED else None
+        if hooks is not None:
+            g = hooks.run(entry[1], raw, hook_mode, True)
+            if g is not entry[1]:
+                entry[1], entry[2] = g, _BORROWED
+        GRAD_SINK.finish((entry,), create_graph, kept)
+        _run_post_hooks(entry[0], hook_mode)
+
+
+def _run_post_hooks(leaf, hook_mode) -> None:
+    """Call ``leaf``'s post-accumulate hooks with the leaf, under the hooks' mode, then reinstall the engine's."""
+    hooks = POST_ACCUMULATE_HOOKS.get(leaf)
+    if hooks is None:
+        return
+    engine_mode = _PER_THREAD.interpreter
+    _PER_THREAD.interpreter = hook_mode
+    try:
+        for fn in list(hooks.fns):
+            fn(leaf)
+    finally:
+        _PER_THREAD.interpreter = engine_mode
+
+
 _BORROWED = object()  # marks a leaf cotangent that is the caller's array, or a tensor (create_graph)
 
 
@@ -177,8 +244,8 @@ class GradSink:
     wanted = None  # no non-leaf cotangents wanted
 
     @staticmethod
-    def finish(entries, create_graph: bool) -> None:
-        kept = set()  # ids of arrays already made some leaf's .grad
+    def finish(entries, create_graph: bool, kept: set | None = None) -> None:
+        kept = set() if kept is None else kept  # ids of arrays already made some leaf's .grad
         for entry in entries:
             leaf, g = entry[0], entry[1]
             if create_graph:

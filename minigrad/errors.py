@@ -45,3 +45,8 @@ class MissingDependency(MinigradError, ImportError):
     """An optional extra that a feature needs is not installed (Graphviz for drawings, mpi4py for MPI).
 
     The message says what to install."""
+
+
+class DistributedError(MinigradError, RuntimeError):
+    """Misuse of minigrad.distributed: a collective before ``init_process_group``, ranks whose tensors or
+    parameters disagree in shape or dtype, a gradient reduction left unfinished."""

@@ -247,6 +247,7 @@ class WeakTable:
 
 NODE_HOOKS = WeakTable()  # node -> Hooks (non-leaf tensors)
 LEAF_HOOKS = WeakTable()  # leaf tensor -> Hooks
+POST_ACCUMULATE_HOOKS = WeakTable()  # leaf tensor -> Hooks (register_post_accumulate_grad_hook; fns get the leaf)
 
 
 def drop_hooks(node) -> None:
@@ -298,6 +299,15 @@ def add_hook(tensor, fn) -> RemovableHandle:
     hooks.fns.append(fn)
     table, key = (LEAF_HOOKS, tensor) if tensor._node is None else (NODE_HOOKS, tensor._node)
     return RemovableHandle(table, key, fn)
+
+
+def add_post_accumulate_hook(tensor, fn) -> RemovableHandle:
+    """Register ``fn(tensor)`` to run once a backward has accumulated ``tensor.grad``; see the Tensor method."""
+    hooks = POST_ACCUMULATE_HOOKS.get(tensor)
+    if hooks is None:
+        hooks = POST_ACCUMULATE_HOOKS[tensor] = Hooks()
+    hooks.fns.append(fn)
+    return RemovableHandle(POST_ACCUMULATE_HOOKS, tensor, fn)
 
 
 class GradFn:

@@ -196,6 +196,34 @@ class Tensor:
             raise TypeError(f"register_hook: hook must be callable, got {type(hook).__name__}")
         return _tape.add_hook(self, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` once a ``backward()`` has accumulated this leaf's ``.grad``, as PyTorch does.
+
+        The hook gets the leaf itself (read ``tensor.grad``) and returns None.
+        It runs as soon as the leaf's gradient is complete -- after the last
+        vjp that feeds it and the leaf's :meth:`register_hook` hooks -- while
+        the rest of the backward still runs, which is what lets
+        DistributedDataParallel start a gradient allreduce early (or an
+        optimizer step per parameter). So a later error in the same backward
+        leaves this leaf's ``.grad`` already updated. :func:`minigrad.grad`
+        writes no ``.grad`` and runs no such hook. Returns a handle whose
+        ``remove()`` unregisters it. Raises GraphError on a non-leaf or a
+        tensor that does not require grad.
+        """
+        if self._node is not None:
+            raise GraphError(
+                "register_post_accumulate_grad_hook: post accumulate grad hooks cannot be registered on "
+                "non-leaf tensors (use register_hook)"
+            )
+        if not self.requires_grad:
+            raise GraphError(
+                f"register_post_accumulate_grad_hook: the tensor of shape {tuple(self.shape)} does not require "
+                "grad, so no gradient is accumulated into it"
+            )
+        if not callable(hook):
+            raise TypeError(f"register_post_accumulate_grad_hook: hook must be callable, got {type(hook).__name__}")
+        return _tape.add_post_accumulate_hook(self, hook)
+
     @property
     def _version(self) -> int:
         """How many in-place changes this tensor's data has seen."""
@@ -620,6 +648,87 @@ _UNARY = {  # t.name() is op(t)
     "t": "construct.t",
     "fliplr": "construct.fliplr",
     "flipud": "construct.flipud",
+    # arithmetic and in-place pointwise forms of issue #16 (minigrad/ops/arith.py)
+    "neg": "arith.negative",
+    "negative": "arith.negative",
+    "positive": "arith.positive",
+    "square": "arith.square",
+    "reciprocal": "arith.reciprocal",
+    "abs_": "arith.abs_",
+    "neg_": "arith.neg_",
+    "negative_": "arith.negative_",
+    "exp_": "arith.exp_",
+    "log_": "arith.log_",
+    "sqrt_": "arith.sqrt_",
+    "tanh_": "arith.tanh_",
+    "sigmoid_": "arith.sigmoid_",
+    "sign_": "arith.sign_",
+    "exp2_": "arith.exp2_",
+    "expm1_": "arith.expm1_",
+    "log2_": "arith.log2_",
+    "log10_": "arith.log10_",
+    "log1p_": "arith.log1p_",
+    "rsqrt_": "arith.rsqrt_",
+    "sin_": "arith.sin_",
+    "cos_": "arith.cos_",
+    "tan_": "arith.tan_",
+    "asin_": "arith.asin_",
+    "acos_": "arith.acos_",
+    "atan_": "arith.atan_",
+    "sinh_": "arith.sinh_",
+    "cosh_": "arith.cosh_",
+    "asinh_": "arith.asinh_",
+    "acosh_": "arith.acosh_",
+    "atanh_": "arith.atanh_",
+    "arcsin_": "arith.arcsin_",
+    "arccos_": "arith.arccos_",
+    "arctan_": "arith.arctan_",
+    "arcsinh_": "arith.arcsinh_",
+    "arccosh_": "arith.arccosh_",
+    "arctanh_": "arith.arctanh_",
+    "erf_": "arith.erf_",
+    "floor_": "arith.floor_",
+    "ceil_": "arith.ceil_",
+    "trunc_": "arith.trunc_",
+    "fix_": "arith.fix_",
+    "reciprocal_": "arith.reciprocal_",
+    "square_": "arith.square_",
+    "relu_": "arith.relu_",
+    # logical, bitwise and predicates of issue #16 (minigrad/ops/logical.py)
+    "logical_not": "logical.logical_not",
+    "bitwise_not": "logical.bitwise_not",
+    "isneginf": "logical.isneginf",
+    "isposinf": "logical.isposinf",
+    "isreal": "logical.isreal",
+    "signbit": "logical.signbit",
+    "logical_not_": "logical.logical_not_",
+    "bitwise_not_": "logical.bitwise_not_",
+    "is_nonzero": "logical.is_nonzero",
+    "is_floating_point": "logical.is_floating_point",
+    "is_complex": "logical.is_complex",
+    "is_signed": "logical.is_signed",
+    # special functions and float helpers of issue #16 (minigrad/ops/special.py, numeric.py)
+    "erfc": "special.erfc",
+    "erfinv": "special.erfinv",
+    "lgamma": "special.lgamma",
+    "digamma": "special.digamma",
+    "i0": "special.i0",
+    "sinc": "special.sinc",
+    "erfc_": "special.erfc_",
+    "erfinv_": "special.erfinv_",
+    "lgamma_": "special.lgamma_",
+    "digamma_": "special.digamma_",
+    "i0_": "special.i0_",
+    "sinc_": "special.sinc_",
+    "frac": "numeric.frac",
+    "sgn": "numeric.sgn",
+    "deg2rad": "numeric.deg2rad",
+    "rad2deg": "numeric.rad2deg",
+    "frexp": "numeric.frexp",
+    "frac_": "numeric.frac_",
+    "sgn_": "numeric.sgn_",
+    "deg2rad_": "numeric.deg2rad_",
+    "rad2deg_": "numeric.rad2deg_",
 }
 
 _BINARY = {  # t.name(other) is op(t, other)
@@ -655,6 +764,61 @@ _BINARY = {  # t.name(other) is op(t, other)
     "__mod__": "pointwise.remainder",
     "__floordiv__": "elementwise.floor_divide",
     "floor_divide": "elementwise.floor_divide",
+    # arithmetic of issue #16
+    "mul": "elementwise.mul",
+    "multiply": "elementwise.mul",
+    "true_divide": "elementwise.true_divide",
+    # logical, bitwise and comparisons of issue #16 (minigrad/ops/logical.py)
+    "logical_and": "logical.logical_and",
+    "logical_or": "logical.logical_or",
+    "logical_xor": "logical.logical_xor",
+    "bitwise_and": "logical.bitwise_and",
+    "bitwise_or": "logical.bitwise_or",
+    "bitwise_xor": "logical.bitwise_xor",
+    "bitwise_left_shift": "logical.bitwise_left_shift",
+    "bitwise_right_shift": "logical.bitwise_right_shift",
+    "greater": "logical.greater",
+    "greater_equal": "logical.greater_equal",
+    "less": "logical.less",
+    "less_equal": "logical.less_equal",
+    "not_equal": "logical.not_equal",
+    "equal": "logical.equal",
+    "is_same_size": "logical.is_same_size",
+    "eq_": "logical.eq_",
+    "ne_": "logical.ne_",
+    "lt_": "logical.lt_",
+    "le_": "logical.le_",
+    "gt_": "logical.gt_",
+    "ge_": "logical.ge_",
+    "greater_": "logical.greater_",
+    "greater_equal_": "logical.greater_equal_",
+    "less_": "logical.less_",
+    "less_equal_": "logical.less_equal_",
+    "not_equal_": "logical.not_equal_",
+    "logical_and_": "logical.logical_and_",
+    "logical_or_": "logical.logical_or_",
+    "logical_xor_": "logical.logical_xor_",
+    "bitwise_and_": "logical.bitwise_and_",
+    "bitwise_or_": "logical.bitwise_or_",
+    "bitwise_xor_": "logical.bitwise_xor_",
+    "bitwise_left_shift_": "logical.bitwise_left_shift_",
+    "bitwise_right_shift_": "logical.bitwise_right_shift_",
+    "__lshift__": "logical.bitwise_left_shift",
+    "__rshift__": "logical.bitwise_right_shift",
+    # special functions and float helpers of issue #16 (minigrad/ops/special.py, numeric.py)
+    "xlogy": "special.xlogy",
+    "logaddexp2": "special.logaddexp2",
+    "xlogy_": "special.xlogy_",
+    "fmax": "numeric.fmax",
+    "fmin": "numeric.fmin",
+    "nextafter": "numeric.nextafter",
+    "ldexp": "numeric.ldexp",
+    "gcd": "numeric.gcd",
+    "lcm": "numeric.lcm",
+    "nextafter_": "numeric.nextafter_",
+    "ldexp_": "numeric.ldexp_",
+    "gcd_": "numeric.gcd_",
+    "lcm_": "numeric.lcm_",
 }
 
 _REFLECTED = {  # t.name(other) is op(other, t): Python's ``other + t`` when ``other`` is not a Tensor
@@ -666,6 +830,12 @@ _REFLECTED = {  # t.name(other) is op(other, t): Python's ``other + t`` when ``o
     "__rmatmul__": "linalg.matmul",
     "__rmod__": "pointwise.remainder",
     "__rfloordiv__": "elementwise.floor_divide",
+    # reflected bitwise operators of issue #16 (minigrad/ops/logical.py)
+    "__rand__": "logical.bitwise_and",
+    "__ror__": "logical.bitwise_or",
+    "__rxor__": "logical.bitwise_xor",
+    "__rlshift__": "logical.bitwise_left_shift",
+    "__rrshift__": "logical.bitwise_right_shift",
 }
 
 _SAME_ARGS = {  # t.name(*args, **kwargs) is op(t, *args, **kwargs), with the op's parameters (plain functions only)
@@ -769,6 +939,54 @@ _SAME_ARGS = {  # t.name(*args, **kwargs) is op(t, *args, **kwargs), with the op
     "clip_": "selection.clip_",
     "clamp_min_": "selection.clamp_min_",
     "clamp_max_": "selection.clamp_max_",
+    # arithmetic and in-place pointwise forms of issue #16 (minigrad/ops/arith.py)
+    "add": "arith.add",
+    "sub": "arith.sub",
+    "subtract": "arith.subtract",
+    "float_power": "arith.float_power",
+    "addcmul": "arith.addcmul",
+    "addcdiv": "arith.addcdiv",
+    "addcmul_": "arith.addcmul_",
+    "addcdiv_": "arith.addcdiv_",
+    "round_": "arith.round_",
+    "pow_": "arith.pow_",
+    "float_power_": "arith.float_power_",
+    "true_divide_": "arith.true_divide_",
+    "divide_": "arith.divide_",
+    "multiply_": "arith.multiply_",
+    "subtract_": "arith.subtract_",
+    "floor_divide_": "arith.floor_divide_",
+    "fmod_": "arith.fmod_",
+    "remainder_": "arith.remainder_",
+    "atan2_": "arith.atan2_",
+    "arctan2_": "arith.arctan2_",
+    "copysign_": "arith.copysign_",
+    "hypot_": "arith.hypot_",
+    "lerp_": "arith.lerp_",
+    # in-place bitwise operators of issue #16 (minigrad/ops/logical.py)
+    "__iand__": "logical.bitwise_and_",
+    "__ior__": "logical.bitwise_or_",
+    "__ixor__": "logical.bitwise_xor_",
+    "__ilshift__": "logical.bitwise_left_shift_",
+    "__irshift__": "logical.bitwise_right_shift_",
+    # nan-aware reductions and quantiles of issue #16 (minigrad/ops/nanreduce.py)
+    "nansum": "nanreduce.nansum",
+    "nanmean": "nanreduce.nanmean",
+    "nanmedian": "nanreduce.nanmedian",
+    "quantile": "nanreduce.quantile",
+    "nanquantile": "nanreduce.nanquantile",
+    "aminmax": "nanreduce.aminmax",
+    # special functions and float helpers of issue #16 (minigrad/ops/special.py, numeric.py)
+    "logit": "special.logit",
+    "logit_": "special.logit_",
+    "mvlgamma": "special.mvlgamma",
+    "mvlgamma_": "special.mvlgamma_",
+    "polygamma_": "special.polygamma_",
+    "polygamma": "special.polygamma_method",
+    "nan_to_num": "numeric.nan_to_num",
+    "nan_to_num_": "numeric.nan_to_num_",
+    "heaviside": "numeric.heaviside",
+    "heaviside_": "numeric.heaviside_",
 }
 
 

@@ -4,6 +4,16 @@ This is what ``minigrad train`` runs. Every epoch's randomness (batch order,
 dropout masks, shift augmentation) is derived from (seed, epoch), so a run
 resumed from the checkpoint written at the end of an epoch continues exactly
 as the uninterrupted run would have.
+
+Under ``mpiexec -n N`` (or srun) the run is data-parallel: every rank joins
+the process group, wraps the model in DistributedDataParallel and trains on
+its DistributedSampler shard with ``batch_size / N`` samples per step, so
+``batch_size`` stays the global batch and a run's steps, schedule and
+checkpoint do not depend on N (``--resume`` works with any N). Dropout
+masks and augmentation differ across ranks; BatchNorm statistics would be
+per rank, as in PyTorch (the digits models have none). Only rank 0 shows
+the progress bar and writes metrics, curves and checkpoints; the train
+loss and accuracy are summed over the ranks.
 """
 
 from __future__ import annotations
@@ -19,7 +29,7 @@ import numpy as np
 
 from . import creation, nn, optim
 from .autograd import no_grad
-from .data import DataLoader, TensorDataset, load_digits
+from .data import DataLoader, DistributedSampler, TensorDataset, load_digits
 from .nn import functional as F
 from .optim import lr_scheduler, schedules
 from .serialization import load, save
@@ -150,8 +160,22 @@ class Trainer:
         self.x_test, self.y_test = (t.to(config.device) for t in load_digits("test"))
         if config.limit:
             self.x_train, self.y_train = self.x_train[: config.limit], self.y_train[: config.limit]
-        self.model = build_model(config.model).to(config.device)
-        self.loader = DataLoader(TensorDataset(self.x_train, self.y_train), config.batch_size, seed=config.seed)
+        self.rank, self.world = _join_mpi_job()
+        self.net = build_model(config.model).to(config.device)  # the model itself: what checkpoints hold
+        dataset = TensorDataset(self.x_train, self.y_train)
+        if self.world == 1:
+            self.model, self.sampler = self.net, None
+            self.loader = DataLoader(dataset, config.batch_size, seed=config.seed)
+        else:
+            from .nn.parallel import DistributedDataParallel
+
+            if config.batch_size % self.world:
+                raise ValueError(
+                    f"--batch-size {config.batch_size} is the global batch: it must divide by the {self.world} ranks"
+                )
+            self.model = DistributedDataParallel(self.net)
+            self.sampler = DistributedSampler(dataset, self.world, self.rank, shuffle=True, seed=config.seed)
+            self.loader = DataLoader(dataset, config.batch_size // self.world, sampler=self.sampler, seed=config.seed)
         self.optimizer = build_optimizer(config, self.model.parameters())
         total_steps = config.epochs * len(self.loader)
         self.scheduler = lr_scheduler.LambdaLR(self.optimizer, build_schedule(config, total_steps))
@@ -166,7 +190,7 @@ class Trainer:
     def save_checkpoint(self) -> None:
         save(
             {
-                "model": self.model.state_dict(),
+                "model": self.net.state_dict(),
                 "optimizer": self.optimizer.state_dict(),
                 "scheduler": self.scheduler.state_dict(),
                 "loader": self.loader.state_dict(),
@@ -185,7 +209,7 @@ class Trainer:
         changed = {k for k in mine if saved.get(k) != mine[k]}
         if changed:
             raise ValueError(f"--resume: the checkpoint was written with different settings: {sorted(changed)}")
-        self.model.load_state_dict(state["model"])
+        self.net.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         self.loader.load_state_dict(state["loader"])
@@ -194,12 +218,15 @@ class Trainer:
     # --- the loop ---------------------------------------------------------------------------
     def train_epoch(self) -> dict:
         config = self.config
-        creation.manual_seed(config.seed * 100_003 + self.epoch)  # dropout masks of this epoch
-        rng = np.random.default_rng((config.seed, self.epoch))  # augmentation of this epoch
+        rank = self.rank
+        creation.manual_seed(config.seed * 100_003 + self.epoch + 1_000_003 * rank)  # dropout masks of this epoch
+        rng = np.random.default_rng((config.seed, self.epoch) + ((rank,) if rank else ()))  # augmentation
+        if self.sampler is not None:
+            self.sampler.set_epoch(self.epoch)
         self.model.train()
         start = time.perf_counter()
         total = correct = seen = 0  # sums kept on the device (read every REPORT_EVERY batches)
-        batches = _progress(self.loader, config.progress, f"epoch {self.epoch + 1}/{config.epochs}")
+        batches = _progress(self.loader, config.progress and rank == 0, f"epoch {self.epoch + 1}/{config.epochs}")
         for step, (xb, yb) in enumerate(batches, 1):
             if config.augment:
                 xb = Tensor._wrap(shift_augment(xb.numpy(), rng))
@@ -218,7 +245,13 @@ class Trainer:
                 batches.set_postfix(loss=f"{float(total) / seen:.4f}", acc=f"{int(correct) / seen:.3f}",
                                     lr=f"{self.scheduler.get_last_lr()[0]:.2e}")  # fmt: skip
         total, correct = float(total), int(correct)
-        test_loss, test_acc = evaluate(self.model, self.x_test, self.y_test)
+        if self.world > 1:
+            from . import distributed
+
+            sums = Tensor(np.array([total, correct, seen], dtype=np.float64))
+            distributed.all_reduce(sums)
+            total, correct, seen = float(sums.array[0]), int(sums.array[1]), int(sums.array[2])
+        test_loss, test_acc = evaluate(self.net, self.x_test, self.y_test)
         self.epoch += 1
         return {
             "epoch": self.epoch,
@@ -235,9 +268,11 @@ class Trainer:
         last = self.config.epochs if self.config.stop_after is None else min(self.config.epochs, self.config.stop_after)
         while self.epoch < last:
             self.history.append(self.train_epoch())
-            self.save_checkpoint()
-            self.write_metrics()
-        self.write_curves()
+            if self.rank == 0:
+                self.save_checkpoint()
+                self.write_metrics()
+        if self.rank == 0:
+            self.write_curves()
         return self.history[-1] if self.history else {}
 
     # --- results ------------------------------------------------------------------------------
@@ -286,6 +321,23 @@ def _progress(iterable, enabled: bool, description: str):
     except ImportError:
         return iterable
     return tqdm(iterable, desc=description, leave=False, file=sys.stderr, dynamic_ncols=True)
+
+
+def _join_mpi_job() -> tuple:
+    """(rank, world size): (0, 1) alone; under an MPI launcher with more than one process, the process group's.
+
+    The launcher is recognised by its environment (MPICH/Hydra and Slurm's PMI_SIZE, Open MPI's
+    OMPI_COMM_WORLD_SIZE, PMIx's PMIX_SIZE... ), so a plain run never imports mpi4py.
+    """
+    from . import distributed
+
+    if distributed.is_initialized():
+        return distributed.get_rank(), distributed.get_world_size()
+    sizes = [os.environ.get(k) for k in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS")]
+    if not any(s and s.isdigit() and int(s) > 1 for s in sizes):
+        return 0, 1
+    distributed.init_process_group("mpi")
+    return distributed.get_rank(), distributed.get_world_size()
 
 
 def train(config: TrainConfig, resume: str | None = None) -> dict:

@@ -48,7 +48,7 @@ class TensorDataset(Dataset):
 
 
 class DataLoader:
-    """Batches of a dataset, reshuffled every epoch.
+    """Batches of a dataset, reshuffled every epoch (or in the order a ``sampler`` gives).
 
     Each epoch visits every sample exactly once (sampling without
     replacement) in a fresh random order when ``shuffle``; the order of epoch
@@ -58,11 +58,22 @@ class DataLoader:
     TensorDataset are gathered with one index per tensor; other datasets'
     samples are stacked, NumPy arrays and Python numbers (a label ``i``)
     becoming tensors first, as ``Tensor(x)`` makes them.
+
+    ``sampler``, as PyTorch's: an iterable of indices with a length (a
+    :class:`~minigrad.data.DistributedSampler`) that decides each epoch's
+    order instead; it excludes ``shuffle`` (ValueError, as PyTorch), so
+    ``shuffle`` defaults to None, meaning True without a sampler. With a
+    DistributedSampler, call its ``set_epoch`` each epoch, as in PyTorch.
     """
 
-    def __init__(self, dataset, batch_size: int = 1, shuffle: bool = True, drop_last: bool = False, seed=None):
+    def __init__(self, dataset, batch_size: int = 1, shuffle: bool | None = None, drop_last: bool = False, seed=None,
+                 sampler=None):  # fmt: skip
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
+        shuffle = sampler is None if shuffle is None else bool(shuffle)
+        self.sampler = sampler
         self.dataset, self.batch_size, self.shuffle, self.drop_last = dataset, batch_size, shuffle, drop_last
         if seed is None:
             seed = int(backend.generator("cpu").integers(0, 2**62))
@@ -70,11 +81,13 @@ class DataLoader:
         self.epoch = 0
 
     def __len__(self) -> int:
-        n = len(self.dataset)
+        n = len(self.dataset) if self.sampler is None else len(self.sampler)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def order(self, epoch: int) -> np.ndarray:
-        """The sample order of ``epoch``: a permutation of range(len(dataset))."""
+        """The sample order of ``epoch``: a permutation of range(len(dataset)), or the sampler's indices."""
+        if self.sampler is not None:
+            return np.fromiter(iter(self.sampler), dtype=np.int64)
         n = len(self.dataset)
         return np.random.default_rng((self.seed, epoch)).permutation(n) if self.shuffle else np.arange(n)
 

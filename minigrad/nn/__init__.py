@@ -163,3 +163,6 @@ __all__ += [
     "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "CosineSimilarity", "PairwiseDistance",
     "LocalResponseNorm",
 ]  # fmt: skip
+
+# data parallelism over MPI (issue #20); importing it imports no MPI
+from . import parallel  # noqa: E402,F401  (minigrad.nn.parallel.DistributedDataParallel, as torch.nn.parallel)

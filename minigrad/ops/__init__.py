@@ -21,3 +21,6 @@ __all__ += ["sampling"]
 from . import indexing, selection  # noqa: E402
 
 __all__ += ["indexing", "selection"]
+from . import arith, logical, nanreduce, numeric, special  # noqa: E402
+
+__all__ += ["arith", "logical", "nanreduce", "numeric", "special"]

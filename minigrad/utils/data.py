@@ -5,6 +5,8 @@ ports unchanged: the names here are minigrad.data's own objects.
 """
 
 from ..data.dataset import DataLoader, Dataset, TensorDataset
+from ..data.distributed import DistributedSampler
 from ..data.subsets import ConcatDataset, Subset, random_split
 
 __all__ = ["ConcatDataset", "DataLoader", "Dataset", "Subset", "TensorDataset", "random_split"]
+__all__ += ["DistributedSampler"]

@@ -2053,6 +2053,123 @@ RECORDS += LOSS_BREADTH
 RECORDS += ACTIVATIONS
 RECORDS += MEDIAN_ALL
 RECORDS += INDEXING
+# issue #16's elementwise sweep (minigrad/ops/arith.py, ...)
+from minigrad.ops import arith as arith_ops  # noqa: E402
+from minigrad.ops import numeric as numeric_ops  # noqa: E402
+from minigrad.ops import special as special_ops  # noqa: E402
+
+
+def _each(fn, dtype=np.float64):
+    return lambda x, **params: np.vectorize(lambda v: fn(v, **params), otypes=[dtype])(np.asarray(x, np.float64))
+
+
+def _erfinv_reference(y):
+    """Bisection on math.erf: erf is increasing, 80 halvings of [-7, 7] pin x to a float64 ulp."""
+    lo, hi = -7.0, 7.0
+    for _ in range(80):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if math.erf(mid) < y else (lo, mid)
+    return (lo + hi) / 2
+
+
+def _hurwitz_reference(x, s, terms=100000):
+    """sum_k 1/(x + k)^s by 10^5 direct terms and the integral tail (its error is below 1e-20 there)."""
+    k = np.arange(terms, dtype=np.float64)
+    z = x + terms
+    return float(np.sum(1.0 / (x + k) ** s)) + z ** (1 - s) / (s - 1) + 0.5 * z ** (-s)
+
+
+def _polygamma_reference(x, n):
+    if n == 0:
+        k = np.arange(100000, dtype=np.float64)
+        z = x + 100000
+        return math.log(z) - 0.5 / z - 1 / (12 * z * z) - float(np.sum(1.0 / (x + k)))
+    return (-1.0) ** (n + 1) * math.factorial(n) * _hurwitz_reference(x, n + 1)
+
+
+SWEEP_ELEMENTWISE = [
+    _smooth(arith_ops.reciprocal, np.reciprocal, nonzero()),
+    _smooth(special_ops.erfc, _each(math.erfc), values()),
+    _smooth(special_ops.erfinv, _each(_erfinv_reference), values(-0.9, 0.9)),
+    _smooth(special_ops.lgamma, _each(math.lgamma), values(0.3, 4.0)),
+    _smooth(special_ops.digamma, _each(lambda v: _polygamma_reference(v, 0)), values(0.3, 4.0)),
+    OpRecord(
+        special_ops._polygamma,
+        lambda x, n: minigrad.polygamma(n, x),
+        _each(_polygamma_reference),
+        case_of(values(0.5, 3.0), params=st.fixed_dictionaries({"n": st.sampled_from([1, 2, 3])})),
+        spellings={"method": lambda x, n: x.polygamma(n)},
+        **FEW,
+    ),
+    _smooth(special_ops.i0, np.i0, values()),
+    _smooth(special_ops.sinc, np.sinc, values(avoid=(0.0,), gap=1e-2)),
+    OpRecord(
+        special_ops._logit,
+        lambda x, eps: minigrad.logit(x, eps),
+        lambda x, eps: (
+            np.log(np.clip(x, eps, 1 - eps) / (1 - np.clip(x, eps, 1 - eps)))
+            if eps is not None
+            else np.log(x / (1 - x))
+        ),
+        case_of(
+            values(0.02, 0.98, avoid=(0.1, 0.9), gap=1e-2),
+            params=st.fixed_dictionaries({"eps": st.sampled_from([None, 0.1])}),
+        ),
+        spellings={"method": lambda x, eps: x.logit(eps)},
+        kinked=True,
+        signature_shape=_broadcast_shape,
+        **FEW,
+    ),
+    _binary_record(
+        special_ops.xlogy, lambda x, y: x * np.log(y), case_of(nonzero(), values(0.2, 3.0)), spellings=_method("xlogy")
+    ),
+    _unary(
+        numeric_ops.frac,
+        minigrad.frac,
+        lambda x: x - np.trunc(x),
+        values(avoid=INTEGERS, gap=1e-2),
+        spellings=_method("frac"),
+        kinked=True,
+        signature_shape=_broadcast_shape,
+        **FEW,
+    ),
+    OpRecord(
+        numeric_ops.fmax,
+        minigrad.fmax,
+        np.fmax,
+        _separated_case(),
+        spellings=_method("fmax"),
+        kinked=True,
+        signature_shape=_broadcast_shape,
+        **FEW,
+    ),
+    OpRecord(
+        numeric_ops.fmin,
+        minigrad.fmin,
+        np.fmin,
+        _separated_case(),
+        spellings=_method("fmin"),
+        kinked=True,
+        signature_shape=_broadcast_shape,
+        **FEW,
+    ),
+    _binary_record(
+        numeric_ops.nextafter,
+        np.nextafter,
+        case_of(values(), values()),
+        second_order=False,
+        spellings=_method("nextafter"),
+    ),
+    OpRecord(
+        numeric_ops._nan_to_num,
+        lambda x: minigrad.nan_to_num(x),
+        np.nan_to_num,
+        case_of(values()),
+        spellings={"method": lambda x: x.nan_to_num()},
+        **FEW,
+    ),
+]
+RECORDS += SWEEP_ELEMENTWISE
 BY_NAME = {r.name: r for r in RECORDS}
 
 # Differentiable primitives without a record of their own, and why. Each is an internal step of a public
@@ -2075,6 +2192,7 @@ EXEMPT = {
     "normal": "a drawn sample, zero gradient as torch.normal's (tests/test_random.py)",
     "bernoulli": "a drawn sample, zero gradient as torch.bernoulli's (tests/test_random.py)",
     "poisson": "a drawn sample, zero gradient as torch.poisson's (tests/test_random.py)",
+    "_i1": "I1, i0's vjp: i0's gradcheck and second order (the i0 record); its values in tests/ops/test_special.py",
 }
 
 OP_MODULES = ["elementwise", "pointwise", "reduction", "shape", "linalg", "inplace", "conv", "loss"]
@@ -2087,6 +2205,7 @@ OP_MODULES += ["activation"]
 OP_MODULES += ["sampling"]
 OP_MODULES += ["indexing", "selection"]
 OP_MODULES += ["pooling", "resample"]  # composed of other modules' primitives; listed so new ones need records
+OP_MODULES += ["arith", "logical", "nanreduce", "numeric", "special"]
 
 
 def defined_primitives(modules) -> dict:

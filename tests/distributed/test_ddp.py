@@ -1,0 +1,87 @@
+"""minigrad.nn.parallel.DistributedDataParallel under ``mpiexec -n 2`` (the workers in workers/).
+
+- equivalence (workers/ddp_equivalence.py): 2 ranks with batch b reach the weights of 1 process with batch 2b
+  after 20 steps, for the MLP and the small CNN, SGD with momentum and Adam, float64 (1e-12 relative) and
+  float32 (1e-5), plain and with no_sync accumulation; all ranks' weights bitwise equal; the allreduce of an
+  earlier bucket is already started when the backward reaches the first layer's weight;
+- the wrap-time check naming the first mismatching parameter and rank, the arguments, rank 0's parameters and
+  buffers broadcast at wrap time, the module. prefix of state_dict, forward passthrough, the error for
+  parameters left without a gradient, no_grad forwards (workers/ddp_errors.py);
+- a rank that raises mid-training makes the job exit non-zero within 30 s instead of hanging (rank_fails.py);
+- the training script of docs/distributed.md runs under mpiexec -n 2 (only rank 0 prints and writes).
+"""
+
+import pathlib
+import re
+import subprocess
+import time
+
+import pytest
+from mpi_launch import check, requires_mpi, run_workers
+
+import minigrad as mg
+from minigrad.errors import DistributedError
+from minigrad.nn.parallel import DistributedDataParallel
+
+CASES = [
+    f"{model} {opt} {dtype} {mode}"
+    for model in ("mlp", "cnn")
+    for opt in ("sgd", "adam")
+    for dtype in ("float64", "float32")
+    for mode in ("plain", "no_sync")
+]
+
+
+@pytest.fixture(scope="module")
+def equivalence():
+    out = check(run_workers("ddp_equivalence.py", n=2, timeout=300))
+    found = re.findall(r"rank (\d) case (\w+ \w+ \w+ \w+) rel (\S+) (ok|FAIL)", out)
+    return {(int(rank), case): (float(rel), verdict) for rank, case, rel, verdict in found}
+
+
+@requires_mpi
+@pytest.mark.parametrize("case", CASES)
+def test_two_ranks_match_one_process_with_the_double_batch(equivalence, case):
+    tolerance = 1e-12 if "float64" in case else 1e-5
+    for rank in (0, 1):
+        rel, verdict = equivalence[(rank, case)]
+        assert verdict == "ok" and rel <= tolerance, (rank, case, rel)
+
+
+@requires_mpi
+def test_checks_and_module_behaviour():
+    out = check(run_workers("ddp_errors.py", n=2, timeout=120))
+    for what in ("mismatch", "arguments", "broadcast and state_dict", "forward", "unused", "no_grad and averaged"):
+        for rank in (0, 1):
+            assert f"rank {rank}: {what} ok" in out, (what, out)
+
+
+@requires_mpi
+def test_a_rank_that_raises_stops_the_job():
+    start = time.monotonic()
+    try:
+        result = run_workers("rank_fails.py", n=2, timeout=30)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the surviving rank hung for 30 s after the other raised")
+    assert result.returncode != 0
+    assert time.monotonic() - start < 30
+    assert "RuntimeError: rank 1 fails at step 3" in result.stderr
+    assert "aborting the MPI job" in result.stderr
+
+
+@requires_mpi
+def test_the_docs_training_script_runs(tmp_path):
+    page = pathlib.Path(__file__).resolve().parents[2] / "docs" / "distributed.md"
+    script = re.findall(r"```py\n(.*?)```", page.read_text(), re.S)[0]
+    path = tmp_path / "train.py"
+    path.write_text(script)
+    out = check(run_workers(str(path), n=2, timeout=120, cwd=tmp_path))
+    assert [line for line in out.splitlines() if line.startswith("epoch")] == [
+        line for line in out.splitlines() if line.endswith("on 2 ranks")
+    ]
+    assert out.count("on 2 ranks") == 3 and (tmp_path / "model.npz").exists()
+
+
+def test_wrap_needs_a_process_group():
+    with pytest.raises(DistributedError, match="DistributedDataParallel: the default process group has not been"):
+        DistributedDataParallel(mg.nn.Linear(2, 2))

@@ -1,0 +1,94 @@
+"""Worker (run by mpiexec from test_ddp.py): DistributedDataParallel's checks and its Module behaviour.
+
+Prints one ``rank R: <check> ok`` line per check that passed; exits non-zero on the first that fails.
+"""
+
+import numpy as np
+
+import minigrad as mg
+import minigrad.distributed as dist
+from minigrad.errors import ArgumentError, DistributedError
+from minigrad.nn.parallel import DistributedDataParallel
+
+dist.init_process_group()
+r, n = dist.get_rank(), dist.get_world_size()
+
+
+def ok(what):
+    print(f"rank {r}: {what} ok", flush=True)
+
+
+def raises(kind, text, fn):
+    try:
+        fn()
+    except kind as exc:
+        assert text in str(exc), f"{text!r} not in {exc}"
+        return
+    raise AssertionError(f"expected {kind.__name__} containing {text!r}")
+
+
+# a model that differs on rank 1: every rank raises, naming the first mismatch and the rank
+mg.manual_seed(0)
+hidden = 5 if r == 1 else 4
+different = mg.nn.Sequential(mg.nn.Linear(3, 4), mg.nn.Tanh(), mg.nn.Linear(4, hidden), mg.nn.Linear(hidden, 2))
+raises(
+    DistributedError,
+    "parameter 2 is '2.weight' of shape (5, 4) and dtype float32 on rank 1 but '2.weight' of shape (4, 4) and "
+    "dtype float32 on rank 0",
+    lambda: DistributedDataParallel(different),
+)
+ok("mismatch")
+
+raises(ArgumentError, "device_ids must be None", lambda: DistributedDataParallel(mg.nn.Linear(2, 2), device_ids=[0]))
+raises(
+    ArgumentError,
+    "find_unused_parameters=True is not supported",
+    lambda: DistributedDataParallel(mg.nn.Linear(2, 2), find_unused_parameters=True),
+)
+ok("arguments")
+
+# the wrap broadcasts rank 0's parameters and buffers; state_dict carries the module. prefix
+mg.manual_seed(10 + r)
+net = mg.nn.Sequential(mg.nn.Linear(3, 4), mg.nn.BatchNorm1d(4), mg.nn.Linear(4, 2))
+net[1].running_mean.array[...] = r + 1.0
+ddp = DistributedDataParallel(net)
+mg.manual_seed(10)
+rank0 = mg.nn.Sequential(mg.nn.Linear(3, 4), mg.nn.BatchNorm1d(4), mg.nn.Linear(4, 2))
+for a, b in zip(net.parameters(), rank0.parameters()):
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+np.testing.assert_array_equal(net[1].running_mean.numpy(), 1.0)
+keys = list(ddp.state_dict())
+assert keys[0] == "module.0.weight" and "module.1.running_mean" in keys, keys
+assert ddp.module is net
+ok("broadcast and state_dict")
+
+# forward passes through; BatchNorm's batch statistics are per rank, its running stats rank 0's at each forward
+x = mg.tensor(np.random.default_rng(r).standard_normal((6, 3)).astype(np.float32))
+out = ddp(x)
+np.testing.assert_array_equal(out.numpy(), net(x).numpy())
+ok("forward")
+
+# a parameter without a gradient: the next forward says which, on every rank
+ddp(x)  # a synchronized forward, then a backward through the first Linear alone
+net[0](x).sum().backward()
+raises(
+    DistributedError,
+    "did not produce gradients for the parameters ['1.weight', '1.bias', '2.weight', '2.bias'], so their "
+    "averaging never finished",
+    lambda: ddp(x),
+)
+ok("unused")
+
+# under no_grad nothing is armed: no error, no communication
+ddp.zero_grad()
+with mg.no_grad():
+    ddp(x)
+ddp(x).sum().backward()
+grads = [p.grad.numpy().copy() for p in ddp.parameters()]
+for g in grads:  # averaged: the same on every rank
+    same = mg.tensor(g.copy())
+    dist.broadcast(same, 0)
+    np.testing.assert_array_equal(same.numpy(), g)
+ok("no_grad and averaged")
+
+dist.destroy_process_group()
