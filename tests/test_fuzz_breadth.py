@@ -44,8 +44,8 @@ from test_fuzz import (
     _assert_unchanged,
     _construct,
     _output,
-    _raises_with,
     _Quiet,
+    _raises_with,
     _regression,
     _snapshot,
     _t,
@@ -1224,8 +1224,13 @@ def _pools(draw):
     ceil_mode = draw(st.booleans())
     if name.startswith("lp_pool"):
         p = draw(st.sampled_from([1.0, 2.0, 3.0, math.inf])) if not rarely(draw) else 0.0
-        return case(lambda t: op(t, p, kernel, stride, ceil_mode), [x], (name, "avg_pool", "lp_pool"),
-                    f"x {_d(x)}, p {p}, kernel {kernel}, stride {stride}, ceil {ceil_mode}", spot=(0.5, 2.0))  # fmt: skip
+        return case(
+            lambda t: op(t, p, kernel, stride, ceil_mode),
+            [x],
+            (name, "avg_pool", "lp_pool"),
+            f"x {_d(x)}, p {p}, kernel {kernel}, stride {stride}, ceil {ceil_mode}",
+            spot=(0.5, 2.0),
+        )
     padding = draw(st.integers(0, kernel // 2)) if not rarely(draw) else kernel
     if name == "max_pool1d":
         dilation = _small(draw)
@@ -1287,7 +1292,7 @@ def _channel_dropouts(draw):
     return case(f, [x], (name, "dropout"), f"x {_d(x)}, p {p}, training {training}")
 
 
-# --- attention ---------------------------------------------------------------------------------------------------------
+# --- attention --------------------------------------------------------------------------------------------------------
 
 
 def _sdpa(draw):
@@ -1323,7 +1328,8 @@ def _mha(draw):
     kdim = draw(st.sampled_from([None, None, 2]))
     layer = _construct("MultiheadAttention", lambda: nn.MultiheadAttention(
         embed, heads, bias=draw(st.booleans()), add_bias_kv=draw(st.booleans()), add_zero_attn=draw(st.booleans()),
-        kdim=kdim, vdim=kdim, batch_first=batch_first, dtype=dtype), f"MultiheadAttention({embed}, {heads})")  # fmt: skip
+        kdim=kdim, vdim=kdim, batch_first=batch_first, dtype=dtype),
+        f"MultiheadAttention({embed}, {heads})")  # fmt: skip
     if layer is None:
         return None
     n, lq, lk = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
@@ -1394,7 +1400,7 @@ def _transformer_layers(draw):
                 f"{choice}, tgt {_d(tgt)}, memory {_d(src)}", module=layer)  # fmt: skip
 
 
-# --- recurrent layers ---------------------------------------------------------------------------------------------------
+# --- recurrent layers -------------------------------------------------------------------------------------------------
 
 
 def _recurrent(draw):
@@ -1443,7 +1449,7 @@ def _recurrent(draw):
                 module=layer)  # fmt: skip
 
 
-# --- embeddings, bilinear, one_hot -------------------------------------------------------------------------------------
+# --- embeddings, bilinear, one_hot ------------------------------------------------------------------------------------
 
 
 def _embedding_bag(draw):
@@ -1480,8 +1486,8 @@ def _nn_embedding_bag(draw):
     mode = draw(st.sampled_from(["mean", "sum", "max"]))
     layer = nn.EmbeddingBag(num, dim, mode=mode, dtype=_layer_dtype(draw))
     idx = index_tensor(draw, (draw(st.integers(1, 2)), draw(st.integers(1, 3))), num)
-    return case(lambda i: layer(i), [idx], ("EmbeddingBag", "embedding_bag", "embedding"), f"{layer}, indices {_d(idx)}",
-                module=layer)  # fmt: skip
+    return case(lambda i: layer(i), [idx], ("EmbeddingBag", "embedding_bag", "embedding"),
+                f"{layer}, indices {_d(idx)}", module=layer)  # fmt: skip
 
 
 def _bilinear(draw):
@@ -1549,8 +1555,10 @@ LAYERS = {
     "CircularPad2d": lambda draw: nn.CircularPad2d(draw(st.integers(1, 2))),
     "MaxPool1d": lambda draw: nn.MaxPool1d(draw(st.integers(1, 2))),
     "AvgPool1d": lambda draw: nn.AvgPool1d(draw(st.integers(1, 2))),
-    "AdaptiveAvgPool1d": lambda draw: nn.AdaptiveAvgPool1d(2), "AdaptiveAvgPool2d": lambda draw: nn.AdaptiveAvgPool2d(2),
-    "AdaptiveMaxPool1d": lambda draw: nn.AdaptiveMaxPool1d(2), "AdaptiveMaxPool2d": lambda draw: nn.AdaptiveMaxPool2d(2),
+    "AdaptiveAvgPool1d": lambda draw: nn.AdaptiveAvgPool1d(2),
+    "AdaptiveAvgPool2d": lambda draw: nn.AdaptiveAvgPool2d(2),
+    "AdaptiveMaxPool1d": lambda draw: nn.AdaptiveMaxPool1d(2),
+    "AdaptiveMaxPool2d": lambda draw: nn.AdaptiveMaxPool2d(2),
     "LPPool1d": lambda draw: nn.LPPool1d(2, 2), "LPPool2d": lambda draw: nn.LPPool2d(2, 2),
     "PixelShuffle": lambda draw: nn.PixelShuffle(2), "PixelUnshuffle": lambda draw: nn.PixelUnshuffle(2),
     "Upsample": lambda draw: nn.Upsample(scale_factor=2, mode=draw(st.sampled_from(["nearest", "bilinear"]))),
@@ -1603,6 +1611,116 @@ LAYER_CALLS = {
     "CosineSimilarity": ("cosine_similarity",), "PairwiseDistance": ("pairwise_distance",),
     "Conv1d": ("conv1d",), "ConvTranspose1d": ("conv_transpose1d",), "ConvTranspose2d": ("conv_transpose2d",),
 }  # fmt: skip
+
+
+# --- the elementwise sweep (#16, merged while this module was written): arithmetic, special, numeric, logical ------
+
+SWEEP_UNARY = {  # name: the range of the spot check's values (None: no gradient to check)
+    "square": (-2.0, 2.0), "reciprocal": (0.5, 2.0), "positive": (-2.0, 2.0), "frac": (0.1, 0.9),
+    "deg2rad": (-2.0, 2.0), "rad2deg": (-2.0, 2.0), "sgn": None, "signbit": None, "digamma": (0.5, 2.0),
+    "erfc": (-2.0, 2.0), "erfinv": (-0.9, 0.9), "i0": (-2.0, 2.0), "lgamma": (0.5, 2.0), "logit": (0.1, 0.9),
+    "sinc": (0.1, 2.0), "nan_to_num": (-2.0, 2.0), "isneginf": None, "isposinf": None, "isreal": None,
+    "bitwise_not": None, "logical_not": None,
+}  # fmt: skip
+
+
+def _sweep_unary(draw):
+    name = draw(st.sampled_from(sorted(SWEEP_UNARY)))
+    x = tensor(draw)
+    return case(lambda t: getattr(minigrad, name)(t), [x], name, f"x {_d(x)}", spot=SWEEP_UNARY[name])
+
+
+SWEEP_BINARY = {
+    "float_power": (0.5, 2.0), "fmax": (-2.0, 2.0), "fmin": (-2.0, 2.0), "gcd": None, "lcm": None,
+    "heaviside": None, "ldexp": None, "nextafter": None, "xlogy": (0.5, 2.0), "logaddexp2": (-2.0, 2.0),
+    "rsub": (-2.0, 2.0), "bitwise_and": None, "bitwise_or": None, "bitwise_xor": None,
+    "bitwise_left_shift": None, "bitwise_right_shift": None, "logical_and": None, "logical_or": None,
+    "logical_xor": None, "greater": None, "greater_equal": None, "less": None, "less_equal": None,
+    "not_equal": None, "add_alpha": (-2.0, 2.0), "sub_alpha": (-2.0, 2.0),
+}  # fmt: skip
+
+
+def _sweep_binary(draw):
+    name = draw(st.sampled_from(sorted(SWEEP_BINARY)))
+    a = tensor(draw)
+    b = tensor(draw, a.shape if draw(st.booleans()) else draw(shapes())) if draw(st.integers(0, 3)) else draw(
+        st.sampled_from([2, -1, 0.5, True, math.nan]))  # fmt: skip
+    alpha = draw(st.sampled_from([1, 2, 0.5, -1]))
+    if name in ("add_alpha", "sub_alpha", "rsub"):
+        op = getattr(minigrad, name.removesuffix("_alpha"))
+        fn = lambda p, q: op(p, q, alpha=alpha)  # noqa: E731
+    else:
+        fn = getattr(minigrad, name)
+    ts = [a] + ([b] if isinstance(b, Tensor) else [])
+    return case(lambda p, *q: fn(p, q[0] if q else b), ts, (name.removesuffix("_alpha"), *SWEEP_CALLS.get(name, ())),
+                f"a {_d(a)}, b {_d(b)}, alpha {alpha}", spot=SWEEP_BINARY[name])  # fmt: skip
+
+
+# the primitive an alias or a composite of the sweep calls, whose name its errors may carry
+SWEEP_CALLS = {"float_power": ("pow",), "greater": ("gt",), "greater_equal": ("ge",), "less": ("lt",),
+               "less_equal": ("le",), "not_equal": ("ne",),
+               "add_alpha": ("mul",), "sub_alpha": ("mul",), "rsub": ("sub", "mul")}  # fmt: skip
+
+
+def _addc(draw):
+    name = draw(st.sampled_from(["addcmul", "addcdiv"]))
+    x = tensor(draw)
+    t1 = tensor(draw, x.shape if draw(st.booleans()) else draw(shapes()))
+    t2 = tensor(draw, x.shape if draw(st.booleans()) else draw(shapes()))
+    value = draw(st.sampled_from([1, 0.5, -2, True]))
+    return case(lambda a, b, c: getattr(minigrad, name)(a, b, c, value=value), [x, t1, t2], (name, "mul", "div"),
+                f"x {_d(x)}, t1 {_d(t1)}, t2 {_d(t2)}, value {value}", spot=(0.5, 2.0))  # fmt: skip
+
+
+def _nan_reductions(draw):
+    name = draw(st.sampled_from(["nansum", "nanmean", "nanmedian", "quantile", "nanquantile", "aminmax"]))
+    x = tensor(draw)
+    dim = None if draw(st.booleans()) else dim_arg(draw, x.ndim)
+    keepdim = draw(st.booleans())
+    op = getattr(minigrad, name)
+    if name in ("quantile", "nanquantile"):
+        q = draw(st.sampled_from([0.5, 0.0, 1.0, 0.25, 1.5, -0.1]))
+        interp = _param(draw, ["linear", "lower", "higher", "midpoint", "nearest"], ["cubic"])
+        return case(lambda t: op(t, q, dim, keepdim, interpolation=interp), [x], name,
+                    f"x {_d(x)}, q {q}, dim {dim}, keepdim {keepdim}, {interp}")  # fmt: skip
+    if name == "aminmax":
+
+        def f(t):
+            lo, hi = op(t, dim=dim, keepdim=keepdim)
+            assert lo.shape == hi.shape
+            return lo
+
+        return case(f, [x], (name, "amin", "amax"), f"x {_d(x)}, dim {dim}, keepdim {keepdim}")
+    if name == "nanmedian" and dim is None:
+        return case(lambda t: op(t), [x], (name, "median"), f"x {_d(x)}")  # integers: no NaN, median's errors
+    return case(lambda t: op(t, dim, keepdim), [x], (name, "median"), f"x {_d(x)}, dim {dim}, keepdim {keepdim}")
+
+
+def _special_params(draw):
+    name = draw(st.sampled_from(["polygamma", "mvlgamma", "frexp"]))
+    x = tensor(draw)
+    if name == "polygamma":
+        n = draw(st.integers(-1, 3))
+        return case(lambda t: minigrad.polygamma(n, t), [x], "polygamma", f"n {n}, x {_d(x)}", spot=(0.5, 2.0))
+    if name == "mvlgamma":
+        p = draw(st.integers(0, 3))
+        return case(lambda t: minigrad.mvlgamma(t, p), [x], "mvlgamma", f"x {_d(x)}, p {p}", spot=(2.0, 3.0))
+    return case(lambda t: minigrad.frexp(t)[0], [x], "frexp", f"x {_d(x)}", spot=None)
+
+
+SWEEP_INPLACE = ["exp_", "log_", "sqrt_", "sin_", "tanh_", "sigmoid_", "square_", "reciprocal_", "neg_", "floor_",
+                 "round_", "trunc_", "frac_", "logit_", "erfc_", "i0_", "nan_to_num_", "deg2rad_"]  # fmt: skip
+
+
+def _sweep_inplace(draw):
+    """torch's top-level in-place forms (minigrad.exp_(t), ...): an error leaves the target as it was."""
+    name = draw(st.sampled_from(SWEEP_INPLACE))
+    x = tensor(draw)
+
+    def f(t):
+        return _in_place(lambda u: getattr(minigrad, name)(u), t, lambda: getattr(minigrad, name[:-1])(t))
+
+    return case(f, [x], (name, name[:-1]), f"x {_d(x)}", spot=None)
 
 
 # --- the table -------------------------------------------------------------------------------------------------------
@@ -1673,6 +1791,12 @@ BREADTH: dict[str, Callable] = {
     "nn.Bilinear": _nn_bilinear,
     "F.one_hot": _one_hot,
     "nn.layers": _layers,
+    "sweep_unary": _sweep_unary,
+    "sweep_binary": _sweep_binary,
+    "addcmul_addcdiv": _addc,
+    "nan_reductions_quantile": _nan_reductions,
+    "polygamma_mvlgamma_frexp": _special_params,
+    "sweep_inplace": _sweep_inplace,
 }
 
 
@@ -1719,7 +1843,18 @@ REGRESSIONS = {
     "conv_transpose1d with zero channels and 3 groups": _regression(
         lambda: [_t(np.zeros((1, 0, 1)), np.float32), _t(np.zeros((0, 1, 1)), np.float32)],
         lambda x, w: F.conv_transpose1d(x, w, groups=3), "conv_transpose1d"),
+    # frexp of a 0-d tensor wrapped NumPy scalars (t.array was a np.float16, not an array)
+    "frexp of a 0-d tensor holds arrays": _regression(lambda: [_t(3.0, np.float16)],
+                                                      lambda x: _arrays_in(minigrad.frexp(x)), "frexp",
+                                                      lambda a: np.float16(0.75)),
 }  # fmt: skip
+
+
+def _arrays_in(result):
+    """The first of ``result``'s tensors, after checking that each holds an array (not a NumPy scalar)."""
+    for t in result:
+        assert isinstance(t.array, np.ndarray), type(t.array)
+    return result[0]
 
 
 def _grad_is(out, x, expected):
@@ -1736,8 +1871,9 @@ def test_regression(name, create_graph):
     check(REGRESSIONS[name](), lambda strategy: next(choices))
 
 
-@pytest.fixture(scope="module", autouse=True)
+@pytest.fixture(autouse=True)
 def _figures():
+    """With FUZZ_COUNTS=path, the counts so far are written after every test (a run cut short keeps its figures)."""
     yield
     path = os.environ.get("FUZZ_COUNTS")
     if path:
