@@ -16,8 +16,9 @@ against centered differences by :func:`minigrad.gradcheck` (fast mode, one
 random projection): a wrong gradient fails here rather than passing silently.
 
 The figures: with ``FUZZ_COUNTS=path`` set, the number of drawn calls per op
-(and how many succeeded, raised, and were gradient-checked) is written to
-``path`` as JSON at the end of the module.
+(and how many returned, raised, and were gradient-checked) is written to
+``path`` as JSON after every test; ``FUZZ_EXAMPLES=N`` runs N examples per
+entry (a longer hunt) instead of the profile's count.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from test_fuzz import (
@@ -1102,8 +1103,8 @@ def _norms(draw):
                     f"x1 {_d(x)}, x2 {_d(y)}, dim {dim}", spot=(0.5, 2.0))  # fmt: skip
     p = draw(st.sampled_from([2.0, 1.0, 3.0, math.inf]))
     keepdim = draw(st.booleans())
-    return case(lambda a, b: F.pairwise_distance(a, b, p, keepdim=keepdim), [x, y], "pairwise_distance",
-                f"x1 {_d(x)}, x2 {_d(y)}, p {p}, keepdim {keepdim}")  # fmt: skip
+    return case(lambda a, b: F.pairwise_distance(a, b, p, keepdim=keepdim), [x, y],
+                ("pairwise_distance", "vector_norm"), f"x1 {_d(x)}, x2 {_d(y)}, p {p}, keepdim {keepdim}")  # fmt: skip
 
 
 def _norm_layers(draw):
@@ -1231,7 +1232,7 @@ def _pools(draw):
             f"x {_d(x)}, p {p}, kernel {kernel}, stride {stride}, ceil {ceil_mode}",
             spot=(0.5, 2.0),
         )
-    padding = draw(st.integers(0, kernel // 2)) if not rarely(draw) else kernel
+    padding = draw(st.integers(0, max(kernel // 2, 0))) if not rarely(draw) else kernel
     if name == "max_pool1d":
         dilation = _small(draw)
         return case(lambda t: op(t, kernel, stride, padding, dilation, ceil_mode), [x], (name, "max_pool"),
@@ -1627,7 +1628,8 @@ SWEEP_UNARY = {  # name: the range of the spot check's values (None: no gradient
 def _sweep_unary(draw):
     name = draw(st.sampled_from(sorted(SWEEP_UNARY)))
     x = tensor(draw)
-    return case(lambda t: getattr(minigrad, name)(t), [x], name, f"x {_d(x)}", spot=SWEEP_UNARY[name])
+    names = (name, "sign") if name == "sgn" else (name,)
+    return case(lambda t: getattr(minigrad, name)(t), [x], names, f"x {_d(x)}", spot=SWEEP_UNARY[name])
 
 
 SWEEP_BINARY = {
@@ -1668,7 +1670,7 @@ def _addc(draw):
     t1 = tensor(draw, x.shape if draw(st.booleans()) else draw(shapes()))
     t2 = tensor(draw, x.shape if draw(st.booleans()) else draw(shapes()))
     value = draw(st.sampled_from([1, 0.5, -2, True]))
-    return case(lambda a, b, c: getattr(minigrad, name)(a, b, c, value=value), [x, t1, t2], (name, "mul", "div"),
+    return case(lambda a, b, c: getattr(minigrad, name)(a, b, c, value=value), [x, t1, t2], (name, "add", "mul", "div"),
                 f"x {_d(x)}, t1 {_d(t1)}, t2 {_d(t2)}, value {value}", spot=(0.5, 2.0))  # fmt: skip
 
 
@@ -1881,7 +1883,13 @@ def _figures():
             json.dump({name: dict(c) for name, c in sorted(COUNTS.items())}, fh, indent=1)
 
 
+# FUZZ_EXAMPLES=N: N examples per op for a longer hunt (the profile's count otherwise: 25 in CI)
+_EXAMPLES = settings(max_examples=int(os.environ["FUZZ_EXAMPLES"])) if os.environ.get("FUZZ_EXAMPLES") else (
+    lambda f: f)  # fmt: skip
+
+
 @pytest.mark.parametrize("name", list(BREADTH))
+@_EXAMPLES
 @given(data=st.data())
 def test_fuzz_breadth(name, data):
     run(BREADTH[name](data.draw), data.draw)
