@@ -304,9 +304,9 @@ def _unique(draw):
     def ref(a):
         if dim is not None and not -max(a.ndim, 1) <= dim < max(a.ndim, 1):
             raise Invalid("dim")
-        if dim is None or a.ndim == 0:
-            return np.unique(a) if dim is None else a.copy()
-        return np.unique(a, axis=dim)
+        if dim is None or a.ndim == 0:  # each NaN is distinct, as PyTorch (NumPy 2 merges them by default)
+            return np.unique(a, equal_nan=False) if dim is None else a.copy()
+        return None if a.dtype.kind == "f" and np.isnan(a).any() else np.unique(a, axis=dim)
 
     return case(f, [x], "unique", f"x {_d(x)}, inverse {inverse}, counts {counts}, dim {dim}", ref, True, None)
 
@@ -1526,8 +1526,8 @@ def _one_hot(draw):
     idx = index_tensor(draw, draw(shapes(0, 2)), max(classes, 3))
 
     def ref(i):
-        if i.dtype != np.int64 or (i.size and i.min() < 0):
-            raise Invalid("one_hot takes int64 indices >= 0")
+        if i.dtype not in (np.int64, np.int32) or (i.size and i.min() < 0):  # minigrad takes int32 (PyTorch: no)
+            raise Invalid("one_hot takes integer indices >= 0")
         n = classes if classes >= 0 else (int(i.max()) + 1 if i.size else None)
         if n is None or (i.size and i.max() >= n):
             raise Invalid("class out of range (or no class count for an empty tensor)")
@@ -1704,7 +1704,9 @@ def _nan_reductions(draw):
         return case(f, [x], (name, "amin", "amax"), f"x {_d(x)}, dim {dim}, keepdim {keepdim}")
     if name == "nanmedian" and dim is None:
         return case(lambda t: op(t), [x], (name, "median"), f"x {_d(x)}")  # integers: no NaN, median's errors
-    return case(lambda t: op(t, dim, keepdim), [x], (name, "median"), f"x {_d(x)}, dim {dim}, keepdim {keepdim}")
+    return case(
+        lambda t: op(t, dim, keepdim), [x], (name, "median", "sum", "mean"), f"x {_d(x)}, dim {dim}, keepdim {keepdim}"
+    )
 
 
 def _special_params(draw):
