@@ -504,6 +504,9 @@ class _Checker:
                     project = lambda f, v=v: float(v @ f)  # noqa: E731
                     refined = self.refine(k, u, base, numerical, noise, project=project)
                     numerical, noise = self.widen(k, u, base, analytic, *refined, project=project)
+                    # the projected refinements are numbers; compare() takes (1, 1) arrays
+                    numerical = np.reshape(np.asarray(numerical, dtype=np.float64), (1, 1))
+                    noise = np.reshape(np.asarray(noise, dtype=np.float64), (1, 1))
                 result = self.compare(k, analytic, numerical, noise, np.zeros(1, bool), (), [0])
                 result.worst_index = result.output_index = None
                 break

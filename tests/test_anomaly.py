@@ -116,3 +116,27 @@ def test_set_detect_anomaly_as_a_call_and_as_a_context_as_pytorch():
     with pytest.raises(mg.ArgumentError, match="check_nan=False"):
         mg.autograd.set_detect_anomaly(True, check_nan=False)
     assert not mg.is_anomaly_enabled()
+
+
+# Ops of the breadth issues (scans, reductions, special functions) that make NaN or Inf from
+# finite inputs, each with such an input; the NaN must be blamed on them, not on the sum after them.
+BREADTH_FIRST_NAN = {
+    "cumsum": lambda x: mg.cumsum(x * 1e308 * 3, 0),
+    "cumprod": lambda x: mg.cumprod(x * 1e200, 0),
+    "prod": lambda x: mg.prod(x * 1e300),
+    "xlogy": lambda x: mg.xlogy(x, -x),
+    "logit": lambda x: mg.logit(x + 1.0),
+    "erfinv": lambda x: mg.erfinv(x + 1.0),
+}
+
+
+@pytest.mark.parametrize("name", list(BREADTH_FIRST_NAN))
+def test_the_first_breadth_op_that_makes_a_nan_or_inf_is_named(name):
+    x = mg.tensor([0.5, 0.25], dtype=mg.float64, requires_grad=True)
+    with np.errstate(all="ignore"):
+        assert not np.all(np.isfinite(BREADTH_FIRST_NAN[name](x).numpy()))  # outside anomaly mode: no error
+    with mg.detect_anomaly(), np.errstate(all="ignore"), pytest.raises(AnomalyError) as info:
+        BREADTH_FIRST_NAN[name](x).sum()
+    message = str(info.value)
+    assert name in message.split(" (op ")[0], message  # the op itself, not a later one
+    assert "produced" in message and "test_anomaly.py" in message

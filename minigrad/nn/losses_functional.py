@@ -406,6 +406,8 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     shape = _shape(input)
     if len(shape) not in (1, 2):
         raise ShapeError(f"{op}: input must be (N, C) or (C,), got {shape}")
+    if shape[-1] == 0:  # no class to rank (a reshape to (-1, 0) failed); PyTorch refuses it too
+        raise ShapeError(f"{op}: input must have at least one class, got shape {shape}")
     t = _class_indices(op, input, target, shape)
     classes = shape[-1]
     x = _data(input)

@@ -300,8 +300,9 @@ def _threshold_side(x, *, threshold, value):
 
 @primitive(saves=(0,), signature=_threshold_side)
 def threshold(x, *, threshold: float, value: float):
-    """x where x > threshold, else value (PyTorch's ``threshold``). d/dx = 1 where x > threshold, else 0
-    (0 at the threshold). Kink at the threshold. Integer inputs stay integers; NaN stays NaN."""
+    """value where x <= threshold, else x (PyTorch's ``threshold``). d/dx = 0 where x <= threshold, else 1
+    (0 at the threshold). Kink at the threshold. Integer inputs stay integers; NaN stays NaN, and a NaN
+    threshold leaves x as it is (x <= NaN is false), gradient 1."""
     xp = _xp(x)
     if x.dtype.kind == "f":
         return xp.where(x <= _scalar(x, threshold), _scalar(x, value), x)
@@ -309,7 +310,9 @@ def threshold(x, *, threshold: float, value: float):
     return xp.where(x <= x.dtype.type(int(threshold)), x.dtype.type(int(value)), x)
 
 
-threshold.defvjp(lambda g, ans, x, *, threshold, value: where(x > threshold, g, 0))
+# the vjp keeps to the forward's test, x <= threshold: with a NaN threshold (or a NaN x) the result is x and its
+# gradient g, as PyTorch's (x > threshold here gave 0, a silently wrong gradient)
+threshold.defvjp(lambda g, ans, x, *, threshold, value: where(x <= threshold, 0, g))
 
 
 # --- prelu (and rrelu's random slopes) ------------------------------------------------------------------------

@@ -205,10 +205,10 @@ def _check_conv(x_shape, w_shape, groups):
     if len(w_shape) != 4:
         raise ShapeError(f"conv2d: weight must have shape (out, in/groups, kh, kw), got {tuple(w_shape)}")
     c, o = x_shape[1], w_shape[0]
-    if c % groups or o % groups or w_shape[1] * groups != c:
+    if c % groups or o % groups or w_shape[1] * groups != c or (groups > 1 and o < groups):
         raise ShapeError(
             f"conv2d: input with {c} channels and weight of shape {tuple(w_shape)} do not match groups={groups} "
-            f"(need in_channels = weight.shape[1] * groups and out_channels divisible by groups)"
+            f"(need in_channels = weight.shape[1] * groups and out_channels divisible by groups, at least groups)"
         )
 
 
@@ -417,10 +417,11 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         raise ShapeError(f"conv1d: groups must be positive, got {groups}")
     batched = len(x_shape) == 3
     n, c, length = x_shape if batched else (1, *x_shape)
-    if c != w_shape[1] * groups or w_shape[0] % groups:
+    if c != w_shape[1] * groups or w_shape[0] % groups or (groups > 1 and w_shape[0] < groups):
         raise ShapeError(
             f"conv1d: input of shape {x_shape} ({c} channels) and weight of shape {w_shape} do not match "
-            f"groups={groups} (need in_channels = weight.shape[1] * groups and out_channels divisible by groups)"
+            f"groups={groups} (need in_channels = weight.shape[1] * groups and out_channels divisible by groups, "
+            "at least groups)"
         )
     if isinstance(padding, str):
         padding_string("conv1d", padding, (w_shape[2],), (stride,), (dilation,))  # checks it before conv2d does

@@ -86,10 +86,10 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     if not batched:
         input = reshape(input, (1, *x_shape))
     n, c, h, w = input.shape
-    if c != w_shape[0] or c % groups:
+    if c != w_shape[0] or c % groups or (groups > 1 and c < groups):
         raise ShapeError(
             f"{op}: input of shape {x_shape} ({c} channels) and weight of shape {w_shape} do not match "
-            f"groups={groups} (need in_channels = weight.shape[0], divisible by groups)"
+            f"groups={groups} (need in_channels = weight.shape[0], divisible by groups and at least groups)"
         )
     out_channels = w_shape[1] * groups
     if bias is not None and tuple(bias.shape) != (out_channels,):
@@ -125,10 +125,10 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     s, p, o, d = (single(v, name, op) for name, v in names.items())
     if int(groups) < 1:
         raise ShapeError(f"{op}: groups must be positive, got {groups}")
-    if c != w_shape[0] or c % int(groups):
+    if c != w_shape[0] or c % int(groups) or (int(groups) > 1 and c < int(groups)):
         raise ShapeError(
             f"{op}: input of shape {x_shape} ({c} channels) and weight of shape {w_shape} do not match "
-            f"groups={groups} (need in_channels = weight.shape[0], divisible by groups)"
+            f"groups={groups} (need in_channels = weight.shape[0], divisible by groups and at least groups)"
         )
     _transpose_sizes(op, (length,), (w_shape[2],), (s,), (p,), (o,), (d,))
     w4 = reshape(weight, (w_shape[0], w_shape[1], 1, w_shape[2]))

@@ -179,8 +179,9 @@ def frexp(input: Tensor) -> FrexpResult:
     the exponent is int32 (``torch.frexp``). Not differentiable. Raises DTypeError for integer tensors."""
     if input.dtype.kind != "f":
         raise DTypeError(f"frexp: only supports floating-point dtypes, got {input.dtype}")
-    mantissa, exponent = input.xp.frexp(input.array)
-    return FrexpResult(Tensor._wrap(mantissa), Tensor._wrap(exponent.astype(np.int32)))
+    xp = input.xp
+    mantissa, exponent = xp.frexp(input.array)  # NumPy scalars for a 0-d input: made arrays again
+    return FrexpResult(Tensor._wrap(xp.asarray(mantissa)), Tensor._wrap(xp.asarray(exponent).astype(np.int32)))
 
 
 def _integers(op, *args):

@@ -239,7 +239,7 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
     replacement; without replacement it comes only after every positive one, to fill num_samples.
     No gradient. Raises, as PyTorch: ShapeError for input that is not 1-d or 2-d; DTypeError for
     integer weights or a non-int num_samples; ArgumentError for a negative, NaN or infinite weight,
-    a row summing to 0, num_samples <= 0, or num_samples > n without replacement.
+    a row summing to 0, no categories (n = 0), num_samples <= 0, or num_samples > n without replacement.
     """
     op = "multinomial"
     if not isinstance(input, Tensor):
@@ -253,6 +253,8 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
     if num_samples <= 0:
         raise ArgumentError(f"{op}: cannot sample num_samples = {num_samples} <= 0 samples")
     n = input.shape[-1]
+    if n == 0:  # no category to draw (PyTorch 2.13 fails in aminmax on the empty row)
+        raise ArgumentError(f"{op}: cannot sample from 0 categories (the input of shape {input.shape} is empty)")
     if not replacement and num_samples > n:
         raise ArgumentError(f"{op}: cannot sample num_samples = {num_samples} > {n} categories without replacement")
     xp = input.xp

@@ -23,8 +23,8 @@ from .sorting import _named, _one_dim, _picker, _wrap
 
 @primitive(name="cumsum")
 def _cumsum(x, *, axis):
-    if x.ndim == 0:
-        return x.copy()
+    if x.ndim == 0:  # integers and bools accumulate in int64 here too, as in the 1-D case and PyTorch
+        return x.astype(xp_of(x).int64) if x.dtype.kind in "biu" else x.copy()
     return xp_of(x).cumsum(x, axis=axis)
 
 
@@ -98,8 +98,8 @@ def _accumulate(name: str, x, axis: int):
 
 @primitive(name="cumprod", saves=(0,), saves_output=True)
 def _cumprod(x, *, axis):
-    if x.ndim == 0:
-        return x.copy()
+    if x.ndim == 0:  # integers and bools accumulate in int64 here too, as in the 1-D case and PyTorch
+        return x.astype(xp_of(x).int64) if x.dtype.kind in "biu" else x.copy()
     xp = xp_of(x)
     return xp.cumprod(x, axis=axis, dtype=xp.int64 if x.dtype.kind in "biu" else None)
 

@@ -156,6 +156,11 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
     """
     x = _tensor("index_fill", input)
     axis, index = _vector_index("index_fill", x, dim, index, negative=True)
+    if not isinstance(value, Tensor):  # checked here so that the error names index_fill, not masked_fill
+        try:
+            x.dtype.type(value)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise DTypeError(f"index_fill: the value {value!r} does not fit the tensor's dtype {x.dtype}") from exc
     if x.ndim == 0:
         return elementwise.masked_fill(x, Tensor._wrap(x.xp.asarray(index.shape[0] > 0)), value)
     size = x.shape[axis]

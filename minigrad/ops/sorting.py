@@ -291,18 +291,20 @@ def median(input, dim=None, keepdim: bool = False):
 
     Of n values the one at place (n - 1) // 2 of the stable ascending sort (for even n the lower of
     the two middle ones, not their mean, as PyTorch's). A slice with NaN has the median NaN, the index
-    of its first NaN. The median of an empty tensor is NaN; along an empty dim it raises
-    IndexOutOfRange. With ``dim`` the value's gradient goes to the median element (the one at the
-    index); without, it is shared evenly by all the elements equal to the median, as PyTorch's. A tie
-    is a kink.
+    of its first NaN. The median of an empty float tensor is NaN (an empty integer or bool tensor raises
+    IndexOutOfRange: NaN is not one of its values); along an empty dim it raises IndexOutOfRange. With
+    ``dim`` the value's gradient goes to the median element (the one at the index); without, it is
+    shared evenly by all the elements equal to the median, as PyTorch's. A tie is a kink.
     """
     if dim is None:
         raw = _raw(input)
         if raw.size == 0:  # NaN, and on the graph when input is (its gradient: the empty one), as PyTorch
             if raw.dtype.kind == "f":
                 return input.sum() + float("nan")
-            xp = xp_of(raw)
-            return _wrap(xp.asarray(xp.nan, dtype=input.dtype))
+            raise IndexOutOfRange(
+                f"median: the tensor of shape {tuple(raw.shape)} and dtype {raw.dtype} is empty, and its median, "
+                "NaN, is not a value of an integer dtype (PyTorch returns whatever NaN casts to)"
+            )
         picked = _median_positions(raw.reshape(-1), 0).reshape(())
         return _median_all(input, picked=picked)
     return _select(_median, "median", MedianResult, input, dim, keepdim, _median_positions)
@@ -370,6 +372,8 @@ def unique(input, sorted: bool = True, return_inverse: bool = False, return_coun
         values, inverse, counts = _unique_flat(xp, flat)
         inverse = inverse.reshape(raw.shape)
     else:
+        if raw.ndim == 0:
+            raise IndexOutOfRange(f"unique: dim {dim} was given but the tensor has no dimensions (as PyTorch)")
         axis = _one_dim("unique", input, dim)
         if any(size == 0 for d, size in enumerate(raw.shape) if d != axis):
             raise ShapeError(
