@@ -425,6 +425,8 @@ def _leading(src: Tensor, shape: tuple) -> Tensor:
     """src's leading block of ``shape`` (all of it when the shapes agree): the part a scatter reads."""
     if tuple(src.shape) == tuple(shape):
         return src
+    if src.ndim == 0:  # a 0-d src reads as one element, as a 0-d input or index does (PyTorch's rule)
+        src = _as_1d(src)
     return getitem(src, tuple(slice(0, s) for s in shape))
 
 

@@ -113,7 +113,7 @@ def resize_case(draw, modes=("nearest", "nearest-exact", "area", "linear", "bili
     return (draw(st.integers(0, 2)), 2) + in_sizes, mode, align, None, sf, recompute
 
 
-@settings(max_examples=120)
+@settings(max_examples=40)
 @given(resize_case(), st.integers(0, 10**6))
 def test_interpolate_matches_the_source_index_rule(case, seed):
     shape, mode, align, size, sf, recompute = case
@@ -271,7 +271,7 @@ def pad_case(draw):
     return shape, tuple(pad), mode
 
 
-@settings(max_examples=150)
+@settings(max_examples=40)
 @given(pad_case(), st.integers(0, 10**6))
 def test_pad_every_mode_matches_np_pad_with_cropping(case, seed):
     shape, pad, mode = case
