@@ -402,3 +402,62 @@ def finish(results: Results, settings: Settings, json_path) -> int:
     if json_path:
         write_json(json_path, results, settings)
     return 0
+
+
+# --- checks and profiles of a step-benchmark's implementations (no timing) -------------------------------
+
+
+def check_steps(minigrad_step, torch_step) -> int:
+    """In this process (no timing): the first gradients and three steps' losses of each implementation.
+
+    Each maker returns a step function with a ``grads()`` method (name -> array of the first step's
+    gradients); torch's is skipped when PyTorch is not installed. Returns 1 when an implementation's
+    numbers differ from the first one's or its loss does not fall.
+    """
+    import numpy as np
+
+    if REPO_ROOT not in sys.path:
+        sys.path.insert(0, REPO_ROOT)  # the working tree's minigrad
+    makers = {"minigrad": minigrad_step}
+    try:
+        import torch  # noqa: F401
+
+        makers["torch"] = torch_step
+    except ImportError:
+        print("torch: not installed, skipped")
+    ref = None
+    status = 0
+    for name, make in makers.items():
+        step = make()
+        grads = step.grads()
+        losses = [float(step().item()) for _ in range(3)]
+        finite = all(np.isfinite(v) for v in losses) and all(np.isfinite(g).all() for g in grads.values())
+        if ref is None:
+            ref = (grads, losses)
+        grad_err = max(float(np.max(np.abs(g - ref[0][k])) / (np.max(np.abs(ref[0][k])) + 1e-30))
+                       for k, g in grads.items())  # fmt: skip
+        loss_err = max(abs(a - b) / abs(b) for a, b in zip(losses, ref[1]))
+        ok = finite and grad_err < 1e-4 and loss_err < 1e-5 and losses[-1] < losses[0]
+        status |= not ok
+        print(f"{name:>9}: losses {' '.join(f'{v:.6f}' for v in losses)}  max relative |grad - first| "
+              f"{grad_err:.1e}, |loss - first| {loss_err:.1e}  {'ok' if ok else 'MISMATCH'}")  # fmt: skip
+    return status
+
+
+def profile_step(minigrad_step, steps: int = 3) -> int:
+    """cProfile of minigrad's step (after a warm-up step): where its time goes."""
+    import cProfile
+    import pstats
+
+    if REPO_ROOT not in sys.path:
+        sys.path.insert(0, REPO_ROOT)
+    step = minigrad_step()
+    step()
+    prof = cProfile.Profile()
+    prof.enable()
+    for _ in range(steps):
+        step()
+    prof.disable()
+    print(f"minigrad, {steps} steps:")
+    pstats.Stats(prof).sort_stats("tottime").print_stats(25)
+    return 0

@@ -117,65 +117,15 @@ def torch_step(case: str = CASE):
 # --- running ---------------------------------------------------------------------------------
 
 
-def check() -> int:
-    """In this process (no timing): the first gradients and three steps' losses of each implementation."""
-    if h.REPO_ROOT not in sys.path:
-        sys.path.insert(0, h.REPO_ROOT)  # the working tree's minigrad
-    makers = {"minigrad": minigrad_step}
-    try:
-        import torch  # noqa: F401
-
-        makers["torch"] = torch_step
-    except ImportError:
-        print("torch: not installed, skipped")
-    ref = None
-    status = 0
-    for name, make in makers.items():
-        step = make()
-        grads = step.grads()
-        losses = [float(step().item()) for _ in range(3)]
-        finite = all(np.isfinite(v) for v in losses) and all(np.isfinite(g).all() for g in grads.values())
-        if ref is None:
-            ref = (grads, losses)
-        grad_err = max(float(np.max(np.abs(g - ref[0][k])) / (np.max(np.abs(ref[0][k])) + 1e-30))
-                       for k, g in grads.items())  # fmt: skip
-        loss_err = max(abs(a - b) / abs(b) for a, b in zip(losses, ref[1]))
-        ok = finite and grad_err < 1e-4 and loss_err < 1e-5 and losses[-1] < losses[0]
-        status |= not ok
-        print(f"{name:>9}: losses {' '.join(f'{v:.6f}' for v in losses)}  max relative |grad - first| "
-              f"{grad_err:.1e}, |loss - first| {loss_err:.1e}  {'ok' if ok else 'MISMATCH'}")  # fmt: skip
-    return status
-
-
-def profile(steps: int = 3) -> int:
-    """cProfile of minigrad's step (after a warm-up step): where its time goes."""
-    import cProfile
-    import pstats
-
-    if h.REPO_ROOT not in sys.path:
-        sys.path.insert(0, h.REPO_ROOT)
-    step = minigrad_step()
-    step()
-    prof = cProfile.Profile()
-    prof.enable()
-    for _ in range(steps):
-        step()
-    prof.disable()
-    stats = pstats.Stats(prof)
-    print(f"minigrad, {steps} steps:")
-    stats.sort_stats("tottime").print_stats(25)
-    return 0
-
-
 def main() -> int:
     extra = "--profile" in sys.argv
     if extra:
         sys.argv.remove("--profile")
     args, settings = h.parse_args(__doc__.splitlines()[0], DEFAULT, QUICK, check="compare gradients and losses")
     if args.check:
-        return check()
+        return h.check_steps(minigrad_step, torch_step)
     if extra:
-        return profile()
+        return h.profile_step(minigrad_step)
     results = h.run(IMPLS, [CASE], settings)
     title = (f"LSTM LM training step: embedding {EMBED}, hidden {HIDDEN}, {LAYERS} layers, vocabulary {VOCAB}, "
              f"sequence {SEQ}, batch {BATCH}, float32, Adam")  # fmt: skip
