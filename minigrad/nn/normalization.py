@@ -43,6 +43,24 @@ def _shape_tuple(op: str, normalized_shape) -> tuple:
     return shape
 
 
+def _register_affine(module: Module, shape: tuple, affine: bool, bias: bool, device, dtype) -> None:
+    """A normalisation layer's ``weight`` and ``bias`` of ``shape`` (uninitialised; see :func:`_reset_affine`),
+    ``bias`` only with ``bias``; both None without ``affine``, as PyTorch registers them."""
+    weight = Parameter(creation.empty_tensor(shape, dtype, device)) if affine else None
+    module.register_parameter("weight", weight)
+    module.register_parameter(
+        "bias", Parameter(creation.empty_tensor(shape, dtype, device)) if affine and bias else None
+    )
+
+
+def _reset_affine(module: Module) -> None:
+    """PyTorch's initial affine transform of a normalisation layer: weight 1, bias 0."""
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if module.bias is not None:
+        init.zeros_(module.bias)
+
+
 def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bias: Tensor | None = None,
                eps: float = 1e-5) -> Tensor:  # fmt: skip
     """Normalize over the trailing ``normalized_shape`` dimensions, then scale and shift elementwise.
@@ -91,21 +109,11 @@ class LayerNorm(Module):
         super().__init__()
         self.normalized_shape = _shape_tuple("LayerNorm", normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(creation.empty_tensor(self.normalized_shape, dtype, device))
-            self.register_parameter(
-                "bias", Parameter(creation.empty_tensor(self.normalized_shape, dtype, device)) if bias else None
-            )
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _register_affine(self, self.normalized_shape, elementwise_affine, bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
         return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -199,21 +207,11 @@ class GroupNorm(Module):
                 f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups ({num_groups})"
             )
         self.num_groups, self.num_channels, self.eps, self.affine = int(num_groups), int(num_channels), eps, affine
-        if affine:
-            self.weight = Parameter(creation.empty_tensor((num_channels,), dtype, device))
-            self.register_parameter(
-                "bias", Parameter(creation.empty_tensor((num_channels,), dtype, device)) if bias else None
-            )
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _register_affine(self, (num_channels,), affine, bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
         if input.ndim < 2 or input.shape[1] != self.num_channels:
