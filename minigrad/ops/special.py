@@ -238,9 +238,9 @@ digamma.defvjp(lambda g, ans, x: g * polygamma(1, x))
 
 
 def _hurwitz_zeta(s: int, x, xp):
-    """sum_{k >= 0} 1 / (x + k)^s for an integer s >= 2, by N direct terms and the Euler-Maclaurin tail."""
-    lowest = float(xp.min(x)) if x.size else 0.0
-    n_direct = 16 + (int(math.ceil(-lowest)) if lowest < 0 and math.isfinite(lowest) else 0)
+    """sum_{k >= 0} 1 / (x + k)^s for an integer s >= 2 and x > 0, by 16 direct terms and the
+    Euler-Maclaurin tail (negative arguments go through the reflection formula, :func:`_polygamma_array`)."""
+    n_direct = 16
     total = xp.zeros(x.shape)
     for k in range(n_direct):
         total = total + 1 / (x + k) ** s
@@ -257,6 +257,20 @@ def _hurwitz_zeta(s: int, x, xp):
     return total + tail
 
 
+def _cot_pi_derivative(n: int, x, xp):
+    """d^n/dx^n cot(pi x), as a polynomial in c = cot(pi x): P_0(c) = c and, since dc/dx = -pi (1 + c^2),
+    P_{k+1}(c) = -pi (1 + c^2) P_k'(c). cot(pi x) is taken of x - floor(x), exact in floating point."""
+    poly = np.polynomial.Polynomial([0.0, 1.0])
+    for _ in range(n):
+        poly = -math.pi * np.polynomial.Polynomial([1.0, 0.0, 1.0]) * poly.deriv()
+    fraction = x - xp.floor(x)
+    c = xp.cos(math.pi * fraction) / xp.sin(math.pi * fraction)
+    out = xp.zeros(x.shape)
+    for coefficient in reversed(poly.coef):  # Horner
+        out = out * c + coefficient
+    return out
+
+
 def _polygamma_array(n: int, x):
     if n == 0:
         return _digamma_array(x)
@@ -264,7 +278,14 @@ def _polygamma_array(n: int, x):
     x = _work(x)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         finite = xp.where(xp.isfinite(x), x, 1.0)
-        out = (-1.0) ** (n + 1) * math.factorial(n) * _hurwitz_zeta(n + 1, finite, xp)
+        negative = finite < 0
+        # psi^(n)(x) = (-1)^(n+1) n! zeta(n + 1, x) for x > 0; below 0 the reflection formula
+        # psi^(n)(x) = (-1)^n psi^(n)(1 - x) - pi d^n/dx^n cot(pi x), so the series always starts above 1
+        # (a direct shift would take |x| terms: minutes for x = -1e7)
+        positive = xp.where(negative, 1.0 - finite, finite)
+        out = (-1.0) ** (n + 1) * math.factorial(n) * _hurwitz_zeta(n + 1, positive, xp)
+        reflected = (-1.0) ** n * out - math.pi * _cot_pi_derivative(n, finite, xp)
+        out = xp.where(negative, reflected, out)
         # PyTorch's values at the poles (+inf for odd n, -inf for even n) and at the infinities
         pole = (x <= 0) & (x == xp.floor(x))
         out = xp.where(pole, xp.inf if n % 2 == 1 else -xp.inf, out)
