@@ -2,7 +2,7 @@
 
 ``vector_norm``, and (issue #16) ``cross``, ``vecdot``, ``matmul``, ``inv``, ``det``, ``slogdet``,
 ``solve``, ``cholesky``, ``matrix_power``, ``matrix_exp``, ``pinv``, ``lstsq``, ``vander``, ``LinAlgError``, and
-``svd``, ``svdvals``, ``qr``, ``matrix_rank`` (no gradients: they raise while recording). PyTorch's
+``svd``, ``svdvals``, ``qr`` (with gradients), ``matrix_rank``. PyTorch's
 ``linalg.norm`` and ``matrix_norm`` take operator norms of matrices (singular values), which
 minigrad does not compute. :func:`minigrad.norm` is ``torch.norm``.
 """

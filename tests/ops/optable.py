@@ -2318,6 +2318,95 @@ SWEEP += [
         **BREADTH,
     ),
 ]
+# --- linalg gradients (issue #16): svd, qr ------------------------------------------------------------------------
+
+
+def _orthogonal(draw, batch, n):
+    """A random orthogonal (..., n, n): the Q of a drawn matrix plus 2 I (well away from rank deficiency)."""
+    x = draw(arrays(batch + (n, n), values(-1.0, 1.0))) + 2.0 * np.eye(n)
+    return np.linalg.qr(x)[0] if n else x
+
+
+@st.composite
+def _svd_case(draw, square=False):
+    """U diag(s) V^T from random orthogonal factors, singular values in [0.5, 3] at least 0.3 apart: the
+    SVD's gradient is smooth there (it blows up as 1 / (s_j^2 - s_i^2) where they meet)."""
+    batch = draw(shapes(min_dims=0, max_dims=1, max_side=2))
+    m = draw(st.integers(1, 3))
+    n = m if square else draw(st.integers(1, 3))
+    k = min(m, n)
+    gaps = draw(arrays((k,), values(0.3, 0.6)))
+    s = 0.5 + np.cumsum(gaps)[::-1] - gaps[0] * 0.5
+    u = _orthogonal(draw, batch, m)[..., :k]
+    v = _orthogonal(draw, batch, n)[..., :k]
+    return Case(((u * s) @ np.swapaxes(v, -1, -2),))
+
+
+def _outer(u):
+    """(..., m, m, k): the outer product of each column of u with itself, which the column's sign leaves alone."""
+    return u[..., :, None, :] * u[..., None, :, :]
+
+
+def _np_svd(x):
+    return np.linalg.svd(x, full_matrices=False)
+
+
+SWEEP_SVD = [
+    # U and Vh are fixed only up to each column's sign (a gauge): the records check the outer products
+    # u_i u_i^T of U's columns and v_i v_i^T of V's (functions of A, smooth where the singular values are
+    # apart), and tests/ops/test_decomp.py the product U diag(S) Vh
+    OpRecord(
+        decomp._svd_u,
+        lambda x: _outer(minigrad.linalg.svd(x, full_matrices=False).U),
+        lambda x: _outer(_np_svd(x)[0]),
+        _svd_case(),
+        spellings={"svd": lambda x: _outer(minigrad.svd(x).U), "method": lambda x: _outer(x.svd()[0])},
+        gradcheck={"floor": 1e-3},
+        examples=8,
+        forward_examples=6,
+    ),
+    OpRecord(
+        decomp._svd_s,
+        lambda x: minigrad.linalg.svdvals(x),
+        lambda x: _np_svd(x)[1],
+        _svd_case(),
+        spellings={"svd": lambda x: minigrad.linalg.svd(x, full_matrices=False).S, "old": lambda x: minigrad.svd(x).S},
+        examples=8,
+        forward_examples=6,
+    ),
+    OpRecord(
+        decomp._svd_vh,
+        lambda x: _outer(minigrad.linalg.svd(x, full_matrices=False).Vh.mT),
+        lambda x: _outer(np.swapaxes(_np_svd(x)[2], -1, -2)),
+        _svd_case(),
+        spellings={"svd": lambda x: _outer(minigrad.svd(x).V)},
+        gradcheck={"floor": 1e-3},
+        examples=8,
+        forward_examples=6,
+    ),
+    OpRecord(
+        decomp._qr_q,
+        lambda x: minigrad.linalg.qr(x).Q,
+        lambda x: np.linalg.qr(x)[0],
+        _svd_case(),
+        spellings={"old": lambda x: minigrad.qr(x).Q, "method": lambda x: x.qr()[0]},
+        gradcheck={"floor": 1e-9},
+        examples=8,
+        forward_examples=6,
+    ),
+    OpRecord(
+        decomp._qr_r,
+        lambda x: minigrad.linalg.qr(x).R,
+        lambda x: np.linalg.qr(x)[1],
+        _svd_case(),
+        spellings={"old": lambda x: minigrad.qr(x).R},
+        gradcheck={"floor": 1e-9},
+        examples=8,
+        forward_examples=6,
+    ),
+]
+SWEEP += SWEEP_SVD
+
 RECORDS += SWEEP
 BY_NAME = {r.name: r for r in RECORDS}
 
