@@ -44,6 +44,7 @@ import minigrad
 import minigrad.nn.functional as F
 import minigrad.ops.decomp as decomp
 import minigrad.ops.loss_breadth as loss_breadth
+import minigrad.ops.lu_decomp as lu_decomp
 import minigrad.ops.stacking as stacking
 from minigrad.ops import construct, contraction, conv, elementwise, linalg, loss, pointwise, reduction, scan, sorting
 from minigrad.ops import shape as shape_ops
@@ -2407,6 +2408,48 @@ SWEEP_SVD = [
 ]
 SWEEP += SWEEP_SVD
 
+
+def _lu_ref(x):
+    """The packed L - I + U by Doolittle elimination with partial pivoting, one matrix at a time in Python
+    (independent of lu_decomp's vectorised loop)."""
+    out = np.array(x, dtype=x.dtype, copy=True).reshape((-1,) + x.shape[-2:])
+    m, n = x.shape[-2:]
+    for a in out:
+        for j in range(min(m, n)):
+            p = j + int(np.argmax(np.abs(a[j:, j])))
+            a[[j, p]] = a[[p, j]]
+            if a[j, j] != 0:
+                a[j + 1 :, j] /= a[j, j]
+                a[j + 1 :, j + 1 :] -= np.outer(a[j + 1 :, j], a[j, j + 1 :])
+    return out.reshape(x.shape)
+
+
+@st.composite
+def _lu_case(draw):
+    """Square matrices away from singular (the gradient needs U invertible); pivots keep a margin: the 2 I is
+    added to a random row permutation, so partial pivoting swaps rows and the choice is stable."""
+    batch = draw(shapes(min_dims=0, max_dims=1, max_side=2))
+    n = draw(st.integers(1, 3))
+    a = draw(arrays(batch + (n, n), values(-0.4, 0.4))) / n + 2.0 * np.eye(n)
+    return Case((a[..., draw(st.permutations(range(n))), :],))
+
+
+SWEEP += [
+    OpRecord(
+        lu_decomp._lu_factor,
+        lambda x: minigrad.linalg.lu_factor(x).LU,
+        _lu_ref,
+        _lu_case(),
+        spellings={
+            "ex": lambda x: minigrad.linalg.lu_factor_ex(x).LU,
+            "torch_lu": lambda x: minigrad.lu(x)[0],
+            "method": lambda x: x.lu()[0],
+        },
+        examples=10,
+        forward_examples=6,
+    ),
+]
+
 RECORDS += SWEEP
 BY_NAME = {r.name: r for r in RECORDS}
 
@@ -2446,7 +2489,8 @@ OP_MODULES += ["indexing", "selection"]
 OP_MODULES += ["pooling", "resample"]  # composed of other modules' primitives; listed so new ones need records
 OP_MODULES += ["arith", "logical", "nanreduce", "numeric", "special"]
 OP_MODULES += ["stacking", "blas", "series", "counting", "decomp", "building"]
-OP_MODULES += ["activation_methods"]  # Tensor.prelu / hardshrink hand on to nn.activation: no primitives
+OP_MODULES += ["activation_methods"]
+OP_MODULES += ["lu_decomp"]  # Tensor.prelu / hardshrink hand on to nn.activation: no primitives
 
 
 def defined_primitives(modules) -> dict:
