@@ -1,6 +1,8 @@
 """LU factorisation and triangular solves (issue #16): ``linalg.lu_factor``, ``linalg.lu_factor_ex``,
 ``linalg.lu``, ``linalg.lu_solve``, ``linalg.solve_triangular``, ``linalg.inv_ex``, ``linalg.solve_ex``,
-``linalg.multi_dot`` and the older ``torch.lu``, ``torch.lu_unpack``, ``torch.lu_solve``.
+``linalg.multi_dot`` and the older ``torch.lu``, ``torch.lu_unpack``, ``torch.lu_solve``; and
+``linalg.eigh`` / ``eigvalsh`` (primitives ``eigh_values`` / ``eigh_vectors``), ``linalg.matrix_norm``,
+``linalg.eig`` / ``eigvals`` (which raise: complex results are not supported).
 
 NumPy has no LU, so :func:`_getrf` is Gaussian elimination with partial pivoting written with ``xp``
 (NumPy or CuPy): vectorised over the batch, a loop over the k = min(m, n) columns. At column j the row
@@ -410,3 +412,122 @@ def multi_dot(tensors) -> Tensor:
     if last_vec:
         out = _shape.squeeze(out, -1)
     return out
+
+
+# --- symmetric eigendecomposition and matrix norms ----------------------------------------------------------------
+
+EighResult = namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
+
+
+def _uplo(op: str, UPLO) -> str:
+    if UPLO not in ("L", "U"):
+        raise ArgumentError(f"{op}: Expected UPLO argument to be 'L' or 'U', but got {UPLO!r}")
+    return UPLO
+
+
+@primitive(name="eigh_values", saves=(0,))
+def _eigh_values(a, *, UPLO="L"):
+    """The eigenvalues, ascending, of the symmetric matrix given by a's ``UPLO`` triangle."""
+    return backend.xp_of(a).linalg.eigh(a, UPLO=UPLO)[0]
+
+
+@primitive(name="eigh_vectors", saves=(0,))
+def _eigh_vectors(a, *, UPLO="L"):
+    """The orthonormal eigenvectors (columns), in the eigenvalues' order."""
+    return backend.xp_of(a).linalg.eigh(a, UPLO=UPLO)[1]
+
+
+def _eigh_backward(a, gw, gv, UPLO):
+    """PyTorch's: gA = V [diag(gw) + sym(V^T gV) / E] V^T, E_ij = w_j - w_i (1 on the diagonal), the
+    skew part of V^T gV (the tangent of the orthogonal group) over E. A symmetric gradient, as A is taken
+    symmetric; ill-defined (1 / (w_j - w_i)) where eigenvalues repeat, for the vectors."""
+    mT, mm = linalg._mT, linalg.matmul
+    v = _eigh_vectors(a, UPLO=UPLO)
+    xp = _xp(a)
+    n = a.shape[-1]
+    eye = xp.eye(n, dtype=a.dtype)
+    if gv is not None:
+        w = _eigh_values(a, UPLO=UPLO)
+        e = _shape.unsqueeze(w, -2) - _shape.unsqueeze(w, -1) + eye
+        x = mm(mT(v), gv)
+        inner = (x - mT(x)) * 0.5 / e
+    else:
+        inner = _shape.unsqueeze(gw, -1) * eye
+    return mm(v, mm(inner, mT(v)))
+
+
+_eigh_values.defvjp(lambda g, ans, a, UPLO="L": _eigh_backward(a, g, None, UPLO))
+_eigh_vectors.defvjp(lambda g, ans, a, UPLO="L": _eigh_backward(a, None, g, UPLO))
+
+
+def eigh(A: Tensor, UPLO: str = "L") -> EighResult:
+    """``torch.linalg.eigh``: (eigenvalues ascending, eigenvectors as columns) of the symmetric matrix
+    read from A's lower (``UPLO='L'``) or upper triangle. Each eigenvector is fixed up to its sign, so
+    only sign-invariant losses of them have a meaningful gradient, ill-defined where eigenvalues repeat
+    (as PyTorch documents); the eigenvalues' gradient V diag(gw) V^T is always defined."""
+    A = _square("linalg.eigh", A)
+    UPLO = _uplo("linalg.eigh", UPLO)
+    return EighResult(_eigh_values(A, UPLO=UPLO), _eigh_vectors(A, UPLO=UPLO))
+
+
+def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
+    """``torch.linalg.eigvalsh``: the eigenvalues (ascending) of ``eigh``, gradient V diag(gw) V^T."""
+    A = _square("linalg.eigvalsh", A)
+    return _eigh_values(A, UPLO=_uplo("linalg.eigvalsh", UPLO))
+
+
+def eig(A: Tensor, *, out=None):
+    """``torch.linalg.eig`` gives complex eigenvalues and vectors: minigrad's tensors take complex dtypes
+    but its differentiation and these factorisations are real, so this raises DTypeError rather than
+    return something else."""
+    raise DTypeError(
+        "linalg.eig: complex results (eigenvalues and eigenvectors of a general matrix) are not supported by "
+        "minigrad's linear algebra; for a symmetric matrix use linalg.eigh"
+    )
+
+
+def eigvals(A: Tensor, *, out=None):
+    """``torch.linalg.eigvals``: complex results, not supported (see :func:`eig`); raises DTypeError."""
+    raise DTypeError(
+        "linalg.eigvals: complex eigenvalues of a general matrix are not supported by minigrad's linear algebra; "
+        "for a symmetric matrix use linalg.eigvalsh"
+    )
+
+
+def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None) -> Tensor:
+    """``torch.linalg.matrix_norm``: over the two dimensions ``dim`` (rows, columns):
+    'fro' sqrt(sum a^2), 'nuc' the sum of singular values, 2 / -2 the largest / smallest singular value,
+    1 / -1 the max / min over columns of sum_i |a_ij|, inf / -inf the max / min over rows of sum_j |a_ij|.
+    Gradients through svdvals, abs, sum and amax/amin (kinked where those are)."""
+    import minigrad as _mg
+
+    op = "linalg.matrix_norm"
+    A = _matrices(op, A)
+    if dtype is not None:
+        A = A.to(dtype)
+    if ord not in ("fro", "nuc", 2, -2, 1, -1, float("inf"), float("-inf")):
+        raise ArgumentError(f"{op}: Order {ord} not supported.")
+    dim = tuple(int(d) for d in dim)
+    if len(dim) != 2 or dim[0] % A.ndim == dim[1] % A.ndim:
+        raise ArgumentError(f"{op}: dim must be a 2-tuple of different dimensions, got {dim}")
+    r, c = (d % A.ndim for d in dim)
+    x = _mg.movedim(A, (r, c), (-2, -1))
+    if ord == "fro":
+        out = _mg.sqrt(_mg.sum(x * x, dim=(-2, -1)))
+    elif ord in ("nuc", 2, -2):
+        s = _svd_values(x)
+        out = _mg.sum(s, dim=-1) if ord == "nuc" else (_mg.amax(s, dim=-1) if ord == 2 else _mg.amin(s, dim=-1))
+    else:
+        reduce = _mg.amax if ord > 0 else _mg.amin
+        sums = _mg.sum(_mg.abs(x), dim=-2 if abs(ord) == 1 else -1)
+        out = reduce(sums, dim=-1)
+    if keepdim:
+        for d in sorted((r, c)):
+            out = _shape.unsqueeze(out, d)
+    return out
+
+
+def _svd_values(x):
+    from .decomp import _svd_s
+
+    return _svd_s(x)

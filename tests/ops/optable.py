@@ -2450,6 +2450,45 @@ SWEEP += [
     ),
 ]
 
+
+@st.composite
+def _eigh_case(draw):
+    """Q diag(w) Q^T, eigenvalues at least 0.3 apart (the vectors' gradient has 1 / (w_j - w_i)), and UPLO."""
+    batch = draw(shapes(min_dims=0, max_dims=1, max_side=2))
+    n = draw(st.integers(1, 3))
+    w = np.cumsum(draw(arrays((n,), values(0.3, 0.6)))) - 1.0
+    q = _orthogonal(draw, batch, n)
+    return Case(((q * w) @ np.swapaxes(q, -1, -2),), {"UPLO": draw(st.sampled_from(["L", "U"]))})
+
+
+def _sym_from(x, UPLO):
+    """The symmetric matrix eigh reads from x's UPLO triangle, as differentiable ops (the gradient then
+    reaches that triangle only, and gradcheck perturbs entries one at a time)."""
+    t = x.tril() if UPLO == "L" else x.triu()
+    return t + t.mT - t * minigrad.eye(x.shape[-1], dtype=x.dtype)
+
+
+SWEEP += [
+    OpRecord(
+        lu_decomp._eigh_values,
+        lambda x, UPLO: minigrad.linalg.eigvalsh(_sym_from(x, UPLO), UPLO=UPLO),
+        lambda x, UPLO: np.linalg.eigvalsh(x, UPLO=UPLO),
+        _eigh_case(),
+        spellings={"eigh": lambda x, UPLO: minigrad.linalg.eigh(_sym_from(x, UPLO), UPLO).eigenvalues},
+        examples=8,
+        forward_examples=6,
+    ),
+    OpRecord(
+        lu_decomp._eigh_vectors,
+        lambda x, UPLO: _outer(minigrad.linalg.eigh(_sym_from(x, UPLO), UPLO=UPLO).eigenvectors),
+        lambda x, UPLO: _outer(np.linalg.eigh(x, UPLO=UPLO)[1]),
+        _eigh_case(),
+        gradcheck={"floor": 1e-3},
+        examples=8,
+        forward_examples=6,
+    ),
+]
+
 RECORDS += SWEEP
 BY_NAME = {r.name: r for r in RECORDS}
 

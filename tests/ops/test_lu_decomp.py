@@ -1,6 +1,7 @@
 """The LU family and triangular solves (minigrad.ops.lu_decomp).
 
-lu_factor is an op-table record (optable.py); here the composites (linalg.lu, lu_unpack, lu_solve in its
+lu_factor, eigh_values and eigh_vectors are op-table records (optable.py); here eigh's gradients and
+UPLO, matrix_norm's orders and the composites (linalg.lu, lu_unpack, lu_solve in its
 four forms, solve_triangular, inv_ex, solve_ex, multi_dot, torch.lu and the Tensor methods) against NumPy
 with gradcheck and second order, and the errors.
 """
@@ -189,3 +190,70 @@ def test_multi_dot_orders_vectors_gradients_and_errors():
         minigrad.linalg.multi_dot([_t(mats[0]), _t(v), _t(mats[1])])
     with pytest.raises(minigrad.ShapeError, match=r"tensors 0 and 1 with shapes \(4, 1\) and \(5, 2\) cannot be"):
         minigrad.linalg.multi_dot([_t(mats[0]), _t(mats[2])])
+
+
+# --- eigh, eig, matrix_norm ------------------------------------------------------------------------------------
+
+
+def test_eigh_values_vectors_gradients_and_errors(device):
+    rng = np.random.default_rng(21)
+    q = np.linalg.qr(rng.standard_normal((2, 3, 3)))[0]
+    a = (q * np.array([-1.0, 0.5, 2.0])) @ np.swapaxes(q, -1, -2)
+    noisy = a + np.triu(rng.standard_normal((3, 3)), 1)  # junk above the diagonal: UPLO='L' does not read it
+    w, v = minigrad.linalg.eigh(_t(noisy, device))
+    np.testing.assert_allclose(_np(w), [[-1.0, 0.5, 2.0]] * 2, atol=1e-12)
+    np.testing.assert_allclose(_np(v) @ (_np(w)[..., None] * np.swapaxes(_np(v), -1, -2)), a, atol=1e-12)
+    upper = minigrad.linalg.eigvalsh(_t(np.swapaxes(noisy, -1, -2), device), UPLO="U")  # the transposed junk
+    np.testing.assert_allclose(_np(upper), _np(w), atol=1e-12)
+
+    def sym(x):
+        return (x + x.mT) * 0.5
+
+    def vectors(x):
+        v = minigrad.linalg.eigh(sym(x)).eigenvectors
+        return v.abs() * 2.0 + (v @ v.mT)
+
+    check_gradients(lambda x: minigrad.linalg.eigvalsh(sym(x)), a, device=device)
+    check_gradients(vectors, a, device=device)
+    check_second_order(lambda x: minigrad.linalg.eigvalsh(sym(x)) ** 2, a)
+    x = _t(noisy[0], device, requires_grad=True)
+    minigrad.linalg.eigvalsh(x).sum().backward()  # gw = 1: V V^T = I, on the lower triangle it reads
+    np.testing.assert_allclose(_np(x.grad), np.eye(3), atol=1e-12)
+    with pytest.raises(minigrad.ArgumentError, match="Expected UPLO argument to be 'L' or 'U', but got 'X'"):
+        minigrad.linalg.eigh(_t(a), UPLO="X")
+    with pytest.raises(minigrad.ShapeError, match="linalg.eigvalsh: A must be batches of square matrices"):
+        minigrad.linalg.eigvalsh(_t(np.ones((2, 3))))
+    for fn in (minigrad.linalg.eig, minigrad.linalg.eigvals):
+        with pytest.raises(minigrad.DTypeError, match=r"linalg.eig(vals)?: complex .* not supported"):
+            fn(_t(a))
+
+
+def _matrix_norm_ref(x, ord):
+    return np.linalg.norm(x, ord=ord, axis=(-2, -1))
+
+
+@pytest.mark.parametrize("ord", ["fro", "nuc", 2, -2, 1, -1, np.inf, -np.inf])
+def test_matrix_norm(ord, device):
+    rng = np.random.default_rng(22)
+    a = rng.standard_normal((2, 3, 4))
+    got = minigrad.linalg.matrix_norm(_t(a, device), ord=ord)
+    np.testing.assert_allclose(_np(got), _matrix_norm_ref(a, ord), rtol=1e-12)
+    moved = minigrad.linalg.matrix_norm(_t(a, device), ord=ord, dim=(0, 2), keepdim=True)
+    assert moved.shape == (1, 3, 1)
+    np.testing.assert_allclose(_np(moved)[0, :, 0], _matrix_norm_ref(np.moveaxis(a, 1, 0), ord), rtol=1e-12)
+    b = _separated_values(rng)
+    check_gradients(lambda x: minigrad.linalg.matrix_norm(x, ord=ord), b, device=device)
+
+
+def _separated_values(rng):
+    """A matrix with distinct singular values and no ties among its row and column absolute sums."""
+    q = np.linalg.qr(rng.standard_normal((3, 3)))[0]
+    r = np.linalg.qr(rng.standard_normal((3, 3)))[0]
+    return (q * np.array([3.0, 2.0, 1.0])) @ r.T
+
+
+def test_matrix_norm_errors():
+    with pytest.raises(minigrad.ArgumentError, match="linalg.matrix_norm: Order 3 not supported"):
+        minigrad.linalg.matrix_norm(_t(np.ones((2, 2))), ord=3)
+    with pytest.raises(minigrad.ArgumentError, match="dim must be a 2-tuple of different dimensions"):
+        minigrad.linalg.matrix_norm(_t(np.ones((2, 2))), dim=(0, 0))

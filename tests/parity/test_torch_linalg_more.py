@@ -150,3 +150,26 @@ def test_multi_dot():
     shapes = [(4,), (4, 1), (1, 5), (5, 2), (2,)]
     arrays = [RNG.standard_normal(s) for s in shapes]
     _both(lambda *xs: torch.linalg.multi_dot(xs), lambda *xs: minigrad.linalg.multi_dot(xs), *arrays)
+
+
+@pytest.mark.parametrize("UPLO", ["L", "U"])
+def test_eigh(UPLO):
+    q = np.linalg.qr(RNG.standard_normal((2, 3, 3)))[0]
+    a = (q * np.array([-1.0, 0.5, 2.0])) @ np.swapaxes(q, -1, -2)
+    w = RNG.standard_normal((2, 3))
+
+    def loss(lib, x):
+        vals, vecs = lib.linalg.eigh(x, UPLO=UPLO)
+        return (vals * lib.tensor(w)).sum() + vecs.abs().sum() + (lib.linalg.eigvalsh(x, UPLO=UPLO) ** 2).sum()
+
+    _both(lambda x: loss(torch, x), lambda x: loss(minigrad, x), a)
+
+
+@pytest.mark.parametrize("ord", ["fro", "nuc", 2, -2, 1, -1, float("inf"), float("-inf")])
+def test_matrix_norm(ord):
+    a = RNG.standard_normal((2, 3, 4))
+    _both(
+        lambda x: torch.linalg.matrix_norm(x, ord=ord, dim=(0, 2), keepdim=True).sum(),
+        lambda x: minigrad.linalg.matrix_norm(x, ord=ord, dim=(0, 2), keepdim=True).sum(),
+        a,
+    )
