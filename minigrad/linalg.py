@@ -29,6 +29,7 @@ from .ops.decomp import linalg_svd as svd  # noqa: E402
 from .ops.decomp import linalg_svdvals as svdvals  # noqa: E402
 from .ops.linalg import matmul  # noqa: E402
 from .ops.lu_decomp import eig, eigh, eigvals, eigvalsh, matrix_norm, multi_dot, solve_triangular  # noqa: E402
+from .ops.lu_decomp import linalg_cholesky_ex as cholesky_ex  # noqa: E402
 from .ops.lu_decomp import linalg_inv_ex as inv_ex  # noqa: E402
 from .ops.lu_decomp import linalg_lu as lu  # noqa: E402
 from .ops.lu_decomp import linalg_lu_factor as lu_factor  # noqa: E402
@@ -41,3 +42,4 @@ __all__ += ["vander", "pinv", "svd", "svdvals", "qr", "matrix_rank", "lstsq"]
 __all__ += ["LinAlgError", "inv", "det", "slogdet", "solve", "cholesky", "matrix_power", "matrix_exp"]
 __all__ += ["lu_factor", "lu_factor_ex", "lu", "lu_solve", "solve_triangular", "inv_ex", "solve_ex", "multi_dot"]
 __all__ += ["eigh", "eigvalsh", "eig", "eigvals", "matrix_norm"]
+__all__ += ["cholesky_ex"]

@@ -531,3 +531,50 @@ def _svd_values(x):
     from .decomp import _svd_s
 
     return _svd_s(x)
+
+
+CholeskyExResult = namedtuple("linalg_cholesky_ex", ["L", "info"])
+
+
+def linalg_cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -> CholeskyExResult:
+    """``torch.linalg.cholesky_ex``: (L, info), info (int32, the batch shape) 0 where A is positive-definite,
+    else the order k of its first leading minor that is not (LAPACK potrf's). L is ``linalg.cholesky``'s
+    (with its gradient) when every matrix factors; otherwise the factors of those that do, without
+    gradient, and NaN for the others (PyTorch's partial factor there is not meaningful either).
+    ``check_errors`` raises LinAlgError instead."""
+    from .decomp import linalg_cholesky
+
+    op = "linalg.cholesky_ex"
+    A = _square(op, A)
+    xp = A.xp
+    n = A.shape[-1]
+    count = int(np.prod(A.shape[:-2], dtype=np.int64))
+    flat = A.array.reshape((count, n, n))
+    try:
+        xp.linalg.cholesky(flat)
+        return CholeskyExResult(linalg_cholesky(A, upper=upper), Tensor._wrap(xp.zeros(A.shape[:-2], dtype=np.int32)))
+    except np.linalg.LinAlgError:
+        pass
+    info = np.zeros((count,), dtype=np.int32)
+    out = xp.full((count, n, n), xp.nan, dtype=A.dtype)
+    for i in range(count):
+        try:
+            out[i] = xp.linalg.cholesky(flat[i])
+        except np.linalg.LinAlgError:
+            for k in range(1, n + 1):
+                try:
+                    xp.linalg.cholesky(flat[i, :k, :k])
+                except np.linalg.LinAlgError:
+                    info[i] = k
+                    break
+    info = info.reshape(A.shape[:-2])
+    if check_errors:
+        first = np.argwhere(info > 0)[0]
+        where = f"(Batch element {int(np.ravel_multi_index(first, info.shape))}): " if info.ndim else ""
+        raise LinAlgError(
+            f"{op}: {where}The factorization could not be completed because the input is not positive-definite "
+            f"(the leading minor of order {int(info[tuple(first)])} is not positive-definite)."
+        )
+    if upper:
+        out = xp.swapaxes(out, -1, -2)
+    return CholeskyExResult(Tensor._wrap(xp.ascontiguousarray(out).reshape(A.shape)), Tensor._wrap(xp.asarray(info)))

@@ -257,3 +257,20 @@ def test_matrix_norm_errors():
         minigrad.linalg.matrix_norm(_t(np.ones((2, 2))), ord=3)
     with pytest.raises(minigrad.ArgumentError, match="dim must be a 2-tuple of different dimensions"):
         minigrad.linalg.matrix_norm(_t(np.ones((2, 2))), dim=(0, 0))
+
+
+def test_cholesky_ex_info_values_and_gradient():
+    spd = np.array([[4.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 2.0]])
+    L, info = minigrad.linalg.cholesky_ex(_t(spd))
+    assert info.dtype == np.int32 and info.item() == 0
+    np.testing.assert_allclose(L.numpy(), np.linalg.cholesky(spd), rtol=1e-12)
+    U, _ = minigrad.linalg.cholesky_ex(_t(spd), upper=True)
+    np.testing.assert_allclose(U.numpy(), np.linalg.cholesky(spd).T, rtol=1e-12)
+    check_gradients(lambda x: minigrad.linalg.cholesky_ex((x + x.mT) * 0.5).L, spd)
+    batch = np.stack([spd, np.diag([1.0, 2.0, -1.0]), -np.eye(3)])
+    L, info = minigrad.linalg.cholesky_ex(_t(batch))
+    assert info.tolist() == [0, 3, 1]
+    np.testing.assert_allclose(L.numpy()[0], np.linalg.cholesky(spd), rtol=1e-12)
+    assert np.isnan(L.numpy()[1:]).all()
+    with pytest.raises(minigrad.linalg.LinAlgError, match=r"\(Batch element 1\): .* leading minor of order 3"):
+        minigrad.linalg.cholesky_ex(_t(batch), check_errors=True)

@@ -173,3 +173,16 @@ def test_matrix_norm(ord):
         lambda x: minigrad.linalg.matrix_norm(x, ord=ord, dim=(0, 2), keepdim=True).sum(),
         a,
     )
+
+
+def test_cholesky_ex():
+    spd = np.array([[4.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 2.0]])
+    batch = np.stack([spd, np.diag([1.0, 2.0, -1.0]), -np.eye(3), np.diag([1.0, -2.0, 3.0])])
+    want = torch.linalg.cholesky_ex(torch.tensor(batch)).info.numpy()
+    np.testing.assert_array_equal(minigrad.linalg.cholesky_ex(minigrad.tensor(batch)).info.numpy(), want)
+    for upper in (False, True):
+        _both(
+            lambda x, u=upper: (torch.linalg.cholesky_ex(x, upper=u).L ** 2).sum(),
+            lambda x, u=upper: (minigrad.linalg.cholesky_ex(x, upper=u).L ** 2).sum(),
+            spd,
+        )
