@@ -426,6 +426,7 @@ from .ops.decomp import (  # noqa: E402
 )
 from .ops.decomp import lstsq_removed as lstsq  # noqa: E402
 from .ops.decomp import solve_removed as solve  # noqa: E402
+from .ops.lu_decomp import lu, lu_solve, lu_unpack  # noqa: E402
 from .ops.series import corrcoef, cov, cumulative_trapezoid, diff, trapezoid, trapz  # noqa: E402
 from .ops.stacking import (  # noqa: E402
     atleast_1d,

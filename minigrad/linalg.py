@@ -2,7 +2,8 @@
 
 ``vector_norm``, and (issue #16) ``cross``, ``vecdot``, ``matmul``, ``inv``, ``det``, ``slogdet``,
 ``solve``, ``cholesky``, ``matrix_power``, ``matrix_exp``, ``pinv``, ``lstsq``, ``vander``, ``LinAlgError``, and
-``svd``, ``svdvals``, ``qr``, ``matrix_rank`` (no gradients: they raise while recording). PyTorch's
+``svd``, ``svdvals``, ``qr`` (with gradients), ``matrix_rank``, and the LU family ``lu_factor``,
+``lu_factor_ex``, ``lu``, ``lu_solve``, with ``solve_triangular``, ``inv_ex``, ``solve_ex``, ``multi_dot``. PyTorch's
 ``linalg.norm`` and ``matrix_norm`` take operator norms of matrices (singular values), which
 minigrad does not compute. :func:`minigrad.norm` is ``torch.norm``.
 """
@@ -27,7 +28,18 @@ from .ops.decomp import linalg_slogdet as slogdet  # noqa: E402
 from .ops.decomp import linalg_svd as svd  # noqa: E402
 from .ops.decomp import linalg_svdvals as svdvals  # noqa: E402
 from .ops.linalg import matmul  # noqa: E402
+from .ops.lu_decomp import eig, eigh, eigvals, eigvalsh, matrix_norm, multi_dot, solve_triangular  # noqa: E402
+from .ops.lu_decomp import linalg_cholesky_ex as cholesky_ex  # noqa: E402
+from .ops.lu_decomp import linalg_inv_ex as inv_ex  # noqa: E402
+from .ops.lu_decomp import linalg_lu as lu  # noqa: E402
+from .ops.lu_decomp import linalg_lu_factor as lu_factor  # noqa: E402
+from .ops.lu_decomp import linalg_lu_factor_ex as lu_factor_ex  # noqa: E402
+from .ops.lu_decomp import linalg_lu_solve as lu_solve  # noqa: E402
+from .ops.lu_decomp import linalg_solve_ex as solve_ex  # noqa: E402
 
 __all__ += ["cross", "vecdot", "matmul"]
 __all__ += ["vander", "pinv", "svd", "svdvals", "qr", "matrix_rank", "lstsq"]
 __all__ += ["LinAlgError", "inv", "det", "slogdet", "solve", "cholesky", "matrix_power", "matrix_exp"]
+__all__ += ["lu_factor", "lu_factor_ex", "lu", "lu_solve", "solve_triangular", "inv_ex", "solve_ex", "multi_dot"]
+__all__ += ["eigh", "eigvalsh", "eig", "eigvals", "matrix_norm"]
+__all__ += ["cholesky_ex"]

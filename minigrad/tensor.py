@@ -1097,6 +1097,8 @@ _SAME_ARGS = {  # t.name(*args, **kwargs) is op(t, *args, **kwargs), with the op
     "storage_offset": "building.storage_offset",
     "element_size": "building.element_size",
     "get_device": "building.get_device",
+    "lu": "lu_decomp.lu",
+    "lu_solve": "lu_decomp.lu_solve",
 }
 
 

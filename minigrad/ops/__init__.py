@@ -32,3 +32,8 @@ __all__ += ["activation_methods"]
 from . import blas, building, counting, decomp, series, stacking  # noqa: E402
 
 __all__ += ["stacking", "blas", "series", "counting", "decomp", "building"]
+
+# the LU family and triangular solves (issue #16)
+from . import lu_decomp  # noqa: E402
+
+__all__ += ["lu_decomp"]

@@ -17,7 +17,7 @@ so that they differentiate again:
 polynomial), ``cholesky_solve`` and ``cholesky_inverse`` are composed of
 these and ``matmul``. A singular or non-positive-definite matrix raises
 :class:`LinAlgError` (a RuntimeError, as ``torch.linalg.LinAlgError``).
-As at PyTorch's, ``det``'s gradient here needs an invertible matrix.
+``det``'s gradient is the cofactor matrix, from the SVD where a matrix is singular (PyTorch's answer).
 """
 
 from __future__ import annotations
@@ -105,7 +105,28 @@ def _det(a):
     return xp.asarray(xp.linalg.det(a))
 
 
-_det.defvjp(lambda g, ans, a: _lift(g * ans) * linalg._mT(_inv(a)))
+def _det_vjp(g, ans, a):
+    """g times the cofactor matrix adj(A)^T. For invertible A that is det(A) A^-T; where some matrix of the
+    batch is singular (its smallest singular value under n eps times its largest), the whole batch takes it
+    from the SVD, adj(A)^T = det(U) det(Vh) U diag(prod_{j != i} s_j) Vh, finite at rank n - 1 (the
+    adjugate, PyTorch's answer) and 0 at lower rank."""
+    xp = _xp(a)
+    n = a.shape[-1]
+    raw = a.array if isinstance(a, Tensor) else a
+    if n == 0 or raw.size == 0:
+        return _lift(g * ans) * linalg._mT(_inv(a))
+    sv = xp.linalg.svd(raw, compute_uv=False)
+    if not bool((sv[..., -1] <= n * np.finfo(raw.dtype).eps * sv[..., 0]).any()):
+        return _lift(g * ans) * linalg._mT(_inv(a))
+    u, s, vh = _svd_u(a), _svd_s(a), _svd_vh(a)
+    eye = xp.eye(n, dtype=raw.dtype)
+    others = _reduction._prod(_shape.unsqueeze(s, -2) * (1.0 - eye) + eye, axis=-1)  # prod_{j != i} s_j
+    u_raw, vh_raw = xp.linalg.svd(raw)[0::2]
+    sign = xp.linalg.det(u_raw) * xp.linalg.det(vh_raw)
+    return _lift(g * sign) * linalg.matmul(u * _shape.unsqueeze(others, -2), vh)
+
+
+_det.defvjp(_det_vjp)
 
 
 @primitive(name="logabsdet", saves=(0,))
@@ -463,21 +484,89 @@ def linalg_pinv(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False) -> 
     return _pinv(A, atol=atol, rtol=rtol)
 
 
-# --- factorisations without gradients: svd, qr, matrix_rank -------------------------------------------------------
+# --- factorisations with gradients: svd, qr -----------------------------------------------------------------------
+#
+# Each factor is its own primitive (svd_u, svd_s, svd_vh; qr_q, qr_r) that computes the whole factorisation
+# and keeps one factor: LAPACK is deterministic, so the three calls see the same signs. The vjp of a
+# factorisation is linear in the cotangents of its factors, so each primitive's vjp is the full formula
+# with the other cotangents zero, and the sums over the factors a loss uses is the whole gradient. The
+# vjps call these primitives again on the (recorded) input, so they differentiate a second time.
 
 
-def _no_gradient(op: str, A) -> None:
-    """svd and qr have no gradients in minigrad: refuse to record rather than return a constant silently."""
-    from ..grad_mode import is_grad_enabled
+def _xp(x):
+    return x.xp if isinstance(x, Tensor) else backend.xp_of(x)
 
-    if is_grad_enabled() and A.requires_grad:
-        from ..errors import GraphError
 
-        raise GraphError(
-            f"{op}: minigrad has no gradient for this factorisation; call it under `with minigrad.no_grad():` "
-            "or on input.detach() (for a pseudo-inverse or a solve, pinverse, linalg.pinv and linalg.solve have "
-            "gradients)"
-        )
+def _thin_svd(a):
+    xp = backend.xp_of(a)
+    m, n = a.shape[-2:]
+    if m == 0 or n == 0:
+        k = min(m, n)
+        batch = a.shape[:-2]
+        eye_m = xp.broadcast_to(xp.eye(m, k, dtype=a.dtype), batch + (m, k))
+        eye_n = xp.broadcast_to(xp.eye(k, n, dtype=a.dtype), batch + (k, n))
+        return eye_m.copy(), xp.zeros(batch + (0,), dtype=a.dtype), eye_n.copy()
+    return xp.linalg.svd(a, full_matrices=False)
+
+
+@primitive(name="svd_u", saves=(0,))
+def _svd_u(a):
+    """U of the thin SVD A = U diag(S) Vh, (..., m, k)."""
+    return _thin_svd(a)[0]
+
+
+@primitive(name="svd_s", saves=(0,))
+def _svd_s(a):
+    """The singular values S, descending, (..., k)."""
+    return _thin_svd(a)[1]
+
+
+@primitive(name="svd_vh", saves=(0,))
+def _svd_vh(a):
+    """Vh of the thin SVD, (..., k, n)."""
+    return _thin_svd(a)[2]
+
+
+def _svd_backward(a, gu, gs, gvh):
+    """PyTorch's (real) SVD vjp, for the thin factors; None for a cotangent that is not there.
+
+    With E_ij = s_j^2 - s_i^2 (1 on the diagonal), skew(X) = X - X^T, J = skew(U^T gU) / E and
+    K = skew(V^T gV) / E:  gA = U [J S + S K + diag(gS)] Vh, plus, for m > n, (I - U U^T) gU S^-1 Vh and for
+    m < n, U S^-1 gV^T (I - V V^T). Well defined for distinct non-zero singular values (gU or gV) only;
+    S's part U diag(gS) Vh everywhere.
+    """
+    mT, mm = linalg._mT, linalg.matmul
+    u, s, vh = _svd_u(a), _svd_s(a), _svd_vh(a)
+    m, n = a.shape[-2:]
+    if gu is None and gvh is None:
+        return mm(u * _shape.unsqueeze(gs, -2), vh)
+    xp = _xp(a)
+    k = min(m, n)
+    s2 = s * s
+    e = _shape.unsqueeze(s2, -2) - _shape.unsqueeze(s2, -1) + xp.eye(k, dtype=a.dtype)
+    s_row, s_col = _shape.unsqueeze(s, -2), _shape.unsqueeze(s, -1)
+    if gu is not None:
+        x = mm(mT(u), gu)
+        inner = (x - mT(x)) / e * s_row
+    else:
+        v, gv = mT(vh), mT(gvh)
+        x = mm(mT(v), gv)
+        inner = s_col * ((x - mT(x)) / e)
+    if gs is not None:
+        inner = inner + _shape.unsqueeze(gs, -1) * xp.eye(k, dtype=a.dtype)
+    if gu is not None and m > n:
+        gu_s = gu / s_row
+        return mm(mm(u, inner) + gu_s - mm(u, mm(mT(u), gu_s)), vh)
+    if gvh is not None and m < n:
+        v = mT(vh)
+        gv_s = mT(gvh) / s_row  # gV S^-1, (n, k)
+        return mm(u, mm(inner, vh) + mT(gv_s) - mm(mm(mT(gv_s), v), vh))
+    return mm(u, mm(inner, vh))
+
+
+_svd_u.defvjp(lambda g, ans, a: _svd_backward(a, g, None, None))
+_svd_s.defvjp(lambda g, ans, a: _svd_backward(a, None, g, None))
+_svd_vh.defvjp(lambda g, ans, a: _svd_backward(a, None, None, g))
 
 
 SvdResult = namedtuple("svd", ["U", "S", "V"])
@@ -485,54 +574,172 @@ LinalgSvdResult = namedtuple("svd", ["U", "S", "Vh"])
 QrResult = namedtuple("qr", ["Q", "R"])
 
 
+def _recording(A) -> bool:
+    from ..grad_mode import is_grad_enabled
+
+    return is_grad_enabled() and A.requires_grad
+
+
+def _svd_factors(op: str, A, full_matrices: bool):
+    """(U, S, Vh): the differentiable thin factors, with ``full_matrices`` and m != n completed to square.
+
+    The columns of U (rows of Vh) beyond k = min(m, n) are LAPACK's orthonormal completion, not a function
+    of A: as at PyTorch (whose derivative narrows the cotangents to the first k), they are constants here,
+    so a loss that reads them gets no gradient from them.
+    """
+    m, n = A.shape[-2:]
+    u, s, vh = _svd_u(A), _svd_s(A), _svd_vh(A)
+    if full_matrices and m != n:
+        uf, _, vhf = A.xp.linalg.svd(A.array, full_matrices=True)
+        k = min(m, n)
+        if m > n:
+            u = _shape.cat([u, Tensor._wrap(A.xp.ascontiguousarray(uf[..., :, k:]))], dim=-1)
+        else:
+            vh = _shape.cat([vh, Tensor._wrap(A.xp.ascontiguousarray(vhf[..., k:, :]))], dim=-2)
+    return u, s, vh
+
+
 def linalg_svd(A: Tensor, full_matrices: bool = True, *, driver=None) -> LinalgSvdResult:
     """``torch.linalg.svd``: A = U diag(S) Vh, S descending; (m, m) and (n, n) factors with
-    ``full_matrices``, else (m, k) and (k, n), k = min(m, n). No gradient (raises while recording)."""
+    ``full_matrices``, else (m, k) and (k, n), k = min(m, n).
+
+    Gradient: PyTorch's formula (see :func:`_svd_backward`) for the first k columns of U and rows of Vh;
+    with ``full_matrices`` the rest are constants (PyTorch ignores their cotangents too). U and V are
+    determined only up to the sign of each column (a gauge), so only losses invariant under it have a
+    gradient that means something, and it is ill-defined (infinite or NaN) where two singular values
+    coincide, or where one is zero for m != n, as PyTorch documents; ``svdvals`` is well defined there.
+    """
     A = _matrices("linalg.svd", A)
-    _no_gradient("linalg.svd", A)
-    u, s, vh = A.xp.linalg.svd(A.array, full_matrices=bool(full_matrices))
-    return LinalgSvdResult(Tensor._wrap(u), Tensor._wrap(s), Tensor._wrap(vh))
+    return LinalgSvdResult(*_svd_factors("linalg.svd", A, bool(full_matrices)))
 
 
 def svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> SvdResult:
     """``torch.svd``: (U, S, V) with A = U diag(S) V^T (V, not V^T, as PyTorch's older function).
 
-    ``some=False`` gives square U and V. With ``compute_uv=False`` U and V are zeros of their shapes, as
-    PyTorch. No gradient (raises while recording).
+    ``some=False`` gives square U and V. With ``compute_uv=False`` U and V are zeros of shapes (m, m) and
+    (n, n) (and only S has a gradient), as PyTorch. Gradients as :func:`linalg_svd`'s.
     """
     A = _matrices("svd", input)
-    _no_gradient("svd", A)
-    xp = A.xp
-    u, s, vh = xp.linalg.svd(A.array, full_matrices=not some)
-    if not compute_uv:
-        u, vh = xp.zeros_like(u), xp.zeros_like(vh)
-    return SvdResult(Tensor._wrap(u), Tensor._wrap(s), Tensor._wrap(xp.ascontiguousarray(xp.swapaxes(vh, -1, -2))))
+    if not compute_uv:  # PyTorch's zeros are square whatever ``some`` says
+        xp = A.xp
+        m, n = A.shape[-2:]
+        u = Tensor._wrap(xp.zeros(A.shape[:-2] + (m, m), dtype=A.dtype))
+        v = Tensor._wrap(xp.zeros(A.shape[:-2] + (n, n), dtype=A.dtype))
+        return SvdResult(u, _svd_s(A), v)
+    u, s, vh = _svd_factors("svd", A, not some)
+    return SvdResult(u, s, linalg._mT(vh))
 
 
 def linalg_svdvals(A: Tensor, *, driver=None) -> Tensor:
-    """``torch.linalg.svdvals``: the singular values, descending. No gradient (raises while recording)."""
+    """``torch.linalg.svdvals``: the singular values, descending.
+
+    Gradient U diag(gS) Vh, well defined also where singular values repeat (any choice of the singular
+    vectors of a repeated value gives the same sum).
+    """
     A = _matrices("linalg.svdvals", A)
-    _no_gradient("linalg.svdvals", A)
-    return Tensor._wrap(A.xp.linalg.svd(A.array, compute_uv=False))
+    return _svd_s(A)
+
+
+def _householder_qr(a, complete: bool):
+    xp = backend.xp_of(a)
+    m, n = a.shape[-2:]
+    if m == 0 or n == 0:
+        k = m if complete else min(m, n)
+        batch = a.shape[:-2]
+        return xp.broadcast_to(xp.eye(m, k, dtype=a.dtype), batch + (m, k)).copy(), xp.zeros(
+            batch + (k, n), dtype=a.dtype
+        )
+    return xp.linalg.qr(a, mode="complete" if complete else "reduced")
+
+
+@primitive(name="qr_q", saves=(0,))
+def _qr_q(a, *, complete=False):
+    """Q of A = Q R (reduced: (..., m, k); complete: (..., m, m))."""
+    return _householder_qr(a, complete)[0]
+
+
+@primitive(name="qr_r", saves=(0,))
+def _qr_r(a, *, complete=False, r_only=False):
+    """R of A = Q R (reduced: (..., k, n); complete: (..., m, n))."""
+    return _householder_qr(a, complete)[1]
+
+
+def _copyltu(x):
+    """The symmetric matrix with x's lower triangle (the diagonal once)."""
+    low = construct._tril(x, diagonal=-1)
+    return low + linalg._mT(low) + construct._tril(x, diagonal=0) - low
+
+
+def _qr_backward_square(q, r, gq, gr):
+    """For A = Q R with m >= n (Q (m, n), R (n, n) invertible): M = R gR^T - gQ^T Q,
+    gA = (gQ + Q copyltu(M)) R^-T (Walter and Lehmann; Seeger et al. 2017; PyTorch's)."""
+    mT, mm = linalg._mT, linalg.matmul
+    mat = mm(r, mT(gr)) - mm(mT(gq), q)
+    b = gq + mm(q, _copyltu(mat))
+    return mT(_solve(r, mT(b)))  # B R^-T = (R^-1 B^T)^T
+
+
+def _qr_backward(a, gq, gr, complete):
+    """The vjp of (Q, R), either cotangent None. For m < n, A = [X | Y] with X = Q U square and R = [U | V]:
+    gX is the square formula with gQ + Y gV^T, gY = Q gV (PyTorch's)."""
+    m, n = a.shape[-2:]
+    if complete and m > n:
+        from ..errors import GraphError
+
+        raise GraphError(
+            f"linalg.qr: the derivative of mode='complete' is not defined when nrows > ncols (shape "
+            f"{tuple(a.shape)}): Q's last {m - n} columns are an arbitrary orthonormal completion"
+        )
+    q, r = _qr_q(a, complete=complete), _qr_r(a, complete=complete)
+    xp = _xp(a)
+    if gq is None:
+        gq = xp.zeros(q.shape, dtype=a.dtype)
+    if gr is None:
+        gr = xp.zeros(r.shape, dtype=a.dtype)
+    if m >= n:
+        return _qr_backward_square(q, r, gq, gr)
+    mT, mm = linalg._mT, linalg.matmul
+    y = a[..., :, m:]
+    u_part, gu, gv = r[..., :, :m], gr[..., :, :m], gr[..., :, m:]
+    gx = _qr_backward_square(q, u_part, gq + mm(y, mT(gv)), gu)
+    gy = mm(q, gv)
+    return _shape.cat([gx, gy], dim=-1)
+
+
+_qr_q.defvjp(lambda g, ans, a, complete=False: _qr_backward(a, g, None, complete))
+
+
+def _qr_r_vjp(g, ans, a, complete=False, r_only=False):
+    if r_only:
+        from ..errors import GraphError
+
+        raise GraphError(
+            "linalg.qr: the derivative of linalg.qr depends on Q, which is not computed when mode='r' (input "
+            f"shape {tuple(a.shape)}); use linalg.qr(A, mode='reduced') to differentiate through linalg.qr"
+        )
+    return _qr_backward(a, None, g, complete)
+
+
+_qr_r.defvjp(_qr_r_vjp)
 
 
 def linalg_qr(A: Tensor, mode: str = "reduced") -> QrResult:
     """``torch.linalg.qr``: A = Q R with Q orthonormal columns and R upper triangular.
 
     ``mode`` "reduced" (k = min(m, n) columns), "complete" (square Q) or "r" (R only, Q empty). Signs as
-    LAPACK gives them (PyTorch's). No gradient (raises while recording).
+    LAPACK gives them (PyTorch's). Gradient: for full-rank A (R's diagonal non-zero in its first k
+    columns) PyTorch's formula, M = R gR^T - gQ^T Q, gA = (gQ + Q copyltu(M)) R^-T, with m < n by
+    splitting A = [X | Y]; mode="complete" with m > n and mode="r" have none (backward raises), as PyTorch.
     """
     A = _matrices("linalg.qr", A)
     if mode not in ("reduced", "complete", "r"):
         raise ValueError(
             f"linalg.qr: qr received unrecognized mode '{mode}' but expected one of 'reduced', 'complete', 'r'"
         )
-    _no_gradient("linalg.qr", A)
-    xp = A.xp
-    q, r = xp.linalg.qr(A.array, mode="complete" if mode == "complete" else "reduced")
+    complete = mode == "complete"
     if mode == "r":
-        q = xp.zeros((0,), dtype=A.dtype)
-    return QrResult(Tensor._wrap(q), Tensor._wrap(r))
+        return QrResult(Tensor._wrap(A.xp.zeros((0,), dtype=A.dtype)), _qr_r(A, r_only=True))
+    return QrResult(_qr_q(A, complete=complete), _qr_r(A, complete=complete))
 
 
 def qr(input: Tensor, some: bool = True) -> QrResult:

@@ -44,6 +44,7 @@ import minigrad
 import minigrad.nn.functional as F
 import minigrad.ops.decomp as decomp
 import minigrad.ops.loss_breadth as loss_breadth
+import minigrad.ops.lu_decomp as lu_decomp
 import minigrad.ops.stacking as stacking
 from minigrad.ops import construct, contraction, conv, elementwise, linalg, loss, pointwise, reduction, scan, sorting
 from minigrad.ops import shape as shape_ops
@@ -2318,6 +2319,176 @@ SWEEP += [
         **BREADTH,
     ),
 ]
+# --- linalg gradients (issue #16): svd, qr ------------------------------------------------------------------------
+
+
+def _orthogonal(draw, batch, n):
+    """A random orthogonal (..., n, n): the Q of a drawn matrix plus 2 I (well away from rank deficiency)."""
+    x = draw(arrays(batch + (n, n), values(-1.0, 1.0))) + 2.0 * np.eye(n)
+    return np.linalg.qr(x)[0] if n else x
+
+
+@st.composite
+def _svd_case(draw, square=False):
+    """U diag(s) V^T from random orthogonal factors, singular values in [0.5, 3] at least 0.3 apart: the
+    SVD's gradient is smooth there (it blows up as 1 / (s_j^2 - s_i^2) where they meet)."""
+    batch = draw(shapes(min_dims=0, max_dims=1, max_side=2))
+    m = draw(st.integers(1, 3))
+    n = m if square else draw(st.integers(1, 3))
+    k = min(m, n)
+    gaps = draw(arrays((k,), values(0.3, 0.6)))
+    s = 0.5 + np.cumsum(gaps)[::-1] - gaps[0] * 0.5
+    u = _orthogonal(draw, batch, m)[..., :k]
+    v = _orthogonal(draw, batch, n)[..., :k]
+    return Case(((u * s) @ np.swapaxes(v, -1, -2),))
+
+
+def _outer(u):
+    """(..., m, m, k): the outer product of each column of u with itself, which the column's sign leaves alone."""
+    return u[..., :, None, :] * u[..., None, :, :]
+
+
+def _np_svd(x):
+    return np.linalg.svd(x, full_matrices=False)
+
+
+SWEEP_SVD = [
+    # U and Vh are fixed only up to each column's sign (a gauge): the records check the outer products
+    # u_i u_i^T of U's columns and v_i v_i^T of V's (functions of A, smooth where the singular values are
+    # apart), and tests/ops/test_decomp.py the product U diag(S) Vh
+    OpRecord(
+        decomp._svd_u,
+        lambda x: _outer(minigrad.linalg.svd(x, full_matrices=False).U),
+        lambda x: _outer(_np_svd(x)[0]),
+        _svd_case(),
+        spellings={"svd": lambda x: _outer(minigrad.svd(x).U), "method": lambda x: _outer(x.svd()[0])},
+        gradcheck={"floor": 1e-3},
+        examples=8,
+        forward_examples=6,
+    ),
+    OpRecord(
+        decomp._svd_s,
+        lambda x: minigrad.linalg.svdvals(x),
+        lambda x: _np_svd(x)[1],
+        _svd_case(),
+        spellings={"svd": lambda x: minigrad.linalg.svd(x, full_matrices=False).S, "old": lambda x: minigrad.svd(x).S},
+        examples=8,
+        forward_examples=6,
+    ),
+    OpRecord(
+        decomp._svd_vh,
+        lambda x: _outer(minigrad.linalg.svd(x, full_matrices=False).Vh.mT),
+        lambda x: _outer(np.swapaxes(_np_svd(x)[2], -1, -2)),
+        _svd_case(),
+        spellings={"svd": lambda x: _outer(minigrad.svd(x).V)},
+        gradcheck={"floor": 1e-3},
+        examples=8,
+        forward_examples=6,
+    ),
+    OpRecord(
+        decomp._qr_q,
+        lambda x: minigrad.linalg.qr(x).Q,
+        lambda x: np.linalg.qr(x)[0],
+        _svd_case(),
+        spellings={"old": lambda x: minigrad.qr(x).Q, "method": lambda x: x.qr()[0]},
+        gradcheck={"floor": 1e-9},
+        examples=8,
+        forward_examples=6,
+    ),
+    OpRecord(
+        decomp._qr_r,
+        lambda x: minigrad.linalg.qr(x).R,
+        lambda x: np.linalg.qr(x)[1],
+        _svd_case(),
+        spellings={"old": lambda x: minigrad.qr(x).R},
+        gradcheck={"floor": 1e-9},
+        examples=8,
+        forward_examples=6,
+    ),
+]
+SWEEP += SWEEP_SVD
+
+
+def _lu_ref(x):
+    """The packed L - I + U by Doolittle elimination with partial pivoting, one matrix at a time in Python
+    (independent of lu_decomp's vectorised loop)."""
+    out = np.array(x, dtype=x.dtype, copy=True).reshape((-1,) + x.shape[-2:])
+    m, n = x.shape[-2:]
+    for a in out:
+        for j in range(min(m, n)):
+            p = j + int(np.argmax(np.abs(a[j:, j])))
+            a[[j, p]] = a[[p, j]]
+            if a[j, j] != 0:
+                a[j + 1 :, j] /= a[j, j]
+                a[j + 1 :, j + 1 :] -= np.outer(a[j + 1 :, j], a[j, j + 1 :])
+    return out.reshape(x.shape)
+
+
+@st.composite
+def _lu_case(draw):
+    """Square matrices away from singular (the gradient needs U invertible); pivots keep a margin: the 2 I is
+    added to a random row permutation, so partial pivoting swaps rows and the choice is stable."""
+    batch = draw(shapes(min_dims=0, max_dims=1, max_side=2))
+    n = draw(st.integers(1, 3))
+    a = draw(arrays(batch + (n, n), values(-0.4, 0.4))) / n + 2.0 * np.eye(n)
+    return Case((a[..., draw(st.permutations(range(n))), :],))
+
+
+SWEEP += [
+    OpRecord(
+        lu_decomp._lu_factor,
+        lambda x: minigrad.linalg.lu_factor(x).LU,
+        _lu_ref,
+        _lu_case(),
+        spellings={
+            "ex": lambda x: minigrad.linalg.lu_factor_ex(x).LU,
+            "torch_lu": lambda x: minigrad.lu(x)[0],
+            "method": lambda x: x.lu()[0],
+        },
+        examples=10,
+        forward_examples=6,
+    ),
+]
+
+
+@st.composite
+def _eigh_case(draw):
+    """Q diag(w) Q^T, eigenvalues at least 0.3 apart (the vectors' gradient has 1 / (w_j - w_i)), and UPLO."""
+    batch = draw(shapes(min_dims=0, max_dims=1, max_side=2))
+    n = draw(st.integers(1, 3))
+    w = np.cumsum(draw(arrays((n,), values(0.3, 0.6)))) - 1.0
+    q = _orthogonal(draw, batch, n)
+    return Case(((q * w) @ np.swapaxes(q, -1, -2),), {"UPLO": draw(st.sampled_from(["L", "U"]))})
+
+
+def _sym_from(x, UPLO):
+    """The symmetric matrix eigh reads from x's UPLO triangle, as differentiable ops (the gradient then
+    reaches that triangle only, and gradcheck perturbs entries one at a time)."""
+    t = x.tril() if UPLO == "L" else x.triu()
+    return t + t.mT - t * minigrad.eye(x.shape[-1], dtype=x.dtype)
+
+
+SWEEP += [
+    OpRecord(
+        lu_decomp._eigh_values,
+        lambda x, UPLO: minigrad.linalg.eigvalsh(_sym_from(x, UPLO), UPLO=UPLO),
+        lambda x, UPLO: np.linalg.eigvalsh(x, UPLO=UPLO),
+        _eigh_case(),
+        spellings={"eigh": lambda x, UPLO: minigrad.linalg.eigh(_sym_from(x, UPLO), UPLO).eigenvalues},
+        examples=8,
+        forward_examples=6,
+    ),
+    OpRecord(
+        lu_decomp._eigh_vectors,
+        lambda x, UPLO: _outer(minigrad.linalg.eigh(_sym_from(x, UPLO), UPLO=UPLO).eigenvectors),
+        lambda x, UPLO: _outer(np.linalg.eigh(x, UPLO=UPLO)[1]),
+        _eigh_case(),
+        gradcheck={"floor": 1e-3},
+        examples=8,
+        forward_examples=6,
+    ),
+]
+
 RECORDS += SWEEP
 BY_NAME = {r.name: r for r in RECORDS}
 
@@ -2357,7 +2528,8 @@ OP_MODULES += ["indexing", "selection"]
 OP_MODULES += ["pooling", "resample"]  # composed of other modules' primitives; listed so new ones need records
 OP_MODULES += ["arith", "logical", "nanreduce", "numeric", "special"]
 OP_MODULES += ["stacking", "blas", "series", "counting", "decomp", "building"]
-OP_MODULES += ["activation_methods"]  # Tensor.prelu / hardshrink hand on to nn.activation: no primitives
+OP_MODULES += ["activation_methods"]
+OP_MODULES += ["lu_decomp"]  # Tensor.prelu / hardshrink hand on to nn.activation: no primitives
 
 
 def defined_primitives(modules) -> dict:

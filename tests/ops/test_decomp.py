@@ -1,6 +1,6 @@
 """Dense linear algebra (minigrad.ops.decomp).
 
-inv, det, logabsdet, solve and cholesky are op-table records (optable.py);
+inv, det, logabsdet, solve, cholesky, svd_u/s/vh and qr_q/r are op-table records (optable.py);
 here the composites (logdet, solve's vector and right-hand forms,
 matrix_power, matrix_exp, cholesky_solve, cholesky_inverse, upper factors)
 against NumPy with gradcheck and second order, and the errors.
@@ -168,7 +168,7 @@ def test_the_removed_torch_solve_and_lstsq_raise_naming_the_replacement():
         minigrad.lstsq(minigrad.eye(2), minigrad.eye(2))
 
 
-# --- pinv, svd, qr, matrix_rank ----------------------------------------------------------------------------------
+# --- pinv, svd, qr, matrix_rank, det at singular matrices -----------------------------------------------------
 
 
 @pytest.mark.parametrize("shape", [(4, 3), (3, 4), (2, 3, 3), (0, 3)])
@@ -195,31 +195,125 @@ def test_pinv_tolerances_drop_small_singular_values():
 
 
 @pytest.mark.parametrize("shape", [(4, 3), (3, 4), (2, 3, 3)])
-def test_svd_and_qr_reconstruct_and_refuse_to_record(shape):
+def test_svd_and_qr_reconstruct(shape):
     a = np.random.default_rng(6).standard_normal(shape)
     t = _t(a)
     u, s, vh = minigrad.linalg.svd(t, full_matrices=False)
     np.testing.assert_allclose((u.numpy() * s.numpy()[..., None, :]) @ vh.numpy(), a, atol=1e-12)
     np.testing.assert_allclose(s.numpy(), np.linalg.svd(a, compute_uv=False), rtol=1e-12)
     np.testing.assert_allclose(minigrad.linalg.svdvals(t).numpy(), s.numpy(), rtol=1e-12)
-    assert minigrad.linalg.svd(t).U.shape == shape[:-2] + (shape[-2], shape[-2])
+    full = minigrad.linalg.svd(t)
+    assert full.U.shape == shape[:-2] + (shape[-2], shape[-2]) and full.Vh.shape == shape[:-2] + (shape[-1],) * 2
+    np.testing.assert_allclose(full.U.numpy(), np.linalg.svd(a)[0], atol=1e-12)
     U, S, V = minigrad.svd(t)  # torch.svd: V, not V^T
     np.testing.assert_allclose((U.numpy() * S.numpy()[..., None, :]) @ np.swapaxes(V.numpy(), -1, -2), a, atol=1e-12)
     assert minigrad.svd(t, some=False).U.shape[-1] == shape[-2]
-    assert not minigrad.svd(t, compute_uv=False).U.numpy().any()
+    no_uv = minigrad.svd(t, compute_uv=False)  # PyTorch's zeros are square
+    assert not no_uv.U.numpy().any() and no_uv.U.shape[-2:] == (shape[-2],) * 2 and no_uv.V.shape[-1] == shape[-1]
     q, r = minigrad.linalg.qr(t)
     np.testing.assert_allclose(q.numpy() @ r.numpy(), a, atol=1e-12)
     np.testing.assert_allclose(np.triu(r.numpy()), r.numpy())
     assert minigrad.qr(t, some=False).Q.shape[-1] == shape[-2] and minigrad.linalg.qr(t, mode="r").Q.numel() == 0
     assert t.qr().R.shape == r.shape and t.svd().S.shape == s.shape
-    w = _t(a, requires_grad=True)
-    for call in (lambda: minigrad.linalg.svd(w), lambda: minigrad.svd(w), lambda: minigrad.linalg.qr(w)):
-        with pytest.raises(minigrad.GraphError, match="minigrad has no gradient for this factorisation"):
-            call()
-    with minigrad.no_grad():
-        assert minigrad.linalg.svdvals(w).shape == s.shape
     with pytest.raises(ValueError, match="linalg.qr: qr received unrecognized mode 'full'"):
         minigrad.linalg.qr(t, mode="full")
+
+
+def _separated(rng, shape, s):
+    """U diag(s) V^T from random orthogonal factors: singular values s, apart from each other."""
+    m, n = shape[-2:]
+    k = min(m, n)
+    u = np.linalg.qr(rng.standard_normal(shape[:-2] + (m, m)))[0][..., :k]
+    v = np.linalg.qr(rng.standard_normal(shape[:-2] + (n, n)))[0][..., :k]
+    return (u * np.asarray(s[:k])) @ np.swapaxes(v, -1, -2)
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (3, 4), (2, 3, 3)])
+def test_svd_gradients_of_gauge_invariant_losses(shape, device):
+    """Losses that the columns' signs leave alone: the product U diag(S) Vh weighted, |U|, |V|, the
+    projector U U^T (PyTorch's test_ops checks the same kinds); first and second order."""
+    a = _separated(np.random.default_rng(8), shape, [3.0, 2.0, 1.0])
+    w = np.random.default_rng(9).standard_normal(shape)
+
+    def product(x):
+        u, s, vh = minigrad.linalg.svd(x, full_matrices=False)
+        return (u * s.unsqueeze(-2)) @ vh * _t(w, device)
+
+    def vectors(x):
+        u, s, v = minigrad.svd(x)
+        return (u.abs() * 1.5).sum() + (v * v * v).abs().sum() + (u @ u.mT).sum() + s.sum()
+
+    for fn in (product, vectors, lambda x: minigrad.linalg.svdvals(x) ** 2):
+        check_gradients(fn, a, device=device)
+    check_second_order(vectors, a)
+    x = _t(a, requires_grad=True)
+    (minigrad.linalg.svd(x, full_matrices=False).U.abs().sum()).backward()  # the thin U's columns
+    thin = x.grad.numpy()
+    x.grad = None
+    minigrad.linalg.svd(x).U[..., : min(shape[-2:])].abs().sum().backward()  # full U, its first k columns
+    np.testing.assert_allclose(x.grad.numpy(), thin, rtol=1e-12)
+    x.grad = None
+    minigrad.linalg.svd(x).U.abs().sum().backward()  # the completion's columns are constants (as PyTorch)
+    np.testing.assert_allclose(x.grad.numpy(), thin, rtol=1e-12)
+
+
+def test_svd_gradients_at_repeated_singular_values():
+    """svdvals's gradient U diag(gS) Vh is defined where singular values repeat (the identity: gS = 1 gives
+    I); the vectors' gradient is not (1 / (s_j^2 - s_i^2)), and comes out non-finite, as at PyTorch."""
+    x = _t(np.eye(3), requires_grad=True)
+    minigrad.linalg.svdvals(x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.eye(3), atol=1e-12)
+    y = _t(np.eye(3), requires_grad=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        (minigrad.linalg.svd(y).U.abs().sum()).backward()
+    assert not np.isfinite(y.grad.numpy()).all()
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (3, 3), (3, 5), (2, 2, 2)])
+def test_qr_gradients(shape, device):
+    a = _separated(np.random.default_rng(10), shape, [3.0, 2.0, 1.0])
+    check_gradients(lambda x: minigrad.linalg.qr(x).Q, a, device=device)
+    check_gradients(lambda x: minigrad.linalg.qr(x).R, a, device=device)
+    check_gradients(lambda x: minigrad.qr(x).Q @ minigrad.qr(x).R * 2.0, a, device=device)
+    check_second_order(lambda x: minigrad.linalg.qr(x).Q.sum() + (minigrad.linalg.qr(x).R ** 2).sum(), a)
+
+
+def test_qr_refuses_gradients_it_cannot_give():
+    a = _t(_separated(np.random.default_rng(11), (4, 2), [2.0, 1.0]), requires_grad=True)
+    with pytest.raises(minigrad.GraphError, match="mode='complete' is not defined when nrows > ncols"):
+        minigrad.linalg.qr(a, mode="complete").Q.sum().backward()
+    with pytest.raises(minigrad.GraphError, match="depends on Q, which is not computed when mode='r'"):
+        minigrad.linalg.qr(a, mode="r").R.sum().backward()
+    assert a.grad is None
+    sq = _t(np.eye(3) + 0.1, requires_grad=True)
+    minigrad.linalg.qr(sq, mode="complete").Q.sum().backward()  # square: complete is reduced
+    assert np.isfinite(sq.grad.numpy()).all()
+
+
+def _adjugate(a):
+    """adj(A)_ji = (-1)^(i+j) det(A without row i and column j), by cofactors."""
+    n = a.shape[-1]
+    cof = np.empty_like(a)
+    for i in range(n):
+        for j in range(n):
+            cof[i, j] = (-1) ** (i + j) * np.linalg.det(np.delete(np.delete(a, i, 0), j, 1))
+    return cof.T
+
+
+@pytest.mark.parametrize("rank", [1, 2])
+def test_det_gradient_at_singular_matrices_is_the_adjugate(rank, device):
+    """d det(A) / dA = adj(A)^T, finite at rank n - 1 (PyTorch's answer) and 0 below; not NaN."""
+    rng = np.random.default_rng(12 + rank)
+    a = rng.standard_normal((3, rank)) @ rng.standard_normal((rank, 3))
+    x = _t(a, device, requires_grad=True)
+    minigrad.det(x).backward()
+    want = _adjugate(a).T
+    np.testing.assert_allclose(_np(x.grad), want, atol=1e-12)
+    assert (rank == 1) == np.allclose(want, 0.0)
+    batch = np.stack([a, np.eye(3) * 2.0])  # one singular, one not: each its cofactor matrix
+    y = _t(batch, device, requires_grad=True)
+    (minigrad.linalg.det(y) * _t([1.0, 3.0], device)).sum().backward()
+    np.testing.assert_allclose(_np(y.grad), np.stack([want, 3.0 * _adjugate(batch[1]).T]), atol=1e-12)
 
 
 # --- lstsq ---------------------------------------------------------------------------------------------------
