@@ -8,10 +8,12 @@ device, so a seeded run repeats bit for bit.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import backend
-from .errors import ShapeError
+from .errors import ArgumentError, DTypeError, ShapeError
 from .generator import rng_for
 from .interpreter import _PER_THREAD
 from .tensor import Tensor, _shape_args, get_default_dtype
@@ -21,7 +23,19 @@ def _size(op: str, size) -> tuple:
     shape = _shape_args(size)
     if not all(isinstance(s, (int, np.integer)) and s >= 0 for s in shape):
         raise ShapeError(f"{op}: size must be non-negative integers, got {shape}")
-    return tuple(int(s) for s in shape)
+    shape = tuple(int(s) for s in shape)
+    if math.prod(shape) >= 2**63:  # PyTorch: "Storage size calculation overflowed"
+        raise ShapeError(f"{op}: size {shape} has {math.prod(shape)} elements, more than an int64 can count")
+    return shape
+
+
+def _count(op: str, name: str, n) -> int:
+    """A count argument (eye's n and m, linspace's steps, randperm's n): a non-negative int, as PyTorch."""
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
+        raise DTypeError(f"{op}: {name} must be an int, got {n!r}")
+    if n < 0:
+        raise ArgumentError(f"{op}: {name} must be greater or equal to 0, got {n}")
+    return int(n)
 
 
 def _make(array, requires_grad: bool) -> Tensor:
@@ -54,11 +68,18 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tens
         dtype = np.bool_
     elif dtype is None and isinstance(fill_value, (int, np.integer)):
         dtype = np.int64
+    dt = _dtype(dtype)
+    if dt.kind in "iu" and isinstance(fill_value, (int, float, np.integer, np.floating)):
+        info = np.iinfo(dt)  # PyTorch: "value cannot be converted to type int64_t without overflow"
+        if not (math.isfinite(fill_value) and info.min <= fill_value <= info.max):
+            raise ArgumentError(f"full: value {fill_value!r} cannot be converted to type {dt} without overflow")
     xp = backend.xp_for(backend.normalize_device(device))
-    return _make(
-        xp.full(_size("full", (size,) if isinstance(size, int) else size), fill_value, dtype=_dtype(dtype)),
-        requires_grad,
-    )
+    shape = _size("full", (size,) if isinstance(size, int) else size)
+    try:
+        array = xp.full(shape, fill_value, dtype=dt)
+    except OverflowError as exc:  # an int too large for NumPy's conversion (to bool, say)
+        raise ArgumentError(f"full: value {fill_value!r} cannot be converted to type {dt}: {exc}") from exc
+    return _make(array, requires_grad)
 
 
 def _like(op, fill, t: Tensor, dtype, device, requires_grad) -> Tensor:
@@ -89,6 +110,15 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     if dtype is None:
         ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
         dtype = np.int64 if ints else get_default_dtype()
+    for v in (start, end, step):
+        if isinstance(v, (int, np.integer, float, np.floating)) and not math.isfinite(v):
+            raise ArgumentError(f"arange: unsupported range: {start} -> {end} (step {step})")
+    if step == 0:
+        raise ArgumentError("arange: step must be nonzero")
+    if (end - start) * step < 0:
+        raise ArgumentError(
+            f"arange: upper bound and lower bound inconsistent with step sign: start {start}, end {end}, step {step}"
+        )
     xp = backend.xp_for(backend.normalize_device(device))
     return _make(xp.arange(start, end, step).astype(dtype), requires_grad)
 
@@ -96,12 +126,14 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
     xp = backend.xp_for(backend.normalize_device(device))
+    steps = _count("linspace", "steps", steps)
     return _make(xp.linspace(start, end, steps).astype(_dtype(dtype)), requires_grad)
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """The n x m identity matrix (square when ``m`` is None)."""
     xp = backend.xp_for(backend.normalize_device(device))
+    n, m = _count("eye", "n", n), None if m is None else _count("eye", "m", m)
     return _make(xp.eye(n, m, dtype=_dtype(dtype)), requires_grad)
 
 
@@ -123,6 +155,8 @@ def manual_seed(seed: int) -> None:
 
 def _random(op, draw, size, dtype, device, requires_grad, generator=None) -> Tensor:
     dtype = _dtype(dtype)
+    if dtype.kind not in "f":  # PyTorch: "normal_kernel_cpu" / "check_uniform_bounds" not implemented for 'Long'
+        raise DTypeError(f"{op}: samples a floating-point dtype, got {dtype}")
     device = backend.normalize_device(device)
     draw_dtype = dtype if dtype in (np.float32, np.float64) else np.float64
     array = draw(rng_for(op, generator, device), _size(op, size), draw_dtype).astype(dtype, copy=False)
@@ -175,6 +209,8 @@ def randint(low, high=None, size=(), *, generator=None, dtype=None, device=None)
         low, high, size = 0, low, high
     elif high is None:
         low, high = 0, low
+    if not low < high:
+        raise ArgumentError(f"randint: random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     device = backend.normalize_device(device)
     array = rng_for("randint", generator, device).integers(low, high, size=_size("randint", size))
     return Tensor._wrap(array.astype(np.int64 if dtype is None else dtype))
@@ -182,5 +218,6 @@ def randint(low, high=None, size=(), *, generator=None, dtype=None, device=None)
 
 def randperm(n, *, generator=None, device=None) -> Tensor:
     """A random permutation of 0..n-1 (int64), from ``generator`` or the device's default."""
+    n = _count("randperm", "n", n)
     device = backend.normalize_device(device)
     return Tensor._wrap(rng_for("randperm", generator, device).permutation(n).astype(np.int64))

@@ -98,7 +98,7 @@ def run_backward(roots, root_grads, sink, *, retain_graph: bool, create_graph: b
                     continue
                 if anomaly:
                     _check_finite(
-                        f"the backward of {node.name} (node #{node.seq}) produced, for its input {i},",
+                        f"the backward of {_called_name(node)} (node #{node.seq}) produced, for its input {i},",
                         gi if raw else gi.array,
                         site=node.site or "",
                     )
@@ -294,3 +294,9 @@ class TargetSink:
 
 
 from . import tensor as _tensor  # noqa: E402  (tensor.py imports the autograd modules first)
+
+
+def _called_name(node) -> str:
+    """A node's op for anomaly reports: the public op that recorded it (with its primitive), or the primitive."""
+    public = getattr(node, "public", None)
+    return f"{public} (its primitive {node.name})" if public is not None and public != node.name else node.name

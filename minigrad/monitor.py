@@ -17,7 +17,7 @@ import sys
 import numpy as np
 
 from . import backend
-from .errors import AnomalyError, ArgumentError
+from .errors import AnomalyError, ArgumentError, called_op
 from .interpreter import _PER_THREAD, Installs, Monitored
 from .tensor import Tensor
 
@@ -50,9 +50,14 @@ class Monitor:
         site = user_site() if self.sites and node is not None and node.site is None else None
         if site is not None:
             node.site = site
+        public = called_op() if self.sites else None
+        if public is not None and node is not None:
+            node.public = public
         if self.anomaly:
             _check_finite(
-                f"{op.name} (op {self.ops - 1}) produced",
+                f"{public} (its primitive {op.name}, op {self.ops - 1}) produced"
+                if public is not None and public != op.name
+                else f"{op.name} (op {self.ops - 1}) produced",
                 result.array,
                 arrays if arrays is not None else _arrays(op, args),
                 site=site or user_site(),

@@ -67,6 +67,7 @@ class Node:
         "seq",
         "ctx",
         "site",
+        "public",  # the public op (minigrad.errors.public_op) that recorded it, while a monitor asks for sites
         "__weakref__",  # for the hook tables (see Hooks); costs a node nothing when no hook is registered
     )
 
@@ -83,6 +84,7 @@ class Node:
         self.epoch = out_vc[1] if len(out_vc) > 1 else 0
         self.ctx = ctx
         self.site = None
+        self.public = None
         self.seq = next(_sequence)
 
     @property

@@ -1182,7 +1182,8 @@ def _bind_forwarders(cls, lookup) -> None:
         _, make, lead = _KINDS[kind]
         op = lookup(path)
         method = make(op)
-        signature = inspect.signature(method)
+        # same_args: the op's own signature, through a wrapper such as errors.public_op's (its code is *args)
+        signature = inspect.signature(op if kind == "same_args" and hasattr(op, "__wrapped__") else method)
         first, *rest = signature.parameters.values()
         method.__signature__ = signature.replace(parameters=[first.replace(name="self", annotation=first.empty), *rest])
         method.__name__ = name

@@ -20,7 +20,7 @@ import numbers
 import warnings
 
 from .. import backend, creation
-from ..errors import ArgumentError, DTypeError, IndexOutOfRange, ShapeError
+from ..errors import ArgumentError, DTypeError, IndexOutOfRange, ShapeError, public_op
 from ..grad_mode import is_grad_enabled, no_grad
 from ..ops import activation as _ops
 from ..ops import elementwise as _elementwise
@@ -120,11 +120,13 @@ def selu_(input: Tensor) -> Tensor:
     return selu(input, inplace=True)
 
 
+@public_op("silu")
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """SiLU (swish) x sigmoid(x), composed of mul and the stable sigmoid; d/dx = s (1 + x (1 - s))."""
     return _apply("silu", input, lambda x: x * _elementwise.sigmoid(x), inplace)
 
 
+@public_op("mish")
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """Mish x tanh(softplus(x)), softplus in its stable form log1p(e^-|x|) + max(x, 0) (never overflows)."""
     return _apply("mish", input, lambda x: x * _elementwise.tanh(_ops.softplus(x, threshold=float("inf"))), inplace)
@@ -173,6 +175,7 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     return _apply("hardswish", input, lambda x: x * _hardsigmoid(x), inplace)
 
 
+@public_op("logsigmoid")
 def logsigmoid(input: Tensor) -> Tensor:
     """log(sigmoid(x)) = -softplus(-x), computed as min(x, 0) - log1p(e^-|x|): no overflow, no log(0)."""
     return -_ops.softplus(-input, threshold=float("inf"))
@@ -183,6 +186,7 @@ def softsign(input: Tensor) -> Tensor:
     return input / (_elementwise.abs(input) + 1)
 
 
+@public_op("tanhshrink")
 def tanhshrink(input: Tensor) -> Tensor:
     """x - tanh(x) (as PyTorch computes it; d/dx = tanh(x)^2)."""
     return input - _elementwise.tanh(input)
@@ -272,6 +276,7 @@ def _softmax_dim(op: str, ndim: int) -> int:
     return _reduction.implicit_softmax_dim(op, ndim, stacklevel=4)
 
 
+@public_op("softmin")
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """softmax(-x) along ``dim`` (PyTorch's implicit choice, with its warning, when None); ``dtype`` casts the
     input first. Gradient: s (sum(g s) - g) along the axis."""
@@ -282,6 +287,7 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
     return _reduction.softmax(-input, dim=dim)
 
 
+@public_op("glu")
 def glu(input: Tensor, dim: int = -1) -> Tensor:
     """The gated linear unit a sigmoid(b), a and b the first and second halves of ``input`` along ``dim``.
 

@@ -21,7 +21,7 @@ import warnings
 import numpy as np
 
 from .. import backend
-from ..errors import ArgumentError, DTypeError, ShapeError
+from ..errors import ArgumentError, DTypeError, ShapeError, public_op
 from ..ops.elementwise import abs, exp, log, minimum, relu, sqrt, where
 from ..ops.loss import _bce_with_logits, _check_reduction, _data, _legacy_reduction
 from ..ops.loss_breadth import _binary_cross_entropy
@@ -322,6 +322,7 @@ def hinge_embedding_loss(input, target, margin: float = 1.0, size_average=None, 
     return _reduce(loss, reduction)
 
 
+@public_op("soft_margin_loss")
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction: str = "mean"):
     """log(1 + exp(-target input)), stable for any product; PyTorch's ``F.soft_margin_loss``."""
     reduction = _legacy_reduction("soft_margin_loss", size_average, reduce, reduction)
@@ -329,6 +330,7 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction: s
     return _reduce(_softplus(-target * input), reduction)
 
 
+@public_op("multilabel_soft_margin_loss")
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
                                 reduction: str = "mean"):  # fmt: skip
     """Per sample, the mean over classes of -(t log sigmoid(x) + (1 - t) log sigmoid(-x)), times ``weight``.

@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import creation
 from ..autograd import no_grad
-from ..errors import ArgumentError, DTypeError, IndexOutOfRange, ShapeError
+from ..errors import ArgumentError, DTypeError, IndexOutOfRange, ShapeError, public_op
 from ..ops.elementwise import clip, where
 from ..ops.linalg import vector_norm
 from ..ops.pointwise import rsqrt
@@ -428,6 +428,7 @@ def _dim(op: str, dim, ndim: int) -> int:
     return int(dim) % max(ndim, 1)
 
 
+@public_op("normalize")
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None) -> Tensor:
     """Divide by the ``p``-norm along ``dim``, kept away from 0: x / max(||x||_p, eps), PyTorch's ``F.normalize``.
 
@@ -505,6 +506,7 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     return _sum((x1 / n1) * (x2 / n2), axis=axis)
 
 
+@public_op("pairwise_distance")
 def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
     """||x1 - x2 + eps||_p over the last dimension of their broadcast shape, PyTorch's ``F.pairwise_distance``.
 

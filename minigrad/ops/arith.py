@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import DTypeError
+from ..errors import DTypeError, public_op
 from ..primitive import primitive
 from ..tensor import Tensor
 from . import elementwise, pointwise
@@ -72,6 +72,7 @@ def sub(input, other, *, alpha=1) -> Tensor:
 subtract = sub
 
 
+@public_op("rsub")
 def rsub(input, other, *, alpha=1) -> Tensor:
     """other - alpha * input: :func:`sub` with the operands swapped (PyTorch's ``torch.rsub``)."""
     if _kind(input) == "b" and _kind(other) == "b":
@@ -114,6 +115,7 @@ def reciprocal(x):
 reciprocal.defvjp(lambda g, ans, x: -g * ans * ans)
 
 
+@public_op("float_power")
 def float_power(input, exponent) -> Tensor:
     """input ** exponent computed in float64 (PyTorch's ``float_power``: the result is always double).
 
@@ -130,6 +132,7 @@ def _as_double(value):
     return float(value)
 
 
+@public_op("addcmul")
 def addcmul(input, tensor1, tensor2, *, value=1) -> Tensor:
     """input + value * tensor1 * tensor2, all three broadcast (PyTorch's ``addcmul``; Adam's moments use it).
 
@@ -139,6 +142,7 @@ def addcmul(input, tensor1, tensor2, *, value=1) -> Tensor:
     return elementwise.add(input, _scaled(elementwise.mul(tensor1, tensor2), value))
 
 
+@public_op("addcdiv")
 def addcdiv(input, tensor1, tensor2, *, value=1) -> Tensor:
     """input + value * tensor1 / tensor2, all three broadcast (PyTorch's ``addcdiv``).
 

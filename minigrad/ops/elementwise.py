@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import backend
 from ..backend import xp_of
-from ..errors import ArgumentError, DTypeError, ShapeError
+from ..errors import ArgumentError, DTypeError, ShapeError, public_op
 from ..primitive import primitive
 from ..tensor import Tensor
 
@@ -88,6 +88,7 @@ def div(input, other, *, rounding_mode=None):
     return div_rounded(input, other, rounding_mode=rounding_mode)
 
 
+@public_op("floor_divide")
 def floor_divide(input, other):
     """input // other: the quotient rounded toward minus infinity (``div(..., rounding_mode="floor")``)."""
     return div_rounded(input, other, rounding_mode="floor")

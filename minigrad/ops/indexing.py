@@ -45,7 +45,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
-from ..errors import ArgumentError, DeviceError, DTypeError, IndexOutOfRange, ShapeError
+from ..errors import ArgumentError, DeviceError, DTypeError, IndexOutOfRange, ShapeError, public_op
 from ..primitive import primitive
 from ..tensor import Tensor
 from . import elementwise
@@ -525,6 +525,7 @@ def _filled(x: Tensor, index: Tensor, value):
     return Tensor._wrap(xp.full(index.shape, value, dtype=x.dtype))
 
 
+@public_op("scatter_add")
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """input plus ``src`` added at ``index`` along ``dim``, ``torch.scatter_add``: for dim = 0,
     ``out[index[i][j]][j] += src[i][j]``, repeated positions accumulating.

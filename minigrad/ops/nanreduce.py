@@ -23,7 +23,7 @@ from collections import namedtuple
 import numpy as np
 
 from ..backend import xp_of
-from ..errors import ArgumentError, DTypeError, IndexOutOfRange
+from ..errors import ArgumentError, DTypeError, IndexOutOfRange, public_op
 from ..tensor import Tensor
 from . import elementwise, reduction, selection, shape, sorting
 from .sorting import _median, _median_all, _raw, _select, _sort_order
@@ -53,6 +53,7 @@ def _cast(out, dtype):
     return out if dtype is None or out.dtype == np.dtype(dtype) else elementwise.astype(out, dtype=np.dtype(dtype))
 
 
+@public_op("nansum")
 def nansum(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None, keepdims=None) -> Tensor:
     """The sum over ``dim`` (all elements by default) with NaN counted as zero, ``torch.nansum``.
 
@@ -62,6 +63,7 @@ def nansum(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None, kee
     return reduction.sum(_zero_nans(_cast(input, dtype)), axis=axis, keepdims=keepdims)
 
 
+@public_op("nanmean")
 def nanmean(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None, keepdims=None) -> Tensor:
     """The mean of the non-NaN entries over ``dim`` (all by default), ``torch.nanmean``: nansum / their count.
 
@@ -72,11 +74,11 @@ def nanmean(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None, ke
     if np.dtype(input.dtype).kind != "f":
         raise DTypeError(f"nanmean: expected input to have a floating point dtype, got {input.dtype}")
     axis, keepdims = reduction.reduce_args("nanmean", axis, keepdims if keepdims is not None else keepdim, dim, None)
+    total = reduction.sum(_zero_nans(input), axis=axis, keepdims=keepdims)  # first: it checks the dims
     raw = _raw(input)
     xp = xp_of(raw)
     count = xp.asarray((~xp.isnan(raw)).sum(axis=axis, keepdims=keepdims), dtype=raw.dtype)
     count = xp.where(count == 0, xp.nan, count)  # an all-NaN slice: NaN, without a 0 / 0 in the gradient
-    total = reduction.sum(_zero_nans(input), axis=axis, keepdims=keepdims)
     return elementwise.true_divide(total, Tensor._wrap(count) if isinstance(total, Tensor) else count)
 
 
@@ -92,6 +94,7 @@ def _nanmedian_positions(raw, axis):
     return xp.take_along_axis(order, place, axis=axis)
 
 
+@public_op("nanmedian")
 def nanmedian(input, dim=None, keepdim: bool = False):
     """The lower median ignoring NaN, ``torch.nanmedian``: without ``dim`` a 0-d tensor, with ``dim`` the
     named tuple ``(values, indices)``.
@@ -110,6 +113,7 @@ def nanmedian(input, dim=None, keepdim: bool = False):
     return _select(_median, "nanmedian", NanmedianResult, input, dim, keepdim, _nanmedian_positions)
 
 
+@public_op("aminmax")
 def aminmax(input, *, dim=None, keepdim: bool = False) -> AminmaxResult:
     """The named tuple ``(min, max)`` over ``dim`` (all elements by default), ``torch.aminmax``.
 

@@ -123,7 +123,8 @@ def normal(mean, std=1.0, size=None, *, generator: Generator | None = None, dtyp
         device = backend.normalize_device(device)
         shape = _sizes("normal", size)
         z = _standard_normal(rng_for("normal", generator, device), shape, dtype)
-        out = Tensor._wrap((float(mean) + float(std) * z).astype(dtype, copy=False))
+        # z * std of a 0-d array is a NumPy scalar: back to an array (a Tensor holds arrays)
+        out = Tensor._wrap(backend.xp_of(z).asarray((float(mean) + float(std) * z).astype(dtype, copy=False)))
         return out.requires_grad_() if requires_grad else out
     if size is not None or dtype is not None or device is not None or requires_grad:
         raise TypeError(

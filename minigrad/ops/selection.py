@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ArgumentError, DTypeError, IndexOutOfRange, MinigradError, ShapeError
+from ..errors import ArgumentError, DTypeError, IndexOutOfRange, MinigradError, ShapeError, public_op
 from ..grad_mode import is_grad_enabled, no_grad
 from ..tensor import Tensor
 from . import elementwise
@@ -116,6 +116,7 @@ def _index_prepared(op: str, input, dim, index, source):
     return x1, axis, _spread(index, axis, tuple(source1.shape)), source1, shape
 
 
+@public_op("index_add")
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
     """input with ``alpha * source`` added at ``index`` along ``dim``, ``torch.index_add``:
     ``out.select(dim, index[i]) += alpha * source.select(dim, i)``; repeated indices accumulate.
