@@ -851,3 +851,54 @@ def test_program_and_buffers_freed_with_the_function():
     del g, program
     gc.collect()
     assert all(r() is None for r in refs)
+
+
+class _Twice(mg.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 2
+
+
+def _line_of(fn, text: str) -> int:
+    import inspect
+
+    lines, start = inspect.getsourcelines(fn)
+    return start + next(i for i, line in enumerate(lines) if text in line)
+
+
+def test_double_backward_custom_functions_and_recorded_in_place_are_refused_naming_the_line():
+    """What the capture does not record is refused with the line that did it, never replayed differently."""
+    w = mg.tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    x = mg.tensor(np.array([0.5, -1.0, 2.0]))
+
+    def double_backward(x):
+        (g,) = mg.autograd.grad((w * w * x).sum(), [w], create_graph=True)  # double backward
+        g.sum().backward()
+        return g
+
+    def custom(x):
+        loss = _Twice.apply(w * x).sum()  # custom Function
+        loss.backward()
+        return loss
+
+    def in_place(x):
+        y = w * x
+        y.mul_(2)  # recorded in-place
+        loss = y.sum()
+        loss.backward()
+        return loss
+
+    for fn, marker, what in [
+        (double_backward, "double backward", "create_graph=True"),
+        (custom, "custom Function", "custom Function"),
+        (in_place, "recorded in-place", "mul_"),
+    ]:
+        w.grad = None
+        with pytest.raises(mg.CaptureError, match=what) as caught:
+            mg.compile(fn)(x)
+        assert f"test_compile.py:{_line_of(fn, marker)}" in str(caught.value), str(caught.value)
+        assert w.grad is None  # refused before any gradient was written
