@@ -58,6 +58,7 @@ class Impl:
     name: str
     setup: str
     requires: tuple = ()
+    python_env: str | None = None  # an environment variable naming another interpreter for this one (a venv)
 
 
 @dataclass
@@ -207,6 +208,9 @@ def _info() -> dict:
     torch = sys.modules.get("torch")
     if torch is not None:
         info["torch"] = f"{torch.__version__} ({torch.get_num_threads()} threads)"
+    jax = sys.modules.get("jax")
+    if jax is not None:
+        info["jax"] = jax.__version__
     if "minigrad" in sys.modules:
         info["minigrad"] = getattr(sys.modules["minigrad"], "__version__", "?")
     return info
@@ -225,8 +229,9 @@ def _launch(impl: Impl, cases: list, settings: Settings) -> dict:
         "sample_s": settings.sample_s,
     }
     code = _CHILD.format(path=[BENCH_DIR, REPO_ROOT])
+    python = (os.environ.get(impl.python_env) if impl.python_env else None) or sys.executable
     proc = subprocess.run(
-        [sys.executable, "-c", code, json.dumps(spec)], capture_output=True, text=True, cwd=REPO_ROOT, check=False
+        [python, "-c", code, json.dumps(spec)], capture_output=True, text=True, cwd=REPO_ROOT, check=False
     )
     if proc.returncode != 0:
         raise RuntimeError(f"benchmark child for {impl.name} failed (exit {proc.returncode}):\n{proc.stderr}")

@@ -663,6 +663,9 @@ class _Program:
         self.initial = [None if s in produced else v for s, v in enumerate(recorder.values)]
         self.ref = recorder.program_ref  # host and sink instructions reach args and caller through it
         self.args = self.caller = None
+        out_slots = _spec_slots(out_spec)
+        self.plan, self.buffers, allocating = _plan_buffers(self.code, recorder.values, out_slots)
+        self.allocating = [self.labels[n] for n in allocating]  # instructions that make a fresh array per replay
         self.run = _generate(self)
 
     def live_ok(self, tensors) -> bool:
@@ -739,7 +742,12 @@ def _generate(program: _Program):
                 args.append(f"c{n}_{i}")
         for key, value in params.items():
             args.append(f"{key}={_expression(value, f'p{n}_{key}', scope)}")
-        call = f"f{n}({', '.join(args)})"
+        planned = program.plan.get(n)
+        if planned is not None:  # written into its preallocated buffer
+            scope[f"i{n}"], scope[f"b{planned[1]}"] = planned[0], program.buffers[planned[1]]
+            call = f"i{n}(b{planned[1]}, {', '.join(args)})"
+        else:
+            call = f"f{n}({', '.join(args)})"
         if isinstance(outs, int):
             lines.append(f"    v{outs} = {call}")
         elif not outs:
@@ -826,6 +834,199 @@ def _out_spec(recorder: _Recorder, value):
         return ("const", value)
     recorder.refuse(f"a result of type {type(value).__name__}")
     return ("const", value)
+
+
+# --- preallocated buffers ------------------------------------------------------------------------
+# A replay writes the result of an op that can write into ``out=`` (the ufunc ops, matmul, linear and
+# relu, forwards and vjps) into a buffer the program made once, instead of a fresh array. A liveness
+# pass lets results whose lifetimes do not overlap share one buffer. A result that can reach the user
+# (a returned tensor, a gradient stored into ``.grad``, what an in-place write or a host call sees) is
+# never buffered: the next replay would overwrite it. Nor is one whose memory another result may share
+# (a view, a residual) while that one lives on past it: its lifetime is extended over theirs.
+
+
+def _ufunc_into(name):
+    """``xp.<name>(*args, out=out)``: the forward ``a <op> b`` (or ``xp.<name>(x)``) written into ``out``."""
+
+    def into(out, *args):
+        return getattr(backend.xp_of(out), name)(*args, out=out)
+
+    into.__name__ = f"{name}_into"
+    return into
+
+
+def _linear_into(out, x, w, b):
+    """linear's forward into ``out``: the GEMM, then the bias added in place, as the forward does."""
+    if out.dtype != getattr(b, "dtype", None):
+        out[...] = x @ w.swapaxes(-1, -2) + b
+        return out
+    backend.xp_of(out).matmul(x, w.swapaxes(-1, -2), out=out)
+    out += b
+    return out
+
+
+def _relu_into(out, x):
+    """relu into ``out``: ``maximum(x, 0)``, as the forward (the same ufunc, so the same bits)."""
+    if out.dtype.kind != "f" or x.dtype != out.dtype:  # an integer or bool relu casts back: the forward's way
+        out[...] = backend.xp_of(out).maximum(x, 0).astype(out.dtype, copy=False)
+        return out
+    return backend.xp_of(out).maximum(x, 0, out=out)
+
+
+def _relu_vjp_into(out, g, ans, x):
+    """relu's vjp into ``out``: ``g * (x > 0)``, the mask written into ``out`` as 1.0/0.0 first (the product
+    with a bool mask multiplies by that same 1.0 or 0.0, so the bits are eager's)."""
+    xp = backend.xp_of(out)
+    xp.greater(x, 0, out=out, casting="unsafe")
+    return xp.multiply(g, out, out=out)
+
+
+def _tanh_vjp_into(out, g, ans, x):
+    """tanh's vjp ``g * (1 - ans * ans)`` into ``out``, in eager's order of operations."""
+    xp = backend.xp_of(out)
+    xp.multiply(ans, ans, out=out)
+    xp.subtract(1, out, out=out)
+    return xp.multiply(g, out, out=out)
+
+
+def _drop_ans(name, first, second):
+    """A vjp ``g <op> <input>``: ``(out, g, ans, a, b)`` -> ``xp.<name>(g, a or b, out=out)``."""
+
+    def into(out, g, ans, a, b):
+        return getattr(backend.xp_of(out), name)(g, a if first else b, out=out)
+
+    into.__name__ = f"{name}_vjp_into"
+    return into
+
+
+def _negate_into(out, g, ans, a, b):
+    return backend.xp_of(out).negative(g, out=out)
+
+
+_INTO: dict = {}  # forward or vjp function -> its into(out, *args) version; filled on first use
+
+
+def _into_table() -> dict:
+    if not _INTO:
+        from .ops import elementwise as e
+        from .ops import linalg
+
+        for op, name in ((e.add, "add"), (e.sub, "subtract"), (e.mul, "multiply"), (e.true_divide, "true_divide")):
+            _INTO[op.forward] = _ufunc_into(name)
+        _INTO[linalg.matmul.forward] = _ufunc_into("matmul")
+        _INTO[e.tanh.forward] = _ufunc_into("tanh")
+        _INTO[e.relu.forward] = _relu_into
+        _INTO[linalg._linear.forward] = _linear_into
+        _INTO[linalg._linear.vjps[0]] = lambda out, g, ans, x, w, b: backend.xp_of(out).matmul(g, w, out=out)
+        _INTO[e.mul.vjps[0]] = _drop_ans("multiply", False, True)
+        _INTO[e.mul.vjps[1]] = _drop_ans("multiply", True, False)
+        _INTO[e.sub.vjps[1]] = _negate_into
+        _INTO[e.relu.vjps[0]] = _relu_vjp_into
+        _INTO[e.tanh.vjps[0]] = _tanh_vjp_into
+    return _INTO
+
+
+def _uses(template_holes, params) -> list:
+    slots = [s for _, s in template_holes]
+    _param_slots(params, slots)
+    return slots
+
+
+def _param_slots(value, slots: list) -> None:
+    if isinstance(value, _Slot):
+        slots.append(value.s)
+    elif isinstance(value, dict):
+        for v in value.values():
+            _param_slots(v, slots)
+    elif type(value) in (tuple, list):
+        for v in value:
+            _param_slots(v, slots)
+
+
+def _may_share(a, b) -> bool:
+    if not (backend.is_array(a) and backend.is_array(b)):
+        return a is not None and b is not None and not isinstance(a, _SCALARS) and not isinstance(b, _SCALARS)
+    return bool(backend.xp_of(a).may_share_memory(a, b)) if type(a) is type(b) else False
+
+
+def _plan_buffers(code, values, out_slots) -> tuple:
+    """Which instructions write into which buffer: ``({instruction: (into, buffer index)}, buffers, allocating)``.
+
+    ``values`` are the capture-time arrays (their shapes, dtypes and memory, for the aliasing analysis);
+    ``allocating`` names the instructions that still make a fresh array at each replay.
+    """
+    table = _into_table()
+    parent: dict = {}
+
+    def find(s):
+        while parent.get(s, s) != s:
+            s = parent[s]
+        return s
+
+    def union(a, b):
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+
+    defined: dict = {}
+    last: dict = {}
+    escapes: set = set(out_slots)
+    for n, (fn, _template, holes, params, outs) in enumerate(code):
+        used = _uses(holes, params)
+        for s in used:
+            last[s] = n
+        if isinstance(fn, (_Host, _Write)) or (isinstance(fn, _Sink) and not fn.copy):
+            escapes.update(used)  # stored into .grad, written in place, or seen by a host call
+        for o in _targets(outs):
+            if o is None:
+                continue
+            defined[o] = n
+            last.setdefault(o, n)
+            for s in used:  # a result that may share an input's memory (a view, a residual) is one lifetime
+                if _may_share(values[o], values[s]):
+                    union(o, s)
+    group_end: dict = {}
+    group_escapes: set = set()
+    for s, n in last.items():
+        r = find(s)
+        group_end[r] = max(group_end.get(r, n), n)
+        if s in escapes:
+            group_escapes.add(r)
+    plan, buffers, allocating = {}, [], []
+    free: dict = {}  # (shape, dtype, kind) -> buffer indices free now
+    busy: list = []  # (end, key, buffer index)
+    for n, (fn, _template, _holes, _params, outs) in enumerate(code):
+        for item in [b for b in busy if b[0] < n]:
+            busy.remove(item)
+            free.setdefault(item[1], []).append(item[2])
+        if not isinstance(outs, int):  # a wrapped forward (a residual, a 0-d result), a sink, a host call
+            if (
+                outs
+                and outs[0] is not None
+                and not isinstance(fn, _Host)
+                and not (isinstance(fn, _Sink) and not fn.copy)
+            ):
+                allocating.append(n)
+            continue
+        into = table.get(fn)
+        value = values[outs]
+        r = find(outs)
+        if into is None or _params or not backend.is_array(value) or r in group_escapes:
+            allocating.append(n)
+            continue
+        if value.ndim == 0 or not value.flags.c_contiguous:
+            allocating.append(n)
+            continue
+        key = (value.shape, value.dtype, type(value))
+        pool = free.get(key)
+        if pool:
+            k = pool.pop()
+        else:
+            k = len(buffers)
+            buffers.append(backend.xp_of(value).empty(value.shape, dtype=value.dtype))
+        busy.append((group_end[r], key, k))
+        plan[n] = (into, k)
+    return plan, buffers, allocating
 
 
 # --- guards ------------------------------------------------------------------------------------

@@ -720,3 +720,185 @@ def test_tensor_copies_and_global_tensors():
         finally:
             GLOBAL_SCALE = old
     assert g.captures == 2
+
+
+# --- preallocated buffers ----------------------------------------------------------------------
+
+
+def _transient_bytes(fn, *args, calls=5):
+    """The most memory one call allocates beyond what it keeps (tracemalloc's peak over its start), max over calls."""
+    import tracemalloc
+
+    fn(*args)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        worst = 0
+        for _ in range(calls):
+            before = tracemalloc.get_traced_memory()[0]
+            tracemalloc.reset_peak()
+            out = fn(*args)
+            worst = max(worst, tracemalloc.get_traced_memory()[1] - before)
+            del out
+    finally:
+        tracemalloc.stop()
+    return worst
+
+
+def test_replay_writes_into_preallocated_buffers():
+    """Ops that can write into out= do so at replay: a forward chain of them allocates (almost) nothing,
+    and buffers are shared between intermediates whose lifetimes do not overlap."""
+    rng = np.random.default_rng(0)
+    w = mg.tensor(rng.standard_normal((64, 64)))
+    x = mg.tensor(rng.standard_normal((64, 64)))
+
+    def f(x):
+        h = (x @ w).relu()
+        for _ in range(4):
+            h = (h * 0.5 + 1).tanh() - x
+        return (h * h).sum()
+
+    g = mg.compile(f)
+    with mg.no_grad():
+        expected = [f(x).item() for _ in range(2)]
+        got = [g(x).item() for _ in range(3)]
+        program = g.programs()[0]
+        assert got == expected[:1] * 3
+        assert program.allocating == ["sum"]  # the returned scalar only
+        assert len(program.buffers) == 2  # 16 intermediates of the same shape, two alive at once
+        eager, compiled = _transient_bytes(f, x), _transient_bytes(g, x)
+    assert eager > 2 * x.array.nbytes  # eager: each op a fresh array (two or three alive at once)
+    assert compiled < x.array.nbytes // 8, compiled  # the Python objects of a call, no array
+
+
+def test_buffers_never_escape_to_the_caller():
+    """Returned tensors, and gradients stored in .grad, are fresh arrays at every replay, as in eager:
+    keeping them across replays sees each step's own values."""
+
+    def run(compiled):
+        model = _mlp(np.float64)
+        opt = optim.SGD(model.parameters(), lr=0.1)
+        xs, ys = _problem(np.float64)
+
+        def step(x, y):
+            opt.zero_grad()
+            hidden = model[1](model[0](x))
+            out = model[2:](hidden)
+            loss = F.cross_entropy(out, y)
+            loss.backward()
+            opt.step()
+            return loss, hidden, out  # their graphs were freed by the backward, as eager
+
+        fn = mg.compile(step) if compiled else step
+        kept = []
+        for i in range(4):
+            loss, hidden, out = fn(xs[i % 4], ys[i % 4])
+            kept.append((loss, hidden, out, [p.grad for p in model.parameters()]))
+        return kept, fn
+
+    (eager, _), (compiled, fn) = run(False), run(True)
+    assert len(fn.programs()[0].buffers) > 0
+    arrays = [id(t.array) for step in compiled for t in (*step[:3], *step[3])]
+    assert len(set(arrays)) == len(arrays)  # nothing shared between replays
+    for a, b in zip(eager, compiled):
+        for u, v in zip((*a[:3], *a[3]), (*b[:3], *b[3])):
+            assert np.array_equal(u.numpy(), v.numpy())
+
+
+def test_mlp_step_memory_flat_and_buffers_counted():
+    """Over 1,000 replays of the MLP step tracemalloc stays flat; the instructions that still allocate are named."""
+    import tracemalloc
+
+    model = _mlp(np.float32)
+    opt = _optimizer("sgd", model)
+    fn = mg.compile(_counting_step(model, opt))
+    xs, ys = _problem(np.float32)
+    for i in range(20):
+        fn(xs[i % 4], ys[i % 4])
+    program = fn.programs()[0]
+    # the forward activations and hidden cotangents are buffers; the loss (returned), the weight and bias
+    # gradients (stored in .grad) and cross_entropy's forward and vjp (no out= form) are fresh arrays each replay
+    assert len(program.plan) == 9  # 3 linear and 2 relu forwards, 2 matmuls and 2 relu vjps of the backward
+    assert program.allocating == ["cross_entropy", "cross_entropy_vjp[0]"] + ["linear_vjp[1]", "linear_vjp[2]"] * 3
+    gc.collect()
+    tracemalloc.start()
+    try:
+        for i in range(200):
+            fn(xs[i % 4], ys[i % 4])
+        gc.collect()
+        first = tracemalloc.get_traced_memory()[0]
+        for i in range(1000):
+            fn(xs[i % 4], ys[i % 4])
+        gc.collect()
+        last = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert last - first < 4096, (first, last)
+
+
+def test_program_and_buffers_freed_with_the_function():
+    w = mg.tensor(np.ones((4, 4)))
+
+    def f(x):
+        return ((x @ w).relu() * 2).sum()
+
+    g = mg.compile(f)
+    with mg.no_grad():
+        g(mg.tensor(np.ones((4, 4))))
+    program = g.programs()[0]
+    refs = [weakref.ref(program)] + [weakref.ref(b) for b in program.buffers]
+    assert len(refs) > 1
+    del g, program
+    gc.collect()
+    assert all(r() is None for r in refs)
+
+
+class _Twice(mg.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 2
+
+
+def _line_of(fn, text: str) -> int:
+    import inspect
+
+    lines, start = inspect.getsourcelines(fn)
+    return start + next(i for i, line in enumerate(lines) if text in line)
+
+
+def test_double_backward_custom_functions_and_recorded_in_place_are_refused_naming_the_line():
+    """What the capture does not record is refused with the line that did it, never replayed differently."""
+    w = mg.tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    x = mg.tensor(np.array([0.5, -1.0, 2.0]))
+
+    def double_backward(x):
+        (g,) = mg.autograd.grad((w * w * x).sum(), [w], create_graph=True)  # double backward
+        g.sum().backward()
+        return g
+
+    def custom(x):
+        loss = _Twice.apply(w * x).sum()  # custom Function
+        loss.backward()
+        return loss
+
+    def in_place(x):
+        y = w * x
+        y.mul_(2)  # recorded in-place
+        loss = y.sum()
+        loss.backward()
+        return loss
+
+    for fn, marker, what in [
+        (double_backward, "double backward", "create_graph=True"),
+        (custom, "custom Function", "custom Function"),
+        (in_place, "recorded in-place", "mul_"),
+    ]:
+        w.grad = None
+        with pytest.raises(mg.CaptureError, match=what) as caught:
+            mg.compile(fn)(x)
+        assert f"test_compile.py:{_line_of(fn, marker)}" in str(caught.value), str(caught.value)
+        assert w.grad is None  # refused before any gradient was written
