@@ -456,7 +456,7 @@ def _matrices(op: str, A) -> Tensor:
     if not isinstance(A, Tensor):
         raise DTypeError(f"{op}: expects a tensor, got {type(A).__name__}")
     if A.ndim < 2:
-        raise ShapeError(f"{op}: the input tensor A must have at least 2 dimensions, got shape {tuple(A.shape)}")
+        raise ShapeError(f"{op}: Expected tensor with 2 or more dimensions. Got size: {list(A.shape)} instead")
     if A.dtype.kind != "f":
         raise DTypeError(f"{op}: expects a floating-point tensor, got dtype {A.dtype}")
     return A

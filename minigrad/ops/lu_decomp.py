@@ -31,7 +31,7 @@ from ..primitive import primitive
 from ..tensor import Tensor
 from . import construct, linalg
 from . import shape as _shape
-from .decomp import LinAlgError, _inv, _solve
+from .decomp import LinAlgError, _inv, _matrices, _solve
 
 __all__ = ["lu", "lu_unpack", "lu_solve"]
 
@@ -128,16 +128,6 @@ def _lu_factor_vjp(g, ans, a, pivot=True):
 
 
 _lu_factor.defvjp(_lu_factor_vjp)
-
-
-def _matrices(op: str, A) -> Tensor:
-    if not isinstance(A, Tensor):
-        raise DTypeError(f"{op}: expects a tensor, got {type(A).__name__}")
-    if A.ndim < 2:
-        raise ShapeError(f"{op}: Expected tensor with 2 or more dimensions. Got size: {list(A.shape)} instead")
-    if A.dtype.kind != "f":
-        raise DTypeError(f"{op}: expects a floating-point tensor, got dtype {A.dtype}")
-    return A
 
 
 def _square(op: str, A) -> Tensor:
