@@ -240,6 +240,7 @@ def init_process_group(
                 f"minigrad.distributed: rank {comm.Get_rank()} raised {kind.__name__}; aborting the MPI job\n"
             )
             sys.stderr.flush()
+            time.sleep(0.2)  # let the launcher forward the traceback: the abort tears down its output pipes
         finally:
             comm.Abort(1)
 
