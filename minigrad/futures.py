@@ -102,14 +102,24 @@ class Future:
             self._callbacks.append(callback)
 
     def then(self, callback: Callable[[Future], object]) -> Future:
-        """A new Future that completes with ``callback(self)`` once this one completes (or with its exception)."""
+        """A new Future that completes with ``callback(self)`` once this one completes.
+
+        If the callback raises (``fut.value()`` of a failed Future does), the new
+        Future fails with a DistributedError (a RuntimeError) "Got the following
+        error when running the callback: <type>: <message>", as PyTorch's, whose
+        ``__cause__`` is the callback's exception.
+        """
         child = Future()
 
         def run(parent: Future) -> None:
             try:
                 result = callback(parent)
-            except Exception as exc:  # noqa: BLE001 (the exception is handed to the chained Future, as PyTorch's)
-                child.set_exception(exc)
+            except Exception as exc:  # noqa: BLE001 (handed to the chained Future, wrapped as PyTorch's)
+                error = DistributedError(
+                    f"Got the following error when running the callback: {type(exc).__name__}: {exc}"
+                )
+                error.__cause__ = exc
+                child.set_exception(error)
             else:
                 child.set_result(result)
 

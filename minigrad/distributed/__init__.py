@@ -34,6 +34,7 @@ from .collectives import (
     scatter_object_list,
     send,
 )
+from .grad_bucket import GradBucket
 from .process_group import (
     GroupMember,
     ProcessGroup,
@@ -59,5 +60,5 @@ __all__ = [
     "all_reduce", "broadcast", "all_gather", "all_gather_into_tensor", "reduce_scatter", "reduce_scatter_tensor",
     "ProcessGroup", "GroupMember", "group", "new_group", "get_group_rank", "get_global_rank", "get_process_group_ranks",
     "reduce", "gather", "scatter", "all_to_all", "all_to_all_single", "send", "recv", "isend", "irecv",
-    "all_gather_object", "broadcast_object_list", "gather_object", "scatter_object_list",
+    "all_gather_object", "broadcast_object_list", "gather_object", "scatter_object_list", "GradBucket",
 ]  # fmt: skip

@@ -399,17 +399,22 @@ def get_backend(group=None) -> str:
     return "mpi"
 
 
-def barrier(group=None, async_op: bool = False, device_ids=None):
-    """Wait until every rank of the group has called ``barrier``; with ``async_op`` return a Work to ``wait()`` on."""
+def barrier(group=None, async_op: bool = False, device_ids=None, timeout: datetime.timedelta | None = None):
+    """Wait until every rank of the group has called ``barrier``; with ``async_op`` return a Work to ``wait()`` on.
+
+    ``timeout`` bounds this wait (default: the group's timeout), raising DistributedError when it passes.
+    """
     from .collectives import Work
 
     g = _member("barrier", group)
     if g is None:
         return None
+    if timeout is not None:
+        _seconds("barrier", timeout)
     work = Work(g.comm.Ibarrier(), "barrier", group=g)
     if async_op:
         return work
-    work.wait()
+    work.wait(timeout)
     return None
 
 

@@ -4,9 +4,9 @@ A killed process runs no code: no excepthook, no MPI_Abort. Modes:
 
 - ``launcher``: rank 1 is killed; mpiexec notices the dead rank and ends the job.
 - ``no-cleanup``: rank 1 is killed under ``mpiexec -disable-auto-cleanup`` (the launcher is told not to end the
-  job); the process group has a 2 s timeout, so if rank 0 is left waiting for the dead rank's gradients the
+  job); the process group has a 1 s timeout, so if rank 0 is left waiting for the dead rank's gradients the
   wait raises DistributedError and the excepthook aborts the job. (Hydra sometimes ends rank 0 itself even so.)
-- ``stuck``: rank 1 stops calling collectives (it sleeps); rank 0's wait times out after 2 s, raises, and its
+- ``stuck``: rank 1 stops calling collectives (it sleeps); rank 0's wait times out after 1 s, raises, and its
   excepthook's MPI_Abort ends the job, the sleeping rank included.
 
 Each rank first writes its pid to ``<dir>/rank<R>.pid`` so that the test can check every rank is gone, and
@@ -24,7 +24,7 @@ import minigrad.distributed as dist
 from minigrad.nn.parallel import DistributedDataParallel
 
 mode, directory = sys.argv[1], sys.argv[2]
-timeout = None if mode == "launcher" else datetime.timedelta(seconds=2)
+timeout = None if mode == "launcher" else datetime.timedelta(seconds=1)
 dist.init_process_group(timeout=timeout)
 r = dist.get_rank()
 with open(os.path.join(directory, f"rank{r}.pid"), "w") as f:
