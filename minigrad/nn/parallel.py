@@ -324,7 +324,8 @@ class DistributedDataParallel(Module):
         ``buffer()`` holds the bucket's summed-in local gradients, not yet
         divided by the world size); the hook returns a
         :class:`minigrad.futures.Future` whose value is a tensor of the
-        buffer's size, the averaged gradients, which DDP copies into
+        buffer's size (or a one-tensor list, as a collective's
+        ``get_future()`` holds), the averaged gradients, which DDP copies into
         ``.grad``. Hooks are called in bucket order on every rank. The
         defaults are in ``minigrad.distributed.algorithms.ddp_comm_hooks.default_hooks``
         (``allreduce_hook``, ``fp16_compress_hook``); ``state`` is passed
@@ -541,6 +542,8 @@ class DistributedDataParallel(Module):
         for b in self._buckets:
             if b.future is not None:
                 result = b.future.wait()
+                if isinstance(result, (list, tuple)) and len(result) == 1:  # a collective's own future: [tensor]
+                    result = result[0]
                 if not isinstance(result, Tensor) or result.numel() != b.flat.size:
                     self._armed = False
                     raise ShapeError(

@@ -105,7 +105,7 @@ def test_unused_parameters_static_graph_hooks_and_buckets():
     cases = [
         "find_unused_parameters", "find_unused_parameters no_sync", "static_graph", "static_graph change",
         "unfinished reduction", "no hook", "allreduce_hook", "fp16_compress_hook", "fp16_compress_wrapper",
-        "custom hook", "bucket rebuild", "gradient_as_bucket_view", "process_group",
+        "custom hook", "hook returning a list", "bucket rebuild", "gradient_as_bucket_view", "process_group",
     ]  # fmt: skip
     for case in cases:
         for rank in (0, 1):

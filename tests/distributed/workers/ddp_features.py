@@ -241,6 +241,11 @@ state = State()
 ddp = fresh()
 ddp.register_comm_hook(state, averaging_hook)
 compare("custom hook", train_full(ddp), ref_full, 1e-12)
+ddp = fresh()  # a hook may return the collective's own future, whose value is [tensor]
+ddp.register_comm_hook(
+    None, lambda s, bucket: dist.all_reduce(bucket.buffer(), op=dist.ReduceOp.AVG, async_op=True).get_future()
+)
+compare("hook returning a list", train_full(ddp), ref_full, 1e-12)
 count = len(ddp._buckets)
 assert [s[0] for s in state.seen] == list(range(count)) * steps, state.seen
 assert [s[1] for s in state.seen[:count]] == [False] * (count - 1) + [True]
