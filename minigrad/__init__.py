@@ -471,3 +471,5 @@ from numpy import finfo, iinfo  # noqa: E402
 long, int, short = int64, int32, int16  # noqa: A001
 float, double, half = float32, float64, float16  # noqa: A001
 bool = bool_  # noqa: A001
+
+from . import futures  # noqa: E402  (minigrad.futures.Future, as torch.futures: the values of async collectives)

@@ -14,45 +14,70 @@ How the averaging overlaps the backward. The parameters, in reverse order
 of ``module.parameters()`` (roughly the order backward produces their
 gradients), are cut into buckets of about ``bucket_cap_mb`` MiB (with the
 default 25, the first bucket is 1 MiB, so communication starts early, as
-PyTorch 2.13's), one dtype per bucket; PyTorch also rebuilds its buckets
-after the first iteration in the order gradients arrived, which minigrad
-does not. Each parameter has a post-accumulate-grad hook
+PyTorch 2.13's), one dtype per bucket. Each parameter has a
+post-accumulate-grad hook
 (:meth:`minigrad.Tensor.register_post_accumulate_grad_hook`), which the
 engine runs as soon as that parameter's ``.grad`` is complete; when all of
-a bucket's gradients are in, they are copied into the bucket's flat buffer
-and a non-blocking ``MPI_Iallreduce`` starts on it, while the backward goes
-on with the earlier layers. Buckets are started in bucket order on every
-rank (MPI requires the same order everywhere), and the hook that completes
-the last bucket waits for all of them, divides by the world size and copies
-the means back into the ``.grad`` arrays: when ``backward()`` returns, the
-gradients are averaged. MPI libraries without a progress thread advance a
-started allreduce inside MPI calls; each hook therefore also tests the
-allreduces in flight.
+a bucket's gradients are in, they are copied into the bucket's flat buffer,
+divided by the world size, and a non-blocking ``MPI_Iallreduce`` (or the
+registered communication hook) starts on it, while the backward goes on
+with the earlier layers. Buckets are started in bucket order on every rank
+(MPI requires the same order everywhere), and the hook that completes the
+last bucket waits for all of them and copies the means back into the
+``.grad`` arrays: when ``backward()`` returns, the gradients are averaged.
+MPI libraries without a progress thread advance a started allreduce inside
+MPI calls; each hook therefore also tests the allreduces in flight.
+
+After the first synchronized backward the buckets are rebuilt in the order
+the gradients actually became ready (rank 0's order, broadcast), as
+PyTorch does, so that the first bucket to fill is the first one launched;
+not with ``find_unused_parameters=True`` (unless ``static_graph``), as in
+PyTorch, where that order may change from one iteration to the next.
+
+Unused parameters. A parameter that gets no gradient in a synchronized
+backward leaves its bucket incomplete: without ``find_unused_parameters``
+the next forward raises PyTorch's "Expected to have finished reduction in
+the prior iteration" error, with the indices and names of the parameters.
+With ``find_unused_parameters=True`` each synchronized forward walks the
+autograd graph back from the outputs; the parameters it does not reach are
+marked ready (contributing zeros, or what ``.grad`` already holds from
+``no_sync`` micro-batches) at the backward's first gradient. One small
+allreduce of a used-map then tells which parameters no rank used: those
+keep their ``.grad`` untouched (None stays None); the others get the mean,
+as in PyTorch. ``static_graph=True`` does the walk in the first iteration
+only and reuses its set of unused parameters after that (the graph must
+not change: a parameter that then gets a gradient raises PyTorch's "Your
+training graph has changed" error).
 """
 
 from __future__ import annotations
 
 import contextlib
+import warnings
 
 import numpy as np
 
 from .. import backend
 from ..distributed.collectives import _cuda_aware
-from ..distributed.process_group import _group
-from ..errors import ArgumentError, DistributedError
+from ..distributed.grad_bucket import GradBucket
+from ..distributed.process_group import ProcessGroup, _group, _non_member
+from ..errors import ArgumentError, DistributedError, ShapeError
 from ..grad_mode import is_grad_enabled
+from ..tape import collect
+from ..tensor import Tensor
 from .module import Module
 
 _FIRST_BUCKET_BYTES = 1024 * 1024  # PyTorch's dist._DEFAULT_FIRST_BUCKET_BYTES
+_NAME = "DistributedDataParallel"
 
 
 class _Bucket:
     """Parameters whose gradients are averaged by one allreduce of one flat buffer."""
 
-    __slots__ = ("index", "params", "offsets", "flat", "ready", "request")
+    __slots__ = ("index", "members", "params", "offsets", "flat", "ready", "request", "future")
 
-    def __init__(self, index: int, params: list, cuda_aware: bool):
-        self.index, self.params = index, params
+    def __init__(self, index: int, members: list, params: list, cuda_aware: bool):
+        self.index, self.members, self.params = index, members, params  # members: parameter indices
         self.offsets, total = [], 0
         for p in params:
             self.offsets.append(total)
@@ -62,33 +87,51 @@ class _Bucket:
         xp = np if on_host else backend.xp_of(array)
         self.flat = xp.empty(total, dtype=array.dtype)
         self.ready: set = set()
-        self.request = None
+        self.request = self.future = None
 
-    def pack(self) -> None:
-        for p, offset in zip(self.params, self.offsets):
-            g = p.grad.array.reshape(-1)
-            self.flat[offset : offset + g.size] = backend.to_device(g, backend.device_of(self.flat))
+    def view(self, k: int):
+        p = self.params[k]
+        return self.flat[self.offsets[k] : self.offsets[k] + p.numel()].reshape(tuple(p.shape))
 
-    def unpack(self, world_size: int) -> None:
-        self.flat /= world_size
-        for p, offset in zip(self.params, self.offsets):
-            g = p.grad.array
-            g[...] = backend.to_device(self.flat[offset : offset + g.size], backend.device_of(g)).reshape(g.shape)
-            p.grad._vc[0] += 1
+    def views_grads(self) -> bool:
+        """Whether the buffer lives where the gradients do (so ``.grad`` can be a view of it)."""
+        return backend.device_of(self.flat) == backend.device_of(self.params[0].array)
+
+    def pack(self, as_view: bool) -> None:
+        """Copy the gradients into the buffer (zeros for a parameter without one); with ``as_view`` make them views."""
+        as_view = as_view and self.views_grads()
+        for k, p in enumerate(self.params):
+            view = self.view(k)
+            if p.grad is None:
+                view[...] = 0
+            elif p.grad.array is not view:
+                view[...] = backend.to_device(p.grad.array, backend.device_of(view))
+                if as_view:
+                    p.grad = Tensor._wrap(view)
 
 
 class DistributedDataParallel(Module):
-    """Wrap ``module`` so that the ranks of the default process group train it as one, averaging gradients.
+    """Wrap ``module`` so that the ranks of a process group train it as one, averaging gradients.
 
-    Arguments as PyTorch's: ``device_ids`` and ``output_device`` must stay
-    None and ``dim`` 0 (one device per process, the batch split by the data
-    loader); ``broadcast_buffers`` copies rank 0's buffers to every rank
-    before each forward that follows a training forward (as PyTorch's);
-    ``init_sync`` broadcasts rank 0's parameters and buffers now;
-    ``bucket_cap_mb`` (default 25) sizes the buckets;
-    ``find_unused_parameters=True`` is not supported yet (every parameter
-    that requires grad must receive a gradient in every synchronized
-    backward). ``process_group`` must be None (the default group).
+    Arguments as PyTorch 2.13's: ``device_ids`` and ``output_device`` must
+    stay None and ``dim`` 0 (one device per process, the batch split by the
+    data loader). ``forward_sync_buffers`` (default True) copies rank 0's
+    buffers to every rank before each forward that follows a training
+    forward; ``broadcast_buffers`` is its deprecated spelling (a
+    FutureWarning, as PyTorch's; ``broadcast_buffers=False`` also leaves the
+    buffers out of the wrap-time broadcast). ``init_sync`` broadcasts rank
+    0's parameters (and buffers) now. ``process_group``: the group to
+    average over (None: the default group; a group from
+    ``minigrad.distributed.new_group``). ``bucket_cap_mb`` (default 25) sizes
+    the buckets. ``find_unused_parameters`` and ``static_graph``: see the
+    module docstring (with both, ``static_graph`` decides, with PyTorch's
+    warning). ``gradient_as_bucket_view=True`` makes each ``.grad`` a view
+    into its bucket's buffer after the first synchronized backward, saving
+    the copy back and the memory of a second gradient copy (not when the
+    buffer is on the host and the gradients on a GPU). ``check_reduction``
+    (deprecated in PyTorch, ignored there) and ``batched_grad_copy`` (a
+    copying strategy) are accepted; the other arguments of PyTorch's
+    signature must keep their defaults.
 
     At wrap time every rank checks, with one allgather, that all ranks have
     the same parameter names, shapes and dtypes, and raises DistributedError
@@ -96,12 +139,13 @@ class DistributedDataParallel(Module):
     ``self.module``, so ``state_dict`` keys carry the ``module.`` prefix, as
     PyTorch's. Inside :meth:`no_sync` the forward and backward accumulate
     gradients locally; the first synchronized backward after it averages
-    the accumulated ``.grad``.
+    the accumulated ``.grad``. :meth:`register_comm_hook` replaces the
+    allreduce of each bucket by a hook of one's own.
 
-    Raises DistributedError before ``init_process_group``, and at the next
-    forward when the previous synchronized backward gave some parameters a
-    gradient and others none (naming those), as PyTorch's "Expected to have
-    finished reduction in the prior iteration".
+    Raises DistributedError before ``init_process_group``, at the next
+    forward when the previous synchronized backward left some parameters
+    without a gradient (PyTorch's message, with their indices and names),
+    and during a backward in which a parameter's gradient arrives twice.
     """
 
     def __init__(
@@ -110,49 +154,113 @@ class DistributedDataParallel(Module):
         device_ids=None,
         output_device=None,
         dim: int = 0,
-        broadcast_buffers: bool = True,
+        broadcast_buffers: bool | None = None,
         init_sync: bool = True,
         process_group=None,
         bucket_cap_mb: float | None = None,
         find_unused_parameters: bool = False,
+        check_reduction: bool = False,
+        gradient_as_bucket_view: bool = False,
+        static_graph: bool = False,
+        delay_all_reduce_named_params=None,
+        param_to_hook_all_reduce=None,
+        mixed_precision=None,
+        device_mesh=None,
+        skip_all_reduce_unused_params: bool = False,
+        bucket_cap_mb_list=None,
+        batched_grad_copy: bool = False,
+        forward_sync_buffers: bool | None = None,
     ):
         super().__init__()
-        name = "DistributedDataParallel"
         if not isinstance(module, Module):
-            raise TypeError(f"{name}: module must be a minigrad.nn.Module, got {type(module).__name__}")
-        for arg, value, default in (("device_ids", device_ids, None), ("output_device", output_device, None)):
-            if value is not default:
-                raise ArgumentError(f"{name}: {arg} must be None (one device per process), got {value!r}")
+            raise TypeError(f"{_NAME}: module must be a minigrad.nn.Module, got {type(module).__name__}")
+        for arg, value in (("device_ids", device_ids), ("output_device", output_device)):
+            if value is not None:
+                raise ArgumentError(f"{_NAME}: {arg} must be None (one device per process), got {value!r}")
         if dim != 0:
-            raise ArgumentError(f"{name}: dim must be 0, got {dim!r}")
-        if find_unused_parameters:
-            raise ArgumentError(
-                f"{name}: find_unused_parameters=True is not supported yet; every parameter that requires "
-                "grad must get a gradient in each synchronized backward"
-            )
+            raise ArgumentError(f"{_NAME}: dim must be 0, got {dim!r}")
+        for arg, value in (
+            ("delay_all_reduce_named_params", delay_all_reduce_named_params),
+            ("param_to_hook_all_reduce", param_to_hook_all_reduce),
+            ("mixed_precision", mixed_precision),
+            ("device_mesh", device_mesh),
+            ("bucket_cap_mb_list", bucket_cap_mb_list),
+        ):
+            if value is not None:
+                raise ArgumentError(f"{_NAME}: {arg} is not supported; leave it at None, got {value!r}")
+        if skip_all_reduce_unused_params:
+            raise ArgumentError(f"{_NAME}: skip_all_reduce_unused_params=True is not supported")
+        if _non_member(process_group):
+            raise ArgumentError(f"{_NAME}: this rank is not a member of process_group (new_group gave it no group)")
+        if broadcast_buffers is not None:
+            if forward_sync_buffers is not None:
+                warnings.warn(
+                    "Both `broadcast_buffers` and `forward_sync_buffers` were specified. `broadcast_buffers` is "
+                    "deprecated and its value is ignored when `forward_sync_buffers` is provided.",
+                    FutureWarning,
+                    stacklevel=2,
+                )
+            else:
+                warnings.warn(
+                    "`broadcast_buffers` is deprecated. Use `forward_sync_buffers` instead. IMPORTANT: unlike "
+                    "`broadcast_buffers=False`, `forward_sync_buffers=False` still syncs buffers at init.",
+                    FutureWarning,
+                    stacklevel=2,
+                )
+        if forward_sync_buffers is not None:
+            self.forward_sync_buffers, init_sync_buffers = bool(forward_sync_buffers), True
+        else:
+            init_sync_buffers = True if broadcast_buffers is None else bool(broadcast_buffers)
+            self.forward_sync_buffers = init_sync_buffers
         first_cap = _FIRST_BUCKET_BYTES if bucket_cap_mb is None else bucket_cap_mb * 1024 * 1024
         bucket_cap_mb = 25 if bucket_cap_mb is None else bucket_cap_mb
         if not bucket_cap_mb > 0:
-            raise ArgumentError(f"{name}: bucket_cap_mb must be positive, got {bucket_cap_mb!r}")
-        g = _group(name, process_group)
+            raise ArgumentError(f"{_NAME}: bucket_cap_mb must be positive, got {bucket_cap_mb!r}")
+        if static_graph and find_unused_parameters:
+            warnings.warn(
+                "You passed find_unused_parameters=true to DistributedDataParallel, `_set_static_graph` will detect "
+                "unused parameters automatically, so you do not need to set find_unused_parameters=true, just be sure "
+                "these unused parameters will not change during training loop while calling `_set_static_graph`.",
+                stacklevel=2,
+            )
+        g = _group(_NAME, process_group)
         self.module = module
-        self.broadcast_buffers = broadcast_buffers
+        self.process_group = process_group
+        self.broadcast_buffers = self.forward_sync_buffers
         self.bucket_cap_mb = bucket_cap_mb
-        self.find_unused_parameters = find_unused_parameters
+        self.find_unused_parameters = bool(find_unused_parameters)
+        self.static_graph = bool(static_graph)
+        self.gradient_as_bucket_view = bool(gradient_as_bucket_view)
         self.require_backward_grad_sync = True
         self.require_forward_param_sync = True
         self._g = g
         named = [(n, p) for n, p in module.named_parameters() if p.requires_grad]
         self._check_same_parameters(named)
         if init_sync and g.size > 1:
-            for t in [p for _, p in module.named_parameters()] + [b for _, b in module.named_buffers()]:
-                self._broadcast(t)
-        self._names = {id(p): n for n, p in named}
-        self._buckets = self._make_buckets([p for _, p in named], first_cap, bucket_cap_mb * 1024 * 1024, _cuda_aware())
-        self._bucket_of = {id(p): b for b in self._buckets for p in b.params}
+            for _, p in module.named_parameters():
+                self._broadcast(p)
+            if init_sync_buffers:
+                for _, b in module.named_buffers():
+                    self._broadcast(b)
+        self._params = [p for _, p in named]
+        self._param_names = [n for n, _ in named]
+        self._index = {id(p): i for i, p in enumerate(self._params)}
+        self._caps = (first_cap, bucket_cap_mb * 1024 * 1024)
+        self._cuda_aware = _cuda_aware()
+        self._set_buckets(list(range(len(self._params)))[::-1])
+        self._comm_hook = self._comm_state = None
         self._armed = False  # a synchronized forward ran: its backward averages the gradients
         self._next = 0  # the next bucket to start
-        self._handles = [p.register_post_accumulate_grad_hook(self._on_grad_ready) for _, p in named]
+        self._first_grad = False  # the backward's first gradient came in (unused parameters are marked then)
+        self._unused: list = []  # parameter indices the forward's graph walk did not reach
+        self._static_unused: list | None = None  # static_graph: the first iteration's unused parameters
+        self._static_used = None  # static_graph: the first iteration's global used-map
+        self._used = np.zeros(len(self._params), dtype=np.int32)  # the local used-map since the last sync
+        self._order: list = []  # the order the gradients became ready in, in the first synchronized backward
+        self._rebuilt = False
+        self._iterations = 0  # synchronized backwards finished
+        self._warned_none_unused = False
+        self._handles = [p.register_post_accumulate_grad_hook(self._on_grad_ready) for p in self._params]
 
     # --- wrap time --------------------------------------------------------------------------------
     def _check_same_parameters(self, named) -> None:
@@ -175,52 +283,154 @@ class DistributedDataParallel(Module):
 
     def _broadcast(self, tensor) -> None:
         array = tensor.array
+        g = self._g
         if backend.is_host_array(array) and array.flags.c_contiguous:
-            self._g.comm.Bcast(array, root=0)
+            _blocking(g, lambda: g.comm.Ibcast(array, root=0), lambda: g.comm.Bcast(array, root=0))
         else:
             host = np.ascontiguousarray(backend.to_device(array, "cpu"))
-            self._g.comm.Bcast(host, root=0)
+            _blocking(g, lambda: g.comm.Ibcast(host, root=0), lambda: g.comm.Bcast(host, root=0))
             array[...] = backend.to_device(host, backend.device_of(array))
         tensor._vc[0] += 1
 
-    @staticmethod
-    def _make_buckets(params, first_cap: float, cap_bytes: float, cuda_aware: bool) -> list:
-        """Reverse parameter order, one dtype and device per bucket; a bucket closes once it holds >= its cap."""
-        buckets, open_ = [], {}  # (dtype, device) -> [params, bytes]
-        for p in reversed(params):
+    def _set_buckets(self, order: list) -> None:
+        """Cut the parameters, taken in ``order`` (indices), into buckets: one dtype and device each, closed at the cap.
+
+        The first bucket closes at the first cap (1 MiB by default), the
+        others at ``bucket_cap_mb``; leftovers of each dtype form the last buckets.
+        """
+        first_cap, cap = self._caps
+        buckets, open_ = [], {}  # (dtype, device) -> [indices, bytes]
+        for i in order:
+            p = self._params[i]
             key = (str(p.dtype), p.device)
             entry = open_.setdefault(key, [[], 0])
-            entry[0].append(p)
+            entry[0].append(i)
             entry[1] += p.numel() * p.array.itemsize
-            if entry[1] >= (first_cap if not buckets else cap_bytes):
+            if entry[1] >= (first_cap if not buckets else cap):
                 buckets.append(entry[0])
                 del open_[key]
         buckets += [entry[0] for entry in open_.values()]
-        return [_Bucket(i, ps, cuda_aware) for i, ps in enumerate(buckets)]
+        self._buckets = [
+            _Bucket(k, members, [self._params[i] for i in members], self._cuda_aware)
+            for k, members in enumerate(buckets)
+        ]
+        self._bucket_of = {i: b for b in self._buckets for i in b.members}
+
+    # --- communication hooks ------------------------------------------------------------------------
+    def register_comm_hook(self, state: object, hook) -> None:
+        """Average each bucket with ``hook(state, bucket)`` instead of DDP's allreduce, as PyTorch's.
+
+        ``bucket`` is a :class:`minigrad.distributed.GradBucket` (its
+        ``buffer()`` holds the bucket's summed-in local gradients, not yet
+        divided by the world size); the hook returns a
+        :class:`minigrad.futures.Future` whose value is a tensor of the
+        buffer's size (or a one-tensor list, as a collective's
+        ``get_future()`` holds), the averaged gradients, which DDP copies into
+        ``.grad``. Hooks are called in bucket order on every rank. The
+        defaults are in ``minigrad.distributed.algorithms.ddp_comm_hooks.default_hooks``
+        (``allreduce_hook``, ``fp16_compress_hook``); ``state`` is passed
+        through (those take the process group, or None).
+
+        Can be called once, before the first forward; raises DistributedError
+        on a second call, TypeError for a hook that is not callable.
+        """
+        if not callable(hook):
+            raise TypeError("Communication hook must be callable.")
+        if self._comm_hook is not None:
+            raise DistributedError("register_comm_hook or register_builtin_comm_hook can only be called once.")
+        self._comm_hook, self._comm_state = hook, state
 
     # --- forward ----------------------------------------------------------------------------------
     def forward(self, *inputs, **kwargs):
         if self._armed and any(b.ready for b in self._buckets):  # a backward began reducing and did not finish
-            missing = [name for i, name in self._names.items() if i not in self._bucket_of[i].ready]
             self._armed = False
-            raise DistributedError(
-                "DistributedDataParallel: the previous synchronized backward did not produce gradients for "
-                f"the parameters {missing}, so their averaging never finished; every parameter that requires "
-                "grad must take part in the loss of each synchronized backward"
-            )
-        if self.require_forward_param_sync and self.broadcast_buffers and self._g.size > 1:
+            raise DistributedError(self._unfinished_message())
+        synced = is_grad_enabled() and self.require_backward_grad_sync
+        if synced and self._order_complete() and not self._rebuilt:
+            self._rebuild()
+        if self.require_forward_param_sync and self.forward_sync_buffers and self._g.size > 1:
             for b in self.module.buffers():
                 self._broadcast(b)
         out = self.module(*inputs, **kwargs)
-        synced = is_grad_enabled() and self.require_backward_grad_sync
         if synced and self._buckets:
             for b in self._buckets:
                 b.ready.clear()
-                b.request = None
+                b.request = b.future = None
             self._next = 0
             self._armed = True
+            self._first_grad = False
+            self._unused = self._find_unused(out)
         self.require_forward_param_sync = synced
         return out
+
+    def _tracks_usage(self) -> bool:
+        """Whether the used-map is kept: find_unused_parameters (dynamic), or the first iteration of a static graph."""
+        if self.static_graph:
+            return self._static_unused is None
+        return self.find_unused_parameters
+
+    def _find_unused(self, out) -> list:
+        if self.static_graph and self._static_unused is not None:
+            return self._static_unused
+        if not self._tracks_usage():
+            return []
+        reached = set()
+        roots = _tensors_in(out)
+        for t in roots:
+            if t._node is None:
+                reached.add(id(t))
+        for node in collect(roots, check=False):
+            inputs, parents = node.inputs, node.parents
+            if inputs is None:
+                continue
+            for k, i in enumerate(node.needs):
+                if parents[k] is None:
+                    reached.add(id(inputs[i]))
+        unused = [i for i, p in enumerate(self._params) if id(p) not in reached]
+        if not unused and self.find_unused_parameters and not self.static_graph and not self._warned_none_unused:
+            self._warned_none_unused = True
+            warnings.warn(
+                "find_unused_parameters=True was specified in DDP constructor, but did not find any unused parameters "
+                "in the forward pass. This flag results in an extra traversal of the autograd graph every iteration, "
+                " which can adversely affect performance. If your model indeed never has any unused parameters in the "
+                "forward pass, consider turning this flag off. Note that this warning may be a false positive if your "
+                "model has flow control causing later iterations to have unused parameters.",
+                stacklevel=3,
+            )
+        return unused
+
+    def _unfinished_message(self) -> str:
+        missing = [i for i in range(len(self._params)) if i not in self._bucket_of[i].ready]
+        head = "Expected to have finished reduction in the prior iteration before starting a new one. "
+        if self.static_graph:
+            text = head + (
+                "This error indicates that your training graph has changed in this iteration, e.g., one parameter is "
+                "used in first iteration, but then got unused in the second iteration. this is not compatible with "
+                "static_graph set to True."
+            )
+        else:
+            text = head + "This error indicates that your module has parameters that were not used in producing loss. "
+            if self.find_unused_parameters:
+                text += (
+                    "Since `find_unused_parameters=True` is enabled, this likely  means that not all `forward` outputs "
+                    "participate in computing loss. You can fix this by \n"
+                )
+            else:
+                text += (
+                    "You can enable unused parameter detection by passing the keyword argument "
+                    "`find_unused_parameters=True` to `minigrad.nn.parallel.DistributedDataParallel`, and by \n"
+                )
+            text += (
+                "making sure all `forward` function outputs participate in calculating loss. \n"
+                "If you already have done the above, then the distributed data parallel module wasn't able to locate "
+                "the output tensors in the return value of your module's `forward` function."
+            )
+        rank = self._g.ranks[self._g.rank]
+        return (
+            f"{text}\nParameter indices which did not receive grad for rank {rank}: {' '.join(map(str, missing))}"
+            f"\nParameters which did not receive grad for rank {rank}: "
+            + ", ".join(self._param_names[i] for i in missing)
+        )
 
     @contextlib.contextmanager
     def no_sync(self):
@@ -236,35 +446,157 @@ class DistributedDataParallel(Module):
         finally:
             self.require_backward_grad_sync = previous
 
+    # --- bucket rebuild -----------------------------------------------------------------------------
+    def _should_rebuild(self) -> bool:
+        return (self.static_graph or not self.find_unused_parameters) and not self._rebuilt
+
+    def _order_complete(self) -> bool:
+        return self._iterations > 0 and self._should_rebuild() and len(self._order) > 0
+
+    def _rebuild(self) -> None:
+        """Re-cut the buckets in the order rank 0's gradients became ready in the first iteration, as PyTorch."""
+        from ..distributed.collectives import broadcast_object_list
+
+        order = list(self._order)
+        seen = set(order)
+        order += [i for i in range(len(self._params))[::-1] if i not in seen]  # (none, unless a hook never ran)
+        if self._g.size > 1:
+            holder = [order]
+            broadcast_object_list(holder, group_src=0, group=self._public_group())
+            order = holder[0]
+        self._set_buckets(order)
+        self._rebuilt = True
+        self._order = []
+
+    def _public_group(self):
+        return self.process_group if isinstance(self.process_group, ProcessGroup) else None
+
     # --- backward ---------------------------------------------------------------------------------
     def _on_grad_ready(self, param) -> None:
+        i = self._index[id(param)]
+        if self._tracks_usage():
+            self._used[i] = 1  # in no_sync backwards too: a parameter used in any micro-batch is used
         if not self._armed:
             return
-        bucket = self._bucket_of[id(param)]
-        if id(param) in bucket.ready:
+        if not self._first_grad:
+            self._first_grad = True
+            for j in self._unused:
+                self._mark_ready(j)
+        self._mark_ready(i)
+        self._progress()
+
+    def _mark_ready(self, i: int) -> None:
+        bucket = self._bucket_of[i]
+        if i in bucket.ready:
+            self._armed = False
+            if self.static_graph and self._static_unused is not None and i in self._static_unused:
+                raise DistributedError(
+                    "Your training graph has changed in this iteration, e.g., one parameter is unused in first "
+                    "iteration, but then got used in the second iteration. this is not compatible with static_graph "
+                    f"set to True. Parameter {self._param_names[i]!r} (index {i}) got a gradient."
+                )
             raise DistributedError(
-                f"DistributedDataParallel: the parameter {self._names[id(param)]!r} received a gradient twice "
-                "in one synchronized backward (a second backward through the same forward, or a parameter used "
-                "in two graphs); run one backward per forward, or use no_sync()"
+                f"Expected to mark a variable ready only once. Parameter {self._param_names[i]!r} (index {i}) has "
+                "been marked as ready twice: it received a gradient twice in one synchronized backward (a second "
+                "backward through the same forward, a parameter used outside the `forward` function, or one that "
+                "find_unused_parameters found unused but that got a gradient after all); run one backward per "
+                "forward, or use no_sync()"
             )
-        bucket.ready.add(id(param))
+        bucket.ready.add(i)
+        if self._should_rebuild() and self._iterations == 0:
+            self._order.append(i)
+
+    def _progress(self) -> None:
         for b in self._buckets[: self._next]:  # let MPI advance the allreduces in flight
             if b.request is not None:
                 b.request.Test()
-        comm, MPI = self._g.comm, self._g.MPI
         while self._next < len(self._buckets):
             b = self._buckets[self._next]
             if len(b.ready) < len(b.params):
                 return
-            b.pack()
-            if not backend.is_host_array(b.flat):
-                backend.xp_of(b.flat).cuda.get_current_stream().synchronize()
-            b.request = comm.Iallreduce(MPI.IN_PLACE, b.flat, MPI.SUM)
+            self._launch(b)
             self._next += 1
-        for b in self._buckets:  # every bucket started: the backward's last gradient is in
-            b.request.Wait()
-            b.unpack(self._g.size)
+        self._finalize()
+
+    def _launch(self, b: _Bucket) -> None:
+        g = self._g
+        b.pack(self.gradient_as_bucket_view)
+        if self._comm_hook is not None:
+            buffer = Tensor._wrap(b.flat)
+            bucket = GradBucket(b.index, buffer, b.params, b.offsets, b.index == len(self._buckets) - 1)
+            b.future = self._comm_hook(self._comm_state, bucket)
+            return
+        b.flat /= g.size  # before the sum, as PyTorch (and allreduce_hook): no overflow in low precision
+        if not backend.is_host_array(b.flat):
+            backend.xp_of(b.flat).cuda.get_current_stream().synchronize()
+        b.request = g.comm.Iallreduce(g.MPI.IN_PLACE, b.flat, g.MPI.SUM)
+
+    def _finalize(self) -> None:
+        """Every bucket started (the backward's last gradient is in): wait, and write the means into ``.grad``."""
+        g = self._g
+        used = self._static_used  # static_graph after its first iteration: the first iteration's global used-map
+        if self._tracks_usage():
+            used = self._used.copy()
+            if g.size > 1:
+                g.wait(g.comm.Iallreduce(g.MPI.IN_PLACE, used, g.MPI.MAX), _NAME)
+        for b in self._buckets:
+            if b.future is not None:
+                result = b.future.wait()
+                if isinstance(result, (list, tuple)) and len(result) == 1:  # a collective's own future: [tensor]
+                    result = result[0]
+                if not isinstance(result, Tensor) or result.numel() != b.flat.size:
+                    self._armed = False
+                    raise ShapeError(
+                        f"{_NAME}: the communication hook's Future for bucket {b.index} must hold a tensor of "
+                        f"{b.flat.size} elements (the bucket's buffer), got "
+                        + (f"{result.numel()} elements" if isinstance(result, Tensor) else type(result).__name__)
+                    )
+                if result.array is not b.flat:  # the hook's own tensor (allreduce_hook's is the buffer itself)
+                    b.flat[...] = backend.to_device(result.array.reshape(-1), backend.device_of(b.flat))
+            else:
+                g.wait(b.request, _NAME)
+            self._unpack(b, used)
+        if self.static_graph and self._static_unused is None:
+            self._static_unused = [i for i in range(len(self._params)) if self._used[i] == 0]
+            self._static_used = used
+        self._used[...] = 0
         self._armed = False
+        self._iterations += 1
+
+    def _unpack(self, b: _Bucket, used) -> None:
+        as_view = self.gradient_as_bucket_view and b.views_grads()
+        for k, (i, p) in enumerate(zip(b.members, b.params)):
+            if used is not None and used[i] == 0:  # no rank used it: .grad stays as it was, as PyTorch
+                continue
+            view = b.view(k)
+            if p.grad is None:
+                p.grad = Tensor._wrap(view if as_view else backend.to_device(view, p.device).copy())
+            elif p.grad.array is view:
+                p.grad._vc[0] += 1
+            else:
+                p.grad.array[...] = backend.to_device(view, backend.device_of(p.grad.array))
+                p.grad._vc[0] += 1
+
+
+def _blocking(g, start, blocking) -> None:
+    if g.timeout is None:
+        blocking()
+    else:
+        g.wait(start(), _NAME)
+
+
+def _tensors_in(out) -> list:
+    """The tensors in a forward's output: a tensor, or nested lists, tuples and dicts of them."""
+    found, stack = [], [out]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, Tensor):
+            found.append(x)
+        elif isinstance(x, dict):
+            stack.extend(x.values())
+        elif isinstance(x, (list, tuple)):
+            stack.extend(x)
+    return found
 
 
 def _describe(entry) -> str:

@@ -39,10 +39,15 @@ def _missing() -> str | None:
 requires_mpi = pytest.mark.skipif(_missing() is not None, reason=_missing() or "")
 
 
-def run_workers(script: str, *args: str, n: int = 2, timeout: float = 120, env: dict | None = None, cwd=ROOT):
+def run_workers(script: str, *args: str, n: int = 2, timeout: float = 120, env: dict | None = None, cwd=ROOT,
+                launcher_args: tuple = (), output_dir=None):  # fmt: skip
     """Run ``workers/<script>`` (or the script at an absolute path) on ``n`` ranks, in ``cwd``.
 
-    Returns the CompletedProcess (stdout and stderr as text).
+    Returns the CompletedProcess (stdout and stderr as text). ``launcher_args``
+    go to mpiexec before the program (e.g. ``-disable-auto-cleanup``). With
+    ``output_dir`` the output goes through files there instead of pipes
+    (under ``-disable-auto-cleanup``, Hydra ends the job when a rank dies
+    and its output is a pipe, which would hide what the survivors do).
 
     One BLAS thread per rank: the ranks share the machine's cores.
     """
@@ -51,8 +56,15 @@ def run_workers(script: str, *args: str, n: int = 2, timeout: float = 120, env: 
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         environment[name] = "1"
     environment.update(env or {})
-    command = [find_mpiexec(), "-n", str(n), sys.executable, os.path.join(WORKERS, script), *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=environment, cwd=cwd)
+    command = [find_mpiexec(), *launcher_args, "-n", str(n), sys.executable, os.path.join(WORKERS, script), *args]
+    if output_dir is None:
+        return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=environment, cwd=cwd)
+    out, err = os.path.join(output_dir, "stdout.txt"), os.path.join(output_dir, "stderr.txt")
+    with open(out, "w") as o, open(err, "w") as e:
+        done = subprocess.run(command, stdout=o, stderr=e, stdin=subprocess.DEVNULL, timeout=timeout, env=environment,
+                              cwd=cwd)  # fmt: skip
+    with open(out) as o, open(err) as e:
+        return subprocess.CompletedProcess(command, done.returncode, o.read(), e.read())
 
 
 def check(result) -> str:
@@ -61,3 +73,19 @@ def check(result) -> str:
         f"mpiexec exited {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
     )
     return result.stdout
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc: ask the kernel
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+    return state not in ("Z", "X")

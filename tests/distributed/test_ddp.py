@@ -8,6 +8,12 @@
   buffers broadcast at wrap time, the module. prefix of state_dict, forward passthrough, the error for
   parameters left without a gradient, no_grad forwards (workers/ddp_errors.py);
 - a rank that raises mid-training makes the job exit non-zero within 30 s instead of hanging (rank_fails.py);
+- a rank killed by SIGKILL mid-training: the others are gone and mpiexec exits non-zero within 30 s, through the
+  launcher, and, where the launcher does not clean up (-disable-auto-cleanup), through the process group's
+  timeout; a rank that gets stuck: the others' timeout aborts the job (rank_killed.py);
+- find_unused_parameters (with and without no_sync), static_graph, the communication hooks (allreduce_hook
+  bitwise as no hook, fp16 compression, a hook with state), gradient_as_bucket_view and a process_group, each
+  against one process; the bucket rebuild in ready order; PyTorch's errors (workers/ddp_features.py);
 - the training script of docs/distributed.md runs under mpiexec -n 2 (only rank 0 prints and writes).
 """
 
@@ -17,7 +23,7 @@ import subprocess
 import time
 
 import pytest
-from mpi_launch import check, requires_mpi, run_workers
+from mpi_launch import alive, check, requires_mpi, run_workers
 
 import minigrad as mg
 from minigrad.errors import DistributedError
@@ -67,6 +73,43 @@ def test_a_rank_that_raises_stops_the_job():
     assert time.monotonic() - start < 30
     assert "RuntimeError: rank 1 fails at step 3" in result.stderr
     assert "aborting the MPI job" in result.stderr
+
+
+@requires_mpi
+@pytest.mark.parametrize("mode", ["launcher", "no-cleanup", "stuck"])
+def test_a_rank_killed_by_a_signal_or_stuck_stops_the_others(tmp_path, mode):
+    launcher_args = ("-disable-auto-cleanup",) if mode == "no-cleanup" else ()
+    start = time.monotonic()
+    try:
+        result = run_workers(
+            "rank_killed.py", mode, str(tmp_path), n=2, timeout=30, launcher_args=launcher_args, output_dir=tmp_path
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{mode}: the surviving rank hung for 30 s")
+    assert result.returncode != 0, result
+    pids = [int((tmp_path / f"rank{r}.pid").read_text()) for r in (0, 1)]
+    deadline = time.monotonic() + 5  # the launcher's last kills may still be on their way
+    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(alive(pid) for pid in pids), f"{mode}: a rank outlived mpiexec"
+    assert time.monotonic() - start < 30
+    error = tmp_path / "rank0.error"
+    if mode == "stuck" or error.exists():  # no-cleanup: Hydra may have ended rank 0 before its timeout did
+        text = error.read_text()
+        assert text.startswith("DistributedError: DistributedDataParallel: timed out after 1 s"), text
+
+
+@requires_mpi
+def test_unused_parameters_static_graph_hooks_and_buckets():
+    out = check(run_workers("ddp_features.py", n=2, timeout=200))
+    cases = [
+        "find_unused_parameters", "find_unused_parameters no_sync", "static_graph", "static_graph change",
+        "unfinished reduction", "no hook", "allreduce_hook", "fp16_compress_hook", "fp16_compress_wrapper",
+        "custom hook", "hook returning a list", "bucket rebuild", "gradient_as_bucket_view", "process_group",
+    ]  # fmt: skip
+    for case in cases:
+        for rank in (0, 1):
+            assert re.search(rf"rank {rank}: {case} rel \S+ ok", out), (case, out)
 
 
 @requires_mpi

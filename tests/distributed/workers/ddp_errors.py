@@ -3,6 +3,8 @@
 Prints one ``rank R: <check> ok`` line per check that passed; exits non-zero on the first that fails.
 """
 
+import warnings
+
 import numpy as np
 
 import minigrad as mg
@@ -42,9 +44,22 @@ ok("mismatch")
 raises(ArgumentError, "device_ids must be None", lambda: DistributedDataParallel(mg.nn.Linear(2, 2), device_ids=[0]))
 raises(
     ArgumentError,
-    "find_unused_parameters=True is not supported",
-    lambda: DistributedDataParallel(mg.nn.Linear(2, 2), find_unused_parameters=True),
+    "mixed_precision is not supported",
+    lambda: DistributedDataParallel(mg.nn.Linear(2, 2), mixed_precision=object()),
 )
+raises(
+    ArgumentError,
+    "bucket_cap_mb must be positive",
+    lambda: DistributedDataParallel(mg.nn.Linear(2, 2), bucket_cap_mb=0),
+)
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    DistributedDataParallel(mg.nn.Linear(2, 2), broadcast_buffers=True)
+assert caught and caught[0].category is FutureWarning and "`broadcast_buffers` is deprecated" in str(caught[0].message)
+hooked = DistributedDataParallel(mg.nn.Linear(2, 2))
+raises(TypeError, "Communication hook must be callable", lambda: hooked.register_comm_hook(None, 3))
+hooked.register_comm_hook(None, lambda state, bucket: None)
+raises(DistributedError, "can only be called once", lambda: hooked.register_comm_hook(None, lambda s, b: None))
 ok("arguments")
 
 # the wrap broadcasts rank 0's parameters and buffers; state_dict carries the module. prefix
@@ -73,10 +88,20 @@ ddp(x)  # a synchronized forward, then a backward through the first Linear alone
 net[0](x).sum().backward()
 raises(
     DistributedError,
-    "did not produce gradients for the parameters ['1.weight', '1.bias', '2.weight', '2.bias'], so their "
-    "averaging never finished",
+    "Expected to have finished reduction in the prior iteration before starting a new one. This error indicates "
+    "that your module has parameters that were not used in producing loss. You can enable unused parameter "
+    "detection by passing the keyword argument `find_unused_parameters=True`",
     lambda: ddp(x),
 )
+message = ""
+ddp(x)
+net[0](x).sum().backward()
+try:
+    ddp(x)
+except DistributedError as exc:
+    message = str(exc)
+assert f"Parameter indices which did not receive grad for rank {r}: 2 3 4 5" in message, message
+assert f"Parameters which did not receive grad for rank {r}: 1.weight, 1.bias, 2.weight, 2.bias" in message, message
 ok("unused")
 
 # under no_grad nothing is armed: no error, no communication
