@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import tracemalloc
 import warnings
 import weakref
 
@@ -350,28 +351,32 @@ def test_scheduler_and_clipping_inside_the_function():
     assert all(np.array_equal(u, v) for u, v in zip(wa, wb))
 
 
-def test_replays_do_not_grow_memory():
-    import tracemalloc
+def _traced_over_replays(fn, xs, ys, settle: int, measured: int) -> tuple[int, int]:
+    """tracemalloc's traced bytes after ``settle`` calls of ``fn`` (NumPy's small-block caches fill up
+    first; they stop at a fixed size) and after ``measured`` more."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        for i in range(settle):
+            fn(xs[i % 4], ys[i % 4])
+        gc.collect()
+        first = tracemalloc.get_traced_memory()[0]
+        for i in range(measured):
+            fn(xs[i % 4], ys[i % 4])
+        gc.collect()
+        return first, tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
 
+
+def test_replays_do_not_grow_memory():
     model = _mlp(np.float32)
     opt = _optimizer("adam", model)
     fn = mg.compile(_counting_step(model, opt))
     xs, ys = _problem(np.float32)
     for i in range(20):
         fn(xs[i % 4], ys[i % 4])
-    gc.collect()
-    tracemalloc.start()
-    try:
-        for i in range(400):  # NumPy's small-block caches fill up first (they stop at a fixed size)
-            fn(xs[i % 4], ys[i % 4])
-        gc.collect()
-        first = tracemalloc.get_traced_memory()[0]
-        for i in range(600):
-            fn(xs[i % 4], ys[i % 4])
-        gc.collect()
-        last = tracemalloc.get_traced_memory()[0]
-    finally:
-        tracemalloc.stop()
+    first, last = _traced_over_replays(fn, xs, ys, settle=400, measured=600)
     assert last - first < 4096, (first, last)
 
 
@@ -727,8 +732,6 @@ def test_tensor_copies_and_global_tensors():
 
 def _transient_bytes(fn, *args, calls=5):
     """The most memory one call allocates beyond what it keeps (tracemalloc's peak over its start), max over calls."""
-    import tracemalloc
-
     fn(*args)
     gc.collect()
     tracemalloc.start()
@@ -807,8 +810,6 @@ def test_buffers_never_escape_to_the_caller():
 
 def test_mlp_step_memory_flat_and_buffers_counted():
     """Over 1,000 replays of the MLP step tracemalloc stays flat; the instructions that still allocate are named."""
-    import tracemalloc
-
     model = _mlp(np.float32)
     opt = _optimizer("sgd", model)
     fn = mg.compile(_counting_step(model, opt))
@@ -820,19 +821,7 @@ def test_mlp_step_memory_flat_and_buffers_counted():
     # gradients (stored in .grad) and cross_entropy's forward and vjp (no out= form) are fresh arrays each replay
     assert len(program.plan) == 9  # 3 linear and 2 relu forwards, 2 matmuls and 2 relu vjps of the backward
     assert program.allocating == ["cross_entropy", "cross_entropy_vjp[0]"] + ["linear_vjp[1]", "linear_vjp[2]"] * 3
-    gc.collect()
-    tracemalloc.start()
-    try:
-        for i in range(200):
-            fn(xs[i % 4], ys[i % 4])
-        gc.collect()
-        first = tracemalloc.get_traced_memory()[0]
-        for i in range(1000):
-            fn(xs[i % 4], ys[i % 4])
-        gc.collect()
-        last = tracemalloc.get_traced_memory()[0]
-    finally:
-        tracemalloc.stop()
+    first, last = _traced_over_replays(fn, xs, ys, settle=200, measured=1000)
     assert last - first < 4096, (first, last)
 
 
