@@ -1,13 +1,19 @@
 """Shared test setup: hypothesis profiles and the device list.
 
 Profiles keep the suite bounded (under 5 minutes on 2 cores with some 5,000
-tests): ``default`` for plain ``pytest``, ``ci`` (chosen when the CI
-environment variable is set) with the same count, derandomized so a CI run
-is repeatable, and ``thorough`` for a long local hunt
+tests, one pytest-xdist worker per core): ``default`` for plain ``pytest``,
+``ci`` (chosen when the CI environment variable is set) with the same count,
+derandomized so a CI run is repeatable, and ``thorough`` for a long local hunt
 (HYPOTHESIS_PROFILE=thorough, 500 examples per test).
 """
 
 import os
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # one worker per core already (pyproject's addopts): BLAS threads on top would oversubscribe the
+    # cores, and a multi-threaded GEMM on a busy core slows down many-fold. Set before NumPy loads.
+    for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_var, "1")
 
 import pytest
 from hypothesis import HealthCheck, settings
