@@ -48,6 +48,21 @@ as in PyTorch. ``static_graph=True`` does the walk in the first iteration
 only and reuses its set of unused parameters after that (the graph must
 not change: a parameter that then gets a gradient raises PyTorch's "Your
 training graph has changed" error).
+
+Uneven inputs. Inside ``with model.join():`` (a
+:class:`minigrad.distributed.algorithms.Join`) a rank that runs out of
+batches before the others shadows their iterations: each of its rounds
+answers the collectives an active rank's forward and backward make (an
+allreduce of 1 per forward, of which the joined ranks' 0 tell how many
+are still active; a flag saying whether this iteration synchronizes; the
+bucket rebuild and buffer broadcast when due; one allreduce of zeros per
+bucket, or the communication hook on a zero bucket; the used-map). The
+gradients are divided by the initial world size (PyTorch's default), or
+with ``divide_by_initial_world_size=False`` by the number of ranks still
+active, so the mean is over the samples actually seen. With join, buffers
+are broadcast from the highest-ranked active rank (a joined rank's are
+stale); once all have joined, the highest-ranked of the last joiners sends
+its parameters and buffers to every rank, so all end with the same model.
 """
 
 from __future__ import annotations
@@ -58,13 +73,14 @@ import warnings
 import numpy as np
 
 from .. import backend
+from ..distributed.algorithms.join import Join, Joinable, JoinHook, _JoinConfig, _sum_over_ranks
 from ..distributed.collectives import _cuda_aware
 from ..distributed.grad_bucket import GradBucket
 from ..distributed.process_group import ProcessGroup, _group, _non_member
 from ..errors import ArgumentError, DistributedError, ShapeError
 from ..grad_mode import is_grad_enabled
 from ..tape import collect
-from ..tensor import Tensor
+from ..tensor import Tensor, tensor
 from .module import Module
 
 _FIRST_BUCKET_BYTES = 1024 * 1024  # PyTorch's dist._DEFAULT_FIRST_BUCKET_BYTES
@@ -110,7 +126,7 @@ class _Bucket:
                     p.grad = Tensor._wrap(view)
 
 
-class DistributedDataParallel(Module):
+class DistributedDataParallel(Module, Joinable):
     """Wrap ``module`` so that the ranks of a process group train it as one, averaging gradients.
 
     Arguments as PyTorch 2.13's: ``device_ids`` and ``output_device`` must
@@ -146,6 +162,7 @@ class DistributedDataParallel(Module):
     forward when the previous synchronized backward left some parameters
     without a gradient (PyTorch's message, with their indices and names),
     and during a backward in which a parameter's gradient arrives twice.
+    For uneven inputs across the ranks, see :meth:`join`.
     """
 
     def __init__(
@@ -234,6 +251,9 @@ class DistributedDataParallel(Module):
         self.require_backward_grad_sync = True
         self.require_forward_param_sync = True
         self._g = g
+        self._join_config = _JoinConfig.construct_disabled_join_config()
+        self._divide_by_initial_world_size = True
+        self._divisor = g.size  # what each bucket is divided by before the sum
         named = [(n, p) for n, p in module.named_parameters() if p.requires_grad]
         self._check_same_parameters(named)
         if init_sync and g.size > 1:
@@ -281,14 +301,15 @@ class DistributedDataParallel(Module):
                         "the same model"
                     )
 
-    def _broadcast(self, tensor) -> None:
+    def _broadcast(self, tensor, root: int = 0) -> None:
+        """Overwrite ``tensor`` with group rank ``root``'s."""
         array = tensor.array
         g = self._g
         if backend.is_host_array(array) and array.flags.c_contiguous:
-            _blocking(g, lambda: g.comm.Ibcast(array, root=0), lambda: g.comm.Bcast(array, root=0))
+            _blocking(g, lambda: g.comm.Ibcast(array, root=root), lambda: g.comm.Bcast(array, root=root))
         else:
             host = np.ascontiguousarray(backend.to_device(array, "cpu"))
-            _blocking(g, lambda: g.comm.Ibcast(host, root=0), lambda: g.comm.Bcast(host, root=0))
+            _blocking(g, lambda: g.comm.Ibcast(host, root=root), lambda: g.comm.Bcast(host, root=root))
             array[...] = backend.to_device(host, backend.device_of(array))
         tensor._vc[0] += 1
 
@@ -346,11 +367,20 @@ class DistributedDataParallel(Module):
             self._armed = False
             raise DistributedError(self._unfinished_message())
         synced = is_grad_enabled() and self.require_backward_grad_sync
-        if synced and self._order_complete() and not self._rebuilt:
+        joining = self._join_config.enable
+        self._divisor = self._g.size
+        if joining:
+            work = Join.notify_join_context(self)
+            if work is not None and not self._divide_by_initial_world_size:
+                self._divisor = int(work.result()[0].item())  # the ranks still active
+            # tells the joined ranks whether this iteration has a synchronized backward to shadow
+            _sum_over_ranks(float(synced), self._public_group(), self.join_device)
+        if synced and self._rebuild_due():
             self._rebuild()
-        if self.require_forward_param_sync and self.forward_sync_buffers and self._g.size > 1:
+        if self._syncs_buffers():
+            root = self._common_rank(True) if joining else 0
             for b in self.module.buffers():
-                self._broadcast(b)
+                self._broadcast(b, root)
         out = self.module(*inputs, **kwargs)
         if synced and self._buckets:
             for b in self._buckets:
@@ -432,6 +462,15 @@ class DistributedDataParallel(Module):
             + ", ".join(self._param_names[i] for i in missing)
         )
 
+    def _syncs_buffers(self) -> bool:
+        """Whether this forward broadcasts the buffers (after a training forward, with forward_sync_buffers)."""
+        return (
+            self.require_forward_param_sync
+            and self.forward_sync_buffers
+            and self._g.size > 1
+            and any(True for _ in self.module.buffers())
+        )
+
     @contextlib.contextmanager
     def no_sync(self):
         """Forwards inside this block (and their backwards) accumulate ``.grad`` locally, without communication.
@@ -446,12 +485,100 @@ class DistributedDataParallel(Module):
         finally:
             self.require_backward_grad_sync = previous
 
+    # --- uneven inputs: join ------------------------------------------------------------------------
+    def join(self, divide_by_initial_world_size: bool = True, enable: bool = True,
+             throw_on_early_termination: bool = False) -> Join:  # fmt: skip
+        """A :class:`minigrad.distributed.algorithms.Join` for this model alone: ``with model.join(): <loop>``.
+
+        Ranks may then have different numbers of batches: one that finishes
+        early shadows the others' collectives until all have finished (see
+        the module docstring). ``divide_by_initial_world_size=False``
+        averages over the ranks still active instead of all of them;
+        ``throw_on_early_termination=True`` makes every rank raise as soon as
+        one finishes. Each rank's iterations must be forward then backward
+        (an evaluation forward under ``no_grad`` is fine; it is not shadowed
+        as a backward).
+        """
+        return Join([self], enable, throw_on_early_termination,
+                    divide_by_initial_world_size=divide_by_initial_world_size)  # fmt: skip
+
+    def join_hook(self, **kwargs) -> JoinHook:
+        """The hook :class:`Join` runs on a joined rank; takes ``divide_by_initial_world_size`` (default True)."""
+        unknown = set(kwargs) - {"divide_by_initial_world_size"}
+        if unknown:
+            raise ArgumentError(f"{_NAME}.join_hook: unexpected keyword arguments {sorted(unknown)}")
+        return _DDPJoinHook(self, kwargs.get("divide_by_initial_world_size", True))
+
+    @property
+    def join_device(self):
+        return self._params[0].device if self._params else "cpu"
+
+    @property
+    def join_process_group(self):
+        return self._public_group()
+
+    def _common_rank(self, candidate: bool) -> int:
+        """The highest group rank among those where ``candidate`` holds (on every rank; one allreduce)."""
+        from ..distributed import ReduceOp, all_reduce
+
+        t = tensor([self._g.rank if candidate else -1], dtype=np.int64)
+        all_reduce(t, op=ReduceOp.MAX, group=self._public_group())
+        if t.item() < 0:
+            raise DistributedError(f"{_NAME}: join found no rank to take the model from (no rank was a candidate)")
+        return int(t.item())
+
+    def _shadow_iteration(self) -> None:
+        """A joined rank's round: the collectives of an active rank's forward and backward, with zeros."""
+        g = self._g
+        synced = _sum_over_ranks(0.0, self._public_group(), self.join_device) > 0
+        if synced and self._rebuild_due():
+            self._rebuild()
+        if self._syncs_buffers():
+            root = self._common_rank(False)
+            for b in self.module.buffers():
+                self._broadcast(b, root)
+        self.require_forward_param_sync = synced
+        if not synced:
+            return
+        pending = []
+        for b in self._buckets:
+            zeros = backend.xp_of(b.flat).zeros_like(b.flat)
+            if self._comm_hook is not None:
+                last = b.index == len(self._buckets) - 1
+                pending.append(self._comm_hook(self._comm_state, GradBucket(b.index, Tensor._wrap(zeros), b.params,
+                                                                            b.offsets, last)))  # fmt: skip
+            else:
+                pending.append(g.comm.Iallreduce(g.MPI.IN_PLACE, zeros, g.MPI.SUM))
+        if self._tracks_usage():
+            used = np.zeros(len(self._params), dtype=np.int32)
+            g.wait(g.comm.Iallreduce(g.MPI.IN_PLACE, used, g.MPI.MAX), _NAME)
+            if self.static_graph and self._static_unused is None:
+                self._static_unused = [i for i in range(len(self._params)) if used[i] == 0]
+                self._static_used = used
+        for work in pending:
+            if self._comm_hook is not None:
+                work.wait()
+            else:
+                g.wait(work, _NAME)
+        self._iterations += 1
+
+    def _sync_final_model(self, is_last_joiner: bool) -> None:
+        """Every rank takes the parameters and buffers of the highest-ranked last joiner."""
+        if self._g.size == 1:
+            return
+        root = self._common_rank(is_last_joiner)
+        for p in self.module.parameters():
+            self._broadcast(p, root)
+        for b in self.module.buffers():
+            self._broadcast(b, root)
+
     # --- bucket rebuild -----------------------------------------------------------------------------
     def _should_rebuild(self) -> bool:
         return (self.static_graph or not self.find_unused_parameters) and not self._rebuilt
 
-    def _order_complete(self) -> bool:
-        return self._iterations > 0 and self._should_rebuild() and len(self._order) > 0
+    def _rebuild_due(self) -> bool:
+        """Rebuild at the first synchronized forward after a synchronized backward (joined ranks count shadowed)."""
+        return self._iterations > 0 and self._should_rebuild() and len(self._buckets) > 0
 
     def _rebuild(self) -> None:
         """Re-cut the buckets in the order rank 0's gradients became ready in the first iteration, as PyTorch."""
@@ -526,7 +653,7 @@ class DistributedDataParallel(Module):
             bucket = GradBucket(b.index, buffer, b.params, b.offsets, b.index == len(self._buckets) - 1)
             b.future = self._comm_hook(self._comm_state, bucket)
             return
-        b.flat /= g.size  # before the sum, as PyTorch (and allreduce_hook): no overflow in low precision
+        b.flat /= self._divisor  # before the sum, as PyTorch (and allreduce_hook): no overflow in low precision
         if not backend.is_host_array(b.flat):
             backend.xp_of(b.flat).cuda.get_current_stream().synchronize()
         b.request = g.comm.Iallreduce(g.MPI.IN_PLACE, b.flat, g.MPI.SUM)
@@ -604,3 +731,17 @@ def _describe(entry) -> str:
         return "missing"
     name, shape, dtype = entry
     return f"{name!r} of shape {shape} and dtype {dtype}"
+
+
+class _DDPJoinHook(JoinHook):
+    """What a joined rank's DistributedDataParallel does: shadow the active ranks' iterations, then sync the model."""
+
+    def __init__(self, ddp: DistributedDataParallel, divide_by_initial_world_size: bool):
+        self.ddp = ddp
+        ddp._divide_by_initial_world_size = bool(divide_by_initial_world_size)
+
+    def main_hook(self) -> None:
+        self.ddp._shadow_iteration()
+
+    def post_hook(self, is_last_joiner: bool) -> None:
+        self.ddp._sync_final_model(is_last_joiner)

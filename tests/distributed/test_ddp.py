@@ -113,6 +113,18 @@ def test_unused_parameters_static_graph_hooks_and_buckets():
 
 
 @requires_mpi
+def test_join_with_uneven_inputs():
+    out = check(run_workers("ddp_join.py", n=2, timeout=120))
+    cases = [
+        "join", "join active ranks", "join comm hook", "join find_unused_parameters", "join no_sync",
+        "join buffers", "join disabled", "join throw_on_early_termination", "join generic",
+    ]  # fmt: skip
+    for case in cases:
+        for rank in (0, 1):
+            assert re.search(rf"rank {rank}: {case} rel \S+ ok", out), (case, out)
+
+
+@requires_mpi
 def test_the_docs_training_script_runs(tmp_path):
     page = pathlib.Path(__file__).resolve().parents[2] / "docs" / "distributed.md"
     script = re.findall(r"```py\n(.*?)```", page.read_text(), re.S)[0]

@@ -90,3 +90,17 @@ def test_future_chaining_as_torch():
             e.wait()
         with pytest.raises(RuntimeError, match="Got the following error when running the callback: ValueError: bad"):
             chained.wait()
+
+
+def test_join_api_as_torch():
+    from torch.distributed.algorithms import Join as TorchJoin
+    from torch.distributed.algorithms import Joinable as TorchJoinable
+
+    from minigrad.distributed.algorithms import Join, Joinable
+
+    ddp, tddp = DistributedDataParallel, torch.nn.parallel.DistributedDataParallel
+    for name in ("join", "join_hook"):
+        assert _params(getattr(ddp, name)) == _params(getattr(tddp, name))
+    assert _params(Join.__init__) == _params(TorchJoin.__init__)
+    assert _params(Join.notify_join_context) == _params(TorchJoin.notify_join_context)
+    assert sorted(Joinable.__abstractmethods__) == sorted(TorchJoinable.__abstractmethods__)
