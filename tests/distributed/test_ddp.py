@@ -125,6 +125,18 @@ def test_join_with_uneven_inputs():
 
 
 @requires_mpi
+def test_powersgd_hooks():
+    out = check(run_workers("ddp_powersgd.py", n=2, timeout=120))
+    cases = [
+        "powerSGD full rank", "powerSGD full rank batched shapes", "batched_powerSGD full rank",
+        "powerSGD before start", "powerSGD rank 1", "powerSGD arguments",
+    ]  # fmt: skip
+    for case in cases:
+        for rank in (0, 1):
+            assert re.search(rf"rank {rank}: {case} rel \S+ ok", out), (case, out)
+
+
+@requires_mpi
 def test_the_docs_training_script_runs(tmp_path):
     page = pathlib.Path(__file__).resolve().parents[2] / "docs" / "distributed.md"
     script = re.findall(r"```py\n(.*?)```", page.read_text(), re.S)[0]

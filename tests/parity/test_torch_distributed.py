@@ -104,3 +104,16 @@ def test_join_api_as_torch():
     assert _params(Join.__init__) == _params(TorchJoin.__init__)
     assert _params(Join.notify_join_context) == _params(TorchJoin.notify_join_context)
     assert sorted(Joinable.__abstractmethods__) == sorted(TorchJoinable.__abstractmethods__)
+
+
+def test_powersgd_api_as_torch():
+    from torch.distributed.algorithms.ddp_comm_hooks import powerSGD_hook as torch_powersgd
+
+    from minigrad.distributed.algorithms.ddp_comm_hooks import powerSGD_hook as powersgd
+
+    assert _params(powersgd.PowerSGDState.__init__) == _params(torch_powersgd.PowerSGDState.__init__)
+    for name in ("powerSGD_hook", "batched_powerSGD_hook"):
+        assert _params(getattr(powersgd, name)) == _params(getattr(torch_powersgd, name))
+    assert _params(powersgd._should_compress) == _params(torch_powersgd._should_compress)
+    for args in ((6, 3, 1, 2), (6, 6, 3, 1), (2, 1, 1, 1), (100, 100, 4, 2)):
+        assert powersgd._should_compress(*args) == torch_powersgd._should_compress(*args)
