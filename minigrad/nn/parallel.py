@@ -74,7 +74,7 @@ import numpy as np
 
 from .. import backend
 from ..distributed.algorithms.join import Join, Joinable, JoinHook, _JoinConfig, _sum_over_ranks
-from ..distributed.collectives import _cuda_aware
+from ..distributed.collectives import _cuda_aware, all_gather_object
 from ..distributed.grad_bucket import GradBucket
 from ..distributed.process_group import ProcessGroup, _group, _non_member
 from ..errors import ArgumentError, DistributedError, ShapeError
@@ -288,7 +288,8 @@ class DistributedDataParallel(Module, Joinable):
         mine = [(n, tuple(p.shape), str(p.dtype)) for n, p in named]
         if g.size == 1:
             return
-        every = g.comm.allgather(mine)
+        every = [None] * g.size
+        all_gather_object(every, mine, group=self._public_group())  # under the group's timeout, if it has one
         reference = every[0]
         for rank, theirs in enumerate(every[1:], start=1):
             for i in range(max(len(reference), len(theirs))):

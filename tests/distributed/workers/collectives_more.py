@@ -241,6 +241,14 @@ if r == 0:
 else:
     dist.send(mg.zeros(1), dst=0, group=quick, tag=78)  # another tag: never matched by rank 0's recv
 dist.barrier()
+# ... and DistributedDataParallel's wrap-time check of the models too: rank 1 never wraps
+lonely = dist.new_group(list(range(n)), timeout=datetime.timedelta(seconds=0.3))
+if r == 0:
+    from minigrad.nn.parallel import DistributedDataParallel
+
+    raises(DistributedError, "all_gather_object: timed out after 0.3 s",
+           lambda: DistributedDataParallel(mg.nn.Linear(2, 2), process_group=lonely))  # fmt: skip
+dist.barrier()
 raises(TypeError, "timeout must be a datetime.timedelta, got int", lambda: dist.new_group(timeout=30))
 ok("timeout")
 dist.destroy_process_group()
