@@ -319,12 +319,14 @@ def new_group(
 
     Every rank of the default group must call it, in the same order, with
     the same ``ranks`` (it splits MPI's world communicator, a collective);
-    a member's rank in the group is its position among the sorted ``ranks``.
+    with ``use_local_synchronization=True`` only the members must
+    (``MPI_Comm_create_group``, collective over the members alone; a
+    non-member that calls it gets ``NON_GROUP_MEMBER`` at once). A
+    member's rank in the group is its position among the sorted ``ranks``.
     Returns a :class:`ProcessGroup` on the members and
     ``GroupMember.NON_GROUP_MEMBER`` elsewhere. ``timeout`` is the
     group's watchdog (default: the default group's). ``backend`` must be
-    None or ``"mpi"``; ``use_local_synchronization=True`` (only members
-    call it) is not possible with MPI's split, which all ranks enter.
+    None or ``"mpi"``.
 
     Raises ArgumentError for a rank outside the world or repeated, or an
     unavailable backend; DistributedError before init.
@@ -334,11 +336,6 @@ def new_group(
         raise ArgumentError(f"new_group: backend {backend!r} is not available; minigrad has only 'mpi'")
     if pg_options is not None:
         raise ArgumentError(f"new_group: pg_options must be None with the MPI backend, got {pg_options!r}")
-    if use_local_synchronization:
-        raise ArgumentError(
-            "new_group: use_local_synchronization=True is not supported: every rank of the default group enters "
-            "MPI's communicator split, so every rank must call new_group"
-        )
     if timeout is not None:
         _seconds("new_group", timeout)
     members = list(range(world.size)) if ranks is None else [int(r) for r in ranks]
@@ -350,7 +347,12 @@ def new_group(
     members = sorted(members)
     MPI = world.MPI
     inside = world.rank in members
-    comm = world.comm.Split(0 if inside else MPI.UNDEFINED, world.rank)
+    if use_local_synchronization:
+        if not inside:
+            return GroupMember.NON_GROUP_MEMBER
+        comm = world.comm.Create_group(world.comm.Get_group().Incl(members))
+    else:
+        comm = world.comm.Split(0 if inside else MPI.UNDEFINED, world.rank)
     if not inside:
         return GroupMember.NON_GROUP_MEMBER
     return ProcessGroup(_Group(comm, MPI, members, world.timeout if timeout is None else timeout))

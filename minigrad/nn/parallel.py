@@ -139,7 +139,7 @@ class DistributedDataParallel(Module, Joinable):
     0's parameters (and buffers) now. ``process_group``: the group to
     average over (None: the default group; a group from
     ``minigrad.distributed.new_group``). ``bucket_cap_mb`` (default 25) sizes
-    the buckets. ``find_unused_parameters`` and ``static_graph``: see the
+    the buckets; ``bucket_cap_mb_list`` gives each bucket its own cap (MiB). ``find_unused_parameters`` and ``static_graph``: see the
     module docstring (with both, ``static_graph`` decides, with PyTorch's
     warning). ``gradient_as_bucket_view=True`` makes each ``.grad`` a view
     into its bucket's buffer after the first synchronized backward, saving
@@ -201,7 +201,6 @@ class DistributedDataParallel(Module, Joinable):
             ("param_to_hook_all_reduce", param_to_hook_all_reduce),
             ("mixed_precision", mixed_precision),
             ("device_mesh", device_mesh),
-            ("bucket_cap_mb_list", bucket_cap_mb_list),
         ):
             if value is not None:
                 raise ArgumentError(f"{_NAME}: {arg} is not supported; leave it at None, got {value!r}")
@@ -229,10 +228,18 @@ class DistributedDataParallel(Module, Joinable):
         else:
             init_sync_buffers = True if broadcast_buffers is None else bool(broadcast_buffers)
             self.forward_sync_buffers = init_sync_buffers
-        first_cap = _FIRST_BUCKET_BYTES if bucket_cap_mb is None else bucket_cap_mb * 1024 * 1024
-        bucket_cap_mb = 25 if bucket_cap_mb is None else bucket_cap_mb
-        if not bucket_cap_mb > 0:
-            raise ArgumentError(f"{_NAME}: bucket_cap_mb must be positive, got {bucket_cap_mb!r}")
+        if bucket_cap_mb_list:  # bucket k closes at entry k (the last repeats); bucket_cap_mb is ignored, as PyTorch
+            caps_mb = list(bucket_cap_mb_list)
+            if not all(isinstance(c, (int, float)) and c > 0 for c in caps_mb):
+                raise ArgumentError(f"{_NAME}: bucket_cap_mb_list must hold positive numbers, got {caps_mb!r}")
+            bucket_cap_mb = max(caps_mb)
+            caps = [c * 1024 * 1024 for c in caps_mb]
+        else:
+            default = bucket_cap_mb is None
+            bucket_cap_mb = 25 if default else bucket_cap_mb
+            if not bucket_cap_mb > 0:
+                raise ArgumentError(f"{_NAME}: bucket_cap_mb must be positive, got {bucket_cap_mb!r}")
+            caps = [_FIRST_BUCKET_BYTES if default else bucket_cap_mb * 1024 * 1024, bucket_cap_mb * 1024 * 1024]
         if static_graph and find_unused_parameters:
             warnings.warn(
                 "You passed find_unused_parameters=true to DistributedDataParallel, `_set_static_graph` will detect "
@@ -265,7 +272,7 @@ class DistributedDataParallel(Module, Joinable):
         self._params = [p for _, p in named]
         self._param_names = [n for n, _ in named]
         self._index = {id(p): i for i, p in enumerate(self._params)}
-        self._caps = (first_cap, bucket_cap_mb * 1024 * 1024)
+        self._caps = caps  # bytes: bucket k closes at caps[min(k, len(caps) - 1)]
         self._cuda_aware = _cuda_aware()
         self._set_buckets(list(range(len(self._params)))[::-1])
         self._comm_hook = self._comm_state = None
@@ -318,9 +325,10 @@ class DistributedDataParallel(Module, Joinable):
         """Cut the parameters, taken in ``order`` (indices), into buckets: one dtype and device each, closed at the cap.
 
         The first bucket closes at the first cap (1 MiB by default), the
-        others at ``bucket_cap_mb``; leftovers of each dtype form the last buckets.
+        others at ``bucket_cap_mb`` (with ``bucket_cap_mb_list``, bucket k at
+        its k-th entry, the last entry for the rest); leftovers of each dtype
+        form the last buckets.
         """
-        first_cap, cap = self._caps
         buckets, open_ = [], {}  # (dtype, device) -> [indices, bytes]
         for i in order:
             p = self._params[i]
@@ -328,7 +336,7 @@ class DistributedDataParallel(Module, Joinable):
             entry = open_.setdefault(key, [[], 0])
             entry[0].append(i)
             entry[1] += p.numel() * p.array.itemsize
-            if entry[1] >= (first_cap if not buckets else cap):
+            if entry[1] >= self._caps[min(len(buckets), len(self._caps) - 1)]:
                 buckets.append(entry[0])
                 del open_[key]
         buckets += [entry[0] for entry in open_.values()]

@@ -224,6 +224,16 @@ else:
         dist.all_reduce(t, group=alone)
         np.testing.assert_array_equal(t.numpy(), base(r))
 dist.barrier()
+# use_local_synchronization: only the members call new_group; a non-member's call returns at once
+if r in (1, 2):
+    local = dist.new_group([1, 2], use_local_synchronization=True)
+    t = mg.tensor(base(r))
+    dist.all_reduce(t, group=local)
+    np.testing.assert_allclose(t.numpy(), base(1) + base(2))
+    assert dist.get_rank(local) == r - 1 and dist.get_process_group_ranks(local) == [1, 2]
+else:
+    assert dist.new_group([1, 2], use_local_synchronization=True) == dist.GroupMember.NON_GROUP_MEMBER
+dist.barrier()
 raises(ArgumentError, "ranks [7] are not ranks of a world", lambda: dist.new_group([0, 7]))
 raises(ArgumentError, "repeat a rank", lambda: dist.new_group([1, 1]))
 ok("groups")

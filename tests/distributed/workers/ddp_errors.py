@@ -52,6 +52,22 @@ raises(
     "bucket_cap_mb must be positive",
     lambda: DistributedDataParallel(mg.nn.Linear(2, 2), bucket_cap_mb=0),
 )
+raises(
+    ArgumentError,
+    "bucket_cap_mb_list must hold positive numbers",
+    lambda: DistributedDataParallel(mg.nn.Linear(2, 2), bucket_cap_mb_list=[1, 0]),
+)
+# bucket_cap_mb_list: bucket k closes once it holds entry k's bytes (the last entry for the rest); parameters
+# in reverse order, float64: 2.bias 16 bytes | 2.weight 32 + 1.bias 16 + 1.weight 64 >= 64 | the rest
+mg.manual_seed(0)
+capped = DistributedDataParallel(
+    mg.nn.Sequential(mg.nn.Linear(3, 4), mg.nn.Linear(4, 2), mg.nn.Linear(2, 2)).double(),
+    bucket_cap_mb_list=[16 / 2**20, 64 / 2**20, 1e3],
+)
+names = {id(p): k for k, p in capped.module.named_parameters()}
+buckets = [[names[id(p)] for p in b.params] for b in capped._buckets]
+assert buckets == [["2.bias"], ["2.weight", "1.bias", "1.weight"], ["0.bias", "0.weight"]], buckets
+assert capped.bucket_cap_mb == 1e3
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     DistributedDataParallel(mg.nn.Linear(2, 2), broadcast_buffers=True)
