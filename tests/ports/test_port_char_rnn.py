@@ -30,8 +30,8 @@ class CharModel(nn.Module):
         return torch.log_softmax(decoded, dim=1), hidden
 
     def init_hidden(self, bsz):
-        # pytorch/examples writes weight.new_zeros(...); minigrad's Tensor has no new_zeros yet
-        return (torch.zeros(self.nlayers, bsz, self.nhid), torch.zeros(self.nlayers, bsz, self.nhid))
+        weight = next(self.parameters())
+        return (weight.new_zeros(self.nlayers, bsz, self.nhid), weight.new_zeros(self.nlayers, bsz, self.nhid))
 
 
 def batchify(data, bsz):
