@@ -189,3 +189,11 @@ __all__ += ["RMSNorm", "ChannelShuffle", "Buffer", "FeatureAlphaDropout", "Tripl
             "MaxUnpool1d", "CTCLoss", "LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConvTranspose1d",
             "LazyConvTranspose2d", "LazyBatchNorm1d", "LazyBatchNorm2d", "UninitializedParameter",
             "UninitializedBuffer"]  # fmt: skip
+
+# 3-D normalization, channel dropout and padding layers (#17)
+from .layers import BatchNorm3d  # noqa: E402
+from .lazy import LazyBatchNorm3d, LazyInstanceNorm1d, LazyInstanceNorm2d, LazyInstanceNorm3d  # noqa: E402
+from .pooling import CircularPad3d, Dropout3d, ReflectionPad3d, ReplicationPad3d, ZeroPad3d  # noqa: E402
+
+__all__ += ["BatchNorm3d", "LazyBatchNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d",
+            "CircularPad3d", "Dropout3d", "ReflectionPad3d", "ReplicationPad3d", "ZeroPad3d"]  # fmt: skip

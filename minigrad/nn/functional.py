@@ -440,3 +440,6 @@ __all__ += ["affine_grid", "grid_sample"]
 from .ctc import ctc_loss  # noqa: E402
 
 __all__ += ["ctc_loss"]
+from .pooling import dropout3d  # noqa: E402
+
+__all__ += ["dropout3d"]

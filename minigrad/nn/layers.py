@@ -195,6 +195,12 @@ class BatchNorm2d(_BatchNorm):
     expected_dims, expected = (4,), "(N, C, H, W) input"
 
 
+class BatchNorm3d(_BatchNorm):
+    """Batch normalization over (N, C, D, H, W) volumes: statistics per channel over N, D, H and W."""
+
+    expected_dims, expected = (5,), "(N, C, D, H, W) input"
+
+
 class Embedding(Module):
     """A lookup table of ``num_embeddings`` vectors of size ``embedding_dim``, initialized N(0, 1).
 

@@ -1,5 +1,6 @@
 """Lazy modules: layers whose input size is read from the first input, as PyTorch's ``nn.LazyLinear``,
-``nn.LazyConv1d/2d``, ``nn.LazyConvTranspose1d/2d`` and ``nn.LazyBatchNorm1d/2d``.
+``nn.LazyConv1d/2d``, ``nn.LazyConvTranspose1d/2d``, ``nn.LazyBatchNorm1d/2d/3d`` and
+``nn.LazyInstanceNorm1d/2d/3d``.
 
 Until the first forward, the weights are :class:`UninitializedParameter` (and BatchNorm's running
 statistics :class:`UninitializedBuffer`): registered under their final names (so ``parameters()`` can
@@ -18,8 +19,9 @@ import numpy as np
 from .. import backend
 from ..tensor import Tensor
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
-from .layers import BatchNorm1d, BatchNorm2d, Linear
+from .layers import BatchNorm1d, BatchNorm2d, BatchNorm3d, Linear
 from .module import Module, Parameter
+from .normalization import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 
 
 class UninitializedParameter(Parameter):
@@ -235,7 +237,52 @@ class LazyBatchNorm2d(LazyModuleMixin, BatchNorm2d):
         self._lazy_setup(eps, momentum, affine, track_running_stats, dtype=dtype, device=device)
 
 
+class LazyBatchNorm3d(LazyModuleMixin, BatchNorm3d):
+    """:class:`~minigrad.nn.BatchNorm3d` with ``num_features`` read from the first input's dimension 1."""
+
+    cls_to_become = BatchNorm3d
+
+    def __init__(self, eps: float = 1e-5, momentum: float = 0.1, affine: bool = True, track_running_stats: bool = True,
+                 device=None, dtype=None, *, bias: bool = True) -> None:  # fmt: skip
+        Module.__init__(self)
+        self._lazy_setup(eps, momentum, affine, track_running_stats, dtype=dtype, device=device, bias=bias)
+
+
+class _LazyInstanceNormMixin(LazyModuleMixin):
+    """PyTorch's lazy instance norms: ``affine`` and ``track_running_stats`` default to True (unlike the
+    eager layers), and ``num_features`` is the channel dimension of the first input, batched or not
+    (PyTorch reads dimension 1 even of an unbatched input, and then fails)."""
+
+    def __init__(self, eps: float = 1e-5, momentum: float = 0.1, affine: bool = True, track_running_stats: bool = True,
+                 device=None, dtype=None, *, bias: bool = True) -> None:  # fmt: skip
+        Module.__init__(self)
+        self._lazy_setup(eps, momentum, affine, track_running_stats, device=device, dtype=dtype, bias=bias)
+
+    def _input_size(self, input: Tensor) -> int:
+        nb = self.cls_to_become._no_batch_dim
+        return input.shape[1 if input.ndim == nb + 1 else 0]
+
+
+class LazyInstanceNorm1d(_LazyInstanceNormMixin, InstanceNorm1d):
+    """:class:`~minigrad.nn.InstanceNorm1d` with ``num_features`` read from the first input."""
+
+    cls_to_become = InstanceNorm1d
+
+
+class LazyInstanceNorm2d(_LazyInstanceNormMixin, InstanceNorm2d):
+    """:class:`~minigrad.nn.InstanceNorm2d` with ``num_features`` read from the first input."""
+
+    cls_to_become = InstanceNorm2d
+
+
+class LazyInstanceNorm3d(_LazyInstanceNormMixin, InstanceNorm3d):
+    """:class:`~minigrad.nn.InstanceNorm3d` with ``num_features`` read from the first input."""
+
+    cls_to_become = InstanceNorm3d
+
+
 __all__ = [
     "UninitializedParameter", "UninitializedBuffer", "LazyModuleMixin", "LazyLinear", "LazyConv1d", "LazyConv2d",
-    "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyBatchNorm1d", "LazyBatchNorm2d",
+    "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d",
+    "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d",
 ]  # fmt: skip

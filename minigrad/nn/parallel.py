@@ -129,25 +129,25 @@ class _Bucket:
 class DistributedDataParallel(Module, Joinable):
     """Wrap ``module`` so that the ranks of a process group train it as one, averaging gradients.
 
-    Arguments as PyTorch 2.13's: ``device_ids`` and ``output_device`` must
-    stay None and ``dim`` 0 (one device per process, the batch split by the
-    data loader). ``forward_sync_buffers`` (default True) copies rank 0's
-    buffers to every rank before each forward that follows a training
-    forward; ``broadcast_buffers`` is its deprecated spelling (a
-    FutureWarning, as PyTorch's; ``broadcast_buffers=False`` also leaves the
-    buffers out of the wrap-time broadcast). ``init_sync`` broadcasts rank
-    0's parameters (and buffers) now. ``process_group``: the group to
-    average over (None: the default group; a group from
-    ``minigrad.distributed.new_group``). ``bucket_cap_mb`` (default 25) sizes
-    the buckets; ``bucket_cap_mb_list`` gives each bucket its own cap (MiB). ``find_unused_parameters`` and ``static_graph``: see the
-    module docstring (with both, ``static_graph`` decides, with PyTorch's
-    warning). ``gradient_as_bucket_view=True`` makes each ``.grad`` a view
-    into its bucket's buffer after the first synchronized backward, saving
-    the copy back and the memory of a second gradient copy (not when the
-    buffer is on the host and the gradients on a GPU). ``check_reduction``
-    (deprecated in PyTorch, ignored there) and ``batched_grad_copy`` (a
-    copying strategy) are accepted; the other arguments of PyTorch's
-    signature must keep their defaults.
+    Arguments as PyTorch 2.13's: ``device_ids`` and ``output_device`` must stay
+    None and ``dim`` 0 (one device per process, the batch split by the data
+    loader). ``forward_sync_buffers`` (default True) copies rank 0's buffers to
+    every rank before each forward that follows a training forward;
+    ``broadcast_buffers`` is its deprecated spelling (a FutureWarning, as
+    PyTorch's; ``broadcast_buffers=False`` also leaves the buffers out of the
+    wrap-time broadcast). ``init_sync`` broadcasts rank 0's parameters (and
+    buffers) now. ``process_group``: the group to average over (None: the
+    default group; a group from ``minigrad.distributed.new_group``).
+    ``bucket_cap_mb`` (default 25) sizes the buckets; ``bucket_cap_mb_list``
+    gives each bucket its own cap (MiB). ``find_unused_parameters`` and
+    ``static_graph``: see the module docstring (with both, ``static_graph``
+    decides, with PyTorch's warning). ``gradient_as_bucket_view=True`` makes
+    each ``.grad`` a view into its bucket's buffer after the first synchronized
+    backward, saving the copy back and the memory of a second gradient copy
+    (not when the buffer is on the host and the gradients on a GPU).
+    ``check_reduction`` (deprecated in PyTorch, ignored there) and
+    ``batched_grad_copy`` (a copying strategy) are accepted; the other
+    arguments of PyTorch's signature must keep their defaults.
 
     At wrap time every rank checks, with one allgather, that all ranks have
     the same parameter names, shapes and dtypes, and raises DistributedError

@@ -66,6 +66,12 @@ def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
     return _feature_dropout("dropout2d", input, p, training, 2)
 
 
+def dropout3d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
+    """Zero whole channels (volumes) of an (N, C, D, H, W) or (C, D, H, W) input with probability p,
+    scaling the rest by 1 / (1 - p), as PyTorch's ``F.dropout3d``; the identity when not training."""
+    return _feature_dropout("dropout3d", input, p, training, 3)
+
+
 _SELU_ALPHA_SCALE = 1.7580993408473766  # SELU's scale * alpha: -that is the value SELU saturates at
 
 
@@ -428,6 +434,37 @@ class CircularPad2d(_PadNd):
     _pairs, _mode = 2, "circular"
 
 
+class ZeroPad3d(_ConstantPadNd):
+    """Pad the last three dimensions with zeros (``nn.ZeroPad3d``; padding int or (l, r, top, bottom, front,
+    back))."""
+
+    _pairs = 3
+
+    def __init__(self, padding):
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
+
+
+class ReflectionPad3d(_PadNd):
+    """Mirror-pad the last three dimensions of a 4-D or 5-D input (``nn.ReflectionPad3d``)."""
+
+    _pairs, _mode = 3, "reflect"
+
+
+class ReplicationPad3d(_PadNd):
+    """Edge-repeat pad of the last three dimensions of a 4-D or 5-D input (``nn.ReplicationPad3d``)."""
+
+    _pairs, _mode = 3, "replicate"
+
+
+class CircularPad3d(_PadNd):
+    """Wrap-around pad of the last three dimensions of a 4-D or 5-D input (``nn.CircularPad3d``)."""
+
+    _pairs, _mode = 3, "circular"
+
+
 # --- channel dropout layers --------------------------------------------------------------------------
 
 
@@ -453,6 +490,13 @@ class Dropout2d(_DropoutNd):
 
     def forward(self, x):
         return dropout2d(x, self.p, self.training)
+
+
+class Dropout3d(_DropoutNd):
+    """Zero whole channels of (N, C, D, H, W) inputs in training (``nn.Dropout3d``)."""
+
+    def forward(self, x):
+        return dropout3d(x, self.p, self.training)
 
 
 class AlphaDropout(_DropoutNd):
