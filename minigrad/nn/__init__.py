@@ -190,10 +190,19 @@ __all__ += ["RMSNorm", "ChannelShuffle", "Buffer", "FeatureAlphaDropout", "Tripl
             "LazyConvTranspose2d", "LazyBatchNorm1d", "LazyBatchNorm2d", "UninitializedParameter",
             "UninitializedBuffer"]  # fmt: skip
 
-# 3-D normalization, channel dropout and padding layers (#17)
+# 3-D convolution, normalization, channel dropout and padding layers (#17)
+from .conv import Conv3d, ConvTranspose3d  # noqa: E402
 from .layers import BatchNorm3d  # noqa: E402
-from .lazy import LazyBatchNorm3d, LazyInstanceNorm1d, LazyInstanceNorm2d, LazyInstanceNorm3d  # noqa: E402
+from .lazy import (  # noqa: E402
+    LazyBatchNorm3d,
+    LazyConv3d,
+    LazyConvTranspose3d,
+    LazyInstanceNorm1d,
+    LazyInstanceNorm2d,
+    LazyInstanceNorm3d,
+)
 from .pooling import CircularPad3d, Dropout3d, ReflectionPad3d, ReplicationPad3d, ZeroPad3d  # noqa: E402
 
-__all__ += ["BatchNorm3d", "LazyBatchNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d",
-            "CircularPad3d", "Dropout3d", "ReflectionPad3d", "ReplicationPad3d", "ZeroPad3d"]  # fmt: skip
+__all__ += ["Conv3d", "ConvTranspose3d", "LazyConv3d", "LazyConvTranspose3d", "BatchNorm3d", "LazyBatchNorm3d",
+            "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d", "CircularPad3d", "Dropout3d",
+            "ReflectionPad3d", "ReplicationPad3d", "ZeroPad3d"]  # fmt: skip

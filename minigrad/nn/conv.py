@@ -1,5 +1,6 @@
 """Convolution layers with PyTorch's names, arguments, parameter shapes, initialization and state-dict keys:
-``Conv1d``, ``Conv2d``, ``ConvTranspose1d``, ``ConvTranspose2d``, ``Unfold`` and ``Fold``.
+``Conv1d``, ``Conv2d``, ``Conv3d``, ``ConvTranspose1d``, ``ConvTranspose2d``, ``ConvTranspose3d``, ``Unfold``
+and ``Fold``.
 
 Every convolution holds ``weight`` of shape (out, in/groups, *kernel), or (in, out/groups, *kernel) when
 transposed, and ``bias`` (out,) unless ``bias=False``. Both are drawn as PyTorch does:
@@ -20,6 +21,7 @@ import math
 from .. import backend, creation
 from ..errors import ArgumentError, ShapeError
 from ..ops.conv import padding_string, pair, single
+from ..ops.conv3d import triple
 from ..ops.conv_transpose import _transpose_sizes, output_padding_for
 from ..ops.shape import getitem
 from . import functional as F
@@ -30,7 +32,10 @@ PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
 def _tuple(value, dims, name, op):
-    return (single(value, name, op),) if dims == 1 else pair(value, name, op)
+    """``value`` as a ``dims``-tuple of ints (PyTorch's _single / _pair / _triple)."""
+    if dims == 1:
+        return (single(value, name, op),)
+    return pair(value, name, op) if dims == 2 else triple(value, name, op)
 
 
 def _mode_index(xp, length, lo, hi, mode):
@@ -130,7 +135,7 @@ class _ConvNd(Module):
         name, dims, shape = type(self).__name__, self._dims, tuple(x.shape)
         allowed = (dims + 2,) if batched_only else (dims + 1, dims + 2)
         if len(shape) not in allowed:
-            layout = "N, C, L" if dims == 1 else "N, C, H, W"
+            layout = {1: "N, C, L", 2: "N, C, H, W", 3: "N, C, D, H, W"}[dims]
             what = f"an ({layout}) input or an unbatched one without N"
             label = "an NCHW input of 4 dimensions" if batched_only else what
             raise ShapeError(f"{name}: expected {label}, got shape {shape}")
@@ -197,6 +202,24 @@ class Conv2d(_ConvNd):
         return F.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
+class Conv3d(_ConvNd):
+    """3-D convolution over (N, C_in, D, H, W) or unbatched (C_in, D, H, W) inputs, as PyTorch's
+    ``nn.Conv3d``: ``F.conv3d`` with weight (out_channels, in_channels/groups, kd, kh, kw) and bias
+    (out_channels,). ``padding`` is an int, a triple, ``'valid'`` or ``'same'`` (stride 1)."""
+
+    _dims = 3
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
+                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device=None, dtype=None):  # fmt: skip
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, 0, groups, bias,
+                         padding_mode, device, dtype)  # fmt: skip
+
+    def forward(self, input):
+        self._check_input(input)
+        x, padding = self._padded_input(input)
+        return F.conv3d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+
+
 class _ConvTransposeNd(_ConvNd):
     """What ConvTranspose1d/2d share: PyTorch's constructor order (output_padding and groups before bias,
     dilation after it) and the output_padding that reaches a requested output size."""
@@ -249,6 +272,21 @@ class ConvTranspose2d(_ConvTransposeNd):
                                   self.groups, self.dilation)  # fmt: skip
 
 
+class ConvTranspose3d(_ConvTransposeNd):
+    """3-D transposed convolution over (N, C_in, D, H, W) or unbatched (C_in, D, H, W) inputs, as PyTorch's
+    ``nn.ConvTranspose3d``: ``F.conv_transpose3d`` with weight (in_channels, out_channels/groups, kd, kh, kw).
+    ``forward(input, output_size=None)``: a given output_size ((D, H, W), or with N and C) picks the
+    output_padding that reaches it."""
+
+    _dims = 3
+
+    def forward(self, input, output_size=None):
+        self._check_input(input)
+        output_padding = self._output_padding(input, output_size)
+        return F.conv_transpose3d(input, self.weight, self.bias, self.stride, self.padding, output_padding,
+                                  self.groups, self.dilation)  # fmt: skip
+
+
 class Unfold(Module):
     """``F.unfold`` as a layer: the sliding blocks of (N, C, H, W) as (N, C*kh*kw, L) columns."""
 
@@ -281,4 +319,5 @@ class Fold(Module):
         )
 
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "Fold", "Unfold", "pad_by_mode"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "Fold", "Unfold",
+           "pad_by_mode"]  # fmt: skip

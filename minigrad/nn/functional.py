@@ -440,6 +440,7 @@ __all__ += ["affine_grid", "grid_sample"]
 from .ctc import ctc_loss  # noqa: E402
 
 __all__ += ["ctc_loss"]
+from ..ops.conv3d import conv3d, conv_transpose3d  # noqa: E402
 from .pooling import dropout3d  # noqa: E402
 
-__all__ += ["dropout3d"]
+__all__ += ["conv3d", "conv_transpose3d", "dropout3d"]

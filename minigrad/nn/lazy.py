@@ -1,5 +1,5 @@
 """Lazy modules: layers whose input size is read from the first input, as PyTorch's ``nn.LazyLinear``,
-``nn.LazyConv1d/2d``, ``nn.LazyConvTranspose1d/2d``, ``nn.LazyBatchNorm1d/2d/3d`` and
+``nn.LazyConv1d/2d/3d``, ``nn.LazyConvTranspose1d/2d/3d``, ``nn.LazyBatchNorm1d/2d/3d`` and
 ``nn.LazyInstanceNorm1d/2d/3d``.
 
 Until the first forward, the weights are :class:`UninitializedParameter` (and BatchNorm's running
@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import backend
 from ..tensor import Tensor
-from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
+from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .layers import BatchNorm1d, BatchNorm2d, BatchNorm3d, Linear
 from .module import Module, Parameter
 from .normalization import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
@@ -215,6 +215,31 @@ class LazyConvTranspose2d(_LazyConvMixin, ConvTranspose2d):
                          padding_mode, device=device, dtype=dtype)  # fmt: skip
 
 
+class LazyConv3d(_LazyConvMixin, Conv3d):
+    """:class:`~minigrad.nn.Conv3d` with ``in_channels`` read from the first input."""
+
+    cls_to_become, _spatial = Conv3d, 3
+
+    def __init__(self, out_channels: int, kernel_size, stride=1, padding=0, dilation=1, groups: int = 1,
+                 bias: bool = True, padding_mode: str = "zeros", device=None, dtype=None) -> None:  # fmt: skip
+        Module.__init__(self)
+        self._lazy_setup(out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode,
+                         device=device, dtype=dtype)  # fmt: skip
+
+
+class LazyConvTranspose3d(_LazyConvMixin, ConvTranspose3d):
+    """:class:`~minigrad.nn.ConvTranspose3d` with ``in_channels`` read from the first input."""
+
+    cls_to_become, _spatial = ConvTranspose3d, 3
+
+    def __init__(self, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0, groups: int = 1,
+                 bias: bool = True, dilation=1, padding_mode: str = "zeros", device=None,
+                 dtype=None) -> None:  # fmt: skip
+        Module.__init__(self)
+        self._lazy_setup(out_channels, kernel_size, stride, padding, output_padding, groups, bias, dilation,
+                         padding_mode, device=device, dtype=dtype)  # fmt: skip
+
+
 class LazyBatchNorm1d(LazyModuleMixin, BatchNorm1d):
     """:class:`~minigrad.nn.BatchNorm1d` with ``num_features`` read from the first input's dimension 1."""
 
@@ -283,6 +308,7 @@ class LazyInstanceNorm3d(_LazyInstanceNormMixin, InstanceNorm3d):
 
 __all__ = [
     "UninitializedParameter", "UninitializedBuffer", "LazyModuleMixin", "LazyLinear", "LazyConv1d", "LazyConv2d",
-    "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d",
+    "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConv3d", "LazyConvTranspose3d", "LazyBatchNorm1d",
+    "LazyBatchNorm2d", "LazyBatchNorm3d",
     "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d",
 ]  # fmt: skip

@@ -80,6 +80,12 @@ def test_reprs_are_pytorchs():
     assert repr(nn.ConvTranspose2d(4, 6, 3, stride=2, output_padding=1, groups=2)) == (
         "ConvTranspose2d(4, 6, kernel_size=(3, 3), stride=(2, 2), output_padding=(1, 1), groups=2)"
     )
+    assert repr(nn.Conv3d(4, 6, (3, 1, 2), padding="same", padding_mode="reflect")) == (
+        "Conv3d(4, 6, kernel_size=(3, 1, 2), stride=(1, 1, 1), padding=same, padding_mode=reflect)"
+    )
+    assert repr(nn.ConvTranspose3d(4, 6, 2, stride=2, bias=False)) == (
+        "ConvTranspose3d(4, 6, kernel_size=(2, 2, 2), stride=(2, 2, 2), bias=False)"
+    )
     assert repr(nn.Unfold(2)) == "Unfold(kernel_size=2, dilation=1, padding=0, stride=1)"
     assert repr(nn.Fold((4, 4), 2)) == "Fold(output_size=(4, 4), kernel_size=2, dilation=1, padding=0, stride=1)"
 
@@ -103,6 +109,10 @@ _F64 = {"dtype": mg.float64}
         (lambda **k: nn.ConvTranspose2d(4, 6, 3, **k), lambda w, b, x: F.conv_transpose2d(x, w, b), (4, 3, 4)),
         (lambda **k: nn.ConvTranspose1d(4, 6, 3, stride=3, dilation=2, output_padding=1, **k),
          lambda w, b, x: F.conv_transpose1d(x, w, b, 3, 0, 1, 1, 2), (2, 4, 5)),
+        (lambda **k: nn.Conv3d(2, 4, (2, 1, 2), stride=(1, 2, 1), padding=1, groups=2, **k),
+         lambda w, b, x: F.conv3d(x, w, b, (1, 2, 1), 1, 1, 2), (1, 2, 2, 3, 2)),
+        (lambda **k: nn.ConvTranspose3d(2, 2, 2, stride=2, output_padding=(1, 0, 0), **k),
+         lambda w, b, x: F.conv_transpose3d(x, w, b, 2, 0, (1, 0, 0)), (2, 2, 1, 2)),
     ],
 )  # fmt: skip
 def test_modules_match_the_functional_forms_and_gradcheck(make, functional, x_shape, device):
@@ -218,3 +228,12 @@ def test_state_dict_round_trip_and_strict_load():
     np.testing.assert_array_equal(a(x).numpy(), b(x).numpy())
     with pytest.raises(Exception, match="weight"):
         nn.ConvTranspose2d(4, 6, 2, groups=2).load_state_dict(a.state_dict())
+
+
+def test_lazy_3d_convolutions_read_the_channels():
+    for lazy, eager, shape in ((nn.LazyConv3d, nn.Conv3d, (2, 3, 4, 4, 4)), (nn.LazyConv3d, nn.Conv3d, (3, 4, 4, 4)),
+                               (nn.LazyConvTranspose3d, nn.ConvTranspose3d, (3, 2, 2, 2))):  # fmt: skip
+        m = lazy(5, 2)
+        m(mg.randn(*shape))
+        assert type(m) is eager and m.in_channels == 3
+        assert m.weight.shape == ((5, 3, 2, 2, 2) if eager is nn.Conv3d else (3, 5, 2, 2, 2))
