@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from . import backend
-from .errors import ArgumentError, DTypeError, ShapeError
+from .errors import ArgumentError, DTypeError, OutOfMemory, ShapeError
 from .generator import rng_for
 from .interpreter import _PER_THREAD
 from .tensor import Tensor, _shape_args, get_default_dtype
@@ -38,6 +38,25 @@ def _count(op: str, name: str, n) -> int:
     return int(n)
 
 
+def _allocate(op: str, shape: tuple, dtype, make):
+    """``make()``, the array of ``shape``; a failed allocation raises OutOfMemory naming what was asked for.
+
+    NumPy raises MemoryError when malloc fails, and ValueError ("array is too
+    big") when the byte count does not fit in an address; both mean the same
+    to the user.
+    """
+    try:
+        return make()
+    except (MemoryError, ValueError) as exc:
+        if isinstance(exc, ValueError) and "too big" not in str(exc):
+            raise
+        nbytes = math.prod(shape) * np.dtype(dtype).itemsize
+        raise OutOfMemory(
+            f"{op}: cannot allocate a tensor of shape {shape} and dtype {np.dtype(dtype)}: {nbytes:,} bytes "
+            f"({nbytes / 2**30:,.1f} GiB)"
+        ) from exc
+
+
 def _make(array, requires_grad: bool) -> Tensor:
     capture = _PER_THREAD.interpreter.capture
     if capture is not None:  # minigrad.compile: a constant of the program being captured
@@ -52,14 +71,14 @@ def _dtype(dtype):
 
 def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A tensor of zeros."""
-    xp = backend.xp_for(backend.normalize_device(device))
-    return _make(xp.zeros(_size("zeros", size), dtype=_dtype(dtype)), requires_grad)
+    xp, shape, dt = backend.xp_for(backend.normalize_device(device)), _size("zeros", size), _dtype(dtype)
+    return _make(_allocate("zeros", shape, dt, lambda: xp.zeros(shape, dtype=dt)), requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A tensor of ones."""
-    xp = backend.xp_for(backend.normalize_device(device))
-    return _make(xp.ones(_size("ones", size), dtype=_dtype(dtype)), requires_grad)
+    xp, shape, dt = backend.xp_for(backend.normalize_device(device)), _size("ones", size), _dtype(dtype)
+    return _make(_allocate("ones", shape, dt, lambda: xp.ones(shape, dtype=dt)), requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -76,7 +95,7 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tens
     xp = backend.xp_for(backend.normalize_device(device))
     shape = _size("full", (size,) if isinstance(size, int) else size)
     try:
-        array = xp.full(shape, fill_value, dtype=dt)
+        array = _allocate("full", shape, dt, lambda: xp.full(shape, fill_value, dtype=dt))
     except OverflowError as exc:  # an int too large for NumPy's conversion (to bool, say)
         raise ArgumentError(f"full: value {fill_value!r} cannot be converted to type {dt}: {exc}") from exc
     return _make(array, requires_grad)
@@ -139,8 +158,8 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 def empty_tensor(shape, dtype=None, device=None) -> Tensor:
     """An uninitialized tensor (what layers allocate before their init fills it)."""
-    xp = backend.xp_for(backend.normalize_device(device))
-    return Tensor._wrap(xp.empty(_size("empty", shape), dtype=_dtype(dtype)))
+    xp, shape, dt = backend.xp_for(backend.normalize_device(device)), _size("empty", shape), _dtype(dtype)
+    return Tensor._wrap(_allocate("empty", shape, dt, lambda: xp.empty(shape, dtype=dt)))
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -159,7 +178,8 @@ def _random(op, draw, size, dtype, device, requires_grad, generator=None) -> Ten
         raise DTypeError(f"{op}: samples a floating-point dtype, got {dtype}")
     device = backend.normalize_device(device)
     draw_dtype = dtype if dtype in (np.float32, np.float64) else np.float64
-    array = draw(rng_for(op, generator, device), _size(op, size), draw_dtype).astype(dtype, copy=False)
+    gen, shape = rng_for(op, generator, device), _size(op, size)
+    array = _allocate(op, shape, dtype, lambda: draw(gen, shape, draw_dtype).astype(dtype, copy=False))
     return _make(array, requires_grad)
 
 
@@ -211,13 +231,18 @@ def randint(low, high=None, size=(), *, generator=None, dtype=None, device=None)
         low, high = 0, low
     if not low < high:
         raise ArgumentError(f"randint: random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
-    device = backend.normalize_device(device)
-    array = rng_for("randint", generator, device).integers(low, high, size=_size("randint", size))
-    return Tensor._wrap(array.astype(np.int64 if dtype is None else dtype))
+    device, shape = backend.normalize_device(device), _size("randint", size)
+    gen, dt = rng_for("randint", generator, device), np.dtype(np.int64 if dtype is None else dtype)
+    return Tensor._wrap(_allocate("randint", shape, dt, lambda: gen.integers(low, high, size=shape).astype(dt)))
 
 
-def randperm(n, *, generator=None, device=None) -> Tensor:
-    """A random permutation of 0..n-1 (int64), from ``generator`` or the device's default."""
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A random permutation of 0..n-1 (int64 unless ``dtype`` says otherwise), from ``generator`` or the
+    device's default. ``requires_grad`` needs a floating-point dtype, as in PyTorch."""
     n = _count("randperm", "n", n)
+    dt = np.dtype(np.int64 if dtype is None else dtype)
+    if requires_grad and dt.kind != "f":
+        raise DTypeError(f"randperm: only floating-point tensors can require gradients, got dtype {dt}")
     device = backend.normalize_device(device)
-    return Tensor._wrap(rng_for("randperm", generator, device).permutation(n).astype(np.int64))
+    gen = rng_for("randperm", generator, device)
+    return _make(_allocate("randperm", (n,), dt, lambda: gen.permutation(n).astype(dt)), requires_grad)

@@ -45,6 +45,11 @@ class ArgumentError(MinigradError, ValueError):
     """An argument outside its allowed values: a dropout probability above 1, an unknown reduction."""
 
 
+class OutOfMemory(MinigradError, MemoryError):
+    """An allocation the machine cannot give (or larger than an array can address): the message names the op,
+    the shape, the dtype and the bytes asked for. A MemoryError, so ``except MemoryError`` still catches it."""
+
+
 class MissingDependency(MinigradError, ImportError):
     """An optional extra that a feature needs is not installed (Graphviz for drawings, mpi4py for MPI).
 

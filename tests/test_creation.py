@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad.errors import ShapeError
+from minigrad.errors import DTypeError, OutOfMemory, ShapeError
 
 
 def test_factories():
@@ -98,3 +98,24 @@ def test_type_as_casts_to_the_other_tensors_dtype_and_stays_differentiable():
     assert x.grad.dtype == np.float32 and x.grad.tolist() == [2.0, 4.0]
     assert x.type_as(mg.zeros(1)) is x
     assert x.type_as(mg.zeros(1, dtype=mg.int64)).dtype == np.int64
+
+
+@pytest.mark.parametrize("make", [
+    lambda: mg.zeros(2**40, 2**20), lambda: mg.ones(2**61), lambda: mg.empty(2**61),
+    lambda: mg.full((2**61,), 1.0), lambda: mg.rand(2**61), lambda: mg.randn(2**61),
+    lambda: mg.randint(3, (2**61,)),
+])  # fmt: skip
+def test_an_allocation_past_the_machine_is_out_of_memory_naming_the_op(make):
+    # sizes NumPy refuses at once (past the address space), so nothing is allocated
+    with pytest.raises(OutOfMemory, match=r"^\w+: cannot allocate a tensor of shape \(\d+(, \d+)?,?\) and dtype \w+: "):
+        make()
+    with pytest.raises(MemoryError):  # ... and still a MemoryError
+        make()
+
+
+def test_randperm_dtype_as_pytorch():
+    assert mg.randperm(5).dtype == mg.int64
+    p = mg.randperm(6, dtype=mg.float64, requires_grad=True)
+    assert p.dtype == mg.float64 and p.requires_grad and sorted(p.numpy()) == list(range(6))
+    with pytest.raises(DTypeError, match="randperm: only floating-point tensors can require gradients"):
+        mg.randperm(3, requires_grad=True)
