@@ -117,7 +117,7 @@ _normal_cdf.defvjp(lambda g, ans, x: g * exp(x * x * -0.5) * _INV_SQRT_2PI)
 # --- GELU ----------------------------------------------------------------------------------------------------
 
 
-@primitive(saves=(0,))
+@primitive(saves=(0,), residual=True)
 def gelu(x, approximate: str = "none"):
     """The Gaussian error linear unit x Phi(x), Phi the standard normal CDF (PyTorch's ``gelu``).
 
@@ -129,7 +129,9 @@ def gelu(x, approximate: str = "none"):
     computed as x sigmoid(2u) (equal, and without cancellation for u << 0), so
     d/dx = s + 2 x s (1 - s) sqrt(2/pi) (1 + 3 * 0.044715 x^2) with s = sigmoid(2u).
     One primitive rather than a composition: the erf is evaluated once in the
-    forward, and the tape holds one node instead of six.
+    forward, and the tape holds one node instead of six. The forward keeps
+    Phi(x) (or s) as its residual, so that a plain backward does not evaluate
+    the erf a second time.
     Raises ArgumentError for another ``approximate``.
     """
     if approximate not in ("none", "tanh"):
@@ -140,11 +142,29 @@ def gelu(x, approximate: str = "none"):
         # (1 + tanh u) / 2 = sigmoid(2u), computed without overflow and without cancellation for u << 0
         two_u = _scalar(x, 2 * _GELU_K) * (x + _scalar(x, _GELU_C) * x * x * x)
         z = xp.exp(-xp.abs(two_u))
-        return x * xp.where(two_u >= 0, 1 / (1 + z), z / (1 + z))
-    return x * _phi_array(x)
+        s = xp.where(two_u >= 0, 1 / (1 + z), z / (1 + z))
+        return x * s, s
+    phi = _phi_array(x)
+    return x * phi, phi
 
 
-def _gelu_vjp(g, ans, x, approximate="none"):
+def _gelu_vjp(g, kept, x, approximate="none"):
+    if kept is not None:  # a plain backward, on arrays: Phi(x) (or s) as the forward computed it
+        if approximate == "tanh":  # s + 2 x s (1 - s) sqrt(2/pi) (1 + 3 * 0.044715 x^2)
+            d = x * x
+            d *= _scalar(d, 3 * _GELU_C)
+            d += 1
+            d *= _scalar(d, 2 * _GELU_K)
+            d *= x
+            d *= kept
+            d *= 1 - kept
+        else:  # Phi(x) + x phi(x)
+            d = _xp(x).exp(x * x * _scalar(x, -0.5))
+            d *= x
+            d *= _scalar(d, _INV_SQRT_2PI)
+        d += kept
+        d *= g
+        return d
     if approximate == "tanh":
         s = sigmoid((x + x * x * x * _GELU_C) * (2 * _GELU_K))  # (1 + tanh u) / 2
         return g * (s + x * s * (1 - s) * (x * x * (3 * _GELU_C) + 1) * (2 * _GELU_K))
