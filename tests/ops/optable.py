@@ -45,6 +45,7 @@ import minigrad.nn.functional as F
 import minigrad.ops.decomp as decomp
 import minigrad.ops.loss_breadth as loss_breadth
 import minigrad.ops.lu_decomp as lu_decomp
+import minigrad.ops.normalize as normalize
 import minigrad.ops.recurrent as recurrent
 import minigrad.ops.stacking as stacking
 from minigrad.ops import construct, contraction, conv, elementwise, linalg, loss, pointwise, reduction, scan, sorting
@@ -2520,6 +2521,36 @@ RECORDS += [
         recurrent._lstm_layer, recurrent.lstm_layer, _lstm_layer_ref, _lstm_layer_case(), examples=6, forward_examples=8
     ),  # fmt: skip
 ]
+
+# --- layer normalization with weight and bias (minigrad.ops.normalize) ---------------------------------------
+
+
+@st.composite
+def _layer_norm_case(draw):
+    lead = draw(hnp.array_shapes(min_dims=0, max_dims=2, min_side=0, max_side=3))
+    normalized = draw(hnp.array_shapes(min_dims=1, max_dims=2, max_side=3))
+    shapes = (lead + normalized, normalized, normalized)
+    return Case(
+        tuple(draw(arrays(s)) for s in shapes), {"k": len(normalized), "eps": draw(st.sampled_from([1e-5, 0.1]))}
+    )
+
+
+def _layer_norm_ref(x, weight, bias, k, eps):
+    axes = tuple(range(x.ndim - k, x.ndim))
+    centered = x - x.mean(axis=axes, keepdims=True)
+    return centered / np.sqrt((centered**2).mean(axis=axes, keepdims=True) + eps) * weight + bias
+
+
+RECORDS += [
+    OpRecord(
+        normalize._layer_norm,
+        lambda x, w, b, k, eps: F.layer_norm(x, tuple(x.shape[x.ndim - k :]), w, b, eps),
+        _layer_norm_ref,
+        _layer_norm_case(),
+        examples=8,
+        forward_examples=8,
+    ),
+]
 BY_NAME = {r.name: r for r in RECORDS}
 
 # Differentiable primitives without a record of their own, and why. Each is an internal step of a public
@@ -2560,7 +2591,7 @@ OP_MODULES += ["arith", "logical", "nanreduce", "numeric", "special"]
 OP_MODULES += ["stacking", "blas", "series", "counting", "decomp", "building"]
 OP_MODULES += ["activation_methods"]
 OP_MODULES += ["lu_decomp"]  # Tensor.prelu / hardshrink hand on to nn.activation: no primitives
-OP_MODULES += ["recurrent"]
+OP_MODULES += ["recurrent", "normalize"]
 
 
 def defined_primitives(modules) -> dict:
