@@ -21,6 +21,7 @@ from ..autograd import no_grad
 from ..errors import ArgumentError, DTypeError, IndexOutOfRange, ShapeError, public_op
 from ..ops.elementwise import clip, where
 from ..ops.linalg import vector_norm
+from ..ops.normalize import layer_norm_affine
 from ..ops.pointwise import rsqrt
 from ..ops.reduction import mean
 from ..ops.reduction import sum as _sum
@@ -85,6 +86,9 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bi
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and tuple(t.shape) != shape:
             raise ShapeError(f"layer_norm: {name} has shape {tuple(t.shape)}, expected normalized_shape {shape}")
+    fused = input.dtype in (np.float32, np.float64) and weight is not None and bias is not None
+    if fused and weight.dtype == bias.dtype == input.dtype:
+        return layer_norm_affine(input, weight, bias, k, eps)  # one node, the same numbers as below
     axes = tuple(range(input.ndim - k, input.ndim))
     centered = input - mean(input, axis=axes, keepdims=True)
     var = mean(centered * centered, axis=axes, keepdims=True)

@@ -28,6 +28,7 @@ from .. import creation
 from ..errors import ArgumentError, ShapeError
 from ..ops.elementwise import relu, sigmoid, tanh
 from ..ops.linalg import linear
+from ..ops.recurrent import lstm_layer
 from ..ops.shape import concatenate, stack
 from ..tensor import Tensor
 from . import functional as F
@@ -325,6 +326,8 @@ class _RNNBase(Module):
         tensor, since the backward of L slices of one tensor adds L cotangents of its full size (a
         cost quadratic in the length; see benchmarks/README.md, lstm_lm_step.py).
         """
+        if self.mode == "LSTM" and self.bias and not self.proj_size:
+            return self._run_lstm(input, states)
         directions = 2 if self.bidirectional else 1
         length = input.shape[0]
         finals = []
@@ -345,6 +348,27 @@ class _RNNBase(Module):
                 outputs.append(steps)
             xs = outputs[0] if directions == 1 else [concatenate(pair, axis=-1) for pair in zip(*outputs)]
         return stack(xs, axis=0), finals
+
+    def _run_lstm(self, input, states):
+        """:meth:`_run` of an LSTM with biases and without projections: per layer and direction, the input
+        product of all steps is one GEMM and the loop over time one :func:`~minigrad.ops.recurrent.lstm_layer`
+        node (whose backward makes the weight gradients of all steps in one GEMM each)."""
+        directions = 2 if self.bidirectional else 1
+        length = input.shape[0]
+        finals = []
+        x = input
+        for layer in range(self.num_layers):
+            if layer > 0 and self.dropout > 0 and self.training:
+                x = F.dropout(x, self.dropout, True)
+            outputs = []
+            for direction in range(directions):
+                w_ih, w_hh, b_ih, b_hh, _ = self._weights(layer, direction)
+                h0, c0 = states[layer * directions + direction]
+                out = lstm_layer(linear(x, w_ih, b_ih), h0, c0, w_hh, b_hh, reverse=direction == 1)
+                finals.append((out[0 if direction else length - 1], out[length]))
+                outputs.append(out[:length])
+            x = outputs[0] if directions == 1 else concatenate(outputs, axis=-1)
+        return x, finals
 
     def _run_packed(self, data, batch_sizes, states):
         """The loop over time of a packed batch (sorted, longest first): step t runs on its first

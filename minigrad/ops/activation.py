@@ -67,26 +67,31 @@ def _erfc_array(x):
     directly for |x| > 0.46875 (so Phi(x) = erfc(-x / sqrt 2) / 2 keeps its relative accuracy far into the
     lower tail, where 1 + erf(x) would cancel), and erfc(-|x|) = 2 - erfc(|x|).
 
-    Each of Cody's three intervals is evaluated only on the elements that lie in it (GELU evaluates
-    this on every activation of a transformer: computing all three everywhere tripled its cost)."""
+    The inner interval, where most activations lie, is evaluated on every element (on x clipped to it,
+    in place, no gather nor scatter; a NaN stays NaN through it); the tails only on the elements that lie
+    beyond it, gathered once (GELU evaluates this on every activation of a transformer: computing all
+    three intervals everywhere tripled its cost, and a mask per interval over all elements cost as much)."""
     xp = _xp(x)
     work = np.float64 if x.dtype == np.float64 else np.float32
-    x = x.astype(work, copy=False)
+    shape = x.shape
+    x = x.astype(work, copy=False).reshape(-1)  # 1-D: NumPy's operations then give arrays, also for a 0-d x
     y = xp.abs(x)
-    out = xp.where(x > 0, x.dtype.type(0), x.dtype.type(2))  # the limits beyond |x| = 27 (and NaN's slot)
-    small = y <= 0.46875
-    xs = x[small]
-    out[small] = 1 - xs * _ratio(xs * xs, _ERF_A, _ERF_A4, _ERF_B)
-    mid = (y > 0.46875) & (y <= 4.0)
-    ys = y[mid]
-    out[mid] = _signed_tail(xp, x[mid], ys, _ratio(ys, _ERF_C, _ERF_C8, _ERF_D))
-    outer = (y > 4.0) & (y < 27.0)  # erfc(27) is below the smallest float64: the limits beyond
-    ys = y[outer]
+    xs = xp.clip(x, -0.46875, 0.46875)
+    out = _ratio(xs * xs, _ERF_A, _ERF_A4, _ERF_B)
+    out *= xs
+    xp.subtract(1, out, out=out)
+    tail = y > 0.46875
+    xt, yt = x[tail], y[tail]
+    erfc = xp.where(xt > 0, xt.dtype.type(0), xt.dtype.type(2))  # the limits beyond |x| = 27
+    mid = yt <= 4.0
+    ys = yt[mid]
+    erfc[mid] = _signed_tail(xp, xt[mid], ys, _ratio(ys, _ERF_C, _ERF_C8, _ERF_D))
+    outer = (yt > 4.0) & (yt < 27.0)  # erfc(27) is below the smallest float64: the limits beyond
+    ys = yt[outer]
     z = 1 / (ys * ys)
-    out[outer] = _signed_tail(xp, x[outer], ys, (_RSQRT_PI - z * _ratio(z, _ERF_P, _ERF_P5, _ERF_Q)) / ys)
-    nan = xp.isnan(x)
-    out[nan] = x[nan]
-    return out
+    erfc[outer] = _signed_tail(xp, xt[outer], ys, (_RSQRT_PI - z * _ratio(z, _ERF_P, _ERF_P5, _ERF_Q)) / ys)
+    out[tail] = erfc
+    return out.reshape(shape)
 
 
 def _signed_tail(xp, x, y, scaled):
@@ -117,7 +122,7 @@ _normal_cdf.defvjp(lambda g, ans, x: g * exp(x * x * -0.5) * _INV_SQRT_2PI)
 # --- GELU ----------------------------------------------------------------------------------------------------
 
 
-@primitive(saves=(0,))
+@primitive(saves=(0,), residual=True)
 def gelu(x, approximate: str = "none"):
     """The Gaussian error linear unit x Phi(x), Phi the standard normal CDF (PyTorch's ``gelu``).
 
@@ -129,7 +134,9 @@ def gelu(x, approximate: str = "none"):
     computed as x sigmoid(2u) (equal, and without cancellation for u << 0), so
     d/dx = s + 2 x s (1 - s) sqrt(2/pi) (1 + 3 * 0.044715 x^2) with s = sigmoid(2u).
     One primitive rather than a composition: the erf is evaluated once in the
-    forward, and the tape holds one node instead of six.
+    forward, and the tape holds one node instead of six. The forward keeps
+    Phi(x) (or s) as its residual, so that a plain backward does not evaluate
+    the erf a second time.
     Raises ArgumentError for another ``approximate``.
     """
     if approximate not in ("none", "tanh"):
@@ -140,11 +147,29 @@ def gelu(x, approximate: str = "none"):
         # (1 + tanh u) / 2 = sigmoid(2u), computed without overflow and without cancellation for u << 0
         two_u = _scalar(x, 2 * _GELU_K) * (x + _scalar(x, _GELU_C) * x * x * x)
         z = xp.exp(-xp.abs(two_u))
-        return x * xp.where(two_u >= 0, 1 / (1 + z), z / (1 + z))
-    return x * _phi_array(x)
+        s = xp.where(two_u >= 0, 1 / (1 + z), z / (1 + z))
+        return x * s, s
+    phi = _phi_array(x)
+    return x * phi, phi
 
 
-def _gelu_vjp(g, ans, x, approximate="none"):
+def _gelu_vjp(g, kept, x, approximate="none"):
+    if kept is not None:  # a plain backward, on arrays: Phi(x) (or s) as the forward computed it
+        if approximate == "tanh":  # s + 2 x s (1 - s) sqrt(2/pi) (1 + 3 * 0.044715 x^2)
+            d = x * x
+            d *= _scalar(d, 3 * _GELU_C)
+            d += 1
+            d *= _scalar(d, 2 * _GELU_K)
+            d *= x
+            d *= kept
+            d *= 1 - kept
+        else:  # Phi(x) + x phi(x)
+            d = _xp(x).exp(x * x * _scalar(x, -0.5))
+            d *= x
+            d *= _scalar(d, _INV_SQRT_2PI)
+        d += kept
+        d *= g
+        return d
     if approximate == "tanh":
         s = sigmoid((x + x * x * x * _GELU_C) * (2 * _GELU_K))  # (1 + tanh u) / 2
         return g * (s + x * s * (1 - s) * (x * x * (3 * _GELU_C) + 1) * (2 * _GELU_K))

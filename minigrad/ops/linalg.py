@@ -24,7 +24,7 @@ from ..tensor import Tensor
 from . import elementwise
 from .elementwise import astype, clone, mul, sign, where
 from .reduction import _spread, _sum
-from .shape import squeeze, unsqueeze
+from .shape import reshape, squeeze, unsqueeze
 
 
 @primitive(saves=(0, 1))
@@ -65,8 +65,15 @@ matmul.defvjp(_matmul_vjp_a, _matmul_vjp_b)
 
 @primitive(name="linear", saves=(0, 1))
 def _linear(x, w, b):
-    """x W^T + b in one node: one GEMM, the bias added in place into its fresh output."""
-    out = x @ w.swapaxes(-1, -2)
+    """x W^T + b in one node: one GEMM, the bias added in place into its fresh output.
+
+    The batch dimensions of x are flattened into the GEMM's rows: a (..., k) @ (k, m) product of a
+    3-D x is otherwise one small GEMM per leading index (2-3x slower, more so for a transposed x).
+    """
+    if x.ndim > 2:
+        out = (x.reshape(math.prod(x.shape[:-1]), x.shape[-1]) @ w.T).reshape(x.shape[:-1] + (w.shape[0],))
+    else:
+        out = x @ w.swapaxes(-1, -2)
     if out.dtype == getattr(b, "dtype", None) and out.ndim:
         out += b
         return out
@@ -97,8 +104,15 @@ def _bias_grad(g, ans, x, w, b):
     return _sum(g, axis=tuple(range(g.ndim - 1)), keepdims=False) if g.ndim > 1 else g
 
 
+def _input_grad(g, ans, x, w, b):
+    """dx = g W, the batch dimensions of g flattened into one GEMM (as in the forward)."""
+    if g.ndim <= 2:
+        return matmul(g, w)
+    return reshape(matmul(reshape(g, (math.prod(g.shape[:-1]), g.shape[-1])), w), g.shape[:-1] + (w.shape[-1],))
+
+
 _linear.defvjp(
-    lambda g, ans, x, w, b: matmul(g, w),
+    _input_grad,
     lambda g, ans, x, w, b: _weight_grad(g, x),
     _bias_grad,
 )

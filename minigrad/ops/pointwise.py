@@ -280,11 +280,17 @@ _RSQRT_PI = 1.0 / math.sqrt(math.pi)
 
 def _ratio(z, numerator, top, denominator):
     """(top z^n + numerator[0] z^(n-1) + ... + numerator[-1]) / (z^n + denominator[0] z^(n-1) + ...) in Cody's
-    Horner form: the last coefficients are added without a multiplication."""
-    num, den = top * z, z
-    for a, b in zip(numerator[:-1], denominator[:-1]):
-        num, den = (num + a) * z, (den + b) * z
-    return (num + numerator[-1]) / (den + denominator[-1])
+    Horner form: the last coefficients are added without a multiplication. In place on two fresh arrays
+    (the same operations in the same order as (num + a) * z ...: fewer activation-sized temporaries)."""
+    num, den = top * z, z + denominator[0]
+    num += numerator[0]
+    for a, b in zip(numerator[1:], denominator[1:]):
+        num *= z
+        num += a
+        den *= z
+        den += b
+    num /= den
+    return num
 
 
 def _erf_array(x):

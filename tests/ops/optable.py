@@ -45,6 +45,8 @@ import minigrad.nn.functional as F
 import minigrad.ops.decomp as decomp
 import minigrad.ops.loss_breadth as loss_breadth
 import minigrad.ops.lu_decomp as lu_decomp
+import minigrad.ops.normalize as normalize
+import minigrad.ops.recurrent as recurrent
 import minigrad.ops.stacking as stacking
 from minigrad.ops import construct, contraction, conv, elementwise, linalg, loss, pointwise, reduction, scan, sorting
 from minigrad.ops import shape as shape_ops
@@ -2490,6 +2492,65 @@ SWEEP += [
 ]
 
 RECORDS += SWEEP
+
+# --- the fused LSTM layer (minigrad.ops.recurrent) -------------------------------------------------------------
+
+
+@st.composite
+def _lstm_layer_case(draw):
+    length, batch, n = draw(st.integers(1, 3)), draw(st.integers(0, 2)), draw(st.integers(1, 2))
+    shapes = ((length, batch, 4 * n), (batch, n), (batch, n), (4 * n, n), (4 * n,))
+    return Case(tuple(draw(arrays(s)) for s in shapes), {"reverse": draw(st.booleans())})
+
+
+def _lstm_layer_ref(xw, h0, c0, w_hh, b_hh, reverse=False):
+    """The recurrence step by step in NumPy, sigmoid as 1 / (1 + e^-x)."""
+    n = h0.shape[-1]
+    h, c = h0, c0
+    hs = [None] * len(xw)
+    for t in range(len(xw) - 1, -1, -1) if reverse else range(len(xw)):
+        a = xw[t] + h @ w_hh.T + b_hh
+        i, f, o = (1 / (1 + np.exp(-a[..., k * n : (k + 1) * n])) for k in (0, 1, 3))
+        c = f * c + i * np.tanh(a[..., 2 * n : 3 * n])
+        hs[t] = h = o * np.tanh(c)
+    return np.concatenate([np.stack(hs), c[None]])
+
+
+RECORDS += [
+    OpRecord(
+        recurrent._lstm_layer, recurrent.lstm_layer, _lstm_layer_ref, _lstm_layer_case(), examples=6, forward_examples=8
+    ),  # fmt: skip
+]
+
+# --- layer normalization with weight and bias (minigrad.ops.normalize) ---------------------------------------
+
+
+@st.composite
+def _layer_norm_case(draw):
+    lead = draw(hnp.array_shapes(min_dims=0, max_dims=2, min_side=0, max_side=3))
+    normalized = draw(hnp.array_shapes(min_dims=1, max_dims=2, max_side=3))
+    shapes = (lead + normalized, normalized, normalized)
+    return Case(
+        tuple(draw(arrays(s)) for s in shapes), {"k": len(normalized), "eps": draw(st.sampled_from([1e-5, 0.1]))}
+    )
+
+
+def _layer_norm_ref(x, weight, bias, k, eps):
+    axes = tuple(range(x.ndim - k, x.ndim))
+    centered = x - x.mean(axis=axes, keepdims=True)
+    return centered / np.sqrt((centered**2).mean(axis=axes, keepdims=True) + eps) * weight + bias
+
+
+RECORDS += [
+    OpRecord(
+        normalize._layer_norm,
+        lambda x, w, b, k, eps: F.layer_norm(x, tuple(x.shape[x.ndim - k :]), w, b, eps),
+        _layer_norm_ref,
+        _layer_norm_case(),
+        examples=8,
+        forward_examples=8,
+    ),
+]
 BY_NAME = {r.name: r for r in RECORDS}
 
 # Differentiable primitives without a record of their own, and why. Each is an internal step of a public
@@ -2530,6 +2591,7 @@ OP_MODULES += ["arith", "logical", "nanreduce", "numeric", "special"]
 OP_MODULES += ["stacking", "blas", "series", "counting", "decomp", "building"]
 OP_MODULES += ["activation_methods"]
 OP_MODULES += ["lu_decomp"]  # Tensor.prelu / hardshrink hand on to nn.activation: no primitives
+OP_MODULES += ["recurrent", "normalize"]
 
 
 def defined_primitives(modules) -> dict:
