@@ -2592,6 +2592,7 @@ OP_MODULES += ["stacking", "blas", "series", "counting", "decomp", "building"]
 OP_MODULES += ["activation_methods"]
 OP_MODULES += ["lu_decomp"]  # Tensor.prelu / hardshrink hand on to nn.activation: no primitives
 OP_MODULES += ["recurrent", "normalize"]
+OP_MODULES += ["conv3d"]  # composed of conv.py's and selection.py's primitives: listed so new ones need records
 
 
 def defined_primitives(modules) -> dict:
