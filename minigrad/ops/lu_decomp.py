@@ -2,7 +2,8 @@
 ``linalg.lu``, ``linalg.lu_solve``, ``linalg.solve_triangular``, ``linalg.inv_ex``, ``linalg.solve_ex``,
 ``linalg.multi_dot`` and the older ``torch.lu``, ``torch.lu_unpack``, ``torch.lu_solve``; and
 ``linalg.eigh`` / ``eigvalsh`` (primitives ``eigh_values`` / ``eigh_vectors``), ``linalg.matrix_norm``,
-``linalg.eig`` / ``eigvals`` (which raise: complex results are not supported).
+``linalg.eig`` / ``eigvals`` (complex results, the forward only: primitives ``eig_values`` /
+``eig_vectors`` whose backward raises).
 
 NumPy has no LU, so :func:`_getrf` is Gaussian elimination with partial pivoting written with ``xp``
 (NumPy or CuPy): vectorised over the batch, a loop over the k = min(m, n) columns. At column j the row
@@ -466,22 +467,77 @@ def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
     return _eigh_values(A, UPLO=_uplo("linalg.eigvalsh", UPLO))
 
 
+EigResult = namedtuple("linalg_eig", ["eigenvalues", "eigenvectors"])
+
+
+def _complex_of(dtype):
+    """PyTorch's result dtype of eig: complex64 for float32 (and smaller), complex128 for float64."""
+    return np.complex128 if np.dtype(dtype) == np.float64 else np.complex64
+
+
+def _geev(a):
+    """(eigenvalues, unit eigenvectors) of a batch of general matrices, always complex (NumPy returns real
+    arrays when every eigenvalue happens to be real; PyTorch's eig is complex for every real input)."""
+    xp = backend.xp_of(a)
+    if not backend.is_host_array(a):
+        raise DTypeError("linalg.eig: CuPy has no general (non-symmetric) eigensolver; move the tensor to the CPU")
+    w, v = xp.linalg.eig(a)
+    dt = _complex_of(a.dtype)
+    return w.astype(dt), v.astype(dt)
+
+
+def _refuse_eig_backward(op):
+    def vjp(g, ans, a):
+        raise GraphError(
+            f"{op}: no gradient: minigrad differentiates real functions, and the eigen-decomposition of a general "
+            "matrix is complex; for a symmetric matrix use linalg.eigh / eigvalsh, which have gradients"
+        )
+
+    return vjp
+
+
+@primitive(name="eig_values")
+def _eig_values(a):
+    return _geev(a)[0]
+
+
+@primitive(name="eig_vectors")
+def _eig_vectors(a):
+    return _geev(a)[1]
+
+
+_eig_values.defvjp(_refuse_eig_backward("linalg.eig"))
+_eig_vectors.defvjp(_refuse_eig_backward("linalg.eig"))
+
+
+def _general_square(op: str, A) -> Tensor:
+    A = _matrices(op, A)
+    if A.shape[-1] != A.shape[-2]:
+        raise ShapeError(f"{op}: A must be batches of square matrices, but they are {A.shape[-2]} by {A.shape[-1]} "
+                         "matrices")  # fmt: skip
+    return A
+
+
 def eig(A: Tensor, *, out=None):
-    """``torch.linalg.eig`` gives complex eigenvalues and vectors: minigrad's tensors take complex dtypes
-    but its differentiation and these factorisations are real, so this raises DTypeError rather than
-    return something else."""
-    raise DTypeError(
-        "linalg.eig: complex results (eigenvalues and eigenvectors of a general matrix) are not supported by "
-        "minigrad's linear algebra; for a symmetric matrix use linalg.eigh"
-    )
+    """Eigenvalues and eigenvectors of general square matrices, ``torch.linalg.eig``: (eigenvalues (..., n),
+    eigenvectors (..., n, n)) with A V = V diag(L), complex (complex64 for float32 input, complex128 for
+    float64), each eigenvector of unit norm with its largest component real (LAPACK's geev, as PyTorch).
+
+    The forward only: the backward raises GraphError (the decomposition is complex and minigrad's
+    differentiation real; ``linalg.eigh`` has gradients for symmetric matrices). CPU only.
+    """
+    if out is not None:
+        raise ArgumentError("linalg.eig: out= is not supported")
+    A = _general_square("linalg.eig", A)
+    return EigResult(_eig_values(A), _eig_vectors(A))
 
 
 def eigvals(A: Tensor, *, out=None):
-    """``torch.linalg.eigvals``: complex results, not supported (see :func:`eig`); raises DTypeError."""
-    raise DTypeError(
-        "linalg.eigvals: complex eigenvalues of a general matrix are not supported by minigrad's linear algebra; "
-        "for a symmetric matrix use linalg.eigvalsh"
-    )
+    """The eigenvalues of general square matrices, ``torch.linalg.eigvals``: complex, as :func:`eig`'s
+    (the forward only; the backward raises GraphError)."""
+    if out is not None:
+        raise ArgumentError("linalg.eigvals: out= is not supported")
+    return _eig_values(_general_square("linalg.eigvals", A))
 
 
 def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None) -> Tensor:

@@ -223,9 +223,27 @@ def test_eigh_values_vectors_gradients_and_errors(device):
         minigrad.linalg.eigh(_t(a), UPLO="X")
     with pytest.raises(minigrad.ShapeError, match="linalg.eigvalsh: A must be batches of square matrices"):
         minigrad.linalg.eigvalsh(_t(np.ones((2, 3))))
-    for fn in (minigrad.linalg.eig, minigrad.linalg.eigvals):
-        with pytest.raises(minigrad.DTypeError, match=r"linalg.eig(vals)?: complex .* not supported"):
-            fn(_t(a))
+
+
+def test_eig_is_complex_solves_the_eigenproblem_and_refuses_a_gradient():
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal((2, 4, 4))  # a general batch: complex pairs of eigenvalues
+    w, v = minigrad.linalg.eig(_t(a))
+    assert w.dtype == np.complex128 and v.dtype == np.complex128 and w.shape == (2, 4) and v.shape == (2, 4, 4)
+    np.testing.assert_allclose(a @ v.numpy(), v.numpy() * w.numpy()[:, None, :], atol=1e-12)
+    np.testing.assert_allclose(np.linalg.norm(v.numpy(), axis=-2), 1.0, rtol=1e-12)
+    np.testing.assert_array_equal(minigrad.linalg.eigvals(_t(a)).numpy(), w.numpy())
+    real = minigrad.linalg.eigvals(_t(np.diag([3.0, 1.0, 2.0]).astype(np.float32)))
+    assert real.dtype == np.complex64  # complex even when every eigenvalue is real, as PyTorch
+    np.testing.assert_allclose(np.sort(real.numpy().real), [1, 2, 3])
+    x = _t(a[0], requires_grad=True)
+    for part in minigrad.linalg.eig(x):
+        with pytest.raises(minigrad.GraphError, match="linalg.eig: no gradient: .* use linalg.eigh"):
+            part.sum().backward()
+    with pytest.raises(minigrad.ShapeError, match="linalg.eigvals: A must be batches of square matrices"):
+        minigrad.linalg.eigvals(_t(np.ones((2, 3))))
+    with pytest.raises(minigrad.DTypeError, match="linalg.eig: expects a floating-point tensor"):
+        minigrad.linalg.eig(minigrad.tensor([[1, 2], [3, 4]]))
 
 
 def _matrix_norm_ref(x, ord):

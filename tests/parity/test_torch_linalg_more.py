@@ -186,3 +186,23 @@ def test_cholesky_ex():
             lambda x, u=upper: (minigrad.linalg.cholesky_ex(x, upper=u).L ** 2).sum(),
             spd,
         )
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_eig_and_eigvals_as_torch(dtype):
+    a = np.random.default_rng(11).standard_normal((3, 5, 5)).astype(dtype)
+    w, v = minigrad.linalg.eig(minigrad.tensor(a))
+    tw, tv = torch.linalg.eig(torch.tensor(a))
+    assert str(w.dtype) == str(tw.dtype).replace("torch.", "") and str(v.dtype) == str(tv.dtype).replace("torch.", "")
+    key = lambda z: np.lexsort((np.round(z.imag, 4), np.round(z.real, 4)))  # noqa: E731  (LAPACK builds may order differently)
+    tol = 1e-10 if dtype == np.float64 else 1e-4
+    for k in range(3):
+        mine, theirs = w.numpy()[k], tw.numpy()[k]
+        np.testing.assert_allclose(mine[key(mine)], theirs[key(theirs)], rtol=tol, atol=tol)
+        # each unit eigenvector with its largest component real: equal to torch's up to the order
+        vm, vt = v.numpy()[k][:, key(mine)], tv.numpy()[k][:, key(theirs)]
+        phase = np.exp(-1j * np.angle(np.sum(vm.conj() * vt, axis=0)))
+        np.testing.assert_allclose(vm, vt * phase, rtol=tol * 10, atol=tol * 10)
+    mine = np.sort_complex(minigrad.linalg.eigvals(minigrad.tensor(a)).numpy()[0])
+    theirs = np.sort_complex(torch.linalg.eigvals(torch.tensor(a)).numpy()[0])
+    np.testing.assert_allclose(mine, theirs, rtol=tol, atol=tol)
