@@ -13,9 +13,10 @@ A[j+1:, j+1:] -= l u^T. As LAPACK's getrf, a zero pivot is not divided by: the f
 and ``info`` is the (1-based) index of the first zero on U's diagonal. Pivots are 1-based int32, as
 PyTorch's (LAPACK's): row j was swapped with row pivots[j] - 1.
 
-The one primitive is ``lu_factor`` (the packed L - I + U). Its gradient is PyTorch's for square A
-(A = P L U): gA = P L^-T [tril(L^T gL, -1) + triu(gU U^T)] U^-T, with gL and gU the strictly lower and
-upper parts of the packed cotangent. ``linalg.lu``, ``lu_solve`` and ``solve_triangular`` are composed
+The one primitive is ``lu_factor`` (the packed L - I + U). Its gradient is PyTorch's (A = P L U):
+for square A gA = P L^-T [tril(L^T gL, -1) + triu(gU U^T)] U^-T, with gL and gU the strictly lower and
+upper parts of the packed cotangent; a wide or tall A carries its extra block of U or L through one more
+triangular solve (see :func:`_lu_factor_vjp`). ``linalg.lu``, ``lu_solve`` and ``solve_triangular`` are composed
 of it, ``tril``/``triu`` and ``solve``, so they differentiate (twice) through those: the gradient of a
 triangular solve lands on the triangle it reads, as PyTorch's.
 """
@@ -107,25 +108,49 @@ def _lu_factor(a, *, pivot=True):
     return _getrf(a, pivot)[0]
 
 
-def _lu_factor_vjp(g, ans, a, pivot=True):
-    m, n = a.shape[-2:]
-    if m != n:
-        raise GraphError(
-            f"linalg.lu_factor: minigrad's LU gradient is for square matrices (PyTorch's square formula); got "
-            f"shape {tuple(a.shape)}"
-        )
+def _square_lu_grad(low, up, g_low, g_up):
+    """The cotangent of A' = L U (square, L unit lower): L^-T [tril(L^T gL, -1) + triu(gU U^T)] U^-T."""
     mT, mm = linalg._mT, linalg.matmul
+    inner = construct._tril(mm(mT(low), g_low), diagonal=-1) + construct._triu(mm(g_up, mT(up)), diagonal=0)
+    left = _solve(mT(low), inner)  # L^-T inner
+    return mT(_solve(up, mT(left)))  # (L^-T inner) U^-T
+
+
+def _lu_factor_vjp(g, ans, a, pivot=True):
+    """PyTorch's LU gradient, for square, wide and tall A (A' = P^T A = L U; gL, gU the strictly lower and
+    upper parts of the packed cotangent).
+
+    Square: gA' = L^-T [tril(L^T gL, -1) + triu(gU U^T)] U^-T. Wide (m < n), U = [U1 U2]: U2 = L^-1 A'2,
+    so gA'2 = L^-T gU2 and L gets -L^-T gU2 U2^T more, then the square rule on (L, U1). Tall (m > n),
+    L = [L1; L2]: L2 = A'2 U^-1, so gA'2 = gL2 U^-T and U gets -L2^T gA'2 more, then the square rule on
+    (L1, U). Then gA = P gA'.
+    """
+    m, n = a.shape[-2:]
+    mT, mm, get = linalg._mT, linalg.matmul, _shape.getitem
     raw = a.array if isinstance(a, Tensor) else a
     xp = _xp(a)
     p = _permutation_matrix(_getrf(raw, pivot)[1], m, raw.dtype)
-    eye = xp.eye(n, dtype=raw.dtype)
-    low = construct._tril(ans, diagonal=-1) + eye
-    up = construct._triu(ans, diagonal=0)
-    g_low = construct._tril(g, diagonal=-1)
-    g_up = construct._triu(g, diagonal=0)
-    inner = construct._tril(mm(mT(low), g_low), diagonal=-1) + construct._triu(mm(g_up, mT(up)), diagonal=0)
-    left = _solve(mT(low), inner)  # L^-T inner
-    return mm(p, mT(_solve(up, mT(left))))  # P (L^-T inner) U^-T
+    tril, triu = construct._tril, construct._triu
+    cols = (Ellipsis, slice(None), slice(None, m))
+    if m <= n:
+        low = tril(get(ans, cols), diagonal=-1) + xp.eye(m, dtype=raw.dtype)
+        up, g_up = triu(ans, diagonal=0), triu(g, diagonal=0)
+        g_low = tril(get(g, cols), diagonal=-1)
+        if m == n:
+            return mm(p, _square_lu_grad(low, up, g_low, g_up))
+        rest = (Ellipsis, slice(None), slice(m, None))
+        g_a2 = _solve(mT(low), get(g_up, rest))  # L^-T gU2
+        g_low = g_low - tril(mm(g_a2, mT(get(up, rest))), diagonal=-1)
+        g_a1 = _square_lu_grad(low, get(up, cols), g_low, get(g_up, cols))
+        return mm(p, _shape.concatenate([g_a1, g_a2], axis=-1))
+    top, bottom = (Ellipsis, slice(None, n), slice(None)), (Ellipsis, slice(n, None), slice(None))
+    low = tril(ans, diagonal=-1) + xp.eye(m, n, dtype=raw.dtype)
+    up = triu(get(ans, top), diagonal=0)
+    g_low, g_up = tril(g, diagonal=-1), triu(get(g, top), diagonal=0)
+    g_a2 = mT(_solve(up, mT(get(g_low, bottom))))  # gL2 U^-T
+    g_up = g_up - triu(mm(mT(get(low, bottom)), g_a2), diagonal=0)
+    g_a1 = _square_lu_grad(get(low, top), up, get(g_low, top), g_up)
+    return mm(p, _shape.concatenate([g_a1, g_a2], axis=-2))
 
 
 _lu_factor.defvjp(_lu_factor_vjp)

@@ -2428,12 +2428,13 @@ def _lu_ref(x):
 
 @st.composite
 def _lu_case(draw):
-    """Square matrices away from singular (the gradient needs U invertible); pivots keep a margin: the 2 I is
-    added to a random row permutation, so partial pivoting swaps rows and the choice is stable."""
+    """Square, wide and tall matrices away from singular (the gradient needs the square block of U
+    invertible); pivots keep a margin: the 2 I (m x n) is added to a random row permutation, so partial
+    pivoting swaps rows and the choice is stable."""
     batch = draw(shapes(min_dims=0, max_dims=1, max_side=2))
-    n = draw(st.integers(1, 3))
-    a = draw(arrays(batch + (n, n), values(-0.4, 0.4))) / n + 2.0 * np.eye(n)
-    return Case((a[..., draw(st.permutations(range(n))), :],))
+    m, n = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    a = draw(arrays(batch + (m, n), values(-0.4, 0.4))) / max(m, n) + 2.0 * np.eye(m, n)
+    return Case((a[..., draw(st.permutations(range(m))), :],))
 
 
 SWEEP += [

@@ -114,9 +114,11 @@ def test_lu_gradients_second_order_and_errors():
     check_second_order(lambda x: minigrad.linalg.lu_factor(x).LU, a)
     b = np.array([[1.0, 0.5], [0.2, -1.0], [0.3, 0.7]])
     check_second_order(lambda x, y: minigrad.linalg.lu_solve(*minigrad.linalg.lu_factor(x), y), a, b)
-    w = _t(np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 7.0]]), requires_grad=True)
-    with pytest.raises(minigrad.GraphError, match="LU gradient is for square matrices"):
-        minigrad.linalg.lu_factor(w).LU.sum().backward()
+    wide = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 7.0]])
+    for rect in (wide, wide.T):  # PyTorch's wide and tall LU gradients
+        check_gradients(lambda x: minigrad.concatenate([2.0 * minigrad.linalg.lu(x).L.reshape(-1),
+                                                        minigrad.linalg.lu(x).U.reshape(-1)]), rect)  # fmt: skip
+        check_second_order(lambda x: minigrad.linalg.lu_factor(x).LU, rect)
     with pytest.raises(minigrad.ShapeError, match="Expected tensor with 2 or more dimensions. Got size: \\[2\\]"):
         minigrad.linalg.lu_factor(_t([1.0, 2.0]))
     LU, piv = minigrad.linalg.lu_factor(_t(a))

@@ -95,13 +95,15 @@ def test_singular_infos():
     np.testing.assert_array_equal(got.numpy(), want)
 
 
-def test_lu_gradients():
-    a = RNG.standard_normal((2, 3, 3)) + 2.0 * np.eye(3)
-    w = RNG.standard_normal((2, 3, 3))
+@pytest.mark.parametrize("shape", [(3, 3), (3, 5), (5, 3)])
+def test_lu_gradients(shape):
+    a = RNG.standard_normal((2, *shape)) + 2.0 * np.eye(*shape)
+    w = RNG.standard_normal((2, *shape))
+    wl = RNG.standard_normal((2, shape[0], min(shape)))  # L is m x k
 
     def lu_loss(lib, x):
         P, L, U = lib.linalg.lu(x)
-        return (L * lib.tensor(w)).sum() + (U**2).sum()
+        return (L * lib.tensor(wl)).sum() + (U**2).sum()
 
     _both(lambda x: lu_loss(torch, x), lambda x: lu_loss(minigrad, x), a)
     _both(
