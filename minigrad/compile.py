@@ -351,6 +351,10 @@ class _Recorder:
         elif result is not None and not isinstance(result, _SCALARS):
             self.refuse(f"{_name(fn)}, which returned a {type(result).__name__}")
             return result
+        replayed = _fused_step(fn, args, kwargs)
+        if replayed is not None:  # an optimizer whose update has an in-place form: step() without temporaries
+            self.emit(_Host(replayed, ({},), {}, self.program_ref), [], (), _NO_PARAMS, (s, None), _name(fn))
+            return result
         self.emit(_Host(fn, args, kwargs, self.program_ref), [], (), _NO_PARAMS, (s, None), _name(fn))
         return result
 
@@ -588,6 +592,19 @@ class _Host:
         finally:
             _PER_THREAD.interpreter = previous
         return (result.array if isinstance(result, Tensor) else None), None
+
+
+def _fused_step(fn, args, kwargs):
+    """``optimizer._step_into`` for a recorded ``optimizer.step()`` (no closure) of an optimizer that defines the
+    in-place form of its update (SGD, Adam, AdamW), else None; it is replayed with a scratch dict of its own."""
+    from .optim.optimizer import Optimizer
+
+    if getattr(Optimizer.step, "__wrapped__", None) is not fn or len(args) != 1:
+        return None
+    opt = args[0]
+    if not isinstance(opt, Optimizer) or any(v is not None for v in kwargs.values()) or not opt._fuses_step():
+        return None
+    return opt._step_into
 
 
 class _Write:
