@@ -683,7 +683,7 @@ class _Program:
         out_slots = _spec_slots(out_spec)
         self.plan, self.buffers, allocating = _plan_buffers(self.code, recorder.values, out_slots)
         self.allocating = [self.labels[n] for n in allocating]  # instructions that make a fresh array per replay
-        self.run = _generate(self)
+        self.run = _generate(self, recorder.values)
 
     def live_ok(self, tensors) -> bool:
         """True while every live tensor still has the shape, dtype and device it had at capture, and the
@@ -730,7 +730,7 @@ def _targets(outs) -> tuple:
     return (outs,) if isinstance(outs, int) else outs
 
 
-def _generate(program: _Program):
+def _generate(program: _Program, values: list):
     """The program as one straight-line Python function: slots become local variables, no loop, no lists.
 
     It takes the call's argument tensors and returns the slots the result is
@@ -760,12 +760,24 @@ def _generate(program: _Program):
         for key, value in params.items():
             args.append(f"{key}={_expression(value, f'p{n}_{key}', scope)}")
         planned = program.plan.get(n)
+        calls = None
         if planned is not None:  # written into its preallocated buffer
-            scope[f"i{n}"], scope[f"b{planned[1]}"] = planned[0], program.buffers[planned[1]]
-            call = f"i{n}(b{planned[1]}, {', '.join(args)})"
+            into, k = planned
+            buffer = scope[f"b{k}"] = program.buffers[k]
+            inline = getattr(into, "inline", None)
+            if inline is not None:  # the into's ufunc calls themselves, bound here: no Python frame per replay
+                arrays = [values[filled[i]] if i in filled else a for i, a in enumerate(template)] + [buffer]
+                calls = inline(backend.xp_of(buffer), f"b{k}", args, arrays)
+            scope[f"i{n}"] = into
+            call = f"i{n}(b{k}, {', '.join(args)})"
         else:
             call = f"f{n}({', '.join(args)})"
-        if isinstance(outs, int):
+        if calls:
+            for j, (ufunc, operands, extra) in enumerate(calls):
+                scope[f"u{n}_{j}"] = ufunc
+                line = f"u{n}_{j}({', '.join(operands)}, out=b{k}{extra})"
+                lines.append(f"    v{outs} = {line}" if j == len(calls) - 1 else f"    {line}")
+        elif isinstance(outs, int):
             lines.append(f"    v{outs} = {call}")
         elif not outs:
             lines.append(f"    {call}")
@@ -869,6 +881,7 @@ def _ufunc_into(name):
         return getattr(backend.xp_of(out), name)(*args, out=out)
 
     into.__name__ = f"{name}_into"
+    into.inline = lambda xp, out, args, arrays: [(getattr(xp, name), args, "")]
     return into
 
 
@@ -882,12 +895,32 @@ def _linear_into(out, x, w, b):
     return out
 
 
+def _linear_inline(xp, out, args, arrays):
+    x, w, b = args
+    if not backend.is_array(arrays[2]) or arrays[2].dtype != arrays[-1].dtype:
+        return None
+    return [(xp.matmul, [x, f"{w}.swapaxes(-1, -2)"], ""), (xp.add, [out, b], "")]
+
+
+_linear_into.inline = _linear_inline
+
+
 def _relu_into(out, x):
     """relu into ``out``: ``maximum(x, 0)``, as the forward (the same ufunc, so the same bits)."""
     if out.dtype.kind != "f" or x.dtype != out.dtype:  # an integer or bool relu casts back: the forward's way
         out[...] = backend.xp_of(out).maximum(x, 0).astype(out.dtype, copy=False)
         return out
     return backend.xp_of(out).maximum(x, 0, out=out)
+
+
+def _relu_inline(xp, out, args, arrays):
+    target = arrays[-1]
+    if target.dtype.kind != "f" or getattr(arrays[0], "dtype", None) != target.dtype:
+        return None
+    return [(xp.maximum, [args[0], "0"], "")]
+
+
+_relu_into.inline = _relu_inline
 
 
 def _relu_vjp_into(out, g, ans, x):
@@ -898,12 +931,25 @@ def _relu_vjp_into(out, g, ans, x):
     return xp.multiply(g, out, out=out)
 
 
+_relu_vjp_into.inline = lambda xp, out, args, arrays: [
+    (xp.greater, [args[2], "0"], ', casting="unsafe"'),
+    (xp.multiply, [args[0], out], ""),
+]
+
+
 def _tanh_vjp_into(out, g, ans, x):
     """tanh's vjp ``g * (1 - ans * ans)`` into ``out``, in eager's order of operations."""
     xp = backend.xp_of(out)
     xp.multiply(ans, ans, out=out)
     xp.subtract(1, out, out=out)
     return xp.multiply(g, out, out=out)
+
+
+_tanh_vjp_into.inline = lambda xp, out, args, arrays: [
+    (xp.multiply, [args[1], args[1]], ""),
+    (xp.subtract, ["1", out], ""),
+    (xp.multiply, [args[0], out], ""),
+]
 
 
 def _drop_ans(name, first, second):
@@ -913,6 +959,7 @@ def _drop_ans(name, first, second):
         return getattr(backend.xp_of(out), name)(g, a if first else b, out=out)
 
     into.__name__ = f"{name}_vjp_into"
+    into.inline = lambda xp, out, args, arrays: [(getattr(xp, name), [args[0], args[2] if first else args[3]], "")]
     return into
 
 
@@ -920,13 +967,38 @@ def _negate_into(out, g, ans, a, b):
     return backend.xp_of(out).negative(g, out=out)
 
 
+_negate_into.inline = lambda xp, out, args, arrays: [(xp.negative, [args[0]], "")]
+
+
+def _linear_vjp_into(out, g, ans, x, w, b):
+    """linear's input cotangent ``g @ w`` into ``out``."""
+    return backend.xp_of(out).matmul(g, w, out=out)
+
+
+_linear_vjp_into.inline = lambda xp, out, args, arrays: [(xp.matmul, [args[0], args[3]], "")]
+
+
+def _sum_vjp_into(out, g, ans, x, axis=None, keepdims=False):
+    """sum's vjp into ``out``: the cotangent spread over the summed axes, copied where eager makes a broadcast view
+    of it (the same values); it takes the op's settings."""
+    if not keepdims and g.ndim:
+        from .ops.reduction import _kept_shape
+
+        g = g.reshape(_kept_shape(x.shape, axis))
+    backend.xp_of(out).copyto(out, g)
+    return out
+
+
+_sum_vjp_into.takes_params = True
+_sum_vjp_into.any_layout = True  # eager's result is a broadcast view; the buffer holds the same values, contiguous
+
 _INTO: dict = {}  # forward or vjp function -> its into(out, *args) version; filled on first use
 
 
 def _into_table() -> dict:
     if not _INTO:
         from .ops import elementwise as e
-        from .ops import linalg
+        from .ops import linalg, reduction
 
         for op, name in ((e.add, "add"), (e.sub, "subtract"), (e.mul, "multiply"), (e.true_divide, "true_divide")):
             _INTO[op.forward] = _ufunc_into(name)
@@ -934,12 +1006,13 @@ def _into_table() -> dict:
         _INTO[e.tanh.forward] = _ufunc_into("tanh")
         _INTO[e.relu.forward] = _relu_into
         _INTO[linalg._linear.forward] = _linear_into
-        _INTO[linalg._linear.vjps[0]] = lambda out, g, ans, x, w, b: backend.xp_of(out).matmul(g, w, out=out)
+        _INTO[linalg._linear.vjps[0]] = _linear_vjp_into
         _INTO[e.mul.vjps[0]] = _drop_ans("multiply", False, True)
         _INTO[e.mul.vjps[1]] = _drop_ans("multiply", True, False)
         _INTO[e.sub.vjps[1]] = _negate_into
         _INTO[e.relu.vjps[0]] = _relu_vjp_into
         _INTO[e.tanh.vjps[0]] = _tanh_vjp_into
+        _INTO[reduction._sum.vjps[0]] = _sum_vjp_into
     return _INTO
 
 
@@ -1028,10 +1101,13 @@ def _plan_buffers(code, values, out_slots) -> tuple:
         into = table.get(fn)
         value = values[outs]
         r = find(outs)
-        if into is None or _params or not backend.is_array(value) or r in group_escapes:
+        if into is None or (_params and not getattr(into, "takes_params", False)):
             allocating.append(n)
             continue
-        if value.ndim == 0 or not value.flags.c_contiguous:
+        if not backend.is_array(value) or r in group_escapes:
+            allocating.append(n)
+            continue
+        if value.ndim == 0 or not (value.flags.c_contiguous or getattr(into, "any_layout", False)):
             allocating.append(n)
             continue
         key = (value.shape, value.dtype, type(value))

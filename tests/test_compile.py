@@ -830,6 +830,37 @@ def test_replay_writes_into_preallocated_buffers():
     assert compiled < x.array.nbytes // 8, compiled  # the Python objects of a call, no array
 
 
+def test_chain_replay_calls_ufuncs_inline_and_buffers_sum_vjps():
+    """The 5-op chain's replay calls the buffered ops' ufuncs themselves (no helper frame per instruction), and a
+    sum's vjp writes its spread cotangent into a buffer (eager makes a broadcast view: the same values)."""
+    x = mg.tensor(np.linspace(-2, 2, 10).astype(np.float32), requires_grad=True)
+    w = mg.tensor(np.random.default_rng(1).standard_normal((3, 4, 5)), requires_grad=True)
+
+    def chain(x):
+        y = ((x * 2 + 1).relu() * x).sum()
+        y.backward()
+        return y
+
+    def sums(w):
+        y = ((w * w).sum(axis=1) * w.sum(dim=(0, 2), keepdim=True).sum(1)).sum()
+        y.backward()
+        return y
+
+    cases = ((chain, x, ["sum", "add_vjp[0]", "add"]), (sums, w, ["sum"] * 4 + ["unbroadcast", "add", "add"]))
+    for f, t, allocating in cases:
+        c = mg.compile(f)
+        for _ in range(3):
+            t.grad = None
+            got = c(t).item()
+        compiled = t.grad.numpy().copy()
+        t.grad = None
+        assert f(t).item() == got and np.array_equal(t.grad.numpy(), compiled)
+        program = c.programs()[0]
+        assert program.allocating == allocating  # no sum_vjp[0]: buffered
+    source = c.programs()[0].run.source
+    assert "u0_0(v0, v0, out=b0)" in source and "i0(" not in source  # w * w: np.multiply itself
+
+
 def test_buffers_never_escape_to_the_caller():
     """Returned tensors, and gradients stored in .grad, are fresh arrays at every replay, as in eager:
     keeping them across replays sees each step's own values."""
