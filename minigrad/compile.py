@@ -21,9 +21,10 @@ again (up to :data:`CACHE_SIZE_LIMIT` programs per function, then eagerly, as
 PyTorch) and warns once naming the guard.
 
 What the program keeps live: the optimizer's update is replayed by calling
-``step()`` itself, so learning rates and other hyperparameters are read at
-every replay (schedulers keep working) and its state arrays are the ones in
-``optimizer.state``; random ops (dropout) draw from minigrad's generator
+``step()`` itself (SGD, Adam and AdamW by calling ``_step_into``, the same
+arithmetic with every temporary in a scratch buffer), so learning rates and
+other hyperparameters are read at every replay (schedulers keep working) and
+its state arrays are the ones in ``optimizer.state``; random ops (dropout) draw from minigrad's generator
 inside their forward, so a replay draws the numbers an eager step would.
 
 What a capture refuses, with :class:`CaptureError` naming the line (or, with
