@@ -461,7 +461,7 @@ class _Recorder:
             return
         out = self.values[old] + self.values[s]
         table[key] = self._new(out)
-        self.emit(_add, [None, None], [(0, old), (1, s)], _NO_PARAMS, (table[key],), "add")
+        self.emit(_add, [None, None], [(0, old), (1, s)], _NO_PARAMS, table[key], "add")
 
     def _to_leaf(self, leaves: dict, leaf, s: int, node, gs) -> None:
         entry = leaves.get(id(leaf))
@@ -471,7 +471,7 @@ class _Recorder:
         old = entry[1]
         entry[1] = self._new(self.values[old] + self.values[s])
         entry[2] = None  # a sum: owned by the engine
-        self.emit(_add, [None, None], [(0, old), (1, s)], _NO_PARAMS, (entry[1],), "add")
+        self.emit(_add, [None, None], [(0, old), (1, s)], _NO_PARAMS, entry[1], "add")
 
     def _finish(self, entries) -> None:
         """GradSink.finish, recorded: each leaf's cotangent into its ``.grad`` (a copy where eager copies)."""
@@ -534,8 +534,9 @@ def _hooked_leaf(roots, nodes) -> bool:
 
 
 def _add(a, b):
-    """A sum of two cotangents, as the engine writes it (``old + new``)."""
-    return (a + b,)
+    """A sum of two cotangents, as the engine writes it (``old + new``); replays write it into a buffer where
+    the sum does not reach the user (``xp.add(old, new, out=buffer)``, the same ufunc)."""
+    return a + b
 
 
 def _name(fn) -> str:
@@ -1014,6 +1015,7 @@ def _into_table() -> dict:
         _INTO[e.relu.vjps[0]] = _relu_vjp_into
         _INTO[e.tanh.vjps[0]] = _tanh_vjp_into
         _INTO[reduction._sum.vjps[0]] = _sum_vjp_into
+        _INTO[_add] = _ufunc_into("add")  # a sum of cotangents
     return _INTO
 
 
