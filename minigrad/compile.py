@@ -21,9 +21,10 @@ again (up to :data:`CACHE_SIZE_LIMIT` programs per function, then eagerly, as
 PyTorch) and warns once naming the guard.
 
 What the program keeps live: the optimizer's update is replayed by calling
-``step()`` itself, so learning rates and other hyperparameters are read at
-every replay (schedulers keep working) and its state arrays are the ones in
-``optimizer.state``; random ops (dropout) draw from minigrad's generator
+``step()`` itself (SGD, Adam and AdamW by calling ``_step_into``, the same
+arithmetic with every temporary in a scratch buffer), so learning rates and
+other hyperparameters are read at every replay (schedulers keep working) and
+its state arrays are the ones in ``optimizer.state``; random ops (dropout) draw from minigrad's generator
 inside their forward, so a replay draws the numbers an eager step would.
 
 What a capture refuses, with :class:`CaptureError` naming the line (or, with
@@ -351,6 +352,10 @@ class _Recorder:
         elif result is not None and not isinstance(result, _SCALARS):
             self.refuse(f"{_name(fn)}, which returned a {type(result).__name__}")
             return result
+        replayed = _fused_step(fn, args, kwargs)
+        if replayed is not None:  # an optimizer whose update has an in-place form: step() without temporaries
+            self.emit(_Host(replayed, ({},), {}, self.program_ref), [], (), _NO_PARAMS, (s, None), _name(fn))
+            return result
         self.emit(_Host(fn, args, kwargs, self.program_ref), [], (), _NO_PARAMS, (s, None), _name(fn))
         return result
 
@@ -456,7 +461,7 @@ class _Recorder:
             return
         out = self.values[old] + self.values[s]
         table[key] = self._new(out)
-        self.emit(_add, [None, None], [(0, old), (1, s)], _NO_PARAMS, (table[key],), "add")
+        self.emit(_add, [None, None], [(0, old), (1, s)], _NO_PARAMS, table[key], "add")
 
     def _to_leaf(self, leaves: dict, leaf, s: int, node, gs) -> None:
         entry = leaves.get(id(leaf))
@@ -466,7 +471,7 @@ class _Recorder:
         old = entry[1]
         entry[1] = self._new(self.values[old] + self.values[s])
         entry[2] = None  # a sum: owned by the engine
-        self.emit(_add, [None, None], [(0, old), (1, s)], _NO_PARAMS, (entry[1],), "add")
+        self.emit(_add, [None, None], [(0, old), (1, s)], _NO_PARAMS, entry[1], "add")
 
     def _finish(self, entries) -> None:
         """GradSink.finish, recorded: each leaf's cotangent into its ``.grad`` (a copy where eager copies)."""
@@ -529,8 +534,9 @@ def _hooked_leaf(roots, nodes) -> bool:
 
 
 def _add(a, b):
-    """A sum of two cotangents, as the engine writes it (``old + new``)."""
-    return (a + b,)
+    """A sum of two cotangents, as the engine writes it (``old + new``); replays write it into a buffer where
+    the sum does not reach the user (``xp.add(old, new, out=buffer)``, the same ufunc)."""
+    return a + b
 
 
 def _name(fn) -> str:
@@ -588,6 +594,19 @@ class _Host:
         finally:
             _PER_THREAD.interpreter = previous
         return (result.array if isinstance(result, Tensor) else None), None
+
+
+def _fused_step(fn, args, kwargs):
+    """``optimizer._step_into`` for a recorded ``optimizer.step()`` (no closure) of an optimizer that defines the
+    in-place form of its update (SGD, Adam, AdamW), else None; it is replayed with a scratch dict of its own."""
+    from .optim.optimizer import Optimizer
+
+    if getattr(Optimizer.step, "__wrapped__", None) is not fn or len(args) != 1:
+        return None
+    opt = args[0]
+    if not isinstance(opt, Optimizer) or any(v is not None for v in kwargs.values()) or not opt._fuses_step():
+        return None
+    return opt._step_into
 
 
 class _Write:
@@ -666,7 +685,7 @@ class _Program:
         out_slots = _spec_slots(out_spec)
         self.plan, self.buffers, allocating = _plan_buffers(self.code, recorder.values, out_slots)
         self.allocating = [self.labels[n] for n in allocating]  # instructions that make a fresh array per replay
-        self.run = _generate(self)
+        self.run = _generate(self, recorder.values)
 
     def live_ok(self, tensors) -> bool:
         """True while every live tensor still has the shape, dtype and device it had at capture, and the
@@ -713,7 +732,7 @@ def _targets(outs) -> tuple:
     return (outs,) if isinstance(outs, int) else outs
 
 
-def _generate(program: _Program):
+def _generate(program: _Program, values: list):
     """The program as one straight-line Python function: slots become local variables, no loop, no lists.
 
     It takes the call's argument tensors and returns the slots the result is
@@ -743,12 +762,24 @@ def _generate(program: _Program):
         for key, value in params.items():
             args.append(f"{key}={_expression(value, f'p{n}_{key}', scope)}")
         planned = program.plan.get(n)
+        calls = None
         if planned is not None:  # written into its preallocated buffer
-            scope[f"i{n}"], scope[f"b{planned[1]}"] = planned[0], program.buffers[planned[1]]
-            call = f"i{n}(b{planned[1]}, {', '.join(args)})"
+            into, k = planned
+            buffer = scope[f"b{k}"] = program.buffers[k]
+            inline = getattr(into, "inline", None)
+            if inline is not None:  # the into's ufunc calls themselves, bound here: no Python frame per replay
+                arrays = [values[filled[i]] if i in filled else a for i, a in enumerate(template)] + [buffer]
+                calls = inline(backend.xp_of(buffer), f"b{k}", args, arrays)
+            scope[f"i{n}"] = into
+            call = f"i{n}(b{k}, {', '.join(args)})"
         else:
             call = f"f{n}({', '.join(args)})"
-        if isinstance(outs, int):
+        if calls:
+            for j, (ufunc, operands, extra) in enumerate(calls):
+                scope[f"u{n}_{j}"] = ufunc
+                line = f"u{n}_{j}({', '.join(operands)}, out=b{k}{extra})"
+                lines.append(f"    v{outs} = {line}" if j == len(calls) - 1 else f"    {line}")
+        elif isinstance(outs, int):
             lines.append(f"    v{outs} = {call}")
         elif not outs:
             lines.append(f"    {call}")
@@ -852,6 +883,7 @@ def _ufunc_into(name):
         return getattr(backend.xp_of(out), name)(*args, out=out)
 
     into.__name__ = f"{name}_into"
+    into.inline = lambda xp, out, args, arrays: [(getattr(xp, name), args, "")]
     return into
 
 
@@ -865,12 +897,32 @@ def _linear_into(out, x, w, b):
     return out
 
 
+def _linear_inline(xp, out, args, arrays):
+    x, w, b = args
+    if not backend.is_array(arrays[2]) or arrays[2].dtype != arrays[-1].dtype:
+        return None
+    return [(xp.matmul, [x, f"{w}.swapaxes(-1, -2)"], ""), (xp.add, [out, b], "")]
+
+
+_linear_into.inline = _linear_inline
+
+
 def _relu_into(out, x):
     """relu into ``out``: ``maximum(x, 0)``, as the forward (the same ufunc, so the same bits)."""
     if out.dtype.kind != "f" or x.dtype != out.dtype:  # an integer or bool relu casts back: the forward's way
         out[...] = backend.xp_of(out).maximum(x, 0).astype(out.dtype, copy=False)
         return out
     return backend.xp_of(out).maximum(x, 0, out=out)
+
+
+def _relu_inline(xp, out, args, arrays):
+    target = arrays[-1]
+    if target.dtype.kind != "f" or getattr(arrays[0], "dtype", None) != target.dtype:
+        return None
+    return [(xp.maximum, [args[0], "0"], "")]
+
+
+_relu_into.inline = _relu_inline
 
 
 def _relu_vjp_into(out, g, ans, x):
@@ -881,12 +933,25 @@ def _relu_vjp_into(out, g, ans, x):
     return xp.multiply(g, out, out=out)
 
 
+_relu_vjp_into.inline = lambda xp, out, args, arrays: [
+    (xp.greater, [args[2], "0"], ', casting="unsafe"'),
+    (xp.multiply, [args[0], out], ""),
+]
+
+
 def _tanh_vjp_into(out, g, ans, x):
     """tanh's vjp ``g * (1 - ans * ans)`` into ``out``, in eager's order of operations."""
     xp = backend.xp_of(out)
     xp.multiply(ans, ans, out=out)
     xp.subtract(1, out, out=out)
     return xp.multiply(g, out, out=out)
+
+
+_tanh_vjp_into.inline = lambda xp, out, args, arrays: [
+    (xp.multiply, [args[1], args[1]], ""),
+    (xp.subtract, ["1", out], ""),
+    (xp.multiply, [args[0], out], ""),
+]
 
 
 def _drop_ans(name, first, second):
@@ -896,6 +961,7 @@ def _drop_ans(name, first, second):
         return getattr(backend.xp_of(out), name)(g, a if first else b, out=out)
 
     into.__name__ = f"{name}_vjp_into"
+    into.inline = lambda xp, out, args, arrays: [(getattr(xp, name), [args[0], args[2] if first else args[3]], "")]
     return into
 
 
@@ -903,13 +969,38 @@ def _negate_into(out, g, ans, a, b):
     return backend.xp_of(out).negative(g, out=out)
 
 
+_negate_into.inline = lambda xp, out, args, arrays: [(xp.negative, [args[0]], "")]
+
+
+def _linear_vjp_into(out, g, ans, x, w, b):
+    """linear's input cotangent ``g @ w`` into ``out``."""
+    return backend.xp_of(out).matmul(g, w, out=out)
+
+
+_linear_vjp_into.inline = lambda xp, out, args, arrays: [(xp.matmul, [args[0], args[3]], "")]
+
+
+def _sum_vjp_into(out, g, ans, x, axis=None, keepdims=False):
+    """sum's vjp into ``out``: the cotangent spread over the summed axes, copied where eager makes a broadcast view
+    of it (the same values); it takes the op's settings."""
+    if not keepdims and g.ndim:
+        from .ops.reduction import _kept_shape
+
+        g = g.reshape(_kept_shape(x.shape, axis))
+    backend.xp_of(out).copyto(out, g)
+    return out
+
+
+_sum_vjp_into.takes_params = True
+_sum_vjp_into.any_layout = True  # eager's result is a broadcast view; the buffer holds the same values, contiguous
+
 _INTO: dict = {}  # forward or vjp function -> its into(out, *args) version; filled on first use
 
 
 def _into_table() -> dict:
     if not _INTO:
         from .ops import elementwise as e
-        from .ops import linalg
+        from .ops import linalg, reduction
 
         for op, name in ((e.add, "add"), (e.sub, "subtract"), (e.mul, "multiply"), (e.true_divide, "true_divide")):
             _INTO[op.forward] = _ufunc_into(name)
@@ -917,12 +1008,14 @@ def _into_table() -> dict:
         _INTO[e.tanh.forward] = _ufunc_into("tanh")
         _INTO[e.relu.forward] = _relu_into
         _INTO[linalg._linear.forward] = _linear_into
-        _INTO[linalg._linear.vjps[0]] = lambda out, g, ans, x, w, b: backend.xp_of(out).matmul(g, w, out=out)
+        _INTO[linalg._linear.vjps[0]] = _linear_vjp_into
         _INTO[e.mul.vjps[0]] = _drop_ans("multiply", False, True)
         _INTO[e.mul.vjps[1]] = _drop_ans("multiply", True, False)
         _INTO[e.sub.vjps[1]] = _negate_into
         _INTO[e.relu.vjps[0]] = _relu_vjp_into
         _INTO[e.tanh.vjps[0]] = _tanh_vjp_into
+        _INTO[reduction._sum.vjps[0]] = _sum_vjp_into
+        _INTO[_add] = _ufunc_into("add")  # a sum of cotangents
     return _INTO
 
 
@@ -1011,10 +1104,13 @@ def _plan_buffers(code, values, out_slots) -> tuple:
         into = table.get(fn)
         value = values[outs]
         r = find(outs)
-        if into is None or _params or not backend.is_array(value) or r in group_escapes:
+        if into is None or (_params and not getattr(into, "takes_params", False)):
             allocating.append(n)
             continue
-        if value.ndim == 0 or not value.flags.c_contiguous:
+        if not backend.is_array(value) or r in group_escapes:
+            allocating.append(n)
+            continue
+        if value.ndim == 0 or not (value.flags.c_contiguous or getattr(into, "any_layout", False)):
             allocating.append(n)
             continue
         key = (value.shape, value.dtype, type(value))

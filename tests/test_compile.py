@@ -36,10 +36,20 @@ def _mlp(dtype, dropout=0.0):
     return model
 
 
+_OPTIMIZERS = {  # the settings of each optimizer whose step a replay runs in place (Optimizer._step_into)
+    "sgd": lambda ps: optim.SGD(ps, lr=0.05, momentum=0.9),
+    "adam": lambda ps: optim.Adam(ps, lr=1e-2),
+    "sgd_plain": lambda ps: optim.SGD(ps, lr=0.05),
+    "sgd_decay": lambda ps: optim.SGD(ps, lr=0.05, weight_decay=1e-2),
+    "sgd_dampening": lambda ps: optim.SGD(ps, lr=0.05, momentum=0.9, dampening=0.3, weight_decay=1e-2),
+    "sgd_nesterov": lambda ps: optim.SGD(ps, lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-2),
+    "adam_decay_amsgrad": lambda ps: optim.Adam(ps, lr=1e-2, weight_decay=1e-2, amsgrad=True),
+    "adamw": lambda ps: optim.AdamW(ps, lr=1e-2, betas=(0.8, 0.99)),
+}
+
+
 def _optimizer(kind, model):
-    if kind == "sgd":
-        return optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-    return optim.Adam(model.parameters(), lr=1e-2)
+    return _OPTIMIZERS[kind](model.parameters())
 
 
 def _run(compiled: bool, dtype, kind, steps=100, dropout=0.0, scheduler=False):
@@ -90,6 +100,48 @@ def test_mlp_step_bit_identical_to_eager(dtype, kind):
     _same(eager, compiled)
     fn = compiled[-1]
     assert fn.captures == 1 and len(fn.programs()) == 1
+
+
+@pytest.mark.parametrize("kind", [k for k in _OPTIMIZERS if k not in ("sgd", "adam")])
+def test_fused_optimizer_steps_bit_identical_to_eager(kind):
+    """Each optimizer's in-place replay (every temporary in a scratch buffer) gives eager's bits, with a scheduler
+    changing the learning rate between replays; the program replays _step_into, not step()."""
+    eager = _run(False, np.float32, kind, steps=40, scheduler=True)
+    compiled = _run(True, np.float32, kind, steps=40, scheduler=True)
+    _same(eager, compiled)
+    (program,) = compiled[-1].programs()
+    hosts = [fn for fn, *_ in program.code if type(fn).__name__ == "_Host"]
+    assert [h.fn.__name__ for h in hosts] == ["zero_grad", "_step_into"]
+
+
+def test_fused_optimizer_step_allocates_nothing():
+    """After its first call, _step_into writes every temporary into its scratch buffers (step() makes one per
+    product); an lr that is not a Python number (a NumPy scalar promotes differently) takes step()'s arithmetic."""
+    w = mg.tensor(np.linspace(-1, 1, 32 * 32).reshape(32, 32), requires_grad=True)
+    w.grad = mg.tensor(np.cos(np.arange(32 * 32.0)).reshape(32, 32))
+    size = w.array.nbytes
+    for make in _OPTIMIZERS.values():
+        opt, scratch = make([w]), {}
+        assert opt._fuses_step()
+        assert _transient_bytes(opt.step, calls=2) >= size
+        assert _transient_bytes(opt._step_into, scratch, calls=2) < size // 8  # Python objects only
+        opt.param_groups[0]["lr"] = np.float32(0.01)
+        before, reference = w.numpy().copy(), make([mg.tensor(w.numpy(), requires_grad=True)])
+        reference.state[id(reference.param_groups[0]["params"][0])] = {
+            k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in opt.state[id(w)].items()
+        }
+        reference.param_groups[0]["params"][0].grad = w.grad
+        reference.param_groups[0]["lr"] = np.float32(0.01)
+        opt._step_into(scratch)
+        reference.step()
+        assert not np.array_equal(before, w.numpy())
+        assert np.array_equal(w.numpy(), reference.param_groups[0]["params"][0].numpy())
+
+    class Custom(optim.SGD):  # its own _update: replayed by calling step() itself
+        def _update(self, param, grad, state, group):
+            param -= grad
+
+    assert not Custom([w])._fuses_step() and not optim.RMSprop([w])._fuses_step()
 
 
 def test_scheduler_and_dropout_follow_eager():
@@ -378,6 +430,10 @@ def test_replays_do_not_grow_memory():
         fn(xs[i % 4], ys[i % 4])
     first, last = _traced_over_replays(fn, xs, ys, settle=400, measured=600)
     assert last - first < 4096, (first, last)
+    # Adam's update is replayed in place: its scratch buffers are made once, at the first replay
+    program = fn.programs()[0]
+    (host,) = [f for f, *_ in program.code if getattr(getattr(f, "fn", None), "__name__", "") == "_step_into"]
+    assert host.fn == opt._step_into and len(host.args[0]) == 2 * len(list(model.parameters()))
 
 
 def test_batch_norm_running_statistics_follow_eager():
@@ -772,6 +828,37 @@ def test_replay_writes_into_preallocated_buffers():
         eager, compiled = _transient_bytes(f, x), _transient_bytes(g, x)
     assert eager > 2 * x.array.nbytes  # eager: each op a fresh array (two or three alive at once)
     assert compiled < x.array.nbytes // 8, compiled  # the Python objects of a call, no array
+
+
+def test_chain_replay_calls_ufuncs_inline_and_buffers_sum_vjps():
+    """The 5-op chain's replay calls the buffered ops' ufuncs themselves (no helper frame per instruction), and a
+    sum's vjp writes its spread cotangent into a buffer (eager makes a broadcast view: the same values)."""
+    x = mg.tensor(np.linspace(-2, 2, 10).astype(np.float32), requires_grad=True)
+    w = mg.tensor(np.random.default_rng(1).standard_normal((3, 4, 5)), requires_grad=True)
+
+    def chain(x):
+        y = ((x * 2 + 1).relu() * x).sum()
+        y.backward()
+        return y
+
+    def sums(w):
+        y = ((w * w).sum(axis=1) * w.sum(dim=(0, 2), keepdim=True).sum(1)).sum()
+        y.backward()
+        return y
+
+    cases = ((chain, x, ["sum", "add_vjp[0]", "add"]), (sums, w, ["sum"] * 4 + ["unbroadcast", "add"]))
+    for f, t, allocating in cases:
+        c = mg.compile(f)
+        for _ in range(3):
+            t.grad = None
+            got = c(t).item()
+        compiled = t.grad.numpy().copy()
+        t.grad = None
+        assert f(t).item() == got and np.array_equal(t.grad.numpy(), compiled)
+        program = c.programs()[0]
+        assert program.allocating == allocating  # no sum_vjp[0]: buffered
+    source = c.programs()[0].run.source
+    assert "u0_0(v0, v0, out=b0)" in source and "i0(" not in source  # w * w: np.multiply itself
 
 
 def test_buffers_never_escape_to_the_caller():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from .. import backend
-from .optimizer import Optimizer
+from .optimizer import Optimizer, plain_numbers, scratch_like
 
 
 class Adam(Optimizer):
@@ -56,6 +56,48 @@ class Adam(Optimizer):
             v = state["max_exp_avg_sq"]
         denom = xp.sqrt(v) / math.sqrt(1 - beta2**t) + group["eps"]
         param -= (group["lr"] / (1 - beta1**t)) * m / denom
+
+    def _update_into(self, param, grad, state, group, scratch):
+        """``_update`` with every temporary written into a scratch buffer (``minigrad.compile``'s replay): the
+        same ufuncs on the same operands in the same order, so the same bits."""
+        lr, eps, decay = group["lr"], group["eps"], group["weight_decay"]
+        beta1, beta2 = group["betas"]
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        arrays = (grad, m, v, state["max_exp_avg_sq"]) if group["amsgrad"] else (grad, m, v)
+        if not plain_numbers(lr, eps, decay, beta1, beta2, state["step"]) or any(
+            a.dtype != param.dtype or type(a) is not type(param) for a in arrays
+        ):
+            self._update(param, grad, state, group)  # a tensor lr, mixed dtypes: the eager arithmetic itself
+            return
+        xp = backend.xp_of(param)
+        state["step"] += 1
+        t = state["step"]
+        decay = self._decay(param, group)
+        t0, t1 = scratch_like(scratch, param, 0), scratch_like(scratch, param, 1)
+        g = grad
+        if decay:  # g = grad + decay * param
+            if plain_numbers(decay):
+                g = scratch_like(scratch, param, 2)
+                xp.multiply(param, decay, out=g)
+                xp.add(grad, g, out=g)
+            else:
+                g = grad + decay * param
+        m *= beta1
+        xp.multiply(g, 1 - beta1, out=t0)  # m += (1 - beta1) * g
+        m += t0
+        v *= beta2
+        xp.multiply(g, 1 - beta2, out=t0)  # v += (1 - beta2) * g * g
+        xp.multiply(t0, g, out=t0)
+        v += t0
+        if group["amsgrad"]:
+            xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+            v = state["max_exp_avg_sq"]
+        xp.sqrt(v, out=t0)  # denom = sqrt(v) / sqrt(1 - beta2^t) + eps
+        xp.divide(t0, math.sqrt(1 - beta2**t), out=t0)
+        xp.add(t0, eps, out=t0)
+        xp.multiply(m, lr / (1 - beta1**t), out=t1)  # param -= lr / (1 - beta1^t) * m / denom
+        xp.divide(t1, t0, out=t1)
+        param -= t1
 
 
 class AdamW(Adam):

@@ -14,6 +14,21 @@ from ..interpreter import host_call
 from ..tensor import Tensor
 
 
+def scratch_like(scratch: dict, array, k: int = 0):
+    """The ``k``-th scratch array of ``array``'s shape, dtype and kind in ``scratch`` (made on first use)."""
+    key = (array.shape, array.dtype, type(array), k)
+    buf = scratch.get(key)
+    if buf is None:
+        buf = scratch[key] = backend.xp_of(array).empty_like(array)
+    return buf
+
+
+def plain_numbers(*values) -> bool:
+    """True when every value is a Python int or float (NumPy 2 treats them as weak scalars: the arithmetic stays
+    in the arrays' dtype, so an ``out=`` call into a scratch of that dtype gives the bits of the expression)."""
+    return all(type(v) is float or type(v) is int for v in values)
+
+
 class OptimizerStateError(MinigradError, ValueError):
     """``load_state_dict`` got a state that does not fit this optimizer's parameters; nothing was loaded."""
 
@@ -115,6 +130,41 @@ class Optimizer:
                 self._update(p.array, p.grad.array, state, group)
                 p._vc[0] += 1
         return loss
+
+    def _step_into(self, scratch: dict) -> None:
+        """``step()`` as ``minigrad.compile`` replays it: the same update, written without temporaries.
+
+        Each parameter goes through :meth:`_update_into`, which subclasses
+        define to run their ``_update`` arithmetic with in-place ``out=``
+        ufunc calls on the live parameter and state arrays and on ``scratch``
+        buffers (one per shape and dtype, reused across parameters and
+        replays), giving bit for bit the arrays ``_update`` gives. The
+        hyperparameters are read from ``param_groups`` here, at every call,
+        so schedulers keep working.
+        """
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state.get(id(p))
+                if state is None:
+                    state = self.state[id(p)] = self._init_state(p, group)
+                self._update_into(p.array, p.grad.array, state, group, scratch)
+                p._vc[0] += 1
+
+    def _fuses_step(self) -> bool:
+        """True when ``_step_into`` is ``step()`` exactly: ``step`` and ``_update`` are not overridden below the
+        class that defines ``_update_into``."""
+        cls = type(self)
+        if cls.step is not Optimizer.step:
+            return False
+        into = next((c for c in cls.__mro__ if "_update_into" in c.__dict__), Optimizer)
+        update = next((c for c in cls.__mro__ if "_update" in c.__dict__), Optimizer)
+        return into is update and into is not Optimizer
+
+    def _update_into(self, param, grad, state: dict, group: dict, scratch: dict) -> None:
+        """``_update`` without temporaries (see :meth:`_step_into`); the base class runs ``_update`` itself."""
+        self._update(param, grad, state, group)
 
     def _init_state(self, param, group) -> dict:
         return {}

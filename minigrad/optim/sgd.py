@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import backend
-from .optimizer import Optimizer
+from .optimizer import Optimizer, plain_numbers, scratch_like
 
 
 class SGD(Optimizer):
@@ -58,3 +60,48 @@ class SGD(Optimizer):
                 return
             g = buf
         backend.sub_scaled_(param, group["lr"], g)
+
+    def _update_into(self, param, grad, state, group, scratch):
+        """``_update`` with every temporary written into a scratch buffer (``minigrad.compile``'s replay): the
+        same ufuncs on the same operands in the same order, so the same bits."""
+        lr, momentum, dampening, decay = group["lr"], group["momentum"], group["dampening"], group["weight_decay"]
+        buf = state.get("momentum_buffer")
+        if (
+            grad.dtype != param.dtype
+            or type(grad) is not type(param)
+            or not plain_numbers(lr, momentum, dampening, decay)
+            or (momentum and buf is not None and buf.dtype != param.dtype)
+        ):
+            self._update(param, grad, state, group)  # a tensor lr, mixed dtypes: the eager arithmetic itself
+            return
+        xp = backend.xp_of(param)
+        g = grad
+        if decay:  # g = grad + weight_decay * param
+            g = scratch_like(scratch, param, 0)
+            xp.multiply(param, decay, out=g)
+            xp.add(grad, g, out=g)
+        if momentum:
+            if buf is None:
+                buf = state["momentum_buffer"] = g.copy()
+            else:
+                buf *= momentum
+                if dampening == 0:
+                    buf += g
+                else:
+                    t = scratch_like(scratch, param, 1)
+                    xp.multiply(g, 1 - dampening, out=t)
+                    buf += t
+            if group["nesterov"]:  # d = g + momentum * b
+                d = scratch_like(scratch, param, 1)
+                xp.multiply(buf, momentum, out=d)
+                d += g
+                d *= lr
+                param -= d
+                return
+            g = buf
+        if isinstance(param, np.ndarray):  # sub_scaled_'s NumPy form, the product into a scratch
+            t = scratch_like(scratch, param, 1)
+            xp.multiply(g, lr, out=t)
+            param -= t
+        else:
+            backend.sub_scaled_(param, lr, g)
