@@ -55,6 +55,7 @@ from . import engine as _engine
 from .errors import GraphError
 from .interpreter import _PER_THREAD, RAW, Eager, Monitored, _as_output_array
 from .monitor import user_site
+from .primitive import Primitive
 from .tape import LEAF_HOOKS, NODE_HOOKS, POST_ACCUMULATE_HOOKS, collect
 from .tensor import Tensor, _as_array
 
@@ -83,6 +84,8 @@ class _Capturing:
 
     def apply(self, op, args, params):
         recorder = self.recorder
+        if recorder.broken is None and type(op).vjp is not Primitive.vjp:  # the replay records the per-input vjps
+            recorder.refuse(f"the primitive {op.name}, which defines its own vjp method")
         if recorder.broken is not None:
             return self.inner.apply(op, args, params)
         recorder.in_op += 1

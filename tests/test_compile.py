@@ -978,3 +978,33 @@ def test_double_backward_custom_functions_and_recorded_in_place_are_refused_nami
             mg.compile(fn)(x)
         assert f"test_compile.py:{_line_of(fn, marker)}" in str(caught.value), str(caught.value)
         assert w.grad is None  # refused before any gradient was written
+
+
+def test_a_primitive_with_its_own_vjp_method_is_refused():
+    """The replay records a primitive's per-input vjp functions; a primitive class that overrides ``vjp``
+    itself would be replayed without it, so it is refused (it runs eagerly with fullgraph=False)."""
+    from minigrad.primitive import Primitive, primitive
+
+    class _OwnVjp(Primitive):
+        def vjp(self, node, g, raw):
+            return [g * 3]
+
+    @primitive(name="triple_own_vjp")
+    def triple(x):
+        return x * 3
+
+    triple.defvjp(lambda g, ans, x: g * 3)
+    triple.__class__ = _OwnVjp
+    w = mg.tensor(np.array([1.0, 2.0]), requires_grad=True)
+
+    def step(w):
+        loss = triple(w).sum()
+        loss.backward()
+        return loss
+
+    with pytest.raises(mg.CaptureError, match="the primitive triple_own_vjp, which defines its own vjp method"):
+        mg.compile(step)(w)
+    w.grad = None
+    with pytest.warns(UserWarning):
+        mg.compile(step, fullgraph=False)(w)
+    np.testing.assert_array_equal(w.grad.numpy(), [3.0, 3.0])
